@@ -1,0 +1,51 @@
+"""One console for people (stderr) and logging set-up. stdout is reserved for data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+# People read stderr; scripts read stdout. Every human-facing message goes through this console.
+console = Console(stderr=True)
+
+_configured = False
+
+
+def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
+    """Rich handler on stderr at WARNING/INFO/DEBUG by verbosity; optional debug log file.
+
+    multiprocessing-logging forwards records from forked workers (sandbox slots) to these handlers, so worker logs
+    reach the main log file too.
+    """
+    global _configured
+    root = logging.getLogger()
+    if _configured:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, level=level)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if log_file else level)
+    if log_file is not None:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"))
+        root.addHandler(fh)
+    try:
+        import multiprocessing_logging
+
+        multiprocessing_logging.install_mp_handler()
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        pass
+    # Third-party chatter (transformers, urllib3) stays quiet unless -vv.
+    for name in ("transformers", "urllib3", "filelock", "accelerate"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.ERROR)
+    _configured = True
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
