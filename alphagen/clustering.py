@@ -1,0 +1,165 @@
+"""Clustering survivors by behaviour and picking the ten submissions.
+
+Programs that print the same thing on every extra input are (very likely) the same algorithm; ranking clusters
+rather than programs spends the ten submissions on ten *different* behaviours (AlphaCode section 4.6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from alphagen.results import Candidate, Pick
+
+Ranking = Literal["alphacode", "codet"]
+
+
+@dataclass(frozen=True)
+class OutputNorm:
+    """How outputs are normalized before they are compared, mirroring the problem's checker."""
+
+    case_insensitive: bool = False
+    """Lower-case every token."""
+    float_digits: int | None = None
+    """Round float-looking tokens to this many decimals (derived from the checker tolerance)."""
+
+
+def norm_from_tolerance(float_abs: float | None, float_rel: float | None, case_insensitive: bool) -> OutputNorm:
+    tol = min(t for t in (float_abs, float_rel) if t) if (float_abs or float_rel) else None
+    # One decimal fewer than the tolerance, so values that the checker accepts as equal mostly round alike.
+    digits = max(0, int(round(-math.log10(tol))) - 1) if tol else None
+    return OutputNorm(case_insensitive=case_insensitive, float_digits=digits)
+
+
+def output_key(stdout: bytes, status: str, norm: OutputNorm) -> str:
+    """The normalized behaviour of one execution: its token stream, or a marker for a crash/timeout."""
+    if status != "ok":
+        return f"<{status}>"
+    tokens = stdout.decode("utf-8", "replace").split()
+    if norm.case_insensitive:
+        tokens = [t.lower() for t in tokens]
+    if norm.float_digits is not None:
+        tokens = [_round_token(t, norm.float_digits) for t in tokens]
+    return " ".join(tokens)
+
+
+def _round_token(tok: str, digits: int) -> str:
+    if not any(c in tok for c in ".eE") or tok.lower() in ("inf", "nan"):
+        return tok
+    try:
+        value = round(float(tok), digits)
+    except ValueError:
+        return tok
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") or "0"
+
+
+def signature(keys: Sequence[str]) -> str:
+    """One hash over a program's normalized behaviour on all clustering inputs (in input order)."""
+    h = hashlib.sha256()
+    for k in keys:
+        h.update(hashlib.sha256(k.encode()).digest())
+    return h.hexdigest()[:32]
+
+
+def codet_scores(keys_by_candidate: Mapping[int, Sequence[str]]) -> dict[int, float]:
+    """Dual-agreement weight per candidate: on how many inputs its output equals the plurality output.
+
+    CodeT scores a consensus set by (#programs) x (#tests they agree on); with inputs but no expected outputs the
+    plurality output stands in for the expected one. The cluster score is then agreement x sqrt(cluster size).
+    """
+    if not keys_by_candidate:
+        return {}
+    width = len(next(iter(keys_by_candidate.values())))
+    majority = []
+    for j in range(width):
+        counts = Counter(keys[j] for keys in keys_by_candidate.values())
+        majority.append(counts.most_common(1)[0][0])
+    return {
+        c: float(sum(1 for j, k in enumerate(keys) if k == majority[j])) for c, keys in keys_by_candidate.items()
+    }
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: int
+    """0-based, in rank order."""
+    members: tuple[int, ...]
+    """Candidate indices, best representative first."""
+    score: float
+
+
+def _rep_order(c: Candidate) -> tuple[float, int, int]:
+    # Inside a cluster all members behave alike: prefer the fastest (least CPU over the clustering inputs), then the
+    # shortest code, then the earliest sample — deterministic for a seed.
+    return (round(c.cpu_s, 3), len(c.code), c.index)
+
+
+def cluster(
+    candidates: Sequence[Candidate],
+    ranking: Ranking = "alphacode",
+    agreement: Mapping[int, float] | None = None,
+) -> list[Cluster]:
+    """Group example-passing, non-duplicate candidates by signature and order the groups by score."""
+    groups: dict[str, list[Candidate]] = defaultdict(list)
+    for c in candidates:
+        if c.passed_examples and c.duplicate_of is None and c.signature is not None:
+            groups[c.signature].append(c)
+    dups = _duplicates(candidates)
+    scored = []
+    for members in groups.values():
+        size = sum(1 + dups.get(c.index, 0) for c in members)
+        if ranking == "codet":
+            agree = agreement.get(members[0].index, 0.0) if agreement else 0.0
+            score = agree * math.sqrt(size)
+        else:
+            score = float(size)
+        members.sort(key=_rep_order)
+        scored.append((score, members))
+    # Ties broken by the best representative's order, so the ranking never depends on dict order.
+    scored.sort(key=lambda sm: (-sm[0], _rep_order(sm[1][0])))
+    return [Cluster(id=i, members=tuple(c.index for c in m), score=s) for i, (s, m) in enumerate(scored)]
+
+
+def _duplicates(candidates: Sequence[Candidate]) -> dict[int, int]:
+    """How many exact/normalized duplicates each kept candidate had: a duplicate is a vote for its cluster."""
+    counts: Counter[int] = Counter(c.duplicate_of for c in candidates if c.duplicate_of is not None)
+    return dict(counts)
+
+
+def select(
+    candidates: Sequence[Candidate],
+    num_picks: int = 10,
+    ranking: Ranking = "alphacode",
+    agreement: Mapping[int, float] | None = None,
+) -> list[Pick]:
+    """One representative from each of the best clusters; round-robin over clusters when there are fewer than
+    `num_picks` (the second-best member of the first cluster, and so on)."""
+    clusters = cluster(candidates, ranking, agreement)
+    by_index = {c.index: c for c in candidates}
+    dups = _duplicates(candidates)
+    sizes = {cl.id: sum(1 + dups.get(m, 0) for m in cl.members) for cl in clusters}
+    picks: list[Pick] = []
+    depth = 0
+    while len(picks) < num_picks and any(depth < len(cl.members) for cl in clusters):
+        for cl in clusters:
+            if len(picks) >= num_picks:
+                break
+            if depth < len(cl.members):
+                cand = by_index[cl.members[depth]]
+                picks.append(
+                    Pick(
+                        rank=len(picks) + 1,
+                        candidate=cand.index,
+                        language=cand.language,
+                        code=cand.code,
+                        cluster_id=cl.id,
+                        cluster_size=sizes[cl.id],
+                        score=cl.score,
+                    )
+                )
+        depth += 1
+    return picks

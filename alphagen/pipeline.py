@@ -1,0 +1,338 @@
+"""The solve pipeline: sample -> dedup -> filter on examples -> extra test inputs -> cluster -> pick.
+
+Each stage is its own module; this one only chains them, times them and reports progress through a callback.
+It prints nothing: the CLI renders.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from alphagen import clustering, extract, prompting
+from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
+from alphagen.problems.model import Problem
+from alphagen.results import Candidate, SolveResult, StageStat
+
+if TYPE_CHECKING:
+    import sandbox
+    from alphagen.models import LoadedModel
+    from alphagen.testgen import TestGenConfig
+
+log = logging.getLogger("alphagen.pipeline")
+
+# progress(stage, advance, total): `total` is given once when a stage starts (advance 0), then advances follow.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """Everything that shapes one solve. Validated when built."""
+
+    n: int = 32
+    """Sample budget: programs drawn from the model."""
+    temperature: float = 0.25
+    """Sampling temperature (AlphaCode used 0.25)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    max_new_tokens: int = 512
+    """Longest program, in tokens."""
+    seed: int = 0
+    """Seeds prompt metadata, sampling and test generation: same seed, same result."""
+    language: prompting.LanguageChoice = "python"
+    """python, cpp, or mix (alternating prompt groups)."""
+    samples_per_prompt: int = 8
+    """Samples that share one metadata draw (and its encoded prompt prefix)."""
+    use_metadata: bool = True
+    """Show a random rating and tags in the prompt (AlphaCode)."""
+    num_picks: int = 10
+    """How many submissions to pick."""
+    ranking: clustering.Ranking = "alphacode"
+    """alphacode: largest clusters first; codet: agreement x sqrt(size)."""
+    testgen: TestGenConfig | None = None
+    """Extra-input generation settings; None uses alphagen.testgen's defaults."""
+    time_limit_s: float | None = None
+    """Override the problem's time limit (seconds)."""
+    memory_limit_mb: int | None = None
+    """Override the problem's memory limit (MiB)."""
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.language not in ("python", "cpp", "mix"):
+            raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
+        if self.num_picks < 1:
+            raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
+        if self.ranking not in ("alphacode", "codet"):
+            raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
+        if self.samples_per_prompt < 1:
+            raise ValueError(f"samples_per_prompt must be >= 1, got {self.samples_per_prompt}")
+
+
+@dataclass
+class Models:
+    """The code model and its sampler, plus the test-input model (by default the same weights)."""
+
+    code: LoadedModel
+    sampler: Any
+    test: LoadedModel | None = None
+    test_sampler: Any = None
+    backend: str = "hf"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        model_spec: str | None = None,
+        test_model_spec: str | None = None,
+        backend: str = "hf",
+        device: str | None = None,
+    ) -> Models:
+        # Heavy imports happen here, only when a model is really needed.
+        from alphagen.models import load_model
+        from alphagen.sampling import make_sampler
+
+        code = load_model(model_spec, device=device)
+        sampler = make_sampler(code, backend=backend)
+        if test_model_spec is None or test_model_spec == model_spec:
+            return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
+        test = load_model(test_model_spec, device=device)
+        return cls(code=code, sampler=sampler, test=test, test_sampler=make_sampler(test, backend=backend))
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.stages: list[StageStat] = []
+
+    @contextmanager
+    def stage(self, name: str, count_in: int) -> Iterator[list[int]]:
+        out = [count_in]
+        t0 = time.perf_counter()
+        try:
+            yield out
+        finally:
+            self.stages.append(StageStat(name, time.perf_counter() - t0, count_in, out[0]))
+            log.info("stage %s: %d -> %d in %.2fs", name, count_in, out[0], self.stages[-1].seconds)
+
+
+def _noop(stage: str, advance: int, total: int | None) -> None:
+    return None
+
+
+def sample_candidates(
+    problem: Problem, cfg: SolveConfig, models: Models, progress: Progress = _noop
+) -> list[Candidate]:
+    """Stage 1: draw cfg.n programs. Only the public view of the problem reaches the prompt."""
+    from alphagen.sampling import PromptRequest, SamplingParams
+
+    view = problem.public_view()
+    groups = prompting.build_prompts(
+        models.code.tokenizer,
+        view,
+        cfg.n,
+        seed=cfg.seed,
+        language=cfg.language,
+        samples_per_prompt=cfg.samples_per_prompt,
+        use_metadata=cfg.use_metadata,
+    )
+    params = SamplingParams(
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=cfg.seed,
+        stop=("```",),
+    )
+    progress("sample", 0, cfg.n)
+    candidates: list[Candidate] = []
+    requests = [PromptRequest(prompt=g.text, count=g.count) for g in groups]
+    for comp in models.sampler.sample(requests, params, progress=lambda k: progress("sample", k, None)):
+        g = groups[comp.request_index]
+        meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
+        candidates.append(
+            Candidate(
+                index=comp.sample_index,
+                language=g.meta.language,
+                code=extract.extract_code(comp.text, g.code_prefix),
+                meta=meta,
+            )
+        )
+    # The sampler may finish samples out of order; the index is the stable identity.
+    candidates.sort(key=lambda c: c.index)
+    return candidates
+
+
+def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Stage 2: mark programs equal up to comments/layout as duplicates of the first; they are not executed."""
+    first: dict[str, int] = {}
+    out = []
+    for c in candidates:
+        key = extract.fingerprint(c.code, c.language)
+        if key in first:
+            out.append(replace(c, duplicate_of=first[key]))
+        else:
+            first[key] = c.index
+            out.append(c)
+    return out
+
+
+def filter_on_examples(
+    problem: Problem,
+    candidates: Sequence[Candidate],
+    executor: sandbox.Executor,
+    limits: sandbox.Limits,
+    progress: Progress = _noop,
+) -> list[Candidate]:
+    """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
+    distinct = [c for c in candidates if c.duplicate_of is None]
+    status: dict[int, str] = {}
+    runnable = []
+    for c in distinct:
+        # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
+        if c.language == "python" and not extract.python_syntax_ok(c.code):
+            status[c.index] = "compile_error"
+        else:
+            runnable.append(c)
+    inputs, expected = io_for_tests(problem, problem.public_tests)
+    programs = [program_for(problem, c.code, c.language) for c in runnable]
+    progress("filter", 0, len(distinct))
+    progress("filter", len(distinct) - len(runnable), None)
+    seen_fail: set[int] = set()
+    passed_count: dict[int, int] = {}
+    if programs and inputs:
+        for r in executor.run_batch(
+            programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True
+        ):
+            c = runnable[r.program_index]
+            if r.status.value != "ok" or not r.passed:
+                if c.index not in seen_fail:
+                    seen_fail.add(c.index)
+                    status[c.index] = r.status.value if r.status.value != "ok" else "wrong_answer"
+                    progress("filter", 1, None)
+            else:
+                passed_count[c.index] = passed_count.get(c.index, 0) + 1
+                if passed_count[c.index] == len(inputs):
+                    status[c.index] = "ok"
+                    progress("filter", 1, None)
+    # Duplicates inherit the verdict of the program they duplicate.
+    out = []
+    for c in candidates:
+        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, "not_run")
+        out.append(replace(c, passed_examples=(s == "ok"), example_status=s))
+    return out
+
+
+def cluster_survivors(
+    problem: Problem,
+    candidates: Sequence[Candidate],
+    test_inputs: Sequence[str],
+    executor: sandbox.Executor,
+    limits: sandbox.Limits,
+    progress: Progress = _noop,
+) -> tuple[list[Candidate], dict[int, float], int]:
+    """Stage 5: run survivors on the extra inputs; signature = their normalized behaviour.
+
+    Returns the candidates with signatures, the CodeT agreement per survivor, and how many inputs distinguish
+    at least two survivors.
+    """
+    survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    opts = compare_options(problem)
+    norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
+    keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
+    cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
+    progress("cluster", 0, len(survivors) * len(test_inputs))
+    if survivors and test_inputs:
+        programs = [program_for(problem, c.code, c.language) for c in survivors]
+        for r in executor.run_batch(programs, list(test_inputs), limits):
+            c = survivors[r.program_index]
+            keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
+            cpu[c.index] += r.cpu_s
+            progress("cluster", 1, None)
+    distinguishing = sum(
+        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in survivors}) > 1
+    )
+    agreement = clustering.codet_scores(keys)
+    sig = {i: clustering.signature(k) for i, k in keys.items()}
+    out = [
+        replace(c, signature=sig[c.index], cpu_s=cpu[c.index]) if c.index in sig else c for c in candidates
+    ]
+    return out, agreement, distinguishing
+
+
+def solve(
+    problem: Problem,
+    cfg: SolveConfig,
+    *,
+    models: Models,
+    executor: sandbox.Executor,
+    progress: Progress = _noop,
+) -> SolveResult:
+    """Run the whole pipeline on one problem."""
+    from alphagen.testgen import TestGenConfig, generate_test_inputs
+
+    timer = _Timer()
+    limits = limits_for(problem, cfg.time_limit_s, cfg.memory_limit_mb)
+
+    with timer.stage("sample", cfg.n) as out:
+        candidates = sample_candidates(problem, cfg, models, progress)
+        out[0] = len(candidates)
+    with timer.stage("dedup", len(candidates)) as out:
+        candidates = dedup(candidates)
+        out[0] = sum(1 for c in candidates if c.duplicate_of is None)
+    with timer.stage("filter", out[0]) as out:
+        candidates = filter_on_examples(problem, candidates, executor, limits, progress)
+        survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+        out[0] = len(survivors)
+
+    test_inputs: tuple[str, ...] = ()
+    counts: dict[str, int] = {}
+    with timer.stage("testgen", len(survivors)) as out:
+        # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
+        if len(survivors) >= 2:
+            progress("testgen", 0, None)
+            ti = generate_test_inputs(
+                problem.public_view(),
+                [program_for(problem, c.code, c.language) for c in survivors],
+                executor,
+                limits,
+                cfg.testgen or TestGenConfig(),
+                cfg.seed,
+                sampler=models.test_sampler,
+                tokenizer=models.test.tokenizer if models.test else None,
+                validator=problem.validator,
+                progress=lambda stage, k: progress("testgen", k, None),
+            )
+            test_inputs, counts = tuple(ti.inputs), dict(ti.counts)
+        out[0] = len(test_inputs)
+
+    with timer.stage("cluster", len(survivors)) as out:
+        candidates, agreement, distinguishing = cluster_survivors(
+            problem, candidates, test_inputs, executor, limits, progress
+        )
+        clusters = clustering.cluster(candidates, cfg.ranking, agreement)
+        picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement)
+        out[0] = len(picks)
+    counts["distinguishing"] = distinguishing
+
+    return SolveResult(
+        problem=problem.name,
+        candidates=tuple(candidates),
+        picks=tuple(picks),
+        stages=tuple(timer.stages),
+        test_inputs=test_inputs,
+        testgen=counts,
+        num_clusters=len(clusters),
+        seed=cfg.seed,
+    )
+
+
+Backend = Literal["hf", "generate", "vllm"]

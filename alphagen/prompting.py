@@ -1,0 +1,164 @@
+"""Prompt construction: the statement plus AlphaCode-style metadata, in the model's chat format.
+
+AlphaCode conditions every sample on a random difficulty rating and a random set of tags; the variety of prompts
+buys variety of programs. Drawing metadata per *group* of samples (not per sample) keeps a shared prompt prefix per
+group, which the sampler encodes once (prefix sharing).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from alphagen.problems.model import PublicView
+
+Language = Literal["python", "cpp"]
+LanguageChoice = Literal["python", "cpp", "mix"]
+
+# Codeforces tags, the vocabulary AlphaCode's metadata drew from (most frequent first).
+TAGS: tuple[str, ...] = (
+    "implementation", "math", "greedy", "dp", "brute force", "constructive algorithms", "sortings",
+    "data structures", "strings", "number theory", "graphs", "binary search", "two pointers", "dfs and similar",
+    "combinatorics", "bitmasks", "trees", "geometry", "shortest paths", "dsu",
+)
+RATINGS: tuple[int, ...] = tuple(range(800, 3600, 100))
+
+SYSTEM = "You are an expert competitive programmer. You write correct, efficient programs."
+
+FENCE = {"python": "```python\n", "cpp": "```cpp\n"}
+LANGUAGE_NAME = {"python": "Python 3", "cpp": "C++17"}
+
+
+@dataclass(frozen=True)
+class PromptMeta:
+    """The metadata drawn for one prompt group."""
+
+    language: Language
+    """Programming language the samples of this group are asked for."""
+    rating: int
+    """Random difficulty rating shown to the model (AlphaCode: uniform over 800..3500)."""
+    tags: tuple[str, ...]
+    """Random tags shown to the model."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"language": self.language, "rating": self.rating, "tags": list(self.tags)}
+
+
+@dataclass(frozen=True)
+class PromptGroup:
+    """One prompt text and how many samples to draw from it."""
+
+    meta: PromptMeta
+    text: str
+    """Full model input: chat template applied, the assistant turn pre-filled up to the code fence."""
+    count: int
+    """Number of samples to draw from this prompt."""
+    code_prefix: str
+    """Text the completion continues (function stub for function problems; '' otherwise): code = prefix + output."""
+
+
+def draw_meta(rng: random.Random, language: Language, use_metadata: bool = True) -> PromptMeta:
+    """AlphaCode's random rating and 1-3 random tags."""
+    if not use_metadata:
+        return PromptMeta(language=language, rating=0, tags=())
+    k = rng.randint(1, 3)
+    return PromptMeta(language=language, rating=rng.choice(RATINGS), tags=tuple(sorted(rng.sample(TAGS, k))))
+
+
+def _examples_text(view: PublicView) -> str:
+    # The examples are already in most statements, but shown once more in a fixed layout they anchor the I/O format.
+    parts = []
+    for i, t in enumerate(view.public_tests, 1):
+        if view.kind == "function":
+            parts.append(f"Example {i}: arguments {t.input.strip()} -> returns {t.output.strip()}")
+        else:
+            parts.append(f"Example {i}\nInput:\n{t.input.rstrip()}\nOutput:\n{t.output.rstrip()}")
+    return "\n\n".join(parts)
+
+
+def user_message(view: PublicView, meta: PromptMeta) -> str:
+    """The instruction shown to the model for one group."""
+    lines = []
+    if view.kind == "function":
+        lines.append(f"Complete the following {LANGUAGE_NAME['python']} function.")
+        lines.append("")
+        lines.append(view.description.strip())
+    else:
+        lines.append(
+            f"Solve the following competitive programming problem in {LANGUAGE_NAME[meta.language]}. "
+            "The program reads from standard input and writes to standard output."
+        )
+        lines.append("")
+        lines.append(view.description.strip())
+        lines.append("")
+        lines.append(_examples_text(view))
+        lines.append("")
+        lines.append(f"Time limit: {view.time_limit_s:g} seconds. Memory limit: {view.memory_limit_mb} MB.")
+    if meta.rating:
+        lines.append(f"Difficulty rating: {meta.rating}")
+    if meta.tags:
+        lines.append(f"Tags: {', '.join(meta.tags)}")
+    lines.append("")
+    lines.append(f"Write the complete solution in a single ```{meta.language} code block.")
+    return "\n".join(lines)
+
+
+def render(tokenizer: Any, view: PublicView, meta: PromptMeta) -> tuple[str, str]:
+    """Return (model input text, code prefix).
+
+    The assistant turn is pre-filled with the opening fence (and, for function problems, the stub), so the model
+    writes code straight away and the sampler can stop at the closing fence: no tokens wasted on prose.
+    """
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta)}]
+    if getattr(tokenizer, "chat_template", None):
+        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    else:
+        # Base models: a plain transcript works as well as anything.
+        head = f"{SYSTEM}\n\n{messages[1]['content']}\n\n"
+    code_prefix = view.signature if (view.kind == "function" and view.signature) else ""
+    return head + FENCE[meta.language] + code_prefix, code_prefix
+
+
+def build_prompts(
+    tokenizer: Any,
+    view: PublicView,
+    n: int,
+    *,
+    seed: int,
+    language: LanguageChoice = "python",
+    samples_per_prompt: int = 8,
+    use_metadata: bool = True,
+) -> list[PromptGroup]:
+    """Split a budget of n samples into prompt groups, each with its own metadata draw.
+
+    `mix` alternates Python and C++ groups (AlphaCode sampled half and half). Function problems are Python only.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if samples_per_prompt < 1:
+        raise ValueError(f"samples_per_prompt must be >= 1, got {samples_per_prompt}")
+    rng = random.Random(seed)
+    groups: list[PromptGroup] = []
+    remaining = n
+    i = 0
+    while remaining > 0:
+        count = min(samples_per_prompt, remaining)
+        lang: Language
+        if view.kind == "function" or language == "python":
+            lang = "python"
+        elif language == "cpp":
+            lang = "cpp"
+        else:
+            lang = "python" if i % 2 == 0 else "cpp"
+        meta = draw_meta(rng, lang, use_metadata)
+        text, prefix = render(tokenizer, view, meta)
+        groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix))
+        remaining -= count
+        i += 1
+    return groups
+
+
+def languages_in(groups: Sequence[PromptGroup]) -> set[str]:
+    return {g.meta.language for g in groups}

@@ -1,0 +1,68 @@
+from alphagen.clustering import (
+    OutputNorm,
+    cluster,
+    codet_scores,
+    norm_from_tolerance,
+    output_key,
+    select,
+    signature,
+)
+from alphagen.results import Candidate
+
+
+def cand(i: int, sig: str | None, passed: bool = True, dup: int | None = None, cpu: float = 0.1,
+         code: str = "x") -> Candidate:
+    return Candidate(index=i, language="python", code=code, passed_examples=passed, signature=sig,
+                     duplicate_of=dup, cpu_s=cpu)
+
+
+def test_output_key_normalizes_whitespace_case_and_floats() -> None:
+    assert output_key(b"1  2\n3\n", "ok", OutputNorm()) == output_key(b"1 2 3", "ok", OutputNorm())
+    assert output_key(b"YES", "ok", OutputNorm(case_insensitive=True)) == "yes"
+    norm = norm_from_tolerance(1e-6, None, False)
+    assert output_key(b"0.3333333333", "ok", norm) == output_key(b"0.33333333", "ok", norm)
+    assert output_key(b"", "time_limit", OutputNorm()) == "<time_limit>"
+
+
+def test_largest_cluster_first_and_one_pick_per_cluster() -> None:
+    cs = [cand(0, "a"), cand(1, "b"), cand(2, "b"), cand(3, "c"), cand(4, "b"), cand(5, "c")]
+    picks = select(cs, num_picks=3)
+    assert [p.cluster_size for p in picks] == [3, 2, 1]
+    assert [p.candidate for p in picks] == [1, 3, 0]
+    assert [p.rank for p in picks] == [1, 2, 3]
+
+
+def test_round_robin_when_fewer_clusters_than_picks() -> None:
+    cs = [cand(0, "a"), cand(1, "a"), cand(2, "b")]
+    picks = select(cs, num_picks=10)
+    assert [p.candidate for p in picks] == [0, 2, 1]
+
+
+def test_failed_and_duplicate_candidates_are_not_picked_but_duplicates_vote() -> None:
+    cs = [cand(0, "a"), cand(1, "b"), cand(2, None, passed=False), cand(3, None, dup=1), cand(4, None, dup=1)]
+    picks = select(cs, num_picks=10)
+    assert [p.candidate for p in picks] == [1, 0]
+    assert picks[0].cluster_size == 3
+
+
+def test_representative_is_the_fastest_then_shortest() -> None:
+    cs = [cand(0, "a", cpu=0.5), cand(1, "a", cpu=0.1, code="long code"), cand(2, "a", cpu=0.1, code="s")]
+    assert select(cs, num_picks=1)[0].candidate == 2
+
+
+def test_codet_prefers_agreeing_cluster_over_bigger_one() -> None:
+    keys = {0: ["1", "2", "3"], 1: ["1", "2", "3"], 2: ["9", "9", "9"], 3: ["9", "9", "9"], 4: ["9", "9", "9"],
+            5: ["1", "2", "3"], 6: ["1", "2", "3"]}
+    agree = codet_scores(keys)
+    assert agree[0] == 3.0 and agree[2] == 0.0
+    sigs = {i: signature(k) for i, k in keys.items()}
+    cs = [cand(i, sigs[i]) for i in keys]
+    by_size = cluster(cs, "alphacode")
+    assert len(by_size[0].members) == 4
+    by_codet = cluster(cs, "codet", agree)
+    assert 0 in by_codet[0].members
+
+
+def test_signature_depends_on_order_and_content() -> None:
+    assert signature(["1", "2"]) != signature(["2", "1"])
+    assert signature(["1", "2"]) == signature(["1", "2"])
