@@ -25,6 +25,8 @@ class Test:
     input: str
     output: str
 
+    __test__ = False  # not a pytest test class, despite the name
+
 
 @dataclass(frozen=True)
 class Checker:
@@ -126,6 +128,23 @@ class Problem:
     """The statement admits several valid outputs (exact comparison unreliable without a checker)."""
     source: str = ""
     """Where it came from: 'path' or 'path:line' and the importer (our, codecontests, apps, humaneval)."""
+    difficulty: str | None = None
+    """Free-form difficulty label: the Codeforces letter for CodeContests rows, APPS' level, ours if given."""
+
+    def __post_init__(self) -> None:
+        # Hidden tests passed as a plain tuple would print in repr: wrap them so they stay hidden.
+        for key in ("private_tests", "generated_tests"):
+            value = getattr(self, key)
+            if not isinstance(value, HiddenTests):
+                object.__setattr__(self, key, HiddenTests(tuple(value)))
+        if self.kind not in ("stdio", "function"):
+            raise ValueError(f"kind must be 'stdio' or 'function', got {self.kind!r}")
+        if self.time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s}")
+        if self.memory_limit_mb < 16:
+            raise ValueError(f"memory_limit_mb must be >= 16, got {self.memory_limit_mb}")
+        if self.kind == "function" and not self.entry_point:
+            raise ValueError("function problems need an entry_point")
 
     def public_view(self) -> PublicView:
         return PublicView(
