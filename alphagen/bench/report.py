@@ -1,0 +1,201 @@
+"""Render a run for people: rich tables on the terminal, the solve-rate curve as a PNG, and report.html.
+
+The HTML page is self-contained (inline CSS, the plot embedded as a data URI) so it opens from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
+
+log = logging.getLogger("alphagen.bench")
+
+PLOT = "solve_rate.png"
+REPORT = "report.html"
+# Beyond this many problems the terminal shows only the aggregate table (the HTML report has them all).
+MAX_TERMINAL_ROWS = 60
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs shared by the terminal and the HTML report."""
+    m, t, p = summary["metrics"], summary["timing"], summary["problems"]
+    picks = summary["config"].get("num_picks", 10)
+    rows = [
+        (
+            "problems scored / selected",
+            f"{p['scored']} / {p['selected']}  ({p['errors']} errors, {p['pending']} pending)",
+        ),
+        (f"solve rate {picks}@n (real picks)", _pct(m[f"solve_rate_{picks}@n"])),
+        ("top-1 pick solve rate", _pct(m["top1_solve_rate"])),
+    ]
+    rows += [(f"pass@{k}", _pct(v)) for k, v in m["pass@k"].items()]
+    rows += [(f"{picks}@{k} (subsampled)", _pct(v)) for k, v in m[f"{picks}@k"].items()]
+    rows += [
+        ("samples passing examples", _pct(m["example_pass_rate"])),
+        ("mean clusters per problem", _num(m["mean_clusters"], 1)),
+        ("mean correct samples per problem", _num(m["mean_correct_samples"], 2)),
+        ("samples per second (sampling stage)", _num(t["samples_per_second"])),
+        ("samples per second (end to end)", _num(t["samples_per_second_end_to_end"])),
+        ("seconds per problem", _num(t["seconds_per_problem"], 1)),
+    ]
+    rows += [(f"time in {name}", f"{secs:.1f}s") for name, secs in t["stage_seconds"].items()]
+    rows.append(("time judging hidden tests", f"{t['judge_seconds']:.1f}s"))
+    return rows
+
+
+def print_report(summary: dict[str, Any], console: Console) -> None:
+    """Aggregate table, then the per-problem table when it is short enough to read on a terminal."""
+    table = Table(title=f"alphagen bench (n={summary['config'].get('n')})", show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    for label, value in metric_rows(summary):
+        table.add_row(label, value)
+    rows = summary["per_problem"]
+    if rows and len(rows) <= MAX_TERMINAL_ROWS:
+        per = Table(title="per problem")
+        for col in ("problem", "passed ex.", "correct", "clusters", "solved", "rank"):
+            per.add_column(col, justify="left" if col == "problem" else "right")
+        for r in rows:
+            if r["status"] != "ok":
+                per.add_row(r["name"], "[red]error[/red]", "", "", "", (r.get("error") or "")[:40])
+                continue
+            solved = "[green]yes[/green]" if r["solved"] else "no"
+            per.add_row(
+                r["name"],
+                f"{r['passed_examples']}/{r['n']}",
+                str(r["correct"]),
+                str(r["clusters"]),
+                solved,
+                str(r["first_passing_rank"] or "-"),
+            )
+        console.print(per)
+    console.print(table)
+
+
+def render_plot(summary: dict[str, Any]) -> bytes | None:
+    """The solve-rate curve against the sample budget (log scale), as PNG bytes; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.warning("matplotlib is not installed: no %s (pip install 'alphagen[report]')", PLOT)
+        return None
+    curve = summary["curve"]
+    picks = summary["config"].get("num_picks", 10)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    if curve:
+        ks = [c["k"] for c in curve]
+        rates = [100 * (c[f"{picks}@k"] or 0) for c in curve]
+        ax.plot(ks, rates, "o-", label=f"{picks}@k (filtered, clustered)")
+        pk = [(c["k"], c["pass@k"]) for c in curve if c["pass@k"] is not None]
+        ax.plot([k for k, _ in pk], [100 * v for _, v in pk], "s--", label="pass@k (all k submitted)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.legend(loc="upper left")
+    ax.set_xlabel("sample budget k (samples per problem)")
+    ax.set_ylabel("solve rate (%)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Solve rate vs. samples ({summary['problems']['scored']} problems)")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222;max-width:1100px}
+h1{font-size:1.5em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.92em}
+td,th{padding:.3em .7em;border-bottom:1px solid #eee;text-align:right}
+th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+.yes{color:#0a7d2c;font-weight:600} .no{color:#888} .err{color:#b00020}
+code,pre{font-family:ui-monospace,Menlo,monospace;font-size:.9em} .muted{color:#777}
+"""
+
+
+def _row(cells: Sequence[str], tag: str = "td") -> str:
+    return "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>"
+
+
+def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plot_png: bytes | None) -> str:
+    """The report page. Every value from the run is escaped: problem names and errors are untrusted text."""
+    e = html.escape
+    cfg = summary["config"]
+    picks = cfg.get("num_picks", 10)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>alphagen bench report</title><style>{_CSS}</style></head><body>",
+        "<h1>alphagen bench report</h1>",
+        f"<p class='muted'>generated {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}; "
+        f"{'complete' if summary['complete'] else 'partial (run not finished)'}; config: "
+        f"<code>{e(', '.join(f'{k}={v}' for k, v in sorted(cfg.items())))}</code></p>",
+        "<h2>Metrics</h2><table>",
+    ]
+    parts += [_row([e(label), e(value)]) for label, value in metric_rows(summary)]
+    parts.append("</table>")
+    if plot_png is not None:
+        data = base64.b64encode(plot_png).decode()
+        parts.append("<h2>Solve rate vs. sample budget</h2>")
+        parts.append(f"<img alt='solve rate curve' src='data:image/png;base64,{data}'>")
+    parts.append("<h2>Per problem</h2><table>")
+    parts.append(
+        _row(["problem", "samples", "passed examples", "clusters", "correct", "pass@1", f"{picks}@n", "top-1",
+              "first passing rank", "picks (hidden tests passed)"], "th")
+    )
+    for row in summary["per_problem"]:
+        name = row["name"]
+        link = f"<a href='{e(PROBLEMS)}/{e(safe_name(name))}.jsonl'>{e(name)}</a>"
+        if row["status"] != "ok":
+            parts.append(_row([link, f"<span class='err'>error: {e(str(row.get('error') or ''))}</span>"]
+                              + [""] * 8))
+            continue
+        rec = records.get(name, {})
+        pick_cells = " ".join(
+            f"<span class='{'yes' if p['passed'] else 'no'}' title='{e(p['status'])}'>"
+            f"#{p['rank']}:{p['num_passed']}/{p['num_tests']}</span>"
+            for p in rec.get("picks", [])
+        )
+        solved = "<span class='yes'>yes</span>" if row["solved"] else "<span class='no'>no</span>"
+        top1 = "<span class='yes'>yes</span>" if row["top1"] else "<span class='no'>no</span>"
+        parts.append(
+            _row([
+                link, str(row["n"]), str(row["passed_examples"]), str(row["clusters"]), str(row["correct"]),
+                _pct(rec.get("pass_at_k", {}).get("1")), solved, top1, str(row["first_passing_rank"] or "-"),
+                pick_cells or "<span class='muted'>no picks</span>",
+            ])
+        )
+    parts.append("</table></body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(run_dir: Path, summary: dict[str, Any], records: dict[str, dict[str, Any]]) -> Path:
+    """Write solve_rate.png and report.html (atomically) and return the report's path."""
+    png = render_plot(summary)
+    if png is not None:
+        atomic_write_bytes(run_dir / PLOT, png)
+    path = run_dir / REPORT
+    atomic_write_text(path, render_html(summary, records, png))
+    return path

@@ -1,0 +1,269 @@
+"""Run the pipeline over many problems, judge, score, and store every step so a run can always be resumed.
+
+The solver and the judge are injected (`solve_fn`, `judge_fn`) so tests can drive the runner with
+deterministic fakes; the CLI passes the real pipeline and `alphagen.judging.judge`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from alphagen.bench import metrics
+from alphagen.bench.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
+from alphagen.bench.store import RunStore
+from alphagen.bench.verdicts import JudgeFn, judge_program
+from alphagen.problems.model import Problem
+from alphagen.results import SolveResult
+
+# Standard pass@k points, reported whenever the budget allows (on top of the 1, 2, 4, ... curve).
+STANDARD_KS = (1, 10, 100, 1000)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything that shapes a bench run's results (a resume must use the same)."""
+
+    n: int = 16
+    """Samples per problem (K)."""
+    seed: int = 0
+    """Seed for every problem's solve (same as `alphagen solve --seed`) and for the subsampling estimates."""
+    temperature: float = 0.25
+    """Sampling temperature."""
+    language: str = "python"
+    """python, cpp or mix."""
+    max_new_tokens: int = 512
+    """Longest program, in tokens."""
+    num_picks: int = 10
+    """Submissions per problem (the n of n@k)."""
+    ranking: str = "alphacode"
+    """Cluster ranking of the real picks: alphacode or codet."""
+    model: str | None = None
+    """Model spec (None: the embedded default)."""
+    draws: int = 100
+    """Random subsets per budget for the n@k subsampling estimate."""
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.num_picks < 1:
+            raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
+        if self.draws < 1:
+            raise ValueError(f"draws must be >= 1, got {self.draws}")
+        if self.language not in ("python", "cpp", "mix"):
+            raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
+        if self.ranking not in ("alphacode", "codet"):
+            raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Every BenchConfig field changes results, so a resume must match all of them.
+COMPARE_KEYS = tuple(BenchConfig.__dataclass_fields__)
+
+SolveFn = Callable[[Problem, BenchConfig, int], SolveResult]
+# on_event(kind, name, detail): 'start' / 'done' / 'error' / 'skip' per problem, for progress display.
+OnEvent = Callable[[str, str, dict[str, Any]], None]
+
+
+def _default_select(candidates: Sequence[Any], num_picks: int) -> Sequence[Any]:
+    # Imported lazily: the estimator uses the pipeline's own AlphaCode rule.
+    from alphagen.clustering import select
+
+    return select(candidates, num_picks)
+
+
+def outcomes_of(result: SolveResult, verdicts: dict[int, VerdictRecord]) -> list[metrics.CandidateOutcome]:
+    """Per-sample data for the estimators; a duplicate takes its original's behaviour and verdict."""
+    by_index = {c.index: c for c in result.candidates}
+
+    def root_of(i: int) -> int:
+        # Follow duplicate links to the executed original (chains are short; guard against cycles anyway).
+        seen = set()
+        while by_index[i].duplicate_of is not None and i not in seen:
+            seen.add(i)
+            i = int(by_index[i].duplicate_of)  # type: ignore[arg-type]
+        return i
+
+    out = []
+    for c in result.candidates:
+        r = by_index[root_of(c.index)]
+        v = verdicts.get(r.index)
+        out.append(
+            metrics.CandidateOutcome(
+                index=c.index,
+                root=r.index,
+                passed_examples=r.passed_examples,
+                signature=r.signature,
+                cpu_s=r.cpu_s,
+                correct=bool(r.passed_examples and v is not None and v.passed),
+                language=c.language,
+                code=c.code,
+            )
+        )
+    return out
+
+
+def to_judge(result: SolveResult) -> list[int]:
+    """Distinct programs to judge on hidden tests: every example-passing original (pass@k and the n@k estimate
+    need them) plus the actual picks' originals (whatever the pipeline picked is what gets submitted)."""
+    by_index = {c.index: c for c in result.candidates}
+    wanted = {c.index for c in result.candidates if c.passed_examples and c.duplicate_of is None}
+    for p in result.picks:
+        c = by_index.get(p.candidate)
+        wanted.add(c.duplicate_of if c is not None and c.duplicate_of is not None else p.candidate)
+    return sorted(wanted)
+
+
+def score_problem(
+    problem: Problem,
+    cfg: BenchConfig,
+    result: SolveResult,
+    verdicts: dict[int, VerdictRecord],
+    select: metrics.SelectFn = _default_select,
+) -> dict[str, Any]:
+    """The finished problem's record for results.jsonl: counts, picks with verdicts, metrics, timings."""
+    by_index = {c.index: c for c in result.candidates}
+    outcomes = outcomes_of(result, verdicts)
+    total = len(outcomes)
+    correct = sum(o.correct for o in outcomes)
+    picks = []
+    for p in result.picks:
+        c = by_index.get(p.candidate)
+        root = c.duplicate_of if c is not None and c.duplicate_of is not None else p.candidate
+        v = verdicts[root]
+        picks.append(
+            {
+                "rank": p.rank,
+                "candidate": p.candidate,
+                "cluster_id": p.cluster_id,
+                "cluster_size": p.cluster_size,
+                "score": p.score,
+            }
+            | {k: v.to_dict()[k] for k in ("passed", "status", "num_passed", "num_tests")}
+        )
+    first = next((p["rank"] for p in picks if p["passed"]), None)
+    ks = sorted(set(metrics.budgets(total)) | {k for k in STANDARD_KS if k <= total}) if total else []
+    # One generator per problem, seeded by the run seed and the name: estimates do not depend on the order.
+    rng = random.Random(f"{cfg.seed}:{problem.name}")
+    judge_s = sum(v.seconds for v in verdicts.values())
+    return {
+        "name": problem.name,
+        "status": "ok",
+        "source": problem.source,
+        "kind": problem.kind,
+        "n": total,
+        "distinct": sum(1 for c in result.candidates if c.duplicate_of is None),
+        "passed_examples": sum(o.passed_examples for o in outcomes),
+        "correct": correct,
+        "num_clusters": result.num_clusters,
+        "num_hidden_tests": len(problem.hidden_tests()) or len(problem.public_tests),
+        "picks": picks,
+        "solved": first is not None,
+        "top1": bool(picks and picks[0]["passed"]),
+        "first_passing_rank": first,
+        "pass_at_k": {str(k): metrics.pass_at_k(total, correct, k) for k in ks},
+        "n_at_k": {str(k): metrics.n_at_k(outcomes, k, select, cfg.num_picks, cfg.draws, rng) for k in ks},
+        "timing": {
+            "stages": {s.name: round(s.seconds, 4) for s in result.stages},
+            "judge": round(judge_s, 4),
+            "judged": len(verdicts),
+        },
+    }
+
+
+def error_record(name: str, kind: str, message: str, source: str = "") -> dict[str, Any]:
+    """A problem that could not be loaded, solved or judged: recorded, then the run goes on."""
+    return {"name": name, "status": "error", "error_kind": kind, "error": message, "source": source}
+
+
+def _resume_state(events: list[dict[str, Any]]) -> tuple[SolveResult | None, dict[int, VerdictRecord]]:
+    """The latest stored samples of an interrupted attempt and the verdicts logged after them."""
+    result: SolveResult | None = None
+    verdicts: dict[int, VerdictRecord] = {}
+    for ev in events:
+        kind = ev.get("event")
+        if kind == "samples":
+            result, verdicts = solve_result_from_dict(ev["result"]), {}
+        elif kind == "verdict" and result is not None:
+            verdicts[int(ev["candidate"])] = VerdictRecord.from_dict(ev["verdict"])
+    return result, verdicts
+
+
+def run_problem(
+    problem: Problem,
+    cfg: BenchConfig,
+    store: RunStore,
+    solve_fn: SolveFn,
+    judge_fn: JudgeFn,
+    select: metrics.SelectFn = _default_select,
+) -> dict[str, Any]:
+    """Solve (or reuse stored samples), judge what is not judged yet, score, and commit one problem."""
+    name = problem.name
+    result, verdicts = _resume_state(store.events(name))
+    stage = "solve"
+    try:
+        # Samples are the expensive part: an attempt killed after storing them never samples again.
+        if result is None:
+            store.log(name, {"event": "start", "seed": cfg.seed, "time": time.time()})
+            result = solve_fn(problem, cfg, cfg.seed)
+            store.log(name, {"event": "samples", "result": solve_result_to_dict(result)})
+        stage = "judge"
+        by_index = {c.index: c for c in result.candidates}
+        for idx in to_judge(result):
+            if idx in verdicts:
+                continue
+            cand = by_index[idx]
+            verdicts[idx] = judge_program(judge_fn, problem, cand.code, cand.language)
+            store.log(name, {"event": "verdict", "candidate": idx, "verdict": verdicts[idx].to_dict()})
+        stage = "score"
+        record = score_problem(problem, cfg, result, verdicts, select)
+    except Exception as e:  # noqa: BLE001 - one problem's failure must not stop the run
+        message = f"{type(e).__name__}: {e}"
+        tb = traceback.format_exc()
+        store.log(name, {"event": "error", "stage": stage, "error": message, "traceback": tb})
+        record = error_record(name, stage, message, problem.source)
+    store.log(name, {"event": "done", "status": record["status"]})
+    store.commit(record)
+    return record
+
+
+def run_bench(
+    problems: Sequence[Problem],
+    load_errors: Sequence[tuple[str, str]],
+    cfg: BenchConfig,
+    store: RunStore,
+    solve_fn: SolveFn,
+    judge_fn: JudgeFn,
+    select: metrics.SelectFn = _default_select,
+    on_event: OnEvent | None = None,
+    retry_errors: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Run every problem not finished yet (in order) and return all finished records by name.
+
+    `load_errors` are (name, message) pairs for problems that could not be read: recorded once, never retried
+    unless `retry_errors`.
+    """
+    notify = on_event or (lambda kind, name, detail: None)
+    done = store.finished()
+    if retry_errors:
+        done = {k: r for k, r in done.items() if r.get("status") != "error"}
+    for name, message in load_errors:
+        if name not in done:
+            done[name] = error_record(name, "load", message)
+            store.commit(done[name])
+            notify("error", name, done[name])
+    for problem in problems:
+        if problem.name in done:
+            notify("skip", problem.name, done[problem.name])
+            continue
+        notify("start", problem.name, {})
+        record = run_problem(problem, cfg, store, solve_fn, judge_fn, select)
+        done[problem.name] = record
+        notify("error" if record["status"] == "error" else "done", problem.name, record)
+    return done
