@@ -1,0 +1,155 @@
+"""`alphagen judge PROBLEM`: verdicts on the hidden tests for picks read as JSON lines on stdin.
+
+`alphagen solve p.json --json | alphagen judge p.json` works, and so does any script printing
+`{"code": ..., "language": ...}` lines. Judging is the same code path `alphagen bench` uses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alphagen.console import console
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One program to judge, as read from one stdin line."""
+
+    rank: int
+    """The pick's rank (its line number among the picks when the line gives none)."""
+    code: str
+    """Program source."""
+    language: str
+    """'python' or 'cpp'."""
+    candidate: int | None
+    """Sample index from `alphagen solve`, when given."""
+    problem: str | None
+    """Problem name from `alphagen solve`, when given."""
+
+    def __post_init__(self) -> None:
+        if self.language not in ("python", "cpp"):
+            raise ValueError(f"language must be 'python' or 'cpp', got {self.language!r}")
+        if self.rank < 1:
+            raise ValueError(f"rank must be >= 1, got {self.rank}")
+
+
+def parse_submissions(lines: Iterable[str]) -> list[Submission]:
+    """Every non-blank line as a Submission; the first bad line raises ValueError naming its line number."""
+    out: list[Submission] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"stdin line {lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{where}: must be a JSON object with a 'code' field, got {type(obj).__name__}")
+        if not isinstance(obj.get("code"), str):
+            raise ValueError(f"{where}: field 'code' must be a string, got {type(obj.get('code')).__name__}")
+        rank, candidate = obj.get("rank", len(out) + 1), obj.get("candidate")
+        if not isinstance(rank, int) or (candidate is not None and not isinstance(candidate, int)):
+            raise ValueError(f"{where}: 'rank' and 'candidate' must be integers, got {rank!r}, {candidate!r}")
+        problem = obj.get("problem")
+        try:
+            out.append(Submission(rank=rank, code=obj["code"], language=str(obj.get("language", "python")),
+                                  candidate=candidate, problem=str(problem) if problem is not None else None))
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+    return out
+
+
+def verdict_line(sub: Submission, verdict: Any) -> dict[str, Any]:
+    """The JSON line printed per pick."""
+    return {
+        "rank": sub.rank,
+        "candidate": sub.candidate,
+        "passed": verdict.passed,
+        "status": verdict.status,
+        "num_passed": verdict.num_passed,
+        "num_tests": verdict.num_tests,
+    }
+
+
+def solved_line(rows: list[dict[str, Any]]) -> str:
+    first = next((r["rank"] for r in sorted(rows, key=lambda r: r["rank"]) if r["passed"]), None)
+    return f"solved: yes (first passing rank {first})" if first is not None else "solved: no"
+
+
+@click.command()
+@click.argument("problem_path", metavar="PROBLEM", type=click.Path(exists=True, path_type=Path))
+@click.option("--json/--no-json", "as_json", default=None,
+              help="One JSON line per pick on stdout (default when stdout is not a terminal).")
+@click.option("--all-tests", is_flag=True, help="Run every hidden test (default: stop at the first failure).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Sandbox slots (default: one per core).")
+def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: int | None) -> None:
+    """Judge picks (JSON lines on stdin, as `alphagen solve --json` prints them) on PROBLEM's hidden tests."""
+    from rich.table import Table
+
+    from alphagen.bench.verdicts import judge_program
+    from alphagen.judging import judge
+    from alphagen.problems import ProblemError, load_problems
+    from sandbox import Executor
+
+    try:
+        problems = load_problems(problem_path)
+    except ProblemError as e:
+        raise click.ClickException(str(e)) from None
+    if not problems:
+        raise click.ClickException(f"{problem_path}: holds no problem")
+    try:
+        subs = parse_submissions(sys.stdin)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    if not subs:
+        console.print("[yellow]no picks on stdin[/]: nothing to judge")
+    by_name = {p.name: p for p in problems}
+
+    def problem_for(sub: Submission) -> Any:
+        # A file with several problems needs the pick's problem name; a single problem must match it if given.
+        if sub.problem is None and len(problems) == 1:
+            return problems[0]
+        if sub.problem in by_name:
+            return by_name[sub.problem]
+        raise click.ClickException(
+            f"pick rank {sub.rank} is for problem {sub.problem!r}, which {problem_path} does not hold "
+            f"(it holds {', '.join(sorted(by_name)[:5])}{'...' if len(by_name) > 5 else ''})"
+        )
+
+    targets = [problem_for(s) for s in subs]
+    rows: list[dict[str, Any]] = []
+    details: list[str] = []
+    with Executor(workers=workers) as executor:
+
+        def judge_fn(problem: Any, code: str, language: str) -> Any:
+            return judge(executor, problem, code, language, stop_on_first_failure=not all_tests)
+
+        for sub, problem in zip(subs, targets, strict=True):
+            v = judge_program(judge_fn, problem, sub.code, sub.language)
+            rows.append(verdict_line(sub, v))
+            details.append(v.detail)
+
+    if as_json is None:
+        as_json = not sys.stdout.isatty()
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+        sys.stdout.flush()
+    table = Table("rank", "sample", "verdict", "hidden tests", "detail", title=f"judge: {problem_path}")
+    for row, detail in zip(rows, details, strict=True):
+        verdict = "[green]passed[/]" if row["passed"] else f"[red]{row['status']}[/]"
+        sample = str(row["candidate"]) if row["candidate"] is not None else "-"
+        tests = f"{row['num_passed']}/{row['num_tests']}"
+        table.add_row(str(row["rank"]), sample, verdict, tests, detail[:80])
+    if rows:
+        console.print(table)
+    console.print(solved_line(rows), highlight=False)
