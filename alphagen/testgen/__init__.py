@@ -1,0 +1,12 @@
+"""Extra test inputs for clustering: mutated examples, model-written inputs and generator programs, validated.
+
+Public API (what the pipeline calls):
+    TestGenConfig, TestInputs, generate_test_inputs(view, survivors, executor, limits, cfg, seed, ...),
+    distinguishing(outputs_by_program) -> list[bool].
+"""
+
+from alphagen.testgen.config import SOURCES, TestGenConfig, TestInputs
+from alphagen.testgen.distinguish import distinguishing
+from alphagen.testgen.generate import generate_test_inputs
+
+__all__ = ["SOURCES", "TestGenConfig", "TestInputs", "distinguishing", "generate_test_inputs"]

@@ -1,0 +1,81 @@
+"""Settings and result of the test-input stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SOURCES: tuple[str, ...] = ("mutation", "model", "generator")
+
+
+@dataclass(frozen=True)
+class TestGenConfig:
+    """How extra clustering inputs are proposed and which of them are kept. Validated when built."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    sources: tuple[str, ...] = SOURCES
+    """Where inputs come from: mutation (of the examples), model (written directly), generator (model-written
+    Python input generators run in the sandbox with several seeds). Model sources need a sampler."""
+    num_mutations: int = 30
+    """How many mutated example inputs to propose."""
+    num_model_samples: int = 16
+    """How many inputs the test-input model writes directly (one batch)."""
+    num_generator_programs: int = 4
+    """How many input-generator programs the model writes."""
+    seeds_per_generator: int = 5
+    """How many seeds each generator program is run with (one input per seed)."""
+    max_inputs: int = 40
+    """At most this many validated inputs are returned."""
+    min_clean_fraction: float = 0.5
+    """An input is kept only if at least this fraction of the checked survivors run on it without crashing,
+    timing out or exceeding a limit."""
+    clean_check_programs: int = 8
+    """At most this many survivors (a seeded sample) run each candidate input for the clean-run check."""
+    temperature: float = 0.8
+    """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
+    max_new_tokens: int = 256
+    """Longest model-written input or generator program, in tokens."""
+    max_input_bytes: int = 200_000
+    """Inputs longer than this are dropped (generators may print huge inputs; they slow every survivor)."""
+    scale_cap: int = 2000
+    """Mutation grows arrays / counts at most to this size (bounded by the statement's constraints too)."""
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("sources must name at least one of mutation, model, generator, got ()")
+        for s in self.sources:
+            if s not in SOURCES:
+                raise ValueError(f"sources must be among {', '.join(SOURCES)}, got {s!r}")
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError(f"sources must not repeat, got {self.sources}")
+        for name in ("num_mutations", "num_model_samples", "num_generator_programs", "seeds_per_generator"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_inputs < 1:
+            raise ValueError(f"max_inputs must be >= 1, got {self.max_inputs}")
+        if not 0.0 <= self.min_clean_fraction <= 1.0:
+            raise ValueError(f"min_clean_fraction must be in [0, 1], got {self.min_clean_fraction}")
+        if self.clean_check_programs < 1:
+            raise ValueError(f"clean_check_programs must be >= 1, got {self.clean_check_programs}")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.max_input_bytes < 16:
+            raise ValueError(f"max_input_bytes must be >= 16, got {self.max_input_bytes}")
+        if self.scale_cap < 1:
+            raise ValueError(f"scale_cap must be >= 1, got {self.scale_cap}")
+
+
+@dataclass(frozen=True)
+class TestInputs:
+    """The validated extra inputs and how many each source proposed and kept."""
+
+    __test__ = False
+
+    inputs: tuple[str, ...]
+    """Validated, de-duplicated inputs, at most max_inputs, deterministic for a seed."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """<source>_proposed / <source>_valid per source, plus proposed / valid totals."""
+    sources: tuple[str, ...] = ()
+    """The source of each kept input (same order as `inputs`)."""

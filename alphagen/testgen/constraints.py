@@ -1,0 +1,154 @@
+"""Reading numeric constraints such as `1 <= n <= 10^5` or `$1 \\le a_i \\le 2 \\cdot 10^9$` from a statement.
+
+Mutation uses them for boundary values (the smallest and largest legal n, a_i ...) and validation uses their
+overall span to reject inputs holding absurd numbers. Parsing is best-effort: a constraint we cannot read is
+simply absent, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One parsed range over one or more names."""
+
+    names: tuple[str, ...]
+    """Normalized names: `a_i` -> `a`, `|s|` kept as `|s|` (a length)."""
+    lo: int | None
+    """Inclusive lower bound (None: not stated)."""
+    hi: int | None
+    """Inclusive upper bound (None: not stated)."""
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            raise ValueError("names must not be empty")
+        if self.lo is not None and self.hi is not None and self.lo > self.hi:
+            raise ValueError(f"lo must be <= hi, got {self.lo} > {self.hi}")
+
+
+# Step 1: bring TeX, Unicode and ASCII spellings of the same thing to one form.
+_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    (r"\left", " "),
+    (r"\right", " "),
+    (r"\leqslant", "≤"),
+    (r"\leq", "≤"),
+    (r"\le", "≤"),
+    ("<=", "≤"),
+    ("⩽", "≤"),
+    (r"\geqslant", "≥"),
+    (r"\geq", "≥"),
+    (r"\ge", "≥"),
+    (">=", "≥"),
+    ("⩾", "≥"),
+    (r"\cdot", "·"),
+    (r"\times", "·"),
+    ("×", "·"),
+    ("*", "·"),
+    (r"\lt", "<"),
+    (r"\gt", ">"),
+    ("$", " "),
+    ("\u2009", " "),
+    ("\u202f", " "),
+    ("\xa0", " "),
+    ("\u2212", "-"),
+    (r"\,", " "),
+    ("~", " "),
+)
+_BRACED_EXP = re.compile(r"\^\s*\{\s*(-?\d+)\s*\}")
+_SUBSCRIPT = re.compile(r"_\{[^}]*\}|_[A-Za-z0-9]+")
+# A number: digits (possibly grouped by spaces/commas in thousands), an optional mantissa·10^k, or plain 10^k.
+_NUM = r"-?\s*(?:\d+(?:[ ,]\d{3})*(?:\s*·\s*10\^\s*\d+)?|10\^\s*\d+)"
+_NAME = r"\|?[A-Za-z][A-Za-z0-9']*\|?"
+_NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
+_BOTH = re.compile(rf"({_NUM})\s*(≤|<)\s*({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
+_UPPER = re.compile(rf"(?<![≤<\w])({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
+
+
+def _normalize(text: str) -> str:
+    for a, b in _REPLACEMENTS:
+        text = text.replace(a, b)
+    text = _BRACED_EXP.sub(r"^\1", text)
+    # `a_i`, `a_{i,j}` and `a_1` all stand for the array a: its subscript is not part of the name.
+    return _SUBSCRIPT.sub("", text)
+
+
+def parse_number(text: str) -> int | None:
+    """`2 · 10^5` -> 200000, `200 000` -> 200000, `-10^9` -> -1000000000; None if it does not parse."""
+    t = text.replace(" ", "")
+    neg = t.startswith("-")
+    t = t.lstrip("-")
+    m = re.fullmatch(r"(\d+(?:,\d{3})*)(?:·10\^(\d+))?|10\^(\d+)", t)
+    if not m:
+        return None
+    if m.group(3) is not None:
+        exp = int(m.group(3))
+        if exp > 30:
+            return None
+        value = 10**exp
+    else:
+        value = int(m.group(1).replace(",", ""))
+        if m.group(2) is not None:
+            exp = int(m.group(2))
+            if exp > 30:
+                return None
+            value *= 10**exp
+    return -value if neg else value
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def parse_constraints(statement: str) -> list[Constraint]:
+    """Every `lo ≤ names ≤ hi` and `names ≤ hi` range found in the statement, in order of appearance."""
+    text = _normalize(statement)
+    found: list[tuple[int, Constraint]] = []
+    covered: list[tuple[int, int]] = []
+    for m in _BOTH.finditer(text):
+        lo, hi = parse_number(m.group(1)), parse_number(m.group(5))
+        if lo is None or hi is None:
+            continue
+        # Strict bounds (`1 < n`) are rare but legal: tighten them to the inclusive form.
+        lo = lo + 1 if m.group(2) == "<" else lo
+        hi = hi - 1 if m.group(4) == "<" else hi
+        if lo > hi:
+            continue
+        found.append((m.start(), Constraint(_names(m.group(3)), lo, hi)))
+        covered.append((m.start(), m.end()))
+    for m in _UPPER.finditer(text):
+        if any(a <= m.start() < b for a, b in covered):
+            continue
+        hi = parse_number(m.group(3))
+        if hi is None:
+            continue
+        hi = hi - 1 if m.group(2) == "<" else hi
+        found.append((m.start(), Constraint(_names(m.group(1)), None, hi)))
+    return [c for _, c in sorted(found, key=lambda pc: pc[0])]
+
+
+def bounds_for(name: str, constraints: Sequence[Constraint]) -> tuple[int | None, int | None]:
+    """The first stated range for `name` (None, None when the statement gives none)."""
+    for c in constraints:
+        if name in c.names:
+            return c.lo, c.hi
+    return None, None
+
+
+def ranges_containing(value: int, constraints: Sequence[Constraint]) -> list[tuple[int, int]]:
+    """Fully stated ranges that contain `value`, tightest first: candidates for the token's legal range when
+    we cannot tell which name the token stands for."""
+    spans = [
+        (c.lo, c.hi) for c in constraints if c.lo is not None and c.hi is not None and c.lo <= value <= c.hi
+    ]
+    return sorted(set(spans), key=lambda s: (s[1] - s[0], s))  # type: ignore[operator]
+
+
+def overall_span(constraints: Sequence[Constraint]) -> tuple[int | None, int | None]:
+    """The smallest lower and the largest upper bound stated anywhere: a loose sanity range for any number."""
+    los = [c.lo for c in constraints if c.lo is not None]
+    his = [c.hi for c in constraints if c.hi is not None]
+    return (min(los) if los else None, max(his) if his else None)

@@ -1,0 +1,175 @@
+"""The test-input stage: propose inputs from every enabled source, then keep the valid, distinct ones.
+
+Order of work, and why:
+1. propose: mutants of the examples (cheap, always on), model-written inputs and generator programs (only
+   with a sampler); generators run in the sandbox with several seeds;
+2. canonicalize and check the shape against the examples (free), drop duplicates and the examples themselves;
+3. interleave the sources round-robin in a seeded order, so the cap keeps a mix rather than one source;
+4. run the validator (if the problem has one) and a sample of the survivors on the candidates, chunk by chunk,
+   until `max_inputs` have passed: most survivors must run cleanly on a kept input.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from alphagen.problems.model import PublicView
+from alphagen.testgen import model_inputs as mi
+from alphagen.testgen.config import TestGenConfig, TestInputs
+from alphagen.testgen.constraints import parse_constraints
+from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
+from alphagen.testgen.mutate_stdio import StdioMutator
+from alphagen.testgen.structure import learn_format, structure_problem
+from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
+from sandbox.types import Limits, Program
+
+ProgressFn = Callable[[str, int], None]
+
+
+def canonical(text: str, kind: str) -> str | None:
+    """One spelling per input: trailing spaces and blank tail lines removed; JSON re-dumped for functions."""
+    if kind == "function":
+        args = parse_args(text)
+        return json.dumps(args) if args is not None else None
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    out = "\n".join(lines).strip("\n")
+    return out + "\n" if out.strip() else None
+
+
+def _propose(
+    view: PublicView,
+    executor: Any,
+    limits: Limits,
+    cfg: TestGenConfig,
+    seed: int,
+    sampler: Any,
+    tokenizer: Any,
+    progress: ProgressFn,
+) -> dict[str, list[str]]:
+    examples = [t.input for t in view.public_tests]
+    constraints = parse_constraints(view.description)
+    out: dict[str, list[str]] = {}
+    if "mutation" in cfg.sources:
+        mutator: StdioMutator | ArgsMutator
+        if view.kind == "function":
+            mutator = ArgsMutator(examples, constraints, cfg.scale_cap)
+        else:
+            mutator = StdioMutator(examples, constraints, cfg.scale_cap)
+        out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
+        progress("mutation", len(out["mutation"]))
+    if sampler is None:
+        return out
+    if "model" in cfg.sources:
+        out["model"] = mi.model_inputs(
+            sampler, tokenizer, view, cfg.num_model_samples, cfg.temperature, cfg.max_new_tokens, seed
+        )
+        progress("model", len(out["model"]))
+    if "generator" in cfg.sources:
+        gens = mi.generator_programs(
+            sampler,
+            tokenizer,
+            view,
+            cfg.num_generator_programs,
+            cfg.temperature,
+            max(cfg.max_new_tokens, 384),
+            seed,
+        )
+        seeds = mi.seed_inputs([seed * 1000 + s for s in range(cfg.seeds_per_generator)])
+        per_gen = generator_outputs(
+            executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: progress("generator", k)
+        )
+        out["generator"] = [x for g in per_gen for x in g]
+    return out
+
+
+def _interleave(pools: dict[str, list[tuple[str, str]]], rng: random.Random) -> list[tuple[str, str]]:
+    """Round-robin over sources (each source's pool shuffled by the seed)."""
+    for pool in pools.values():
+        rng.shuffle(pool)
+    order: list[tuple[str, str]] = []
+    depth = 0
+    while any(depth < len(p) for p in pools.values()):
+        for p in pools.values():
+            if depth < len(p):
+                order.append(p[depth])
+        depth += 1
+    return order
+
+
+def generate_test_inputs(
+    view: PublicView,
+    survivors: Sequence[Program],
+    executor: Any,
+    limits: Limits,
+    cfg: TestGenConfig,
+    seed: int,
+    sampler: Any = None,
+    tokenizer: Any = None,
+    validator: str | None = None,
+    progress: ProgressFn | None = None,
+) -> TestInputs:
+    """Validated extra inputs for clustering; see the module docstring. Never sees hidden tests."""
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    report: ProgressFn = progress or (lambda stage, k: None)
+    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report)
+    counts: dict[str, int] = {}
+    examples = [t.input for t in view.public_tests]
+    fmt = learn_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
+    seen = {canonical(e, view.kind) for e in examples}
+    pools: dict[str, list[tuple[str, str]]] = {}
+    # Shape check and de-duplication across sources (the first source to propose an input owns it).
+    for src in cfg.sources:
+        texts = proposed.get(src, [])
+        counts[f"{src}_proposed"] = len(texts)
+        counts[f"{src}_wellformed"] = 0
+        counts[f"{src}_valid"] = 0
+        pools[src] = []
+        for raw in texts:
+            text = canonical(raw, view.kind)
+            if text is None or text in seen:
+                continue
+            if view.kind == "function":
+                why = args_problem(examples, text, cfg.max_input_bytes)
+            else:
+                why = structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
+            if why is None:
+                seen.add(text)
+                pools[src].append((src, text))
+                counts[f"{src}_wellformed"] += 1
+    queue = _interleave(pools, random.Random(seed + 7))
+    checkers = check_sample(survivors, cfg.clean_check_programs, seed)
+    kept: list[tuple[str, str]] = []
+    pos = 0
+    # Chunked checking: stop paying for executions once enough inputs have passed.
+    while pos < len(queue) and len(kept) < cfg.max_inputs:
+        need = cfg.max_inputs - len(kept)
+        chunk = queue[pos : pos + max(need + need // 2, 4)]
+        pos += len(chunk)
+        texts = [t for _, t in chunk]
+        ok = [True] * len(chunk)
+        if validator:
+            ok = validator_accepts(executor, validator, texts, limits, lambda k: report("validate", k))
+        fractions, _ = clean_fractions(
+            executor,
+            checkers,
+            [t for t, o in zip(texts, ok, strict=False) if o],
+            limits,
+            lambda k: report("validate", k),
+        )
+        it = iter(fractions)
+        for (src, text), good in zip(chunk, ok, strict=False):
+            if not good:
+                continue
+            frac = next(it)
+            if frac >= cfg.min_clean_fraction and (frac > 0 or not checkers):
+                counts[f"{src}_valid"] += 1
+                if len(kept) < cfg.max_inputs:
+                    kept.append((src, text))
+    counts["proposed"] = sum(counts[f"{s}_proposed"] for s in cfg.sources)
+    counts["valid"] = sum(counts[f"{s}_valid"] for s in cfg.sources)
+    counts["kept"] = len(kept)
+    return TestInputs(inputs=tuple(t for _, t in kept), counts=counts, sources=tuple(s for s, _ in kept))

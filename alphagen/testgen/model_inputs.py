@@ -1,0 +1,139 @@
+"""Inputs proposed by the test-input model: written directly, or produced by model-written generator programs.
+
+Both prompts show the statement (which holds the input format and constraints) and the examples. Direct inputs
+are sampled in one batch; generator programs are Python scripts that read a seed from stdin and print one
+random input, so running one with several seeds yields large, well-formed inputs a model could never type out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from alphagen.problems.model import PublicView
+
+SYSTEM = "You are an expert competitive programmer who writes tricky but valid test inputs."
+
+# The generator's pre-filled opening: it makes every generator seedable from stdin (our sandbox passes stdin,
+# not argv) and deterministic for a seed.
+GENERATOR_HEAD = "import random\nimport sys\n\nseed = int(sys.stdin.readline())\nrandom.seed(seed)\n"
+
+_FENCE = re.compile(r"^```[a-zA-Z0-9]*\n")
+
+
+def _examples(view: PublicView) -> str:
+    parts = []
+    for i, t in enumerate(view.public_tests, 1):
+        if view.kind == "function":
+            parts.append(f"Example {i} arguments (JSON): {t.input.strip()}")
+        else:
+            parts.append(f"Example {i} input:\n{t.input.rstrip()}")
+    return "\n\n".join(parts)
+
+
+def _chat(tokenizer: Any, user: str, prefill: str) -> str:
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    else:
+        head = f"{SYSTEM}\n\n{user}\n\n"
+    return str(head) + prefill
+
+
+def direct_prompt(view: PublicView, tokenizer: Any) -> str:
+    """Ask for one new valid input, answered inside a pre-filled code fence."""
+    what = (
+        "the arguments of one call, as a JSON array"
+        if view.kind == "function"
+        else "one complete input exactly in the input format"
+    )
+    user = (
+        f"{view.description.strip()}\n\n{_examples(view)}\n\n"
+        f"Write {what} for this problem: a new test that respects every constraint and is likely to expose "
+        "wrong solutions (edge cases, boundary values, tricky cases). "
+        "Reply with only the input in a ``` block."
+    )
+    return _chat(tokenizer, user, "```\n")
+
+
+def generator_prompt(view: PublicView, tokenizer: Any) -> str:
+    """Ask for a Python program that prints one random valid input for the seed it reads."""
+    what = "the arguments of one call as a JSON array on one line" if view.kind == "function" else "one input"
+    user = (
+        f"{view.description.strip()}\n\n{_examples(view)}\n\n"
+        f"Write a Python 3 program that prints {what} for this problem, chosen at random, respecting every "
+        "constraint of the statement exactly. Vary the sizes: sometimes tiny, sometimes large. It reads an "
+        "integer seed from standard input and must be deterministic for that seed. "
+        "Reply with only the program "
+        "in a ```python block."
+    )
+    return _chat(tokenizer, user, "```python\n" + GENERATOR_HEAD)
+
+
+def parse_direct(text: str) -> str | None:
+    """The input inside a completion (everything up to a closing fence), newline-terminated; None if empty."""
+    body = _FENCE.sub("", text.lstrip("\n"), count=1) if text.lstrip().startswith("```") else text
+    body = body.split("```", 1)[0]
+    lines = [line.rstrip() for line in body.strip("\n").split("\n")]
+    out = "\n".join(lines).strip("\n")
+    return out + "\n" if out.strip() else None
+
+
+def parse_generator(text: str) -> str | None:
+    """The generator program (pre-filled head + completion); None when it does not compile."""
+    code = GENERATOR_HEAD + text.split("```", 1)[0]
+    try:
+        compile(code, "<generator>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    return code.rstrip() + "\n"
+
+
+def sample_texts(
+    sampler: Any, prompt: str, count: int, temperature: float, max_new_tokens: int, seed: int
+) -> list[str]:
+    """`count` completions of one prompt in one batch, in sample order."""
+    if count < 1:
+        return []
+    from alphagen.sampling.params import PromptRequest, SamplingParams
+
+    params = SamplingParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=seed, stop=("```",))
+    done = list(sampler.sample([PromptRequest(prompt=prompt, count=count)], params))
+    done.sort(key=lambda c: getattr(c, "sample_index", 0))
+    return [c.text for c in done]
+
+
+def model_inputs(
+    sampler: Any,
+    tokenizer: Any,
+    view: PublicView,
+    count: int,
+    temperature: float,
+    max_new_tokens: int,
+    seed: int,
+) -> list[str]:
+    """Directly written inputs, parsed (unparseable completions dropped)."""
+    texts = sample_texts(sampler, direct_prompt(view, tokenizer), count, temperature, max_new_tokens, seed)
+    return [t for t in (parse_direct(x) for x in texts) if t is not None]
+
+
+def generator_programs(
+    sampler: Any,
+    tokenizer: Any,
+    view: PublicView,
+    count: int,
+    temperature: float,
+    max_new_tokens: int,
+    seed: int,
+) -> list[str]:
+    """Model-written generator programs that compile."""
+    texts = sample_texts(
+        sampler, generator_prompt(view, tokenizer), count, temperature, max_new_tokens, seed + 1
+    )
+    return [g for g in (parse_generator(x) for x in texts) if g is not None]
+
+
+def seed_inputs(seeds: Sequence[int]) -> list[str]:
+    """The stdin each generator run reads (its seed)."""
+    return [f"{s}\n" for s in seeds]

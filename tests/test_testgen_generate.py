@@ -1,0 +1,158 @@
+"""The test-input stage end to end, with an in-process executor and a scripted sampler."""
+
+from __future__ import annotations
+
+import pytest
+
+from alphagen.problems.model import PublicView, Test
+from alphagen.testgen import TestGenConfig, generate_test_inputs
+from alphagen.testgen.model_inputs import GENERATOR_HEAD, parse_direct, parse_generator
+from sandbox.types import Limits, Program
+from tests.testgen_fakes import FakeExecutor, FakeSampler
+
+STATEMENT = """Given n numbers, print their maximum.
+
+Input
+The first line contains n (1 ≤ n ≤ 100). The second line contains a_1..a_n (1 ≤ a_i ≤ 1000).
+
+Output
+Print the maximum."""
+
+VIEW = PublicView(
+    name="max",
+    description=STATEMENT,
+    kind="stdio",
+    public_tests=(Test("3\n1 5 2\n", "5\n"), Test("4\n7 7 1 2\n", "7\n")),
+    entry_point=None,
+    signature=None,
+    time_limit_s=1.0,
+    memory_limit_mb=256,
+    rating=800,
+    tags=(),
+)
+RIGHT = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n"
+FIRST_WINS = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a[:3]))\n"
+CRASHES_ON_BIG = "n = int(input())\nassert n < 4\na = list(map(int, input().split()))\nprint(max(a))\n"
+SURVIVORS = [Program(RIGHT), Program(FIRST_WINS)]
+
+
+def _run(
+    cfg: TestGenConfig,
+    seed: int = 0,
+    sampler: FakeSampler | None = None,
+    survivors: list[Program] = SURVIVORS,
+    validator: str | None = None,
+) -> tuple:
+    ex = FakeExecutor()
+    ti = generate_test_inputs(
+        VIEW, survivors, ex, Limits(time_s=1.0), cfg, seed, sampler=sampler, validator=validator
+    )
+    return ti, ex
+
+
+def test_config_validates_fields() -> None:
+    with pytest.raises(ValueError, match="sources must be among"):
+        TestGenConfig(sources=("mutation", "oracle"))
+    with pytest.raises(ValueError, match="max_inputs must be >= 1"):
+        TestGenConfig(max_inputs=0)
+    with pytest.raises(ValueError, match="min_clean_fraction"):
+        TestGenConfig(min_clean_fraction=1.5)
+    with pytest.raises(ValueError, match="num_mutations must be >= 0"):
+        TestGenConfig(num_mutations=-1)
+
+
+def test_mutation_inputs_are_valid_distinct_capped_and_deterministic() -> None:
+    cfg = TestGenConfig(sources=("mutation",), num_mutations=40, max_inputs=12)
+    ti, _ = _run(cfg, seed=1)
+    assert 0 < len(ti.inputs) <= 12
+    assert len(set(ti.inputs)) == len(ti.inputs)
+    assert not set(ti.inputs) & {t.input for t in VIEW.public_tests}
+    assert ti.counts["mutation_proposed"] == 40 and ti.counts["kept"] == len(ti.inputs)
+    assert ti.counts["mutation_valid"] >= len(ti.inputs)
+    assert set(ti.sources) == {"mutation"}
+    again, _ = _run(cfg, seed=1)
+    assert again.inputs == ti.inputs
+    other, _ = _run(cfg, seed=2)
+    assert other.inputs != ti.inputs
+
+
+def test_inputs_most_survivors_crash_on_are_dropped() -> None:
+    # Two of three survivors crash whenever n >= 4: such inputs fail the clean-run check at 0.5.
+    survivors = [Program(RIGHT), Program(CRASHES_ON_BIG), Program(CRASHES_ON_BIG + "\n")]
+    ti, _ = _run(
+        TestGenConfig(sources=("mutation",), num_mutations=40, max_inputs=40), seed=3, survivors=survivors
+    )
+    assert ti.inputs and all(int(t.split()[0]) < 4 for t in ti.inputs)
+    assert ti.counts["mutation_valid"] < ti.counts["mutation_wellformed"]
+
+
+def test_validator_program_is_honoured() -> None:
+    only_even_n = "import sys\nn = int(sys.stdin.readline())\nsys.exit(0 if n % 2 == 0 else 1)\n"
+    ti, _ = _run(TestGenConfig(sources=("mutation",), num_mutations=40), seed=4, validator=only_even_n)
+    assert ti.inputs and all(int(t.split()[0]) % 2 == 0 for t in ti.inputs)
+
+
+def test_model_and_generator_sources_with_a_sampler() -> None:
+    direct = ["2\n9 3\n```", "5\n1 2 3 4 5\n", "3\n1 2\n", "not numbers at all\n", "2\n9 3\n"]
+    generator = (
+        "n = random.randint(1, 100)\nprint(n)\n"
+        "print(' '.join(str(random.randint(1, 1000)) for _ in range(n)))\n```"
+    )
+    broken = "this is not python(\n"
+    sampler = FakeSampler(direct, [generator, broken])
+    cfg = TestGenConfig(
+        sources=("model", "generator"), num_model_samples=5, num_generator_programs=2, seeds_per_generator=4
+    )
+    ti, _ = _run(cfg, sampler=sampler)
+    assert ti.counts["model_proposed"] == 5
+    # "3\n1 2" has the wrong array length, the words are not numbers, and one duplicate is dropped.
+    assert ti.counts["model_valid"] == 2
+    assert "2\n9 3\n" in ti.inputs and "5\n1 2 3 4 5\n" in ti.inputs
+    assert ti.counts["generator_proposed"] == 4  # one compiling generator x 4 seeds
+    assert ti.counts["generator_valid"] == 4
+    assert any("seed = int(sys.stdin.readline())" in p for p in sampler.prompts)
+    assert all("Input" in p and "3\n1 5 2" in p for p in sampler.prompts)
+
+
+def test_model_sources_are_skipped_without_a_sampler() -> None:
+    ti, ex = _run(TestGenConfig(sources=("model", "generator")))
+    assert ti.inputs == () and ti.counts["proposed"] == 0 and ex.runs == 0
+
+
+def test_parsers() -> None:
+    assert parse_direct("1 2\n3\n```\nsome prose") == "1 2\n3\n"
+    assert parse_direct("```\n5\n```") == "5\n"
+    assert parse_direct("   \n```") is None
+    gen = parse_generator("print(random.randint(1, seed + 2))\n```")
+    assert gen is not None and gen.startswith(GENERATOR_HEAD)
+    assert parse_generator("print(\n```") is None
+
+
+def test_function_kind_inputs_are_json_argument_lists() -> None:
+    view = PublicView(
+        name="add",
+        description="Return a + b. Constraints: 0 ≤ a, b ≤ 100.",
+        kind="function",
+        public_tests=(Test("[1, 2]", "3"), Test("[5, 5]", "10")),
+        entry_point="add",
+        signature="def add(a, b):\n",
+        time_limit_s=1.0,
+        memory_limit_mb=256,
+        rating=None,
+        tags=(),
+    )
+    echo = "import json, sys\nargs = json.loads(sys.stdin.read())\nprint(args[0] + args[1])\n"
+    ti = generate_test_inputs(
+        view,
+        [Program(echo)],
+        FakeExecutor(),
+        Limits(time_s=1.0),
+        TestGenConfig(sources=("mutation",), num_mutations=20),
+        0,
+    )
+    import json
+
+    assert ti.inputs
+    for text in ti.inputs:
+        a, b = json.loads(text)
+        assert isinstance(a, int) and isinstance(b, int) and 0 <= a <= 100 and 0 <= b <= 100

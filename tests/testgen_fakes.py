@@ -1,0 +1,77 @@
+"""In-process stand-ins for the sandbox executor and the sampler, so the test-input stage is tested fast and
+deterministically. Programs run with exec() on a StringIO stdin; an exception is a runtime error."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sandbox.types import Limits, Program, Result, Status
+
+
+def run_source(source: str, stdin: str) -> tuple[Status, bytes]:
+    out = io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<prog>", "exec"), {"__name__": "__main__"})
+        status = Status.OK
+    except SystemExit as e:
+        status = Status.OK if e.code in (None, 0) else Status.RUNTIME_ERROR
+    except Exception:
+        status = Status.RUNTIME_ERROR
+    finally:
+        sys.stdin = old_stdin
+    return status, out.getvalue().encode()
+
+
+class FakeExecutor:
+    """Implements run_batch like sandbox.Executor (no limits enforced); counts executions."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def run_batch(
+        self,
+        programs: Sequence[Program],
+        inputs: Sequence[str],
+        limits: Limits,
+        expected: Sequence[str] | None = None,
+        compare: object = None,
+        stop_on_first_failure: bool = False,
+    ) -> Iterator[Result]:
+        for p, prog in enumerate(programs):
+            for i, text in enumerate(inputs):
+                self.runs += 1
+                status, stdout = run_source(prog.source, text)
+                yield Result(program_index=p, input_index=i, status=status, stdout=stdout)
+
+
+@dataclass(frozen=True)
+class FakeCompletion:
+    request_index: int
+    sample_index: int
+    text: str
+
+
+class FakeSampler:
+    """Returns scripted completions: `direct` for input prompts, `generators` for generator prompts."""
+
+    def __init__(self, direct: Sequence[str], generators: Sequence[str]) -> None:
+        self.direct, self.generators = list(direct), list(generators)
+        self.prompts: list[str] = []
+
+    def sample(self, requests: Sequence[object], params: object) -> Iterator[FakeCompletion]:
+        k = 0
+        for r, req in enumerate(requests):
+            prompt: str = req.prompt  # type: ignore[attr-defined]
+            count: int = req.count  # type: ignore[attr-defined]
+            self.prompts.append(prompt)
+            pool = self.generators if "seed = int(sys.stdin.readline())" in prompt else self.direct
+            for j in range(count):
+                yield FakeCompletion(r, k, pool[j % len(pool)])
+                k += 1
