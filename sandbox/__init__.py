@@ -1,0 +1,10 @@
+"""sandbox: a secure, fast, parallel executor for untrusted candidate programs (standard library + psutil).
+
+It never imports torch or alphagen. See docs/sandbox.md for the threat model.
+"""
+
+from sandbox.compare import CompareOptions, compare_outputs
+from sandbox.executor import Executor
+from sandbox.types import Language, Limits, Program, Result, Status
+
+__all__ = ["CompareOptions", "Executor", "Language", "Limits", "Program", "Result", "Status", "compare_outputs"]
