@@ -20,7 +20,7 @@ DEFAULT_MEMORY_LIMIT_MB = 256
 @dataclass(frozen=True)
 class Test:
     """One test. For `stdio` problems: stdin text and expected stdout text.
-    For `function` problems: `input` is a JSON array of arguments and `output` the JSON of the return value."""
+    For `function` problems: `input` is a JSON array of arguments, `output` the JSON of the return value."""
 
     input: str
     output: str
