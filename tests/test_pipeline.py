@@ -1,0 +1,139 @@
+"""The pipeline end to end with a scripted sampler: real prompts, real sandbox, real test generation and clustering.
+
+The sampler is the only stand-in (a model that "writes" programs from a fixed pool), so what is checked is the
+pipeline's own behaviour: dedup, filtering, clustering on generated inputs, picks, determinism.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from alphagen.pipeline import Models, SolveConfig, solve
+from alphagen.problems.model import HiddenTests, Problem, Test
+from alphagen.sampling import Completion, PromptRequest, SamplingParams
+from alphagen.testgen import TestGenConfig
+from sandbox import Executor
+
+CORRECT = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n"
+CORRECT_2 = "input()\nprint(max(int(x) for x in input().split()))\n"
+CORRECT_DUP = "# maximum\nn = int(input())\na = list(map(int, input().split()))\n\nprint(max(a))  # done\n"
+LAST = "input()\nprint(input().split()[-1])\n"  # passes the example (max is last), wrong otherwise
+FIRST_SORTED = "input()\na = sorted(map(int, input().split()))\nprint(a[-1] if len(a) > 1 else 0)\n"  # n=1 bug
+WRONG = "input()\nprint(min(map(int, input().split())))\n"
+CRASH = "raise SystemExit(3)\n"
+BROKEN = "def f(:\n"
+
+POOL = [CORRECT, CORRECT_2, CORRECT_DUP, CORRECT, LAST, LAST, FIRST_SORTED, WRONG, CRASH, BROKEN]
+
+
+class ScriptedSampler:
+    """Yields programs from a fixed pool, chosen by the seed, in a scrambled order (like a batching sampler)."""
+
+    def __init__(self, pool: Sequence[str]) -> None:
+        self.pool = pool
+        self.prompts: list[str] = []
+
+    def sample(self, requests: Sequence[PromptRequest], params: SamplingParams,
+               progress: Callable[[int], None] | None = None) -> Iterator[Completion]:
+        rng = random.Random(params.seed)
+        out = []
+        idx = 0
+        for r_i, req in enumerate(requests):
+            self.prompts.append(req.prompt)
+            for _ in range(req.count):
+                out.append(Completion(request_index=r_i, sample_index=idx, text=self.pool[idx % len(self.pool)],
+                                      num_tokens=10, finish_reason="stop"))
+                idx += 1
+        rng.shuffle(out)
+        for c in out:
+            if progress:
+                progress(1)
+            yield c
+
+
+class Tok:
+    chat_template = None
+
+
+def make_problem() -> Problem:
+    return Problem(
+        name="max-of-list",
+        description="Given n (1 <= n <= 100) and n integers a_i (-1000 <= a_i <= 1000), print the maximum.",
+        public_tests=(Test("3\n1 2 9\n", "9\n"), Test("2\n-5 4\n", "4\n")),
+        private_tests=HiddenTests((Test("1\n-7\n", "-7\n"), Test("3\n9 1 2\n", "9\n"))),
+    )
+
+
+def models(sampler: Any) -> Models:
+    lm = SimpleNamespace(tokenizer=Tok(), name="scripted", device="cpu")
+    return Models(code=lm, sampler=sampler, test=None, test_sampler=None)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[Executor]:
+    with Executor(workers=2) as ex:
+        yield ex
+
+
+CFG = SolveConfig(n=20, seed=7, testgen=TestGenConfig(sources=("mutation",), num_mutations=30, max_inputs=30))
+
+
+def test_solve_filters_clusters_and_picks_the_majority_behaviour(executor: Executor) -> None:
+    sampler = ScriptedSampler(POOL)
+    result = solve(make_problem(), CFG, models=models(sampler), executor=executor)
+
+    by_code = {c.index: c for c in result.candidates}
+    assert len(result.candidates) == 20
+    assert [c.index for c in result.candidates] == list(range(20))
+    # CORRECT_DUP and the repeated CORRECT are duplicates of the first CORRECT.
+    first_correct = min(i for i, c in by_code.items() if c.code == CORRECT)
+    assert all(c.duplicate_of == first_correct for c in result.candidates if c.code == CORRECT_DUP)
+    status = {c.code: c.example_status for c in result.candidates if c.duplicate_of is None}
+    assert status[CORRECT] == status[CORRECT_2] == status[LAST] == status[FIRST_SORTED] == "ok"
+    assert status[WRONG] == "wrong_answer"
+    assert status[CRASH] == "runtime_error"
+    assert status[BROKEN] == "compile_error"
+
+    # Mutated inputs tell the three behaviours apart: max, last element, and the n=1 bug.
+    assert result.test_inputs
+    sig = {c.code: c.signature for c in result.candidates if c.passed_examples and c.duplicate_of is None}
+    assert sig[CORRECT] == sig[CORRECT_2]
+    assert len({sig[CORRECT], sig[LAST], sig[FIRST_SORTED]}) == 3
+    assert result.num_clusters == 3
+
+    # The correct cluster is the largest (8 programs with duplicates), so it is picked first; then the others.
+    first = result.picks[0]
+    assert first.code in (CORRECT, CORRECT_2)
+    assert first.cluster_size == 8
+    # Four distinct survivors in three clusters: one pick per cluster, then round-robin into the largest.
+    assert [p.cluster_id for p in result.picks] == [0, 1, 2, 0]
+    stages = [s.name for s in result.stages]
+    assert stages == ["sample", "dedup", "filter", "testgen", "cluster"]
+    assert result.stats["passed_examples"] == sum(1 for c in result.candidates if c.passed_examples)
+
+
+def test_same_seed_same_picks(executor: Executor) -> None:
+    a = solve(make_problem(), CFG, models=models(ScriptedSampler(POOL)), executor=executor)
+    b = solve(make_problem(), CFG, models=models(ScriptedSampler(POOL)), executor=executor)
+    assert [(p.candidate, p.cluster_id) for p in a.picks] == [(p.candidate, p.cluster_id) for p in b.picks]
+    assert a.test_inputs == b.test_inputs
+
+
+def test_prompts_never_contain_hidden_tests(executor: Executor) -> None:
+    sampler = ScriptedSampler(POOL)
+    p = make_problem()
+    p = Problem(**{**p.__dict__, "private_tests": HiddenTests((Test("424242\n", "171717\n"),))})
+    solve(p, SolveConfig(n=4, seed=0), models=models(sampler), executor=executor)
+    assert sampler.prompts and all("424242" not in t and "171717" not in t for t in sampler.prompts)
+
+
+def test_nothing_passes_means_no_picks(executor: Executor) -> None:
+    result = solve(make_problem(), SolveConfig(n=6), models=models(ScriptedSampler([WRONG, CRASH, BROKEN])),
+                   executor=executor)
+    assert result.picks == ()
+    assert result.num_clusters == 0
