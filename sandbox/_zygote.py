@@ -314,13 +314,12 @@ class Zygote:
 
 def _exec_python(code: types.CodeType, argv: list[str]) -> int:
     """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status."""
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding="utf-8", errors="surrogateescape")
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding="utf-8", errors="surrogateescape")
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-                                                   encoding="utf-8", errors="backslashreplace",
-                                                   line_buffering=True)
+    # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O templates
+    # copied from Codeforces read them.
+    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)  # type: ignore[misc]
+    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)  # type: ignore[misc]
+    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",  # type: ignore[misc]
+                                       closefd=False, buffering=1)
     sys.argv = ["main.py", *argv]
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = builtins

@@ -106,6 +106,7 @@ class Executor:
             self._slots.append(Slot(index, python, scratch, base + index if switch else -1, isolation, nproc))
         self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
         self._busy = threading.Lock()
+        self._closed = False
         self._req_ids = itertools.count()
         try:
             for slot in self._slots:
@@ -138,7 +139,7 @@ class Executor:
                   stop_on_first_failure: bool = False,
                   pairs: Sequence[tuple[int, int]] | None = None) -> Iterator[Result]:
         """Yield one Result per (program, input) pair as they finish, in any order. Never raises for a program."""
-        if self._finalizer.alive is False:
+        if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
         if not isinstance(limits, Limits):
             raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
@@ -160,7 +161,9 @@ class Executor:
         return [pid for pid in (slot.pid for slot in self._slots) if pid is not None]
 
     def close(self) -> None:
-        """Stop every zygote, kill every child, remove the scratch directories. Idempotent."""
+        """Stop every zygote, kill every child, remove the scratch directories. Idempotent; a batch running in
+        another thread ends with RuntimeError."""
+        self._closed = True
         self._finalizer()
 
     def __enter__(self) -> Executor:
@@ -231,6 +234,8 @@ class Executor:
                 return _protocol.encode(message), _Job(job_pi, job_ii, req, wall, base)
 
             while work or checks or any(s.outstanding for s in self._slots):
+                if self._closed:
+                    raise RuntimeError("Executor was closed during run_batch")
                 # 1. Dispatch: checker runs first (their candidates wait on them), then pending pairs.
                 for slot in self._slots:
                     while len(slot.outstanding) < 2 and (checks or work):
@@ -269,7 +274,11 @@ class Executor:
                 now = time.monotonic()
                 deadlines = {s.index: started[s.index] + s.outstanding[0].wall_s + WATCHDOG_SLACK_S for s in busy}
                 timeout = max(0.0, min(deadlines.values()) - now)
-                ready, _, _ = select.select([s.fileno() for s in busy], [], [], timeout)
+                try:
+                    ready, _, _ = select.select([s.fileno() for s in busy], [], [], timeout)
+                except (SlotError, OSError, ValueError) as exc:
+                    # Only close() from another thread pulls the pipes from under us.
+                    raise RuntimeError("Executor was closed during run_batch") from exc
                 for slot in busy:
                     try:
                         if slot.fileno() in ready:
@@ -313,6 +322,8 @@ class Executor:
 
     def _fail_slot(self, slot: Slot, exc: Exception, emit: Any, judged: bool) -> Iterator[Result]:
         """Infrastructure failure: every request the slot held becomes sandbox_error, then the slot restarts."""
+        if self._closed:
+            raise RuntimeError("Executor was closed during run_batch") from exc
         lost = list(slot.outstanding)
         logger.error("sandbox: worker slot %d failed: %s", slot.index, exc)
         try:
@@ -329,6 +340,8 @@ class Executor:
 
     def _drain(self) -> None:
         """An abandoned batch leaves requests in flight: wait for (and drop) their replies, or restart."""
+        if self._closed:
+            return
         for slot in self._slots:
             deadline = time.monotonic() + max((j.wall_s for j in slot.outstanding), default=0) + WATCHDOG_SLACK_S
             try:
