@@ -30,8 +30,10 @@ def test_solve_json_lines_are_judged_per_pick() -> None:
     assert res.exit_code == 0, res.output
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     total = len(problem.hidden_tests())
-    assert lines[0] == {"rank": 1, "candidate": 4, "passed": False, "status": "wrong_answer", "num_passed": 0,
-                        "num_tests": total}
+    # print(0) may match a test or two by luck, never all of them.
+    expected = {"rank": 1, "candidate": 4, "passed": False, "status": "wrong_answer", "num_tests": total}
+    assert lines[0] | {"num_passed": None} == expected | {"num_passed": None}
+    assert 0 <= lines[0]["num_passed"] < total
     assert lines[1] == {"rank": 2, "candidate": 9, "passed": True, "status": "ok", "num_passed": total,
                         "num_tests": total}
     assert "solved: yes (first passing rank 2)" in res.stderr

@@ -128,9 +128,9 @@ def render_plot(summary: dict[str, Any]) -> bytes | None:
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222;max-width:1100px}
 h1{font-size:1.5em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.92em}
-td,th{padding:.3em .7em;border-bottom:1px solid #eee;text-align:right}
-th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+table{border-collapse:collapse;font-size:.92em;max-width:100%}
+td,th{padding:.3em .7em;overflow-wrap:anywhere;border-bottom:1px solid #eee;text-align:right}
+th{background:#f4f4f4;overflow-wrap:normal} td:first-child,th:first-child{text-align:left}
 .yes{color:#0a7d2c;font-weight:600} .no{color:#888} .err{color:#b00020}
 code,pre{font-family:ui-monospace,Menlo,monospace;font-size:.9em} .muted{color:#777}
 """
@@ -138,6 +138,10 @@ code,pre{font-family:ui-monospace,Menlo,monospace;font-size:.9em} .muted{color:#
 
 def _row(cells: Sequence[str], tag: str = "td") -> str:
     return "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>"
+
+
+def _link(name: str) -> str:
+    return f"<a href='{html.escape(PROBLEMS)}/{html.escape(safe_name(name))}.jsonl'>{html.escape(name)}</a>"
 
 
 def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plot_png: bytes | None) -> str:
@@ -167,11 +171,15 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
     )
     for row in summary["per_problem"]:
         name = row["name"]
-        link = f"<a href='{e(PROBLEMS)}/{e(safe_name(name))}.jsonl'>{e(name)}</a>"
         if row["status"] != "ok":
-            parts.append(_row([link, f"<span class='err'>error: {e(str(row.get('error') or ''))}</span>"]
-                              + [""] * 8))
+            # A file that could not be read has no event log to link to; a problem that failed later does.
+            label = e(name) if row.get("error_kind") == "load" else _link(name)
+            parts.append(
+                f"<tr><td>{label}</td><td colspan='9' class='err' style='text-align:left'>"
+                f"error ({e(str(row.get('error_kind')))}): {e(str(row.get('error') or ''))}</td></tr>"
+            )
             continue
+        link = _link(name)
         rec = records.get(name, {})
         pick_cells = " ".join(
             f"<span class='{'yes' if p['passed'] else 'no'}' title='{e(p['status'])}'>"

@@ -13,6 +13,12 @@ from alphagen.bench.metrics import mean
 SUMMARY_VERSION = 1
 
 
+def _mean(values: Sequence[float]) -> float | None:
+    # Six decimals: enough for any benchmark size, and 0.375 stays 0.375 instead of 0.37499999999999994.
+    m = mean(values)
+    return None if m is None else round(m, 6)
+
+
 def _common_ks(records: Sequence[dict[str, Any]], key: str) -> list[int]:
     # Only budgets every scored problem has (runs use one n, but be safe when mixing): no partial averages.
     sets = [set(r[key]) for r in records]
@@ -57,8 +63,8 @@ def build_summary(
     curve = [
         {
             "k": k,
-            f"{num_picks}@k": mean([r["n_at_k"][str(k)] for r in ok]),
-            "pass@k": mean([r["pass_at_k"][str(k)] for r in ok]) if k in pass_ks else None,
+            f"{num_picks}@k": _mean([r["n_at_k"][str(k)] for r in ok]),
+            "pass@k": _mean([r["pass_at_k"][str(k)] for r in ok]) if k in pass_ks else None,
         }
         for k in n_ks
     ]
@@ -75,14 +81,14 @@ def build_summary(
             "solved": sum(1 for r in ok if r["solved"]),
         },
         "metrics": {
-            f"solve_rate_{num_picks}@n": mean([1.0 if r["solved"] else 0.0 for r in ok]),
-            "top1_solve_rate": mean([1.0 if r["top1"] else 0.0 for r in ok]),
-            "pass@k": {str(k): mean([r["pass_at_k"][str(k)] for r in ok]) for k in pass_ks},
-            f"{num_picks}@k": {str(k): mean([r["n_at_k"][str(k)] for r in ok]) for k in n_ks},
-            "example_pass_rate": passed / total_samples if total_samples else None,
-            "filtered_out_rate": 1 - passed / total_samples if total_samples else None,
-            "mean_clusters": mean([float(r["num_clusters"]) for r in ok]),
-            "mean_correct_samples": mean([float(r["correct"]) for r in ok]),
+            f"solve_rate_{num_picks}@n": _mean([1.0 if r["solved"] else 0.0 for r in ok]),
+            "top1_solve_rate": _mean([1.0 if r["top1"] else 0.0 for r in ok]),
+            "pass@k": {str(k): _mean([r["pass_at_k"][str(k)] for r in ok]) for k in pass_ks},
+            f"{num_picks}@k": {str(k): _mean([r["n_at_k"][str(k)] for r in ok]) for k in n_ks},
+            "example_pass_rate": round(passed / total_samples, 6) if total_samples else None,
+            "filtered_out_rate": round(1 - passed / total_samples, 6) if total_samples else None,
+            "mean_clusters": _mean([float(r["num_clusters"]) for r in ok]),
+            "mean_correct_samples": _mean([float(r["correct"]) for r in ok]),
         },
         "curve": curve,
         "timing": _timing(ok),
@@ -99,6 +105,7 @@ def build_summary(
                 "correct": r.get("correct"),
                 "clusters": r.get("num_clusters"),
                 "error": r.get("error"),
+                "error_kind": r.get("error_kind"),
             }
             for r in records
         ],
