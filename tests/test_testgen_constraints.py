@@ -34,6 +34,11 @@ def test_statement_spellings_parse_to_inclusive_ranges(
     assert parse_constraints(f"Input. The constraints are {text}. Output.") == [Constraint(names, lo, hi)]
 
 
+def test_one_constraint_per_line_keeps_lower_bounds() -> None:
+    cs = parse_constraints("Constraints\n1 <= n <= 20000\n0 <= d <= 10^9\n-5 <= a_i <= 10^6\n")
+    assert cs == [Constraint(("n",), 1, 20000), Constraint(("d",), 0, 10**9), Constraint(("a",), -5, 10**6)]
+
+
 def test_upper_bound_only_and_order_of_appearance() -> None:
     cs = parse_constraints("n ≤ 5000. Then 1 ≤ q ≤ 10.")
     assert cs == [Constraint(("n",), None, 5000), Constraint(("q",), 1, 10)]

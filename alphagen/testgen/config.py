@@ -35,10 +35,13 @@ class TestGenConfig:
     """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
     max_new_tokens: int = 256
     """Longest model-written input or generator program, in tokens."""
-    max_input_bytes: int = 200_000
+    max_input_bytes: int = 400_000
     """Inputs longer than this are dropped (generators may print huge inputs; they slow every survivor)."""
     scale_cap: int = 2000
-    """Mutation grows arrays / counts at most to this size (bounded by the statement's constraints too)."""
+    """Ordinary size mutations stay at or below this (and within the statement's constraints)."""
+    large_scale: int = 20_000
+    """The "grow" mutation sets a size to min(its stated maximum, this): inputs large enough to time out
+    quadratic programs (a few of these per problem; each costs every survivor a run)."""
 
     def __post_init__(self) -> None:
         if not self.sources:
@@ -65,6 +68,8 @@ class TestGenConfig:
             raise ValueError(f"max_input_bytes must be >= 16, got {self.max_input_bytes}")
         if self.scale_cap < 1:
             raise ValueError(f"scale_cap must be >= 1, got {self.scale_cap}")
+        if self.large_scale < self.scale_cap:
+            raise ValueError(f"large_scale must be >= scale_cap ({self.scale_cap}), got {self.large_scale}")
 
 
 @dataclass(frozen=True)

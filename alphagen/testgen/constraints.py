@@ -61,7 +61,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
 _BRACED_EXP = re.compile(r"\^\s*\{\s*(-?\d+)\s*\}")
 _SUBSCRIPT = re.compile(r"_\{[^}]*\}|_[A-Za-z0-9]+")
 # A number: digits (possibly grouped by spaces/commas in thousands), an optional mantissa·10^k, or plain 10^k.
-_NUM = r"-?\s*(?:\d+(?:[ ,]\d{3})*(?:\s*·\s*10\^\s*\d+)?|10\^\s*\d+)"
+_NUM = r"(?:-\s*)?(?:\d+(?:[ ,]\d{3})*(?:\s*·\s*10\^\s*\d+)?|10\^\s*\d+)"
 _NAME = r"\|?[A-Za-z][A-Za-z0-9']*\|?"
 _NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
 _BOTH = re.compile(rf"({_NUM})\s*(≤|<)\s*({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
@@ -78,7 +78,7 @@ def _normalize(text: str) -> str:
 
 def parse_number(text: str) -> int | None:
     """`2 · 10^5` -> 200000, `200 000` -> 200000, `-10^9` -> -1000000000; None if it does not parse."""
-    t = text.replace(" ", "")
+    t = "".join(text.split())
     neg = t.startswith("-")
     t = t.lstrip("-")
     m = re.fullmatch(r"(\d+(?:,\d{3})*)(?:·10\^(\d+))?|10\^(\d+)", t)

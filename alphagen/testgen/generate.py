@@ -57,7 +57,7 @@ def _propose(
         if view.kind == "function":
             mutator = ArgsMutator(examples, constraints, cfg.scale_cap)
         else:
-            mutator = StdioMutator(examples, constraints, cfg.scale_cap)
+            mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale)
         out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
         progress("mutation", len(out["mutation"]))
     if sampler is None:

@@ -99,10 +99,13 @@ def _block_len(rows: Rows, start: int) -> int:
 class StdioMutator:
     """Proposes mutants of the examples; deterministic for a given RNG."""
 
-    def __init__(self, examples: Sequence[str], constraints: Sequence[Constraint], scale_cap: int) -> None:
+    def __init__(
+        self, examples: Sequence[str], constraints: Sequence[Constraint], scale_cap: int, large_scale: int = 0
+    ) -> None:
         self.examples = [split_lines(e) for e in examples if e.strip()]
         self.constraints = list(constraints)
         self.scale_cap = scale_cap
+        self.large_scale = max(large_scale, scale_cap)
         words = [t for ex in self.examples for r in ex for t in r if token_kind(t) == "word"]
         words += [ex[lk.target][0] for ex in self.examples for lk in find_links(ex) if lk.kind == "strlen"]
         self.alphabet = sorted({c for w in words for c in w}) or list(string.ascii_lowercase)
@@ -121,8 +124,14 @@ class StdioMutator:
             rows = [list(r) for r in rng.choice(self.examples)]
             # Links are read once from the example and kept up to date: a mutated input can be ambiguous.
             links = find_links(rows)
-            for _ in range(rng.choice((1, 1, 2, 3))):
-                links = self._mutate_once(rows, links, rng)
+            # A few mutants are forced to maximum size: only they can expose programs that are too slow.
+            if len(out) < max(1, count // 10) and links:
+                lk = rng.choice(links)
+                self._resize(rows, lk, rng, grow=True)
+                links = find_links(rows) if lk.kind == "rows" else links
+            else:
+                for _ in range(rng.choice((1, 1, 2, 3))):
+                    links = self._mutate_once(rows, links, rng)
             out.append("\n".join(" ".join(r) for r in rows) + "\n")
         return out
 
@@ -163,6 +172,8 @@ class StdioMutator:
             i, j = rng.choice(free)
             if i in strings:
                 rows[i][j] = self._mutate_word(rows[i][j], rng)
+            elif token_kind(rows[i][j]) == "word":
+                rows[i][j] = self._mutate_word(rows[i][j], rng, free_length=not fmt_fixed_word(rows, i))
             else:
                 self._mutate_token(rows, i, j, rng, sized.get(i, frozenset()))
         else:
@@ -201,17 +212,49 @@ class StdioMutator:
         else:
             rows[i][j] = self._mutate_word(tok, rng)
 
-    def _mutate_word(self, w: str, rng: random.Random) -> str:
-        alpha = self.alphabet
-        op = rng.randrange(5)
-        if op == 0:
-            return "".join(rng.choice(alpha) for _ in w)
-        if op == 1:
-            return rng.choice(alpha) * len(w)
-        if op == 2:
+    def _mutate_word(self, w: str, rng: random.Random, free_length: bool = False) -> str:
+        """A new word from `w`. Low-entropy words (two letters, palindromes, near-palindromes) hit the cases
+        string problems hinge on far more often than uniformly random ones."""
+        ops = ["random", "same", "reverse", "point", "two", "pal", "nearpal"]
+        if free_length:
+            ops += ["insert", "delete", "long", "short"]
+        op = rng.choice(ops)
+        n = len(w)
+        if op == "long":
+            n = rng.choice((rng.randint(n, 4 * n + 4), max(1, min(self.large_scale, 20 * n + 50))))
+            return self._word_of_length(n, rng)
+        if op == "short":
+            return self._word_of_length(rng.randint(1, max(1, n // 2)), rng)
+        if op == "insert":
+            k = rng.randrange(n + 1)
+            return w[:k] + rng.choice(self.alphabet) + w[k:]
+        if op == "delete" and n > 1:
+            k = rng.randrange(n)
+            return w[:k] + w[k + 1 :]
+        if op == "random":
+            return "".join(rng.choice(self.alphabet) for _ in w)
+        if op == "same":
+            return rng.choice(self.alphabet) * n
+        if op == "reverse":
             return w[::-1]
-        k = rng.randrange(len(w))
-        return w[:k] + rng.choice(alpha) + w[k + 1 :]
+        if op in ("two", "pal", "nearpal"):
+            return self._word_of_length(n, rng, style=op)
+        k = rng.randrange(n)
+        return w[:k] + rng.choice(self.alphabet) + w[k + 1 :]
+
+    def _word_of_length(self, n: int, rng: random.Random, style: str | None = None) -> str:
+        """A word of length n: uniform, two-letter, a palindrome, or a palindrome with one letter off."""
+        style = style or rng.choice(("random", "two", "pal", "nearpal"))
+        alpha = self.alphabet if style == "random" else rng.sample(self.alphabet, min(2, len(self.alphabet)))
+        w = [rng.choice(alpha) for _ in range(n)]
+        if style in ("pal", "nearpal"):
+            for i in range(n // 2):
+                w[n - 1 - i] = w[i]
+            if style == "nearpal" and n > 1:
+                k = rng.randrange(n + 1)
+                w.insert(k, rng.choice(alpha))
+                w.pop(rng.choice((0, len(w) - 1)) if n > 2 else 0)
+        return "".join(w)
 
     def _reorder(self, rows: Rows, i: int, rng: random.Random) -> None:
         if "sorted" in _invariants(rows[i]) and len(rows[i]) >= 3:
@@ -229,7 +272,7 @@ class StdioMutator:
         lo = max(lo, 1)
         cap = max(min(hi, self.scale_cap), lo)
         if grow:
-            return cap
+            return max(min(hi, self.large_scale), lo)
         return min(max(rng.choice((lo, lo + 1, v - 1, v + 1, v * 2, rng.randint(lo, cap))), lo), cap)
 
     def _resize(self, rows: Rows, lk: Link, rng: random.Random, grow: bool) -> int:
@@ -245,21 +288,29 @@ class StdioMutator:
         elif lk.kind == "strlen":
             w = target[0]
             rows[lk.target] = [
-                (w * (new // len(w) + 1))[:new]
-                if rng.random() < 0.3
-                else "".join(rng.choice(self.alphabet) for _ in range(new))
+                (w * (new // len(w) + 1))[:new] if rng.random() < 0.2 else self._word_of_length(new, rng)
             ]
         else:
             block = rows[lk.target : lk.target + old]
             extra = [list(rng.choice(block)) for _ in range(max(0, new - old))]
+            # New rows vary the copied ones: numbers within their column's range in the block (an index stays
+            # a
+            # valid index), words by the word mutations.
             for r in extra:
                 for j, t in enumerate(r):
-                    if token_kind(t) == "int" and rng.random() < 0.5:
-                        lo, hi = self._legal(int(t))
-                        r[j] = str(rng.randint(lo, hi))
+                    column = [int(b[j]) for b in block if j < len(b) and token_kind(b[j]) == "int"]
+                    if token_kind(t) == "int" and column and rng.random() < 0.6:
+                        r[j] = str(rng.randint(min(column), max(column)))
+                    elif token_kind(t) == "word" and rng.random() < 0.8:
+                        r[j] = self._mutate_word(t, rng, free_length=True)
             rows[lk.target : lk.target + old] = (block + extra)[:new]
             return new - old
         return 0
+
+
+def fmt_fixed_word(rows: Rows, i: int) -> bool:
+    """A word whose length may matter to the format: the only token on a row right after a lone integer."""
+    return len(rows[i]) == 1 and i > 0 and len(rows[i - 1]) == 1 and token_kind(rows[i - 1][0]) == "int"
 
 
 def _invariants(row: Sequence[str]) -> set[str]:
