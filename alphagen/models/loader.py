@@ -1,0 +1,202 @@
+"""load_model: turn a ``--model`` spec (registry name, directory, .gguf file, hub id) into a ready model."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from alphagen.models.cache import cache_root, write_dir_atomic
+from alphagen.models.errors import ModelError
+from alphagen.models.gguf_parts import join_parts
+from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, EmbeddedModel
+
+log = logging.getLogger(__name__)
+
+_DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32, "fp32": torch.float32,
+    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
+}
+_WEIGHTS = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A causal LM ready for sampling, with the tokenizer and where it runs."""
+
+    model: Any
+    """The transformers causal LM, in eval mode, on ``device`` in ``dtype``."""
+    tokenizer: Any
+    """The matching transformers tokenizer (chat template included when the model has one)."""
+    name: str
+    """Human-readable name: the registry name, directory, file or hub id it came from."""
+    device: torch.device
+    """Device the weights live on."""
+    dtype: torch.dtype
+    """Floating-point type of the weights."""
+    path: Path | None = None
+    """A directory in Hugging Face format holding this model (config, tokenizer, weights), for backends such as
+    vLLM that load by path; None when there is none (e.g. a model built in memory)."""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name must be a non-empty string, got ''")
+        if not isinstance(self.device, torch.device):
+            raise ValueError(f"device must be a torch.device, got {type(self.device).__name__}")
+        if not isinstance(self.dtype, torch.dtype):
+            raise ValueError(f"dtype must be a torch.dtype, got {type(self.dtype).__name__}")
+
+
+def pick_device(device: str | None) -> torch.device:
+    """The requested device, else the GPU when one is usable, else the CPU."""
+    if device:
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            raise ModelError(f"device must be like 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ModelError(f"device {device!r} was requested but no CUDA GPU is available")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def pick_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
+    """The requested dtype, else bf16 (or fp16) on GPU and fp32 on CPU (CPUs without bf16 units are far slower)."""
+    if dtype and dtype != "auto":
+        if dtype not in _DTYPES:
+            raise ModelError(f"dtype must be one of {sorted(_DTYPES)} or 'auto', got {dtype!r}")
+        return _DTYPES[dtype]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def load_model(spec: str | None = None, device: str | None = None, dtype: str | None = None) -> LoadedModel:
+    """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or hub id."""
+    spec = spec or DEFAULT_MODEL
+    dev = pick_device(device)
+    dt = pick_dtype(dtype, dev)
+    started = time.perf_counter()
+    # Registry names first: they are the offline, pip-installed models.
+    if spec in REGISTRY:
+        directory = ensure_cached(REGISTRY[spec])
+        model, tok = _load_dir(directory, dt, spec)
+        path: Path | None = directory
+    else:
+        local = Path(spec).expanduser()
+        if local.is_dir():
+            model, tok = _load_dir(local, dt, spec)
+            path = local
+        elif local.is_file() and local.suffix == ".gguf":
+            model, tok = _load_gguf(local, dt)
+            path = None
+        elif local.exists() or spec.endswith(".gguf") or spec.startswith((".", "/", "~")):
+            raise ModelError(f"model path {spec!r} must be a model directory or a .gguf file, and it must exist")
+        else:
+            model, tok = _load_hub(spec, dt)
+            path = None
+    model.to(dev)
+    model.eval()
+    log.info("loaded model %s on %s (%s) in %.1fs", spec, dev, dt, time.perf_counter() - started)
+    return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path)
+
+
+def ensure_cached(entry: EmbeddedModel) -> Path:
+    """The Hugging Face-format cache directory of an embedded model, building it from the GGUF parts if needed."""
+    directory = cache_root() / "models" / entry.name
+    # The directory only appears by atomic rename once complete, so the weights file existing means it is usable.
+    if (directory / _WEIGHTS).is_file():
+        return directory
+    # Each loader joins into its own temporary GGUF so a concurrent loader never reads or deletes a shared one.
+    gguf_dir = cache_root() / "gguf"
+    gguf_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{entry.name}.", suffix=".gguf", dir=gguf_dir)
+    os.close(fd)
+    gguf = Path(tmp_name)
+    try:
+        log.info("joining the %d GGUF parts of %s", entry.num_parts, entry.name)
+        join_parts(entry, gguf)
+        log.info("converting %s from GGUF (one-time, about a minute)", entry.name)
+        model, tok = _load_gguf(gguf, torch.float32)
+    finally:
+        # The safetensors copy makes the GGUF redundant: later loads skip the join entirely.
+        gguf.unlink(missing_ok=True)
+    write_dir_atomic(directory, lambda tmp: _save_hf_dir(model, tok, tmp))
+    return directory
+
+
+def _save_hf_dir(model: Any, tok: Any, out: Path) -> None:
+    """Write config, generation config, tokenizer and weights (safetensors) so from_pretrained loads in seconds."""
+    from safetensors.torch import save_model
+
+    # transformers 5 refuses save_pretrained on GGUF-loaded models, so save the parts by hand.
+    config = copy.deepcopy(model.config)
+    # The GGUF quantization marker would make from_pretrained look for a GGUF file; the weights are plain now.
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    config.save_pretrained(out)
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.save_pretrained(out)
+    tok.save_pretrained(out)
+    # save_model drops the duplicate of tied tensors (lm_head == embed_tokens), which save_file would refuse.
+    save_model(model, str(out / _WEIGHTS))
+
+
+def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[Any, Any]:
+    """Load a Hugging Face-format directory (ours or the user's)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(directory)
+        model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"could not load model directory {spec!r}: {_first_line(exc)}") from exc
+    return model, tok
+
+
+def _load_gguf(file: Path, dtype: torch.dtype) -> tuple[Any, Any]:
+    """Load a GGUF file through transformers (needs the gguf package; weights are dequantized)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        import gguf  # noqa: F401
+    except ImportError:
+        raise ModelError("loading .gguf files needs the gguf package: pip install 'alphagen[model]'") from None
+    try:
+        tok = AutoTokenizer.from_pretrained(file.parent, gguf_file=file.name)
+        model = AutoModelForCausalLM.from_pretrained(file.parent, gguf_file=file.name, dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"could not load GGUF file {str(file)!r}: {_first_line(exc)}") from exc
+    return model, tok
+
+
+def _load_hub(repo_id: str, dtype: torch.dtype) -> tuple[Any, Any]:
+    """Load a Hugging Face hub id (works only with internet access or a warm hub cache)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(repo_id)
+        model = AutoModelForCausalLM.from_pretrained(repo_id, dtype=dtype)
+    except (OSError, ValueError) as exc:
+        names = ", ".join(sorted(REGISTRY))
+        raise ModelError(
+            f"model {repo_id!r} is neither an embedded model ({names}), a local directory, a .gguf file, "
+            f"nor a reachable hub id ({_first_line(exc)}); offline, use the default: pip install 'alphagen[model]'"
+        ) from exc
+    return model, tok
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception message, so errors stay one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

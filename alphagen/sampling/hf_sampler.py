@@ -1,0 +1,232 @@
+"""Our sampler: each prompt encoded once and shared by its samples, continuous batching over sample slots.
+
+The batch is a fixed set of rows ("slots"). A slot holds one sample: its prompt KV (copied from the prompt's
+single encoding) and its own generated columns. When a sample ends (stop string, EOS, or length), its completion
+is yielded at once and the slot is refilled with the next sample, so no step is spent on finished sequences and
+no row is padded to the longest. When nothing is left to start, finished rows are dropped from the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers.cache_utils import DynamicCache
+
+from alphagen.models import LoadedModel
+from alphagen.sampling.batching import auto_batch_size
+from alphagen.sampling.kv_slots import SlotCache
+from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.stops import StopChecker
+from alphagen.sampling.token_select import sample_uniforms, select_tokens
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Encoded:
+    """A prompt encoded once: its per-layer KV and the logits of the first new token."""
+
+    request_index: int
+    kv: list[tuple[torch.Tensor, torch.Tensor]]
+    first_logits: torch.Tensor
+    length: int
+
+
+@dataclass
+class _Slot:
+    """The sample a batch row currently holds (None fields: the row is idle)."""
+
+    request_index: int = -1
+    sample_index: int = -1
+    prompt_len: int = 0
+    tokens: list[int] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        """Whether the row is decoding a sample."""
+        return self.sample_index >= 0
+
+
+class HFSampler:
+    """Prefix-sharing, continuously batched sampler on top of a transformers causal LM."""
+
+    def __init__(self, lm: LoadedModel) -> None:
+        self.lm = lm
+        self.model = lm.model
+        self.config = lm.model.config
+        self.vocab_size = int(lm.model.get_output_embeddings().weight.shape[0])
+        eos = self.config.eos_token_id
+        gen_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
+        ids = {*(eos if isinstance(eos, list) else [eos]), *(gen_eos if isinstance(gen_eos, list) else [gen_eos])}
+        if lm.tokenizer.eos_token_id is not None:
+            ids.add(lm.tokenizer.eos_token_id)
+        self.eos_ids = {int(i) for i in ids if i is not None}
+        self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
+
+    def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
+        """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
+        if stops not in self._stop_checkers:
+            self._stop_checkers[stops] = StopChecker(self.lm.tokenizer, stops, self.vocab_size)
+        return self._stop_checkers[stops]
+
+    def sample(self, requests: list[PromptRequest], params: SamplingParams,
+               progress: Progress | None = None) -> Iterator[Completion]:
+        """Stream completions of all requests as they finish (order: by finishing time; sample_index is stable)."""
+        if not requests:
+            return
+        run = _Run(self, requests, params)
+        while not run.done:
+            finished = run.step()
+            if finished and progress is not None:
+                progress(len(finished))
+            yield from finished
+
+
+class _Run:
+    """State of one ``sample`` call: the request queue, the slot cache and the rows' samples."""
+
+    def __init__(self, sampler: HFSampler, requests: list[PromptRequest], params: SamplingParams) -> None:
+        self.s = sampler
+        self.params = params
+        self.requests = requests
+        self.device = sampler.lm.device
+        self.stops = sampler.stop_checker(params.stop)
+        tok = sampler.lm.tokenizer
+        # Tokenize every prompt up front: the widest prompt fixes the prompt region of the cache.
+        self.prompt_ids = [tok(r.prompt, add_special_tokens=False)["input_ids"] for r in requests]
+        self.prompt_width = max(len(p) for p in self.prompt_ids)
+        self.offsets = sample_offsets(requests)
+        self.queue = [(ri, self.offsets[ri] + k) for ri, r in enumerate(requests) for k in range(r.count)][::-1]
+        self.encoded: _Encoded | None = None
+        # Columns: prompts, then room for two samples' worth of generated columns between compactions.
+        self.capacity = self.prompt_width + 2 * params.max_new_tokens + 8
+        total = len(self.queue)
+        rows = params.batch_size or auto_batch_size(
+            self.s.config, self.capacity, self.s.vocab_size, sampler.lm.dtype, self.device, total)
+        rows = min(rows, total)
+        cfg = self.s.config
+        head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads)
+        kv_heads = int(getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads)
+        with torch.inference_mode():
+            self.cache = SlotCache(int(cfg.num_hidden_layers), rows, kv_heads, head_dim, self.capacity,
+                                   sampler.lm.dtype, self.device)
+            self.cache.set_length(self.prompt_width)
+        self.slots = [_Slot() for _ in range(rows)]
+        self.starts = [self.prompt_width] * rows
+        self.uniforms = torch.zeros(rows, params.max_new_tokens, dtype=torch.float64)
+        self.pending: list[Completion] = []
+        with torch.inference_mode():
+            for row in range(rows):
+                self._refill(row)
+
+    @property
+    def done(self) -> bool:
+        """Whether every sample has been yielded."""
+        return not self.pending and not self.queue and not any(s.active for s in self.slots)
+
+    def _encode(self, request_index: int) -> _Encoded:
+        """Run the prompt once (batch 1) and keep its KV and last-position logits for all its samples."""
+        ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
+        out = self.s.model(input_ids=ids, past_key_values=DynamicCache(config=self.s.config), use_cache=True,
+                           logits_to_keep=1)
+        kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
+
+    def _refill(self, row: int) -> None:
+        """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token finish."""
+        while self.queue:
+            ri, gi = self.queue.pop()
+            if self.encoded is None or self.encoded.request_index != ri:
+                self.encoded = self._encode(ri)
+            enc = self.encoded
+            self.uniforms[row] = sample_uniforms(self.params.seed, gi, self.params.max_new_tokens)
+            first = int(select_tokens(enc.first_logits.unsqueeze(0), self.params, self.uniforms[row, :1])[0])
+            slot = _Slot(ri, gi, enc.length, [first])
+            reason = self._finish_reason(slot)
+            if reason is not None:
+                self.pending.append(self._completion(slot, reason))
+                continue
+            self.slots[row] = slot
+            self.cache.load_prompt(row, enc.kv, self.prompt_width)
+            # The row's own columns start where the next step writes; older columns of this row stay masked.
+            self.starts[row] = self.cache.length
+            return
+        self.slots[row] = _Slot()
+
+    def _finish_reason(self, slot: _Slot) -> FinishReason | None:
+        """Why the slot's sample ends after its latest token, or None when it goes on."""
+        last = slot.tokens[-1]
+        if last in self.s.eos_ids:
+            return "eos"
+        if self.stops.candidates[last] and self.stops.hit(slot.tokens):
+            return "stop"
+        if len(slot.tokens) >= self.params.max_new_tokens:
+            return "length"
+        return None
+
+    def _completion(self, slot: _Slot, reason: FinishReason) -> Completion:
+        """The user-facing record of a finished sample."""
+        body = slot.tokens[:-1] if reason == "eos" else slot.tokens
+        return Completion(request_index=slot.request_index, sample_index=slot.sample_index,
+                          text=self.stops.text_of(body), num_tokens=len(slot.tokens), finish_reason=reason)
+
+    @torch.inference_mode()
+    def step(self) -> list[Completion]:
+        """One decoding step for every row; returns the samples that finished (including ones that ended early)."""
+        finished, self.pending = self.pending, []
+        if not any(s.active for s in self.slots):
+            return finished
+        self._maybe_compact()
+        rows = len(self.slots)
+        last = [s.tokens[-1] if s.active else 0 for s in self.slots]
+        pos = [s.prompt_len + len(s.tokens) - 1 if s.active else 0 for s in self.slots]
+        steps = [len(s.tokens) if s.active else 0 for s in self.slots]
+        input_ids = torch.tensor(last, device=self.device).view(rows, 1)
+        position_ids = torch.tensor(pos, device=self.device).view(rows, 1)
+        mask = self.cache.step_mask()
+        out = self.s.model(input_ids=input_ids, position_ids=position_ids, attention_mask=mask,
+                           past_key_values=self.cache, use_cache=True)
+        step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
+        draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)
+        tokens = select_tokens(out.logits[:, -1], self.params, draws).tolist()
+        # Book-keeping on the CPU: append, detect ends, and refill finished rows immediately.
+        for row, slot in enumerate(self.slots):
+            if not slot.active:
+                continue
+            slot.tokens.append(int(tokens[row]))
+            reason = self._finish_reason(slot)
+            if reason is not None:
+                finished.append(self._completion(slot, reason))
+                self._refill(row)
+        finished.extend(self.pending)
+        self.pending = []
+        self._maybe_shrink()
+        return finished
+
+    def _maybe_shrink(self) -> None:
+        """With nothing left to start, drop idle rows once they are a quarter of the batch (copying costs)."""
+        if self.queue:
+            return
+        active = [i for i, s in enumerate(self.slots) if s.active]
+        idle = len(self.slots) - len(active)
+        if not active or idle == 0 or idle * 4 < len(self.slots):
+            return
+        keep = torch.tensor(active, device=self.device)
+        self.cache.select_rows(keep)
+        self.slots = [self.slots[i] for i in active]
+        self.starts = [self.starts[i] for i in active]
+        self.uniforms = self.uniforms[active]
+
+    def _maybe_compact(self) -> None:
+        """Squeeze out the columns of finished samples when the cache is full or mostly holes."""
+        n = self.cache.length
+        lengths = [n - self.starts[i] if s.active else 0 for i, s in enumerate(self.slots)]
+        used = max(lengths, default=0)
+        generated = n - self.prompt_width
+        if n + 1 < self.capacity and generated <= 2 * used + 64:
+            return
+        new_starts = self.cache.compact(self.prompt_width, torch.tensor(self.starts), torch.tensor(lengths))
+        self.starts = [int(x) for x in new_starts.tolist()]
