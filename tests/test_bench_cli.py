@@ -98,3 +98,14 @@ def test_bench_directory_with_a_malformed_problem(tmp_path: Path, monkeypatch: p
     assert len((run / "results.jsonl").read_text().splitlines()) == 3
     res = CliRunner().invoke(main, ["bench", str(problems), "-n", "4", "--out", str(run), "--resume"])
     assert res.exit_code != 0 and "settings differ" in res.output and "n: run has 8, now 4" in res.output
+
+
+def test_problem_selection_by_glob_and_limit() -> None:
+    from alphagen.commands.bench import select_problems
+    from alphagen.problems.errors import ProblemError
+
+    problems = [Problem(name=n, description="d") for n in ("cc_a", "cc_b", "he_0", "cc_c")]
+    errors = [ProblemError("dir/cc_bad.json", None, "invalid JSON"), ProblemError("dir/x.json", None, "bad")]
+    chosen, errs = select_problems(problems, errors, "cc_*", 2)
+    assert [p.name for p in chosen] == ["cc_a", "cc_b"]
+    assert errs == [("dir/cc_bad.json", "dir/cc_bad.json: invalid JSON")]
