@@ -7,4 +7,13 @@ from sandbox.compare import CompareOptions, compare_outputs
 from sandbox.executor import Executor
 from sandbox.types import Language, Limits, Program, Result, Status
 
-__all__ = ["CompareOptions", "Executor", "Language", "Limits", "Program", "Result", "Status", "compare_outputs"]
+__all__ = [
+    "CompareOptions",
+    "Executor",
+    "Language",
+    "Limits",
+    "Program",
+    "Result",
+    "Status",
+    "compare_outputs",
+]

@@ -1,9 +1,12 @@
 """Landlock rulesets through raw syscalls (444-446) with ctypes. Standard library only (loaded by the zygote).
 
 A ruleset is created once per (slot, program kind) in the zygote and applied in each child with one
-landlock_restrict_self call. It allows reading everywhere the filesystem permissions allow (the interpreter needs
-its stdlib), writing only beneath the slot's scratch directory, executing only the one file we name (C++), no TCP
-bind/connect (ABI >= 4) and no signals or abstract-socket connections outside the child's own domain (ABI >= 6:
+landlock_restrict_self call. It allows reading everywhere the filesystem permissions allow (the interpreter
+needs
+its stdlib), writing only beneath the slot's scratch directory, executing only the one file we name (C++), no
+TCP
+bind/connect (ABI >= 4) and no signals or abstract-socket connections outside the child's own domain (ABI >=
+6:
 the candidate cannot kill the zygote or the controller even when it runs under the same uid).
 """
 
@@ -46,17 +49,30 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def abi_version() -> int:
     """The kernel's Landlock ABI (0 when Landlock is absent, disabled, or the arch numbers differ)."""
-    # The syscall numbers 444-446 are shared by x86_64 and aarch64 (the generic table); other arches: treat as absent.
+    # The syscall numbers 444-446 are shared by x86_64 and aarch64 (the generic table); other arches: treat as
+    # absent.
     if platform.machine() not in ("x86_64", "aarch64"):
         return 0
-    version = _libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION))
+    version = _libc.syscall(
+        SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION)
+    )
     return max(int(version), 0)
 
 
 def _write_rights(abi: int) -> int:
     """Every write-like filesystem right the kernel knows at this ABI."""
-    rights = (WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | MAKE_REG | MAKE_SOCK | MAKE_FIFO
-              | MAKE_BLOCK | MAKE_SYM)
+    rights = (
+        WRITE_FILE
+        | REMOVE_DIR
+        | REMOVE_FILE
+        | MAKE_CHAR
+        | MAKE_DIR
+        | MAKE_REG
+        | MAKE_SOCK
+        | MAKE_FIFO
+        | MAKE_BLOCK
+        | MAKE_SYM
+    )
     if abi >= 2:
         rights |= REFER
     if abi >= 3:
@@ -79,8 +95,10 @@ def _add_path(ruleset_fd: int, path: str, access: int) -> None:
     try:
         attr = struct.pack("<Qi", access, fd)  # struct landlock_path_beneath_attr is packed: 12 bytes
         buf = ctypes.create_string_buffer(attr, len(attr))
-        _check(_libc.syscall(SYS_ADD_RULE, ruleset_fd, RULE_PATH_BENEATH, buf, ctypes.c_uint32(0)),
-               f"landlock_add_rule({path})")
+        _check(
+            _libc.syscall(SYS_ADD_RULE, ruleset_fd, RULE_PATH_BENEATH, buf, ctypes.c_uint32(0)),
+            f"landlock_add_rule({path})",
+        )
     finally:
         os.close(fd)
 
@@ -93,15 +111,18 @@ def create_ruleset(abi: int, scratch: str, executable: str | None) -> int:
     handled_fs = _write_rights(abi) | EXECUTE
     # The attr struct grew with the ABI: 8 bytes (fs), 16 (+net, ABI 4), 24 (+scoped, ABI 6).
     if abi >= 6:
-        attr = struct.pack("<QQQ", handled_fs, NET_BIND_TCP | NET_CONNECT_TCP,
-                           SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL)
+        attr = struct.pack(
+            "<QQQ", handled_fs, NET_BIND_TCP | NET_CONNECT_TCP, SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        )
     elif abi >= 4:
         attr = struct.pack("<QQ", handled_fs, NET_BIND_TCP | NET_CONNECT_TCP)
     else:
         attr = struct.pack("<Q", handled_fs)
     buf = ctypes.create_string_buffer(attr, len(attr))
-    ruleset_fd = _check(_libc.syscall(SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)),
-                        "landlock_create_ruleset")
+    ruleset_fd = _check(
+        _libc.syscall(SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)),
+        "landlock_create_ruleset",
+    )
     try:
         os.set_inheritable(ruleset_fd, False)
         _add_path(ruleset_fd, scratch, _write_rights(abi))

@@ -1,6 +1,7 @@
 """Length-prefixed framing between the controller and a zygote. Standard library only.
 
-Both ends speak marshal of plain data (tuples, bytes, str, ints, floats, dicts): marshal cannot build arbitrary
+Both ends speak marshal of plain data (tuples, bytes, str, ints, floats, dicts): marshal cannot build
+arbitrary
 objects, so a confused or compromised peer can at worst send wrong values, never code.
 """
 
@@ -73,6 +74,6 @@ class FrameBuffer:
             end = _HEADER.size + size
             if len(self._buf) < end:
                 break
-            out.append(marshal.loads(bytes(self._buf[_HEADER.size:end])))
+            out.append(marshal.loads(bytes(self._buf[_HEADER.size : end])))
             del self._buf[:end]
         return out

@@ -1,7 +1,10 @@
-"""A hand-written classic-BPF seccomp filter, installed with ctypes. Standard library only (loaded by the zygote).
+"""A hand-written classic-BPF seccomp filter, installed with ctypes. Standard library only (loaded by the
+zygote).
 
-The filter returns EPERM (never kills) for the syscalls a candidate has no business making, so a Python program
-that tries gets an ordinary OSError and the result is an honest runtime_error. Threads stay allowed: clone with
+The filter returns EPERM (never kills) for the syscalls a candidate has no business making, so a Python
+program
+that tries gets an ordinary OSError and the result is an honest runtime_error. Threads stay allowed: clone
+with
 CLONE_THREAD passes, clone3 answers ENOSYS so glibc falls back to clone where the flag can be checked.
 """
 
@@ -29,30 +32,116 @@ X32_SYSCALL_BIT = 0x40000000
 
 # Per-architecture audit id and syscall numbers. Names missing on an arch (fork on aarch64) are skipped.
 _ARCHES: dict[str, tuple[int, dict[str, int]]] = {
-    "x86_64": (0xC000003E, {
-        "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "execve": 59, "execveat": 322,
-        "socket": 41, "socketpair": 53, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
-        "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "bpf": 321, "pivot_root": 155,
-        "chroot": 161, "keyctl": 250, "add_key": 248, "request_key": 249, "perf_event_open": 298,
-        "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-        "kexec_load": 246, "init_module": 175, "finit_module": 313, "delete_module": 176, "reboot": 169,
-        "swapon": 167, "swapoff": 168, "acct": 163, "open_by_handle_at": 304, "name_to_handle_at": 303,
-        "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429, "pidfd_getfd": 438,
-        "kcmp": 312, "quotactl": 179, "setpriority": 141, "sched_setaffinity": 203, "mbind": 237,
-        "migrate_pages": 256, "move_pages": 279, "personality": 135, "syslog": 103, "vhangup": 153,
-    }),
-    "aarch64": (0xC00000B7, {
-        "clone": 220, "clone3": 435, "execve": 221, "execveat": 281, "socket": 198, "socketpair": 199,
-        "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "unshare": 97, "setns": 268,
-        "mount": 40, "umount2": 39, "bpf": 280, "pivot_root": 41, "chroot": 51, "keyctl": 219,
-        "add_key": 217, "request_key": 218, "perf_event_open": 241, "userfaultfd": 282,
-        "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "kexec_load": 104,
-        "init_module": 105, "finit_module": 273, "delete_module": 106, "reboot": 142, "swapon": 224,
-        "swapoff": 225, "acct": 89, "open_by_handle_at": 265, "name_to_handle_at": 264, "fsopen": 430,
-        "fsmount": 432, "open_tree": 428, "move_mount": 429, "pidfd_getfd": 438, "kcmp": 272,
-        "quotactl": 60, "setpriority": 140, "sched_setaffinity": 122, "mbind": 235, "migrate_pages": 238,
-        "move_pages": 239, "personality": 92, "syslog": 116, "vhangup": 58,
-    }),
+    "x86_64": (
+        0xC000003E,
+        {
+            "fork": 57,
+            "vfork": 58,
+            "clone": 56,
+            "clone3": 435,
+            "execve": 59,
+            "execveat": 322,
+            "socket": 41,
+            "socketpair": 53,
+            "ptrace": 101,
+            "process_vm_readv": 310,
+            "process_vm_writev": 311,
+            "unshare": 272,
+            "setns": 308,
+            "mount": 165,
+            "umount2": 166,
+            "bpf": 321,
+            "pivot_root": 155,
+            "chroot": 161,
+            "keyctl": 250,
+            "add_key": 248,
+            "request_key": 249,
+            "perf_event_open": 298,
+            "userfaultfd": 323,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "kexec_load": 246,
+            "init_module": 175,
+            "finit_module": 313,
+            "delete_module": 176,
+            "reboot": 169,
+            "swapon": 167,
+            "swapoff": 168,
+            "acct": 163,
+            "open_by_handle_at": 304,
+            "name_to_handle_at": 303,
+            "fsopen": 430,
+            "fsmount": 432,
+            "open_tree": 428,
+            "move_mount": 429,
+            "pidfd_getfd": 438,
+            "kcmp": 312,
+            "quotactl": 179,
+            "setpriority": 141,
+            "sched_setaffinity": 203,
+            "mbind": 237,
+            "migrate_pages": 256,
+            "move_pages": 279,
+            "personality": 135,
+            "syslog": 103,
+            "vhangup": 153,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {
+            "clone": 220,
+            "clone3": 435,
+            "execve": 221,
+            "execveat": 281,
+            "socket": 198,
+            "socketpair": 199,
+            "ptrace": 117,
+            "process_vm_readv": 270,
+            "process_vm_writev": 271,
+            "unshare": 97,
+            "setns": 268,
+            "mount": 40,
+            "umount2": 39,
+            "bpf": 280,
+            "pivot_root": 41,
+            "chroot": 51,
+            "keyctl": 219,
+            "add_key": 217,
+            "request_key": 218,
+            "perf_event_open": 241,
+            "userfaultfd": 282,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "kexec_load": 104,
+            "init_module": 105,
+            "finit_module": 273,
+            "delete_module": 106,
+            "reboot": 142,
+            "swapon": 224,
+            "swapoff": 225,
+            "acct": 89,
+            "open_by_handle_at": 265,
+            "name_to_handle_at": 264,
+            "fsopen": 430,
+            "fsmount": 432,
+            "open_tree": 428,
+            "move_mount": 429,
+            "pidfd_getfd": 438,
+            "kcmp": 272,
+            "quotactl": 60,
+            "setpriority": 140,
+            "sched_setaffinity": 122,
+            "mbind": 235,
+            "migrate_pages": 238,
+            "move_pages": 239,
+            "personality": 92,
+            "syslog": 116,
+            "vhangup": 58,
+        },
+    ),
 }
 
 
@@ -116,7 +205,7 @@ class Installer:
         self._libc = ctypes.CDLL(None, use_errno=True)
 
     def install(self) -> None:
-        """Set no_new_privs (required for an unprivileged filter) and load the filter; raise OSError on failure."""
+        """Set no_new_privs (needed for an unprivileged filter), load the filter; raise OSError on failure."""
         if self._libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             err = ctypes.get_errno()
             raise OSError(err, "prctl(PR_SET_NO_NEW_PRIVS) failed")

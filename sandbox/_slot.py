@@ -1,4 +1,4 @@
-"""Controller side of one worker slot: starts its zygote, sends requests, decodes replies, restarts on failure."""
+"""Controller side of one worker slot: starts its zygote, sends requests, decodes replies, restarts it."""
 
 from __future__ import annotations
 
@@ -42,17 +42,32 @@ class Slot:
         self._frames = _protocol.FrameBuffer()
         self._log_path = scratch.parent / f"zygote-{index}.log"
 
-    # ---- lifecycle --------------------------------------------------------------------------------------------
+    # ---- lifecycle
+    # --------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Launch the zygote with an empty environment and hand it its configuration."""
         with open(self._log_path, "ab") as log:
             # env={}: nothing of ours (tokens, paths) is inherited by the zygote and hence by any candidate.
-            self._proc = subprocess.Popen([self.python, "-I", ZYGOTE], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, stderr=log, env={}, cwd="/", close_fds=True)
+            self._proc = subprocess.Popen(
+                [self.python, "-I", ZYGOTE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env={},
+                cwd="/",
+                close_fds=True,
+            )
         self._frames = _protocol.FrameBuffer()
         self.outstanding.clear()
-        self.send({"slot": self.index, "scratch": str(self.scratch), "isolation": self.isolation,
-                   "uid": self.uid, "nproc": self.nproc})
+        self.send(
+            {
+                "slot": self.index,
+                "scratch": str(self.scratch),
+                "isolation": self.isolation,
+                "uid": self.uid,
+                "nproc": self.nproc,
+            }
+        )
 
     def wait_ready(self) -> dict[str, Any]:
         """Block until the zygote reports its capabilities (what isolation it managed to set up)."""
@@ -66,7 +81,9 @@ class Slot:
                 self.capabilities = caps
                 return caps
             if time.monotonic() >= deadline:
-                raise SlotError(f"zygote {self.index} did not start within {START_TIMEOUT_S:g}s{self.log_tail()}")
+                raise SlotError(
+                    f"zygote {self.index} did not start within {START_TIMEOUT_S:g}s{self.log_tail()}"
+                )
 
     def stop(self, graceful: bool = True) -> None:
         """Stop the zygote and kill every process of the slot's uid that might remain."""
@@ -104,7 +121,9 @@ class Slot:
         if self.uid < 0 or os.geteuid() != 0:
             return
         for _ in range(10):
-            victims = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid]
+            victims = [
+                p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid
+            ]
             if not victims:
                 return
             for victim in victims:
@@ -118,7 +137,8 @@ class Slot:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
-    # ---- I/O ----------------------------------------------------------------------------------------------------
+    # ---- I/O
+    # ----------------------------------------------------------------------------------------------------
     def fileno(self) -> int:
         if self._proc is None or self._proc.stdout is None:
             raise SlotError(f"slot {self.index} is not running")
@@ -141,7 +161,7 @@ class Slot:
         view = memoryview(frame)
         try:
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         except OSError as exc:
             raise SlotError(f"zygote {self.index} stopped reading: {exc}{self.log_tail()}") from exc
 

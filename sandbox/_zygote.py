@@ -1,7 +1,10 @@
-"""The per-slot fork server. Runs as `python3 -I _zygote.py`, standard library only, one instance per worker slot.
+"""The per-slot fork server. Runs as `python3 -I _zygote.py`, standard library only, one instance per worker
+slot.
 
-It sets up what can be shared once (network namespace, Landlock rulesets, seccomp filters, compiled code objects),
-then for every test forks a child that applies the per-test isolation and executes the candidate. Forking a warm
+It sets up what can be shared once (network namespace, Landlock rulesets, seccomp filters, compiled code
+objects),
+then for every test forks a child that applies the per-test isolation and executes the candidate. Forking a
+warm
 interpreter costs about a millisecond; starting a fresh one costs tens. The controller talks to it over
 stdin/stdout with length-prefixed marshal frames (see _protocol.py).
 """
@@ -12,7 +15,6 @@ import builtins
 import ctypes
 import gc
 import importlib.util
-import io
 import math
 import os
 import resource
@@ -53,9 +55,9 @@ CLONE_NEWUSER = 0x10000000
 SETUP_MARKER = b"\x00sandbox-setup-failed: "
 """A child that fails to isolate itself writes this to stderr and exits: the zygote reports sandbox_error."""
 PY_STACK_MB = 64
-"""Main-thread stack for Python candidates (threads get theirs from threading.stack_size, outside this limit)."""
+"""Main-thread stack for Python candidates (threads get theirs from threading.stack_size, not this)."""
 AS_SLACK_MB = 32
-"""Address space on top of the memory limit and the interpreter's own mappings (allocator arenas, libraries)."""
+"""Address space on top of the memory limit and the interpreter's own mappings (arenas, libraries)."""
 
 
 class Zygote:
@@ -71,7 +73,8 @@ class Zygote:
         self.programs: dict[str, tuple[str, Any]] = {}
         self.cpp_rulesets: dict[str, int] = {}
         self.pid = os.getpid()
-        # Subreaper: anything a candidate leaves behind (double fork, setsid) is re-parented to us, not to init,
+        # Subreaper: anything a candidate leaves behind (double fork, setsid) is re-parented to us, not to
+        # init,
         # so we can see it (waitpid) and kill it.
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         isolate = self.isolation != "none"
@@ -81,16 +84,20 @@ class Zygote:
             self.warnings.append("uid: not root, candidates run under the controller's uid")
         self.landlock_abi = landlock.abi_version() if isolate else 0
         if isolate and self.landlock_abi == 0:
-            self.warnings.append("landlock: unavailable, writes outside scratch are limited only by file modes")
-        self.py_ruleset = (landlock.create_ruleset(self.landlock_abi, self.scratch, None)
-                           if self.landlock_abi else -1)
+            self.warnings.append(
+                "landlock: unavailable, writes outside scratch are limited only by file modes"
+            )
+        self.py_ruleset = (
+            landlock.create_ruleset(self.landlock_abi, self.scratch, None) if self.landlock_abi else -1
+        )
         self.seccomp_py = self.seccomp_cpp = None
         if isolate and seccomp.supported():
             self.seccomp_py = seccomp.Installer(allow_execve=False)
             self.seccomp_cpp = seccomp.Installer(allow_execve=True)
         elif isolate:
             self.warnings.append("seccomp: unknown architecture, syscalls are not filtered")
-        # What the interpreter already maps before the candidate allocates anything: the memory limit comes on top.
+        # What the interpreter already maps before the candidate allocates anything: the memory limit comes on
+        # top.
         self.base_as = _vm_size_bytes()
 
     def _enter_netns(self) -> bool:
@@ -110,16 +117,25 @@ class Zygote:
             except OSError as exc:
                 self.warnings.append(f"netns: user namespace id mapping failed ({exc})")
             return True
-        self.warnings.append(f"netns: unshare failed ({os.strerror(ctypes.get_errno())}), network is reachable")
+        self.warnings.append(
+            f"netns: unshare failed ({os.strerror(ctypes.get_errno())}), network is reachable"
+        )
         return False
 
     def capabilities(self) -> dict[str, Any]:
-        return {"netns": self.netns, "landlock": self.landlock_abi, "seccomp": self.seccomp_py is not None,
-                "uid": self.switch_uid, "warnings": self.warnings, "pid": self.pid}
+        return {
+            "netns": self.netns,
+            "landlock": self.landlock_abi,
+            "seccomp": self.seccomp_py is not None,
+            "uid": self.switch_uid,
+            "warnings": self.warnings,
+            "pid": self.pid,
+        }
 
-    # ---- programs -------------------------------------------------------------------------------------------
+    # ---- programs
+    # -------------------------------------------------------------------------------------------
     def prepare(self, key: str, lang: str, payload: str) -> tuple[str, Any]:
-        """Compile a Python source once per program (or register a C++ binary); cache by the controller's key."""
+        """Compile Python source once per program (or register a C++ binary); cached by key."""
         entry = self.programs.get(key)
         if entry is not None:
             return entry
@@ -144,7 +160,8 @@ class Zygote:
         self.programs[key] = entry
         return entry
 
-    # ---- one test ---------------------------------------------------------------------------------------------
+    # ---- one test
+    # ---------------------------------------------------------------------------------------------
     def run(self, request: tuple[Any, ...]) -> tuple[Any, ...]:
         _, req_id, key, lang, payload, data, lim, files, argv = request
         time_s, wall_s, mem_mb, out_bytes, err_tail = lim
@@ -154,7 +171,8 @@ class Zygote:
         for name, content in (files or {}).items():
             with open(os.path.join(self.scratch, os.path.basename(name)), "wb") as f:
                 f.write(content)
-        # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files the zygote reads back.
+        # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files the zygote reads
+        # back.
         fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
         try:
             _write_all(fds[0], data)
@@ -183,7 +201,7 @@ class Zygote:
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         verdict, detail = _classify(lang, code, sig, cpu, killed, stdout, stderr, usage.ru_maxrss, lim)
         if setup_failed:
-            verdict, detail = "sandbox_error", stderr[len(SETUP_MARKER):].decode("utf-8", "replace")[-2000:]
+            verdict, detail = "sandbox_error", stderr[len(SETUP_MARKER) :].decode("utf-8", "replace")[-2000:]
         return (req_id, verdict, stdout[:out_bytes], stderr, code, sig, cpu, wall, usage.ru_maxrss, detail)
 
     def _child(self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], argv: list[str]) -> None:
@@ -217,10 +235,12 @@ class Zygote:
         stack = min(mem, PY_STACK_MB << 20) if entry[0] == "py" else mem
         limits = [
             (resource.RLIMIT_CORE, 0, 0),
-            # Soft limit sends SIGXCPU at the rounded-up time; the hard one SIGKILLs a program that ignores it.
+            # Soft limit sends SIGXCPU at the rounded-up time; the hard one SIGKILLs a program that ignores
+            # it.
             (resource.RLIMIT_CPU, cpu, cpu + 1),
             (resource.RLIMIT_AS, address_space, address_space),
-            # C++ gets the whole memory limit as stack (deep DFS is common); Python only recurses on the C stack
+            # C++ gets the whole memory limit as stack (deep DFS is common); Python only recurses on the C
+            # stack
             # through builtins, where a smaller stack turns runaway recursion into a quick, honest segfault.
             (resource.RLIMIT_STACK, stack, stack),
             # One byte over the cap is enough to know the program wanted to write more.
@@ -274,7 +294,8 @@ class Zygote:
 
     def _kill_round(self) -> None:
         if self.switch_uid:
-            # A helper that becomes the slot uid and kills -1 reaches every process of that uid, wherever it hid.
+            # A helper that becomes the slot uid and kills -1 reaches every process of that uid, wherever it
+            # hid.
             helper = os.fork()
             if helper == 0:
                 try:
@@ -293,7 +314,7 @@ class Zygote:
             try:
                 with open(f"/proc/{entry}/stat", "rb") as f:
                     stat = f.read()
-                ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+                ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
                 if ppid == self.pid:
                     os.kill(int(entry), signal.SIGKILL)
             except (OSError, ValueError):
@@ -314,12 +335,14 @@ class Zygote:
 
 def _exec_python(code: types.CodeType, argv: list[str]) -> int:
     """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status."""
-    # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O templates
-    # copied from Codeforces read them.
-    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)  # type: ignore[misc]
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)  # type: ignore[misc]
-    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",  # type: ignore[misc]
-                                       closefd=False, buffering=1)
+    # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O
+    # templates copied from Codeforces read them.
+    stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)
+    stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
+    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]
+    sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
+    stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+    sys.stderr = sys.__stderr__ = stderr  # type: ignore[misc]
     sys.argv = ["main.py", *argv]
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = builtins
@@ -333,7 +356,9 @@ def _exec_python(code: types.CodeType, argv: list[str]) -> int:
     except BaseException as exc:  # noqa: BLE001 - report like the interpreter would
         try:
             # Skip our own frame: the traceback starts in the candidate's main.py, as with `python main.py`.
-            traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+            traceback.print_exception(
+                type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None
+            )
         except BaseException:  # noqa: BLE001 - e.g. MemoryError while formatting
             os.write(2, b"MemoryError\n")
         status = 1
@@ -342,6 +367,7 @@ def _exec_python(code: types.CodeType, argv: list[str]) -> int:
         if "threading" in sys.modules:
             sys.modules["threading"]._shutdown()
         import atexit
+
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001
         status = status or 1
@@ -365,8 +391,17 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _classify(lang: str, code: int | None, sig: int | None, cpu: float, killed: str, stdout: bytes,
-              stderr: bytes, maxrss_kb: int, lim: tuple[Any, ...]) -> tuple[str, str]:
+def _classify(
+    lang: str,
+    code: int | None,
+    sig: int | None,
+    cpu: float,
+    killed: str,
+    stdout: bytes,
+    stderr: bytes,
+    maxrss_kb: int,
+    lim: tuple[Any, ...],
+) -> tuple[str, str]:
     time_s, wall_s, mem_mb, out_bytes, _ = lim
     if killed == "wall":
         return "time_limit", f"wall clock limit {wall_s:g}s exceeded"
@@ -375,7 +410,7 @@ def _classify(lang: str, code: int | None, sig: int | None, cpu: float, killed: 
     if sig == signal.SIGXFSZ or len(stdout) > out_bytes:
         return "output_limit", f"output exceeded {out_bytes} bytes"
     failed = sig is not None or code != 0
-    out_of_memory = (b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr)
+    out_of_memory = b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr
     if failed and (out_of_memory or maxrss_kb >= 0.95 * (mem_mb << 10)):
         return "memory_limit", f"memory limit {mem_mb} MiB exceeded"
     if sig is not None:
@@ -420,7 +455,7 @@ def _proc_cpu(pid: int) -> float:
             stat = f.read()
     except OSError:
         return 0.0
-    fields = stat[stat.rindex(b")") + 2:].split()
+    fields = stat[stat.rindex(b")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
@@ -430,7 +465,7 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _is_static(path: str) -> bool:
@@ -444,7 +479,7 @@ def _is_static(path: str) -> bool:
     phnum = int.from_bytes(head[0x38:0x3A], "little")
     for i in range(phnum):
         offset = phoff + i * phentsize
-        if int.from_bytes(head[offset:offset + 4], "little") == 3:  # PT_INTERP
+        if int.from_bytes(head[offset : offset + 4], "little") == 3:  # PT_INTERP
             return False
     return True
 
@@ -479,8 +514,18 @@ def main() -> None:
         try:
             reply = zygote.run(request)
         except Exception as exc:  # noqa: BLE001 - infrastructure failure of one test, the slot keeps serving
-            reply = (request[1], "sandbox_error", b"", b"", None, None, 0.0, 0.0, 0,
-                     f"zygote: {type(exc).__name__}: {exc}")
+            reply = (
+                request[1],
+                "sandbox_error",
+                b"",
+                b"",
+                None,
+                None,
+                0.0,
+                0.0,
+                0,
+                f"zygote: {type(exc).__name__}: {exc}",
+            )
         protocol.write_message(proto_out, reply)
 
 

@@ -74,4 +74,4 @@ def compare_outputs(expected: str | bytes, actual: str | bytes, opts: CompareOpt
     got = _as_bytes(actual).split()
     if len(want) != len(got):
         return False
-    return all(_tokens_equal(w, g, options) for w, g in zip(want, got))
+    return all(_tokens_equal(w, g, options) for w, g in zip(want, got, strict=True))

@@ -1,6 +1,7 @@
 """C++ compilation: once per distinct source (cached by hash), unprivileged, time- and memory-limited.
 
-g++ reads what the source #includes, so it runs as an unprivileged uid (when we are root) with a CPU, memory and
+g++ reads what the source #includes, so it runs as an unprivileged uid (when we are root) with a CPU, memory
+and
 file-size limit from prlimit(1), a wall timeout, an empty environment, and TMPDIR in its own build directory.
 """
 
@@ -36,7 +37,7 @@ class Compiled:
 
 
 class CppCompiler:
-    """Compiles with g++ -O2 -std=gnu++17 (-static when the toolchain supports it) into a per-Executor cache."""
+    """Compiles with g++ -O2 -std=gnu++17 (-static when the toolchain supports it); per-Executor cache."""
 
     def __init__(self, root: Path, uid: int, compiler: str = "g++") -> None:
         self.root = root
@@ -95,24 +96,43 @@ class CppCompiler:
     def _probe_static(self, build: Path) -> bool:
         """Static binaries need no loader, so Landlock can allow executing exactly one file."""
         probe = build / "probe.cpp"
-        probe.write_text("#include <cstdio>\nint main(){std::puts(\"x\");}\n")
+        probe.write_text('#include <cstdio>\nint main(){std::puts("x");}\n')
         if self.uid >= 0:
             os.chown(probe, self.uid, self.uid)
         proc = self._run([self.compiler, "-static", "-o", "probe", "probe.cpp"], build)
         ok = proc is not None and proc.returncode == 0
         if not ok:
-            logger.warning("sandbox: g++ -static does not work here: C++ binaries are dynamic and Landlock must "
-                           "allow executing any file (install libstdc++ static libraries to fix)")
+            logger.warning(
+                "sandbox: g++ -static does not work here: C++ binaries are dynamic and Landlock must "
+                "allow executing any file (install libstdc++ static libraries to fix)"
+            )
         return ok
 
     def _run(self, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes] | None:
-        limits = ([self._prlimit, f"--as={COMPILE_MEMORY_MB << 20}", f"--cpu={int(COMPILE_TIMEOUT_S)}",
-                   f"--fsize={512 << 20}", "--core=0", "--"] if self._prlimit else [])
+        limits = (
+            [
+                self._prlimit,
+                f"--as={COMPILE_MEMORY_MB << 20}",
+                f"--cpu={int(COMPILE_TIMEOUT_S)}",
+                f"--fsize={512 << 20}",
+                "--core=0",
+                "--",
+            ]
+            if self._prlimit
+            else []
+        )
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": str(cwd), "LC_ALL": "C"}
         ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid >= 0 else {}
-        proc = subprocess.Popen([*limits, *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0,
-                                **ids)  # type: ignore[call-overload]
+        proc = subprocess.Popen(
+            [*limits, *argv],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            process_group=0,
+            **ids,
+        )  # type: ignore[call-overload]
         try:
             out, err = proc.communicate(timeout=COMPILE_TIMEOUT_S)
         except subprocess.TimeoutExpired:

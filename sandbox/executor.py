@@ -66,7 +66,8 @@ class _Job:
 
 
 class Executor:
-    """Runs untrusted programs on inputs in parallel, isolated, with limits. One run_batch at a time (any thread).
+    """Runs untrusted programs on inputs in parallel, isolated, with limits. One run_batch at a time (any
+    thread).
 
     Args:
         workers: worker slots (zygotes); None means psutil.cpu_count(logical=True).
@@ -77,8 +78,15 @@ class Executor:
         nproc: RLIMIT_NPROC per slot uid (threads count toward it).
     """
 
-    def __init__(self, workers: int | None = None, python: str = "/usr/bin/python3", isolation: str = "auto",
-                 scratch_root: str | None = None, nproc: int = 64, compiler: str = "g++") -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        python: str = "/usr/bin/python3",
+        isolation: str = "auto",
+        scratch_root: str | None = None,
+        nproc: int = 64,
+        compiler: str = "g++",
+    ) -> None:
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
         count = workers if workers is not None else (psutil.cpu_count(logical=True) or 1)
@@ -125,20 +133,29 @@ class Executor:
         if self.isolation == "strict" and missing:
             raise RuntimeError("isolation='strict' but unavailable: " + "; ".join(missing))
         if self.isolation == "none":
-            _warn_once("isolation='none': candidates run without namespaces, Landlock, seccomp or uid separation")
+            _warn_once(
+                "isolation='none': candidates run without namespaces, Landlock, seccomp or uid separation"
+            )
         for message in missing:
             _warn_once(message)
 
-    # ---- public API --------------------------------------------------------------------------------------------
+    # ---- public API
+    # --------------------------------------------------------------------------------------------
     def run(self, program: Program, input: str | bytes, limits: Limits | None = None) -> Result:
         """Run one program on one input (convenience around run_batch)."""
         return next(iter(self.run_batch([program], [input], limits or Limits())))
 
-    def run_batch(self, programs: Sequence[Program], inputs: Sequence[str | bytes], limits: Limits,
-                  expected: Sequence[str | bytes] | None = None, compare: CompareOptions | None = None,
-                  stop_on_first_failure: bool = False,
-                  pairs: Sequence[tuple[int, int]] | None = None) -> Iterator[Result]:
-        """Yield one Result per (program, input) pair as they finish, in any order. Never raises for a program."""
+    def run_batch(
+        self,
+        programs: Sequence[Program],
+        inputs: Sequence[str | bytes],
+        limits: Limits,
+        expected: Sequence[str | bytes] | None = None,
+        compare: CompareOptions | None = None,
+        stop_on_first_failure: bool = False,
+        pairs: Sequence[tuple[int, int]] | None = None,
+    ) -> Iterator[Result]:
+        """Yield a Result per (program, input) pair as each finishes (any order); never raises for one."""
         if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
         if not isinstance(limits, Limits):
@@ -148,13 +165,23 @@ class Executor:
                 raise ValueError(f"programs must contain Program values, got {type(program).__name__}")
         if expected is not None and len(expected) != len(inputs):
             raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
-        todo = list(pairs) if pairs is not None else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
+        todo = (
+            list(pairs)
+            if pairs is not None
+            else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
+        )
         for p, i in todo:
             if not (0 <= p < len(programs) and 0 <= i < len(inputs)):
                 raise ValueError(f"pairs must index programs and inputs, got ({p}, {i})")
-        return self._batch(programs, [_as_bytes(x) for x in inputs], limits,
-                           None if expected is None else [_as_bytes(x) for x in expected],
-                           compare or CompareOptions(), stop_on_first_failure, todo)
+        return self._batch(
+            programs,
+            [_as_bytes(x) for x in inputs],
+            limits,
+            None if expected is None else [_as_bytes(x) for x in expected],
+            compare or CompareOptions(),
+            stop_on_first_failure,
+            todo,
+        )
 
     def zygote_pids(self) -> list[int]:
         """Process ids of the running zygotes (diagnostics and leak checks)."""
@@ -172,28 +199,43 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- scheduling --------------------------------------------------------------------------------------------
-    def _prepare(self, programs: Sequence[Program], todo: list[tuple[int, int]]) -> dict[int, tuple[str, str, str]]:
+    # ---- scheduling
+    # --------------------------------------------------------------------------------------------
+    def _prepare(
+        self, programs: Sequence[Program], todo: list[tuple[int, int]]
+    ) -> dict[int, tuple[str, str, str]]:
         """Per program: (key, language, payload) where payload is Python source or a C++ binary path; a C++
         compile error is returned as ("", "error", message). C++ sources compile in parallel, once each."""
         used = sorted({p for p, _ in todo})
         cpp = [p for p in used if programs[p].language is Language.CPP]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            built = dict(zip(cpp, pool.map(lambda p: self._compiler.compile(programs[p].source), cpp)))
+            built = dict(
+                zip(cpp, pool.map(lambda p: self._compiler.compile(programs[p].source), cpp), strict=True)
+            )
         prepared: dict[int, tuple[str, str, str]] = {}
         for p in used:
             if p in built:
                 compiled = built[p]
-                prepared[p] = (("cpp:" + compiled.binary, "cpp", compiled.binary) if compiled.binary
-                               else ("", "error", compiled.error))
+                prepared[p] = (
+                    ("cpp:" + compiled.binary, "cpp", compiled.binary)
+                    if compiled.binary
+                    else ("", "error", compiled.error)
+                )
             else:
                 source = programs[p].source
                 prepared[p] = (_py_key(source), "python", source)
         return prepared
 
-    def _batch(self, programs: Sequence[Program], inputs: list[bytes], limits: Limits,
-               expected: list[bytes] | None, opts: CompareOptions, stop: bool,
-               todo: list[tuple[int, int]]) -> Iterator[Result]:
+    def _batch(
+        self,
+        programs: Sequence[Program],
+        inputs: list[bytes],
+        limits: Limits,
+        expected: list[bytes] | None,
+        opts: CompareOptions,
+        stop: bool,
+        todo: list[tuple[int, int]],
+    ) -> Iterator[Result]:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("run_batch is already running on this Executor (one batch at a time)")
         try:
@@ -201,10 +243,20 @@ class Executor:
             work: deque[tuple[int, int]] = deque(todo)
             checks: deque[tuple[Result, bytes]] = deque()
             stopped: set[int] = set()
-            lim = (limits.time_s, limits.effective_wall_s, limits.memory_mb, limits.output_bytes,
-                   limits.stderr_tail_bytes)
-            chk_lim = (CHECKER_LIMITS.time_s, CHECKER_LIMITS.effective_wall_s,
-                       max(CHECKER_LIMITS.memory_mb, limits.memory_mb), 1 << 20, 4096)
+            lim = (
+                limits.time_s,
+                limits.effective_wall_s,
+                limits.memory_mb,
+                limits.output_bytes,
+                limits.stderr_tail_bytes,
+            )
+            chk_lim = (
+                CHECKER_LIMITS.time_s,
+                CHECKER_LIMITS.effective_wall_s,
+                max(CHECKER_LIMITS.memory_mb, limits.memory_mb),
+                1 << 20,
+                4096,
+            )
             started: dict[int, float] = {}
 
             def emit(result: Result) -> Result | None:
@@ -219,17 +271,31 @@ class Executor:
 
             def frame_for(job_pi: int, job_ii: int, data: bytes, base: Result | None) -> tuple[bytes, _Job]:
                 req = next(self._req_ids)
+                message: tuple[Any, ...]
                 if base is None:
                     key, lang, payload = prepared[job_pi]
                     message = ("run", req, key, lang, payload, data, lim, None, [])
                     wall = limits.effective_wall_s
                 else:
-                    assert opts.checker is not None and expected is not None
-                    files = {"input.txt": inputs[base.input_index], "output.txt": base.stdout,
-                             "answer.txt": expected[base.input_index]}
+                    if opts.checker is None or expected is None:
+                        raise RuntimeError("internal: checker job without a checker or expected outputs")
+                    files = {
+                        "input.txt": inputs[base.input_index],
+                        "output.txt": base.stdout,
+                        "answer.txt": expected[base.input_index],
+                    }
                     source = opts.checker.source
-                    message = ("run", req, checker_key, "python", source, b"", chk_lim,
-                               files, ["input.txt", "output.txt", "answer.txt"])
+                    message = (
+                        "run",
+                        req,
+                        checker_key,
+                        "python",
+                        source,
+                        b"",
+                        chk_lim,
+                        files,
+                        ["input.txt", "output.txt", "answer.txt"],
+                    )
                     wall = CHECKER_LIMITS.effective_wall_s
                 return _protocol.encode(message), _Job(job_pi, job_ii, req, wall, base)
 
@@ -249,8 +315,15 @@ class Executor:
                                 continue
                             if prepared[p][1] == "error":
                                 work.popleft()
-                                res = emit(Result(p, i, Status.COMPILE_ERROR, detail=prepared[p][2],
-                                                  passed=None if expected is None else False))
+                                res = emit(
+                                    Result(
+                                        p,
+                                        i,
+                                        Status.COMPILE_ERROR,
+                                        detail=prepared[p][2],
+                                        passed=None if expected is None else False,
+                                    )
+                                )
                                 if res is not None:
                                     yield res
                                 continue
@@ -272,7 +345,9 @@ class Executor:
                 if not busy:
                     continue
                 now = time.monotonic()
-                deadlines = {s.index: started[s.index] + s.outstanding[0].wall_s + WATCHDOG_SLACK_S for s in busy}
+                deadlines = {
+                    s.index: started[s.index] + s.outstanding[0].wall_s + WATCHDOG_SLACK_S for s in busy
+                }
                 timeout = max(0.0, min(deadlines.values()) - now)
                 try:
                     ready, _, _ = select.select([s.fileno() for s in busy], [], [], timeout)
@@ -288,15 +363,23 @@ class Executor:
                                 if res is not None and (out := emit(res)) is not None:
                                     yield out
                         elif time.monotonic() > deadlines[slot.index]:
-                            raise SlotError(f"zygote {slot.index} did not answer within the watchdog deadline")
+                            raise SlotError(
+                                f"zygote {slot.index} did not answer within the watchdog deadline"
+                            )
                     except SlotError as exc:
                         yield from self._fail_slot(slot, exc, emit, expected is not None)
         finally:
             self._drain()
             self._busy.release()
 
-    def _complete(self, slot: Slot, reply: tuple[Any, ...], expected: list[bytes] | None, opts: CompareOptions,
-                  checks: deque[tuple[Result, bytes]]) -> Result | None:
+    def _complete(
+        self,
+        slot: Slot,
+        reply: tuple[Any, ...],
+        expected: list[bytes] | None,
+        opts: CompareOptions,
+        checks: deque[tuple[Result, bytes]],
+    ) -> Result | None:
         """Turn a zygote reply into a Result; a candidate needing a checker verdict is parked in `checks`."""
         if not slot.outstanding:
             raise SlotError(f"zygote {slot.index} answered a request that was never sent")
@@ -307,10 +390,26 @@ class Executor:
         if job.base is not None:
             # Checker verdict: exit 0 accepts; any other outcome rejects (with the checker's reason kept).
             accepted = status == "ok"
-            note = "" if accepted else f"checker: {status} {detail} {err[-500:].decode('utf-8', 'replace')}".strip()
+            note = (
+                ""
+                if accepted
+                else f"checker: {status} {detail} {err[-500:].decode('utf-8', 'replace')}".strip()
+            )
             return replace(job.base, passed=accepted, detail=job.base.detail or note)
-        result = Result(job.program_index, job.input_index, Status(status), out, err, code, sig, cpu, wall, rss,
-                        None, detail)
+        result = Result(
+            job.program_index,
+            job.input_index,
+            Status(status),
+            out,
+            err,
+            code,
+            sig,
+            cpu,
+            wall,
+            rss,
+            None,
+            detail,
+        )
         if expected is None:
             return result
         if not result.ok:
@@ -321,7 +420,7 @@ class Executor:
         return replace(result, passed=compare_outputs(expected[job.input_index], out, opts))
 
     def _fail_slot(self, slot: Slot, exc: Exception, emit: Any, judged: bool) -> Iterator[Result]:
-        """Infrastructure failure: every request the slot held becomes sandbox_error, then the slot restarts."""
+        """Infrastructure failure: every request the slot held becomes sandbox_error; the slot restarts."""
         if self._closed:
             raise RuntimeError("Executor was closed during run_batch") from exc
         lost = list(slot.outstanding)
@@ -333,8 +432,14 @@ class Executor:
             raise RuntimeError(f"sandbox worker slot {slot.index} is broken: {restart_exc}") from restart_exc
         for job in lost:
             base = job.base or Result(job.program_index, job.input_index, Status.SANDBOX_ERROR)
-            res = emit(replace(base, status=Status.SANDBOX_ERROR, detail=str(exc)[-2000:],
-                               passed=False if judged else None))
+            res = emit(
+                replace(
+                    base,
+                    status=Status.SANDBOX_ERROR,
+                    detail=str(exc)[-2000:],
+                    passed=False if judged else None,
+                )
+            )
             if res is not None:
                 yield res
 
@@ -343,7 +448,9 @@ class Executor:
         if self._closed:
             return
         for slot in self._slots:
-            deadline = time.monotonic() + max((j.wall_s for j in slot.outstanding), default=0) + WATCHDOG_SLACK_S
+            deadline = (
+                time.monotonic() + max((j.wall_s for j in slot.outstanding), default=0) + WATCHDOG_SLACK_S
+            )
             try:
                 while slot.outstanding:
                     if time.monotonic() > deadline:
@@ -358,7 +465,7 @@ class Executor:
 
 
 def _py_key(source: str) -> str:
-    """Cache key of a Python program in the zygotes: a content hash, so equal sources share one code object."""
+    """Cache key of a Python program in the zygotes: a content hash (equal sources share a code object)."""
     return "py:" + hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
 
 

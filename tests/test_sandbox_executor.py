@@ -1,4 +1,4 @@
-"""Executor behaviour the pipeline relies on: judging, checker, stopping early, pairs, C++, recovery, cleanup."""
+"""Executor behaviour the pipeline relies on: judging, checker, early stop, pairs, C++, recovery, cleanup."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from sandbox import CompareOptions, Executor, Language, Limits, Program, Result,
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "codecontests"
 ECHO_SUM = Program("print(sum(map(int, input().split())))")
 WRONG = Program("print(0)")
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed: C++ candidates skipped")
+needs_gxx = pytest.mark.skipif(
+    shutil.which("g++") is None, reason="g++ not installed: C++ candidates skipped"
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +58,12 @@ def test_external_checker_runs_in_sandbox(ex: Executor) -> None:
     # Any permutation of the expected tokens is accepted; the checker sees input, output and answer files.
     checker = Program(
         "import sys\ninp, out, ans = (open(p).read().split() for p in sys.argv[1:4])\n"
-        "sys.exit(0 if sorted(out) == sorted(ans) and len(inp) == 1 else 1)\n")
+        "sys.exit(0 if sorted(out) == sorted(ans) and len(inp) == 1 else 1)\n"
+    )
     progs = [Program("print('b a c')"), Program("print('a b b')"), Program("import sys; sys.exit(2)")]
-    got = by_pair(ex.run_batch(progs, ["x"], Limits(), expected=["a b c"], compare=CompareOptions(checker=checker)))
+    got = by_pair(
+        ex.run_batch(progs, ["x"], Limits(), expected=["a b c"], compare=CompareOptions(checker=checker))
+    )
     assert got[0, 0].passed is True
     assert got[1, 0].passed is False and got[1, 0].ok
     assert got[2, 0].passed is False and got[2, 0].status is Status.RUNTIME_ERROR
@@ -67,8 +72,15 @@ def test_external_checker_runs_in_sandbox(ex: Executor) -> None:
 def test_stop_on_first_failure_skips_the_rest_of_that_program(ex: Executor) -> None:
     fail_on_3 = Program("n = int(input())\nassert n != 3\nprint(n)")
     inputs = [str(i) for i in range(12)]
-    got = by_pair(ex.run_batch([fail_on_3, Program("print(input())")], inputs, Limits(), expected=inputs,
-                               stop_on_first_failure=True))
+    got = by_pair(
+        ex.run_batch(
+            [fail_on_3, Program("print(input())")],
+            inputs,
+            Limits(),
+            expected=inputs,
+            stop_on_first_failure=True,
+        )
+    )
     assert sum(1 for p, _ in got if p == 1) == 12  # the good program runs everything
     mine = sorted(i for p, i in got if p == 0)
     failures = [i for i in mine if not got[0, i].passed]
@@ -96,8 +108,11 @@ def test_python_syntax_error_is_compile_error(ex: Executor) -> None:
 @needs_gxx
 def test_cpp_compiles_once_and_runs(ex: Executor) -> None:
     src = "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a*b<<'\\n';}\n"
-    got = by_pair(ex.run_batch([Program(src, Language.CPP)], ["6 7", "100000 100000"], Limits(),
-                               expected=["42", "10000000000"]))
+    got = by_pair(
+        ex.run_batch(
+            [Program(src, Language.CPP)], ["6 7", "100000 100000"], Limits(), expected=["42", "10000000000"]
+        )
+    )
     assert all(r.ok and r.passed for r in got.values())
     t0 = time.monotonic()
     assert ex.run(Program(src, Language.CPP), "2 3").stdout == b"6\n"
@@ -109,8 +124,14 @@ def test_cpp_compile_error_for_every_input(ex: Executor) -> None:
     got = list(ex.run_batch([Program("int main() { return x; }", Language.CPP)], ["1", "2", "3"], Limits()))
     assert [r.status for r in got] == [Status.COMPILE_ERROR] * 3
     assert "x" in got[0].detail and "was not declared" in got[0].detail
-    stopped = list(ex.run_batch([Program("int main() { return x; }", Language.CPP)], ["1", "2"], Limits(),
-                                stop_on_first_failure=True))
+    stopped = list(
+        ex.run_batch(
+            [Program("int main() { return x; }", Language.CPP)],
+            ["1", "2"],
+            Limits(),
+            stop_on_first_failure=True,
+        )
+    )
     assert len(stopped) == 1
 
 
@@ -133,8 +154,9 @@ def test_run_batch_from_another_thread(ex: Executor) -> None:
 
 
 def test_abandoned_batch_leaves_executor_consistent(ex: Executor) -> None:
-    it = ex.run_batch([Program("import time\ntime.sleep(0.05)\nprint(input())")], [str(i) for i in range(20)],
-                      Limits())
+    it = ex.run_batch(
+        [Program("import time\ntime.sleep(0.05)\nprint(input())")], [str(i) for i in range(20)], Limits()
+    )
     next(it)
     it.close()  # the caller walks away mid-batch
     got = by_pair(ex.run_batch([ECHO_SUM], ["1 1", "2 2", "3 3"], Limits()))
@@ -190,11 +212,14 @@ def test_isolation_none_still_limits() -> None:
         assert executor.run(ECHO_SUM, "1 1").stdout == b"2\n"
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"workers": 0}, "workers must be"),
-    ({"isolation": "maybe"}, "isolation must be one of"),
-    ({"python": "/nonexistent/python"}, "python must be"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workers": 0}, "workers must be"),
+        ({"isolation": "maybe"}, "isolation must be one of"),
+        ({"python": "/nonexistent/python"}, "python must be"),
+    ],
+)
 def test_invalid_options(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Executor(**kwargs)  # type: ignore[arg-type]
@@ -222,8 +247,16 @@ def test_real_reference_solutions_pass(ex: Executor) -> None:
             inputs.append(given)
             expected.append(want)
     # Float answers (probabilities, lengths) are judged with the usual 1e-6 tolerance.
-    got = list(ex.run_batch(programs, inputs, Limits(time_s=10, memory_mb=512), expected=expected, pairs=pairs,
-                            compare=CompareOptions(float_abs=1e-6, float_rel=1e-6)))
+    got = list(
+        ex.run_batch(
+            programs,
+            inputs,
+            Limits(time_s=10, memory_mb=512),
+            expected=expected,
+            pairs=pairs,
+            compare=CompareOptions(float_abs=1e-6, float_rel=1e-6),
+        )
+    )
     assert len(got) == len(pairs)
     failed = [(chosen[r.program_index]["file"], r.status.value, r.stderr[-300:]) for r in got if not r.passed]
     assert failed == []

@@ -1,4 +1,4 @@
-"""Hostile programs: each must end with the right status, write nothing outside scratch, and leave no process."""
+"""Hostile programs: each ends with the right status, writes nothing outside scratch, leaves no process."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pytest
 from sandbox import Executor, Language, Limits, Program, Result, Status
 
 FAST = Limits(time_s=1.0, wall_s=2.0, memory_mb=128)
-needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed: C++ candidates skipped")
+needs_gxx = pytest.mark.skipif(
+    shutil.which("g++") is None, reason="g++ not installed: C++ candidates skipped"
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,9 @@ def leftovers(ex: Executor) -> list[psutil.Process]:
     return procs
 
 
-def run(ex: Executor, source: str, stdin: str = "", limits: Limits = FAST, lang: Language = Language.PYTHON) -> Result:
+def run(
+    ex: Executor, source: str, stdin: str = "", limits: Limits = FAST, lang: Language = Language.PYTHON
+) -> Result:
     result = ex.run(Program(source, lang), stdin, limits)
     assert leftovers(ex) == [], "a candidate process survived its test"
     return result
@@ -52,7 +56,8 @@ def outside(tmp_path: Path) -> Path:
 def test_infinite_loop_is_time_limit(ex: Executor) -> None:
     r = run(ex, "while True:\n    pass\n")
     assert r.status is Status.TIME_LIMIT
-    # Killed as soon as it passes the CPU limit (or the wall limit, on a busy machine), not at RLIMIT_CPU's 2s+.
+    # Killed as soon as it passes the CPU limit (or the wall limit, on a busy machine), not at RLIMIT_CPU's
+    # 2s+.
     assert r.cpu_s < 1.6
     assert r.cpu_s >= 0.99 or "wall" in r.detail
 
@@ -70,7 +75,11 @@ def test_fork_bomb_is_denied(ex: Executor) -> None:
 
 
 def test_fork_bomb_that_swallows_errors_ends_by_time(ex: Executor) -> None:
-    r = run(ex, "import os\nn = 0\nwhile True:\n    try:\n        os.fork(); n += 1\n    except OSError:\n        pass\n")
+    r = run(
+        ex,
+        "import os\nn = 0\nwhile True:\n    try:\n        os.fork(); n += 1\n"
+        "    except OSError:\n        pass\n",
+    )
     assert r.status is Status.TIME_LIMIT
 
 
@@ -94,22 +103,30 @@ def test_raw_syscalls_via_ctypes_are_denied(ex: Executor) -> None:
 
 
 def test_thousand_threads(ex: Executor) -> None:
-    src = ("import threading, time\nts = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(1000)]\n"
-           "for t in ts:\n    t.start()\n")
+    src = (
+        "import threading, time\n"
+        "ts = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(1000)]\n"
+        "for t in ts:\n    t.start()\n"
+    )
     r = run(ex, src, limits=Limits(time_s=2.0, memory_mb=256))
     assert r.status is Status.RUNTIME_ERROR
     assert b"can't start new thread" in r.stderr
 
 
 def test_a_few_threads_are_allowed(ex: Executor) -> None:
-    src = ("import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n"
-           "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))\n")
+    src = (
+        "import threading\nout = []\n"
+        "ts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))\n"
+    )
     r = run(ex, src)
     assert (r.status, r.stdout) == (Status.OK, b"28\n")
 
 
 def test_memory_hog_is_memory_limit(ex: Executor) -> None:
-    r = run(ex, "a = []\nwhile True:\n    a.append(bytearray(1 << 20))\n", limits=Limits(time_s=2.0, memory_mb=64))
+    r = run(
+        ex, "a = []\nwhile True:\n    a.append(bytearray(1 << 20))\n", limits=Limits(time_s=2.0, memory_mb=64)
+    )
     assert r.status is Status.MEMORY_LIMIT
     big = run(ex, "x = bytearray(10 ** 9)\n", limits=Limits(time_s=2.0, memory_mb=64))
     assert big.status is Status.MEMORY_LIMIT
@@ -141,12 +158,15 @@ def test_other_slot_scratch_is_out_of_reach(ex: Executor) -> None:
     for root in roots:
         (root / "secret.txt").write_text("secret")
         (root / "secret.txt").chmod(0o644)
-    src = ("import os, sys\nfor d in sys.stdin.read().split():\n"
-           "    if os.path.realpath(d) == os.getcwd():\n        continue\n"
-           "    for action in ('r', 'w'):\n        try:\n            open(os.path.join(d, 'secret.txt'), action).close()\n"
-           "            print('ESCAPED', action, d)\n        except OSError:\n            pass\n"
-           "    try:\n        open(os.path.join(d, 'new.txt'), 'w').write('x'); print('ESCAPED new', d)\n"
-           "    except OSError:\n        pass\n")
+    src = (
+        "import os, sys\nfor d in sys.stdin.read().split():\n"
+        "    if os.path.realpath(d) == os.getcwd():\n        continue\n"
+        "    for action in ('r', 'w'):\n        try:\n"
+        "            open(os.path.join(d, 'secret.txt'), action).close()\n"
+        "            print('ESCAPED', action, d)\n        except OSError:\n            pass\n"
+        "    try:\n        open(os.path.join(d, 'new.txt'), 'w').write('x'); print('ESCAPED new', d)\n"
+        "    except OSError:\n        pass\n"
+    )
     try:
         for _ in range(4):  # several runs so both slots take a turn
             r = run(ex, src, stdin="\n".join(map(str, roots)))
@@ -185,9 +205,11 @@ def test_killing_the_parent_fails(ex: Executor) -> None:
 
 
 def test_setsid_and_double_fork_escape_fails(ex: Executor) -> None:
-    src = ("import os\ntry:\n    os.setsid()\nexcept OSError as e:\n    print('setsid', e.errno)\n"
-           "try:\n    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
-           "            import time; time.sleep(100)\nexcept OSError as e:\n    print('fork', e.errno)\n")
+    src = (
+        "import os\ntry:\n    os.setsid()\nexcept OSError as e:\n    print('setsid', e.errno)\n"
+        "try:\n    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
+        "            import time; time.sleep(100)\nexcept OSError as e:\n    print('fork', e.errno)\n"
+    )
     r = run(ex, src)
     assert r.status is Status.OK
     assert r.stdout == b"setsid 1\nfork 1\n"
@@ -219,8 +241,11 @@ def test_non_utf8_output_is_kept_as_bytes(ex: Executor) -> None:
 
 
 def test_stdin_is_a_real_file_and_exit_helpers_work(ex: Executor) -> None:
-    r = run(ex, "import os, sys\nprint(os.fstat(0).st_size)\nprint(sys.stdin.read().strip())\nexit()\n",
-            stdin="hello\n")
+    r = run(
+        ex,
+        "import os, sys\nprint(os.fstat(0).st_size)\nprint(sys.stdin.read().strip())\nexit()\n",
+        stdin="hello\n",
+    )
     assert (r.status, r.stdout) == (Status.OK, b"6\nhello\n")
     r = run(ex, "import sys\nprint('x')\nsys.exit(3)\n")
     assert (r.status, r.exit_code, r.stdout) == (Status.RUNTIME_ERROR, 3, b"x\n")
@@ -235,7 +260,8 @@ CPP_HOSTILE = r"""
 #include <sys/socket.h>
 int main(int argc, char** argv) {
     int forks = 0;
-    for (int i = 0; i < 50; i++) { pid_t p = fork(); if (p == 0) { sleep(100); _exit(0); } if (p > 0) forks++; }
+    for (int i = 0; i < 50; i++) { pid_t p = fork(); if (p == 0) { sleep(100); _exit(0); } if (p > 0) forks++;
+    }
     int s = socket(AF_INET, SOCK_STREAM, 0);
     FILE* f = fopen("OUTSIDE", "w");
     int ex = execl("/bin/sh", "sh", "-c", "id", (char*)0);
@@ -254,16 +280,21 @@ def test_cpp_hostile_syscalls_are_denied(ex: Executor, outside: Path) -> None:
 
 
 @needs_gxx
-@pytest.mark.parametrize(("body", "status"), [
-    ("while (true) {}", Status.TIME_LIMIT),
-    ("std::vector<long long> v; while (true) v.push_back(1);", Status.MEMORY_LIMIT),
-    ("int* p = nullptr; *p = 1;", Status.RUNTIME_ERROR),
-    ("while (true) std::puts(\"flood flood flood\");", Status.OUTPUT_LIMIT),
-    ("kill(getppid(), SIGKILL); return 3;", Status.RUNTIME_ERROR),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("while (true) {}", Status.TIME_LIMIT),
+        ("std::vector<long long> v; while (true) v.push_back(1);", Status.MEMORY_LIMIT),
+        ("int* p = nullptr; *p = 1;", Status.RUNTIME_ERROR),
+        ('while (true) std::puts("flood flood flood");', Status.OUTPUT_LIMIT),
+        ("kill(getppid(), SIGKILL); return 3;", Status.RUNTIME_ERROR),
+    ],
+)
 def test_cpp_limits(ex: Executor, body: str, status: Status) -> None:
-    src = ("#include <cstdio>\n#include <vector>\n#include <csignal>\n#include <unistd.h>\n"
-           f"int main() {{ {body} }}\n")
+    src = (
+        "#include <cstdio>\n#include <vector>\n#include <csignal>\n#include <unistd.h>\n"
+        f"int main() {{ {body} }}\n"
+    )
     zygotes = ex.zygote_pids()
     r = run(ex, src, limits=Limits(time_s=1.0, memory_mb=64, output_bytes=10_000), lang=Language.CPP)
     assert r.status is status, (r.detail, r.stderr)
@@ -272,7 +303,9 @@ def test_cpp_limits(ex: Executor, body: str, status: Status) -> None:
 
 @needs_gxx
 def test_cpp_deep_recursion_uses_the_memory_limit_as_stack(ex: Executor) -> None:
-    src = ("#include <cstdio>\nint depth(int n) { volatile char pad[64]; pad[0] = n; return n == 0 ? pad[0] : "
-           "1 + depth(n - 1); }\nint main() { std::printf(\"%d\\n\", depth(1000000)); }\n")
+    src = (
+        "#include <cstdio>\nint depth(int n) { volatile char pad[64]; pad[0] = n; return n == 0 ? pad[0] : "
+        '1 + depth(n - 1); }\nint main() { std::printf("%d\\n", depth(1000000)); }\n'
+    )
     r = run(ex, src, limits=Limits(time_s=2.0, memory_mb=256), lang=Language.CPP)
     assert (r.status, r.stdout) == (Status.OK, b"1000000\n")
