@@ -77,12 +77,14 @@ def render_summary(result: SolveResult) -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per test (default: the problem's).")
 @click.option("--memory-limit", type=click.IntRange(min=16), default=None, help="MiB (default: the problem's).")
+@click.option("--test-sources", default="mutation,model,generator", show_default=True,
+              help="Where extra clustering inputs come from (comma list of mutation, model, generator).")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON lines on stdout (default when stdout is not a terminal).")
 def command(problem_path: Path, n: int, model: str | None, test_model: str | None, backend: str,
             device: str | None, temperature: float, top_p: float, max_new_tokens: int, seed: int, language: str,
             ranking: str, num_picks: int, workers: int | None, time_limit: float | None,
-            memory_limit: int | None, as_json: bool | None) -> None:
+            memory_limit: int | None, test_sources: str, as_json: bool | None) -> None:
     """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks."""
     from alphagen.models import ModelError
     from alphagen.pipeline import Models, SolveConfig, solve
@@ -94,10 +96,18 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
         problem = load_problem(problem_path)
     except ProblemError as e:
         raise click.ClickException(str(e)) from None
+    from alphagen.testgen import SOURCES, TestGenConfig
+
+    sources = tuple(s.strip() for s in test_sources.split(",") if s.strip())
+    if not sources or any(s not in SOURCES for s in sources):
+        raise click.BadParameter(
+            f"must be a comma list of {', '.join(SOURCES)}, got {test_sources!r}", param_hint="--test-sources"
+        )
     try:
         cfg = SolveConfig(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
                           language=language, ranking=ranking, num_picks=num_picks,  # type: ignore[arg-type]
-                          time_limit_s=time_limit, memory_limit_mb=memory_limit)
+                          time_limit_s=time_limit, memory_limit_mb=memory_limit,
+                          testgen=TestGenConfig(sources=sources))
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
 
