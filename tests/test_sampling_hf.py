@@ -11,8 +11,11 @@ from tests.tiny_model import tiny_model  # noqa: F401  (fixture)
 
 
 def _prompt(lm: LoadedModel, text: str) -> str:
-    return str(lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                                add_generation_prompt=True))
+    return str(
+        lm.tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+        )
+    )
 
 
 def _by_index(completions: list[Completion]) -> list[Completion]:
@@ -20,7 +23,10 @@ def _by_index(completions: list[Completion]) -> list[Completion]:
 
 
 def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:  # noqa: F811
-    reqs = [PromptRequest(_prompt(tiny_model, "sum two numbers"), 3), PromptRequest(_prompt(tiny_model, "hi"), 2)]
+    reqs = [
+        PromptRequest(_prompt(tiny_model, "sum two numbers"), 3),
+        PromptRequest(_prompt(tiny_model, "hi"), 2),
+    ]
     params = SamplingParams(temperature=0.0, max_new_tokens=30, stop=("ab",), batch_size=2)
     ours = _by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))
     base = _by_index(list(make_sampler(tiny_model, "generate").sample(reqs, params)))
@@ -63,7 +69,9 @@ def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:  # no
 def test_streams_and_reports_progress(tiny_model: LoadedModel) -> None:  # noqa: F811
     seen: list[int] = []
     params = SamplingParams(temperature=1.0, max_new_tokens=16, stop=(), batch_size=2)
-    it = make_sampler(tiny_model, "hf").sample([PromptRequest(_prompt(tiny_model, "y"), 5)], params, seen.append)
+    it = make_sampler(tiny_model, "hf").sample(
+        [PromptRequest(_prompt(tiny_model, "y"), 5)], params, seen.append
+    )
     first = next(it)  # an iterator: the first completion arrives before the others are sampled
     assert isinstance(first, Completion)
     rest = list(it)

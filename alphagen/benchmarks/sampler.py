@@ -3,7 +3,8 @@
     python -m alphagen.benchmarks.sampler [--json] [--n 32] [--max-new-tokens 256] [--model M]
 
 Prints generated tokens/s and samples/s of both paths, their ratio, and the fraction of the FLOP-bound limit
-(matmul probe GFLOP/s divided by the model's FLOPs per token) that our sampler reaches; writes BENCH_SAMPLER.json.
+(matmul probe GFLOP/s divided by the model's FLOPs per token) that our sampler reaches;
+writes BENCH_SAMPLER.json.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def matmul_probe(device: torch.device, dtype: torch.dtype, seconds: float = 2.0)
 
 
 def flops_per_token(lm: LoadedModel) -> float:
-    """Matmul FLOPs per generated token: 2 x every weight matrix used per token (embedding lookup excluded)."""
+    """Matmul FLOPs per generated token: 2 x every weight matrix used per token (embedding lookup
+    excluded)."""
     emb = lm.model.get_input_embeddings().weight
     total = sum(p.numel() for name, p in lm.model.named_parameters() if p.dim() == 2 and p is not emb)
     # Tied embeddings: the output projection reuses the embedding matrix, still a full matmul per token.
@@ -56,7 +58,12 @@ def run_path(lm: LoadedModel, backend: str, prompt: str, params: SamplingParams,
     completions = list(sampler.sample([PromptRequest(prompt=prompt, count=n)], params))
     elapsed = time.perf_counter() - start
     tokens = sum(c.num_tokens for c in completions)
-    return {"seconds": elapsed, "tokens": tokens, "tokens_per_sec": tokens / elapsed, "samples_per_sec": n / elapsed}
+    return {
+        "seconds": elapsed,
+        "tokens": tokens,
+        "tokens_per_sec": tokens / elapsed,
+        "samples_per_sec": n / elapsed,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -67,7 +74,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--model", default=None, help="model spec (default: the embedded 0.5B)")
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--batch-size", type=int, default=None, help="our sampler's rows (default: from free memory)")
+    ap.add_argument(
+        "--batch-size", type=int, default=None, help="our sampler's rows (default: from free memory)"
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     ap.add_argument("--out", default="BENCH_SAMPLER.json", help="where to write the JSON result")
     args = ap.parse_args(argv)
@@ -76,8 +85,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     lm = load_model(args.model)
     prompt = benchmark_prompt(lm.tokenizer)
-    params = SamplingParams(temperature=args.temperature, max_new_tokens=args.max_new_tokens, seed=args.seed,
-                            batch_size=args.batch_size)
+    params = SamplingParams(
+        temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed,
+        batch_size=args.batch_size,
+    )
     # Probe before and after the sampling runs and average: other processes share the cores.
     probe = [matmul_probe(lm.device, lm.dtype)]
     baseline = run_path(lm, "generate", prompt, params, args.n)
@@ -86,25 +99,43 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gflops = sum(probe) / len(probe)
     bound = gflops * 1e9 / flops_per_token(lm)
     result: dict[str, Any] = {
-        "model": lm.name, "device": str(lm.device), "dtype": str(lm.dtype).removeprefix("torch."),
+        "model": lm.name,
+        "device": str(lm.device),
+        "dtype": str(lm.dtype).removeprefix("torch."),
         "gpu": torch.cuda.get_device_name(lm.device) if lm.device.type == "cuda" else None,
-        "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-        "n": args.n, "max_new_tokens": args.max_new_tokens, "prompt_tokens": len(lm.tokenizer(prompt)["input_ids"]),
-        "baseline_tokens_per_sec": baseline["tokens_per_sec"], "baseline_samples_per_sec": baseline["samples_per_sec"],
-        "baseline_seconds": baseline["seconds"], "baseline_tokens": baseline["tokens"],
-        "tokens_per_sec": ours["tokens_per_sec"], "samples_per_sec": ours["samples_per_sec"],
-        "seconds": ours["seconds"], "tokens": ours["tokens"],
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "n": args.n,
+        "max_new_tokens": args.max_new_tokens,
+        "prompt_tokens": len(lm.tokenizer(prompt)["input_ids"]),
+        "baseline_tokens_per_sec": baseline["tokens_per_sec"],
+        "baseline_samples_per_sec": baseline["samples_per_sec"],
+        "baseline_seconds": baseline["seconds"],
+        "baseline_tokens": baseline["tokens"],
+        "tokens_per_sec": ours["tokens_per_sec"],
+        "samples_per_sec": ours["samples_per_sec"],
+        "seconds": ours["seconds"],
+        "tokens": ours["tokens"],
         "ratio": ours["tokens_per_sec"] / baseline["tokens_per_sec"],
-        "probe_gflops": gflops, "flop_bound_tokens_per_sec": bound,
+        "probe_gflops": gflops,
+        "flop_bound_tokens_per_sec": bound,
         "flop_bound_fraction": ours["tokens_per_sec"] / bound,
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"model {lm.name} on {lm.device} ({result['dtype']}), n={args.n}, max_new_tokens={args.max_new_tokens}, "
-          f"prompt {result['prompt_tokens']} tokens")
-    print(f"baseline generate: {baseline['tokens_per_sec']:.1f} tok/s, {baseline['samples_per_sec']:.3f} samples/s")
+    print(
+        f"model {lm.name} on {lm.device} ({result['dtype']}), n={args.n}, "
+        f"max_new_tokens={args.max_new_tokens}, "
+        f"prompt {result['prompt_tokens']} tokens"
+    )
+    print(
+        f"baseline generate: {baseline['tokens_per_sec']:.1f} tok/s, "
+        f"{baseline['samples_per_sec']:.3f} samples/s"
+    )
     print(f"our sampler:       {ours['tokens_per_sec']:.1f} tok/s, {ours['samples_per_sec']:.3f} samples/s")
-    print(f"ratio {result['ratio']:.2f}x; matmul probe {gflops:.1f} GFLOP/s -> FLOP-bound {bound:.1f} tok/s; "
-          f"ours at {100 * result['flop_bound_fraction']:.0f}% of it")
+    print(
+        f"ratio {result['ratio']:.2f}x; matmul probe {gflops:.1f} GFLOP/s -> FLOP-bound {bound:.1f} tok/s; "
+        f"ours at {100 * result['flop_bound_fraction']:.0f}% of it"
+    )
     if args.json:
         print(json.dumps(result))
     return result

@@ -1,4 +1,5 @@
-"""Model loading: the embedded Qwen2.5-Coder GGUF (cached as safetensors), local directories, .gguf files, hub ids."""
+"""Model loading: the embedded Qwen2.5-Coder GGUF (cached as safetensors), local directories, .gguf files,
+hub ids."""
 
 from alphagen.models.errors import ModelError
 from alphagen.models.loader import LoadedModel, load_model, pick_device, pick_dtype

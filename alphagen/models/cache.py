@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def cache_root() -> Path:
-    """The alphagen cache directory: ``$ALPHAGEN_CACHE``, else ``$XDG_CACHE_HOME/alphagen``, else ``~/.cache/alphagen``."""
+    """The alphagen cache directory: ``$ALPHAGEN_CACHE``, else ``$XDG_CACHE_HOME/alphagen``, else
+    ``~/.cache/alphagen``."""
     # An explicit override wins so CI and tests can point at a scratch directory.
     explicit = os.environ.get("ALPHAGEN_CACHE")
     if explicit:
@@ -22,7 +23,8 @@ def cache_root() -> Path:
 
 
 def write_file_atomic(dest: Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` and rename the result onto ``dest``; readers see the old file or the whole new one."""
+    """Call ``writer(tmp_path)`` and rename the result onto ``dest``; readers see the old file or the whole
+    new one."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     # The temporary file must be on the same filesystem as dest for os.replace to be an atomic rename.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -45,7 +47,8 @@ def write_dir_atomic(dest: Path, writer: Callable[[Path], None]) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         writer(tmp)
-        # mkdtemp/mkstemp create private (0700/0600) entries; give the cache the usual umask-based modes instead.
+        # mkdtemp/mkstemp create private (0700/0600) entries; give the cache the usual umask-based modes
+        # instead.
         _chmod_tree(tmp)
         try:
             # rename of a directory onto a missing name is atomic; onto an existing non-empty dir it fails.

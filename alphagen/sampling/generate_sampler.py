@@ -1,4 +1,5 @@
-"""The baseline: transformers ``generate(num_return_sequences=n)``, which re-encodes the prompt for every sample
+"""The baseline: transformers ``generate(num_return_sequences=n)``, which re-encodes the prompt for every
+sample
 and keeps decoding finished rows until the longest one ends. Kept for the benchmark and equivalence tests."""
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ class GenerateSampler:
         ids = eos if isinstance(eos, list) else [eos]
         self.eos_ids = {int(i) for i in [*ids, lm.tokenizer.eos_token_id] if i is not None}
 
-    def sample(self, requests: list[PromptRequest], params: SamplingParams,
-               progress: Callable[[int], None] | None = None) -> Iterator[Completion]:
+    def sample(
+        self,
+        requests: list[PromptRequest],
+        params: SamplingParams,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[Completion]:
         """Generate each request's samples in chunks of ``batch_size`` (default 32) sequences."""
         tok = self.lm.tokenizer
         # The stop checker here only post-processes token lists, so it needs no candidate table.
@@ -35,31 +40,52 @@ class GenerateSampler:
         chunk = params.batch_size or DEFAULT_CHUNK
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else next(iter(self.eos_ids))
         for ri, (req, offset) in enumerate(zip(requests, sample_offsets(requests), strict=True)):
-            ids = torch.tensor([tok(req.prompt, add_special_tokens=False)["input_ids"]], device=self.lm.device)
+            ids = torch.tensor(
+                [tok(req.prompt, add_special_tokens=False)["input_ids"]], device=self.lm.device
+            )
             done = 0
             while done < req.count:
                 n = min(chunk, req.count - done)
                 # One seed per chunk keeps the baseline reproducible; it cannot match our per-sample streams.
                 torch.manual_seed(params.seed * 1_000_003 + offset + done)
-                kwargs: dict[str, object] = {"do_sample": False} if params.greedy else {
-                    "do_sample": True, "temperature": params.temperature, "top_p": params.top_p,
-                    "top_k": params.top_k,
-                }
+                kwargs: dict[str, object] = (
+                    {"do_sample": False}
+                    if params.greedy
+                    else {
+                        "do_sample": True,
+                        "temperature": params.temperature,
+                        "top_p": params.top_p,
+                        "top_k": params.top_k,
+                    }
+                )
                 # generate refuses num_return_sequences > 1 when greedy, so repeat the prompt rows instead.
                 inputs = ids.expand(n, -1) if params.greedy else ids
                 with torch.inference_mode():
                     out = self.lm.model.generate(
-                        input_ids=inputs, attention_mask=torch.ones_like(inputs),
-                        max_new_tokens=params.max_new_tokens, num_return_sequences=1 if params.greedy else n, pad_token_id=pad_id, eos_token_id=sorted(self.eos_ids),
-                        stop_strings=list(params.stop) or None, tokenizer=tok, **kwargs,
+                        input_ids=inputs,
+                        attention_mask=torch.ones_like(inputs),
+                        max_new_tokens=params.max_new_tokens,
+                        num_return_sequences=1 if params.greedy else n,
+                        pad_token_id=pad_id,
+                        eos_token_id=sorted(self.eos_ids),
+                        stop_strings=list(params.stop) or None,
+                        tokenizer=tok,
+                        **kwargs,
                     )
-                new = out[:, ids.shape[1]:].tolist()
+                new = out[:, ids.shape[1] :].tolist()
                 batch: list[Completion] = []
                 for k, row in enumerate(new):
                     toks, reason = stops.finish_unstopped(row, self.eos_ids)
                     body = toks[:-1] if reason == "eos" else toks
-                    batch.append(Completion(request_index=ri, sample_index=offset + done + k,
-                                            text=stops.text_of(body), num_tokens=len(toks), finish_reason=reason))
+                    batch.append(
+                        Completion(
+                            request_index=ri,
+                            sample_index=offset + done + k,
+                            text=stops.text_of(body),
+                            num_tokens=len(toks),
+                            finish_reason=reason,
+                        )
+                    )
                 done += n
                 if progress is not None:
                     progress(len(batch))

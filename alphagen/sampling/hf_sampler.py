@@ -1,8 +1,10 @@
 """Our sampler: each prompt encoded once and shared by its samples, continuous batching over sample slots.
 
 The batch is a fixed set of rows ("slots"). A slot holds one sample: its prompt KV (copied from the prompt's
-single encoding) and its own generated columns. When a sample ends (stop string, EOS, or length), its completion
-is yielded at once and the slot is refilled with the next sample, so no step is spent on finished sequences and
+single encoding) and its own generated columns. When a sample ends (stop string, EOS, or length), its
+completion
+is yielded at once and the slot is refilled with the next sample, so no step is spent on finished sequences
+and
 no row is padded to the longest. When nothing is left to start, finished rows are dropped from the batch.
 """
 
@@ -59,7 +61,10 @@ class HFSampler:
         self.vocab_size = int(lm.model.get_output_embeddings().weight.shape[0])
         eos = self.config.eos_token_id
         gen_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
-        ids = {*(eos if isinstance(eos, list) else [eos]), *(gen_eos if isinstance(gen_eos, list) else [gen_eos])}
+        ids = {
+            *(eos if isinstance(eos, list) else [eos]),
+            *(gen_eos if isinstance(gen_eos, list) else [gen_eos]),
+        }
         if lm.tokenizer.eos_token_id is not None:
             ids.add(lm.tokenizer.eos_token_id)
         self.eos_ids = {int(i) for i in ids if i is not None}
@@ -71,9 +76,11 @@ class HFSampler:
             self._stop_checkers[stops] = StopChecker(self.lm.tokenizer, stops, self.vocab_size)
         return self._stop_checkers[stops]
 
-    def sample(self, requests: list[PromptRequest], params: SamplingParams,
-               progress: Progress | None = None) -> Iterator[Completion]:
-        """Stream completions of all requests as they finish (order: by finishing time; sample_index is stable)."""
+    def sample(
+        self, requests: list[PromptRequest], params: SamplingParams, progress: Progress | None = None
+    ) -> Iterator[Completion]:
+        """Stream completions of all requests as they finish (order: by finishing time; sample_index is
+        stable)."""
         if not requests:
             return
         run = _Run(self, requests, params)
@@ -98,20 +105,30 @@ class _Run:
         self.prompt_ids = [tok(r.prompt, add_special_tokens=False)["input_ids"] for r in requests]
         self.prompt_width = max(len(p) for p in self.prompt_ids)
         self.offsets = sample_offsets(requests)
-        self.queue = [(ri, self.offsets[ri] + k) for ri, r in enumerate(requests) for k in range(r.count)][::-1]
+        self.queue = [(ri, self.offsets[ri] + k) for ri, r in enumerate(requests) for k in range(r.count)][
+            ::-1
+        ]
         self.encoded: _Encoded | None = None
         # Columns: prompts, then room for two samples' worth of generated columns between compactions.
         self.capacity = self.prompt_width + 2 * params.max_new_tokens + 8
         total = len(self.queue)
         rows = params.batch_size or auto_batch_size(
-            self.s.config, self.capacity, self.s.vocab_size, sampler.lm.dtype, self.device, total)
+            self.s.config, self.capacity, self.s.vocab_size, sampler.lm.dtype, self.device, total
+        )
         rows = min(rows, total)
         cfg = self.s.config
         head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads)
         kv_heads = int(getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads)
         with torch.inference_mode():
-            self.cache = SlotCache(int(cfg.num_hidden_layers), rows, kv_heads, head_dim, self.capacity,
-                                   sampler.lm.dtype, self.device)
+            self.cache = SlotCache(
+                int(cfg.num_hidden_layers),
+                rows,
+                kv_heads,
+                head_dim,
+                self.capacity,
+                sampler.lm.dtype,
+                self.device,
+            )
             self.cache.set_length(self.prompt_width)
         self.slots = [_Slot() for _ in range(rows)]
         self.starts = [self.prompt_width] * rows
@@ -129,13 +146,18 @@ class _Run:
     def _encode(self, request_index: int) -> _Encoded:
         """Run the prompt once (batch 1) and keep its KV and last-position logits for all its samples."""
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
-        out = self.s.model(input_ids=ids, past_key_values=DynamicCache(config=self.s.config), use_cache=True,
-                           logits_to_keep=1)
+        out = self.s.model(
+            input_ids=ids,
+            past_key_values=DynamicCache(config=self.s.config),
+            use_cache=True,
+            logits_to_keep=1,
+        )
         kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
         return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
 
     def _refill(self, row: int) -> None:
-        """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token finish."""
+        """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token
+        finish."""
         while self.queue:
             ri, gi = self.queue.pop()
             if self.encoded is None or self.encoded.request_index != ri:
@@ -169,12 +191,18 @@ class _Run:
     def _completion(self, slot: _Slot, reason: FinishReason) -> Completion:
         """The user-facing record of a finished sample."""
         body = slot.tokens[:-1] if reason == "eos" else slot.tokens
-        return Completion(request_index=slot.request_index, sample_index=slot.sample_index,
-                          text=self.stops.text_of(body), num_tokens=len(slot.tokens), finish_reason=reason)
+        return Completion(
+            request_index=slot.request_index,
+            sample_index=slot.sample_index,
+            text=self.stops.text_of(body),
+            num_tokens=len(slot.tokens),
+            finish_reason=reason,
+        )
 
     @torch.inference_mode()
     def step(self) -> list[Completion]:
-        """One decoding step for every row; returns the samples that finished (including ones that ended early)."""
+        """One decoding step for every row; returns the samples that finished (including ones that ended
+        early)."""
         finished, self.pending = self.pending, []
         if not any(s.active for s in self.slots):
             return finished
@@ -186,8 +214,13 @@ class _Run:
         input_ids = torch.tensor(last, device=self.device).view(rows, 1)
         position_ids = torch.tensor(pos, device=self.device).view(rows, 1)
         mask = self.cache.step_mask()
-        out = self.s.model(input_ids=input_ids, position_ids=position_ids, attention_mask=mask,
-                           past_key_values=self.cache, use_cache=True)
+        out = self.s.model(
+            input_ids=input_ids,
+            position_ids=position_ids,
+            attention_mask=mask,
+            past_key_values=self.cache,
+            use_cache=True,
+        )
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
         draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)
         tokens = select_tokens(out.logits[:, -1], self.params, draws).tolist()

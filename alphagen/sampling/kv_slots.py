@@ -1,6 +1,7 @@
 """A preallocated KV cache whose batch rows are independent sample slots.
 
-Layout per layer: ``[rows, kv_heads, capacity, head_dim]``. Columns ``[0, prompt_width)`` hold each row's prompt
+Layout per layer: ``[rows, kv_heads, capacity, head_dim]``. Columns ``[0, prompt_width)`` hold each row's
+prompt
 (copied from the once-encoded prompt, so prompt cost does not grow with the number of samples); every decoding
 step appends one column for all rows at once. A row refilled with a new sample masks out the columns of its
 previous sample instead of moving anything, and ``compact`` squeezes those holes out when they cost too much.
@@ -26,8 +27,9 @@ class SlotLayer(DynamicLayer):
         self.is_initialized = True
         self.dtype, self.device = keys.dtype, keys.device
 
-    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this step's keys/values at the next columns and return views of the used prefix."""
         q = key_states.shape[-2]
         end = self.length + q
@@ -53,11 +55,21 @@ class SlotLayer(DynamicLayer):
 class SlotCache(Cache):
     """The per-layer SlotLayers plus the shared column pointer and the additive attention mask."""
 
-    def __init__(self, num_layers: int, rows: int, kv_heads: int, head_dim: int, capacity: int,
-                 dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(
+        self,
+        num_layers: int,
+        rows: int,
+        kv_heads: int,
+        head_dim: int,
+        capacity: int,
+        dtype: torch.dtype,
+        device: torch.device,
+    ) -> None:
         shape = (rows, kv_heads, capacity, head_dim)
         layers = [
-            SlotLayer(torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device))
+            SlotLayer(
+                torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device)
+            )
             for _ in range(num_layers)
         ]
         super().__init__(layers=layers)  # type: ignore[arg-type]
@@ -86,8 +98,11 @@ class SlotCache(Cache):
         for layer in self.slot_layers:
             layer.length = length
 
-    def load_prompt(self, row: int, prompt_kv: list[tuple[torch.Tensor, torch.Tensor]], prompt_width: int) -> None:
-        """Copy an encoded prompt ([1, heads, plen, dim] per layer) into ``row`` and reset the row's mask to it."""
+    def load_prompt(
+        self, row: int, prompt_kv: list[tuple[torch.Tensor, torch.Tensor]], prompt_width: int
+    ) -> None:
+        """Copy an encoded prompt ([1, heads, plen, dim] per layer) into ``row`` and reset the row's mask
+        to it."""
         plen = prompt_kv[0][0].shape[2]
         for layer, (k, v) in zip(self.slot_layers, prompt_kv, strict=True):
             layer.buf_k[row, :, :plen] = k[0]
@@ -97,7 +112,8 @@ class SlotCache(Cache):
         del prompt_width  # the prompt region is [0, prompt_width); columns past plen stay masked
 
     def step_mask(self) -> torch.Tensor:
-        """Open the column the next step writes, for every row, and return the mask over the used prefix + it."""
+        """Open the column the next step writes, for every row, and return the mask over the used prefix +
+        it."""
         n = self.length
         self.mask[..., n] = 0
         return self.mask[..., : n + 1]
@@ -119,7 +135,8 @@ class SlotCache(Cache):
         width = int(lengths.max().item()) if lengths.numel() else 0
         rows = self.rows
         device = self.mask.device
-        # Source column for target column w of row r: start + (w - (width - length)); left-pad slots stay masked.
+        # Source column for target column w of row r: start + (w - (width - length)); left-pad slots stay
+        # masked.
         w = torch.arange(width, device=device).unsqueeze(0)
         pad = (width - lengths).to(device).unsqueeze(1)
         src = (starts.to(device).unsqueeze(1) + w - pad).clamp(min=prompt_width, max=max(n - 1, prompt_width))

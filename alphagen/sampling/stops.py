@@ -15,7 +15,8 @@ class StopChecker:
     """Finds stop strings in generated token ids and turns finished token ids into final text.
 
     A stop string can only complete on a token whose own decoding contains the stop's last character, or on a
-    token that is part of a multi-byte character (it decodes alone to U+FFFD). Only those candidate tokens pay for
+    token that is part of a multi-byte character (it decodes alone to U+FFFD). Only those candidate tokens pay
+    for
     a decode of the recent tokens, so checking is nearly free on steps that cannot end a sample.
     """
 
@@ -24,12 +25,15 @@ class StopChecker:
         self.stops = stops
         # Enough trailing tokens to cover the longest stop even when every character took several byte tokens.
         self.window = _MAX_BYTES_PER_CHAR * max((len(s) for s in stops), default=0) + 2
-        self.candidates = self._candidate_mask(vocab_size) if stops else torch.zeros(vocab_size, dtype=torch.bool)
+        self.candidates = (
+            self._candidate_mask(vocab_size) if stops else torch.zeros(vocab_size, dtype=torch.bool)
+        )
 
     def _candidate_mask(self, vocab_size: int) -> torch.Tensor:
         """Which token ids may complete a stop string: a cheap superset, decided from raw token strings.
 
-        Decoding 150k tokens one by one takes tens of seconds, so we look at the raw vocabulary strings instead:
+        Decoding 150k tokens one by one takes tens of seconds, so we look at the raw vocabulary strings
+        instead:
         a token is a candidate if it contains a stop's last character, any non-ASCII character (byte-level
         tokenizers map spaces, newlines and high bytes there), or is a SentencePiece byte token (``<0x..>``).
         A superset only costs an extra tail decode; it never misses a stop.
@@ -50,7 +54,8 @@ class StopChecker:
         return self.candidates[tokens.cpu()]
 
     def hit(self, token_ids: list[int]) -> bool:
-        """Whether the decoded text of the generated tokens ends with (contains, in its tail) a stop string."""
+        """Whether the decoded text of the generated tokens ends with (contains, in its tail) a stop
+        string."""
         tail = self.tokenizer.decode(token_ids[-self.window :], skip_special_tokens=True)
         return any(s in tail for s in self.stops)
 
@@ -60,9 +65,7 @@ class StopChecker:
         cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
         return text if cut < 0 else text[:cut]
 
-    def finish_unstopped(
-        self, token_ids: list[int], eos_ids: set[int]
-    ) -> tuple[list[int], FinishReason]:
+    def finish_unstopped(self, token_ids: list[int], eos_ids: set[int]) -> tuple[list[int], FinishReason]:
         """For a token list not checked step by step (the generate baseline): where it really ends and why.
 
         Returns the generated tokens up to and including the ending token, and the finish reason.
@@ -71,7 +74,8 @@ class StopChecker:
         body = token_ids if end < 0 else token_ids[:end]
         full = self.tokenizer.decode(body, skip_special_tokens=True)
         if self.stops and any(s in full for s in self.stops):
-            # Binary search for the shortest prefix whose text holds a stop: containment is monotone in length.
+            # Binary search for the shortest prefix whose text holds a stop: containment is monotone in
+            # length.
             lo, hi = 1, len(body)
             while lo < hi:
                 mid = (lo + hi) // 2

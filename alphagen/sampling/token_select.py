@@ -1,4 +1,5 @@
-"""Choosing the next token: temperature, top-k, top-p, then inverse-CDF sampling with per-sample random streams.
+"""Choosing the next token: temperature, top-k, top-p, then inverse-CDF sampling with per-sample random
+streams.
 
 Each sample owns a random stream seeded from (seed, global sample index), so a sample's draws do not depend on
 which batch row it lands in or which other samples run beside it: reproducible for any batch size.
@@ -22,14 +23,16 @@ def _splitmix64(x: int) -> int:
 
 
 def sample_uniforms(seed: int, sample_index: int, length: int) -> torch.Tensor:
-    """The uniform draws in [0, 1) that sample ``sample_index`` uses at steps 0..length-1 (float64, on CPU)."""
+    """The uniform draws in [0, 1) that sample ``sample_index`` uses at steps 0..length-1 (float64, on
+    CPU)."""
     gen = torch.Generator(device="cpu")
     gen.manual_seed(_splitmix64(_splitmix64(seed) ^ sample_index) & ((1 << 63) - 1))
     return torch.rand(length, generator=gen, dtype=torch.float64)
 
 
 def filter_logits(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
-    """Temperature, then top-k, then top-p (the order and semantics of transformers' logits warpers), in fp32."""
+    """Temperature, then top-k, then top-p (the order and semantics of transformers' logits warpers), in
+    fp32."""
     scores = logits.float() / params.temperature
     vocab = scores.shape[-1]
     if 0 < params.top_k < vocab:
@@ -47,8 +50,11 @@ def filter_logits(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
     return scores
 
 
-def select_tokens(logits: torch.Tensor, params: SamplingParams, uniforms: torch.Tensor | None) -> torch.Tensor:
-    """Next token per row of ``logits`` [rows, vocab]; ``uniforms`` [rows] are the rows' draws (unused if greedy)."""
+def select_tokens(
+    logits: torch.Tensor, params: SamplingParams, uniforms: torch.Tensor | None
+) -> torch.Tensor:
+    """Next token per row of ``logits`` [rows, vocab]; ``uniforms`` [rows] are the rows' draws (unused if
+    greedy)."""
     if params.greedy:
         return logits.argmax(dim=-1)
     if uniforms is None:

@@ -1,4 +1,5 @@
-"""Optional vLLM backend (``pip install 'alphagen[vllm]'``, GPU only): SamplingParams(n=count), prefix caching.
+"""Optional vLLM backend (``pip install 'alphagen[vllm]'``, GPU only): SamplingParams(n=count), prefix
+caching.
 
 The request mapping is plain Python so it is tested without vLLM installed; vLLM itself is imported lazily.
 """
@@ -26,8 +27,14 @@ def vllm_params_kwargs(request_index: int, request: PromptRequest, params: Sampl
     }
 
 
-def completion_from_vllm(request_index: int, sample_index: int, text: str, num_tokens: int,
-                         finish_reason: str | None, stop_reason: object) -> Completion:
+def completion_from_vllm(
+    request_index: int,
+    sample_index: int,
+    text: str,
+    num_tokens: int,
+    finish_reason: str | None,
+    stop_reason: object,
+) -> Completion:
     """Map one vLLM CompletionOutput onto our Completion ("stop" in vLLM covers both EOS and stop strings)."""
     reason: FinishReason
     if finish_reason == "length":
@@ -36,8 +43,13 @@ def completion_from_vllm(request_index: int, sample_index: int, text: str, num_t
         reason = "stop"
     else:
         reason = "eos"
-    return Completion(request_index=request_index, sample_index=sample_index, text=text,
-                      num_tokens=num_tokens, finish_reason=reason)
+    return Completion(
+        request_index=request_index,
+        sample_index=sample_index,
+        text=text,
+        num_tokens=num_tokens,
+        finish_reason=reason,
+    )
 
 
 class VLLMSampler:
@@ -49,19 +61,29 @@ class VLLMSampler:
         except ImportError:
             raise ModelError("backend 'vllm' needs vLLM (GPU only): pip install 'alphagen[vllm]'") from None
         if lm.path is None:
-            raise ModelError(f"backend 'vllm' needs a model directory; {lm.name!r} has none (use a registry name)")
+            raise ModelError(
+                f"backend 'vllm' needs a model directory; {lm.name!r} has none (use a registry name)"
+            )
         self._vllm = vllm
         # vLLM loads its own copy of the weights from the Hugging Face-format directory.
         self.llm = vllm.LLM(model=str(lm.path), enable_prefix_caching=True, dtype="auto")
 
-    def sample(self, requests: list[PromptRequest], params: SamplingParams,
-               progress: Callable[[int], None] | None = None) -> Iterator[Completion]:
+    def sample(
+        self,
+        requests: list[PromptRequest],
+        params: SamplingParams,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[Completion]:
         """One vLLM generate call for all requests; completions are yielded request by request."""
         sps = [self._vllm.SamplingParams(**vllm_params_kwargs(i, r, params)) for i, r in enumerate(requests)]
         outputs = self.llm.generate([r.prompt for r in requests], sps)
         for ri, (out, offset) in enumerate(zip(outputs, sample_offsets(requests), strict=True)):
-            batch = [completion_from_vllm(ri, offset + k, o.text, len(o.token_ids), o.finish_reason,
-                                          getattr(o, "stop_reason", None)) for k, o in enumerate(out.outputs)]
+            batch = [
+                completion_from_vllm(
+                    ri, offset + k, o.text, len(o.token_ids), o.finish_reason, getattr(o, "stop_reason", None)
+                )
+                for k, o in enumerate(out.outputs)
+            ]
             if progress is not None:
                 progress(len(batch))
             yield from batch
