@@ -36,7 +36,7 @@ bench: install
 	$(PY) -m alphagen.benchmarks.testgen
 
 lint: install
-	$(VENV)/bin/ruff check alphagen sandbox tests
+	$(VENV)/bin/ruff check alphagen sandbox tests examples scripts
 	$(VENV)/bin/mypy
 
 clean:

@@ -10,6 +10,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -30,7 +31,7 @@ class StageBars:
     def __init__(self, progress: Progress, prefix: str = "") -> None:
         self._progress = progress
         self._prefix = prefix
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, stage: str, advance: int, total: int | None) -> None:
         if stage not in self._tasks:
