@@ -39,7 +39,8 @@ def main() -> int:
             print(f"rank {pick['rank']}: {'ACCEPTED' if ok else 'REJECTED'}{why}")
             if ok and solved_by is None:
                 solved_by = pick["rank"]
-    print(f"solved: {'yes (rank %d)' % solved_by if solved_by else 'no'} ({len(picks)} picks)")
+    verdict = f"yes (rank {solved_by})" if solved_by else "no"
+    print(f"solved: {verdict} ({len(picks)} picks)")
     return 0 if solved_by else 1
 
 
