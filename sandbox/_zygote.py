@@ -371,7 +371,10 @@ def _exec_python(code: types.CodeType, argv: list[str]) -> int:
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001
         status = status or 1
-    for stream in (sys.stdout, sys.stderr):
+    # sys.__stdout__ too: programs that swap sys.stdout for a buffer write the real one from atexit.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if getattr(stream, "closed", False):
+            continue  # the program closed it itself (`with sys.stdout as f:`); CPython skips it too
         try:
             stream.flush()
         except BaseException:  # noqa: BLE001 - closed or broken stdout: the interpreter exits 120 here
