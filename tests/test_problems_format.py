@@ -36,9 +36,7 @@ def write(path: Path, data: object) -> Path:
 def test_minimal_problem_gets_documented_defaults(tmp_path: Path) -> None:
     p = load_problem(write(tmp_path / "a.json", GOOD))
     assert p.name == "sum-of-two" and p.kind == "stdio"
-    assert (
-        p.time_limit_s == DEFAULT_TIME_LIMIT_S == 2.0 and p.memory_limit_mb == DEFAULT_MEMORY_LIMIT_MB == 256
-    )
+    assert p.time_limit_s == DEFAULT_TIME_LIMIT_S == 2.0 and p.memory_limit_mb == DEFAULT_MEMORY_LIMIT_MB == 256
     assert p.public_tests == (Test("1 2\n", "3\n"),)
     assert [t.output for t in p.private_tests] == ["12\n", "0\n"]
     assert p.hidden_tests() == tuple(p.private_tests)
@@ -162,9 +160,7 @@ def test_function_kind_tests_must_hold_json(tmp_path: Path) -> None:
         with pytest.raises(ProblemError, match=expected.replace("[", r"\[").replace("]", r"\]")):
             load_problem(write(tmp_path / "f.json", data))
     # A hidden harness alone is enough to judge by: examples may then be absent.
-    harness_only = {k: v for k, v in base.items() if k != "public_tests"} | {
-        "test_code": "def check(c): pass"
-    }
+    harness_only = {k: v for k, v in base.items() if k != "public_tests"} | {"test_code": "def check(c): pass"}
     assert load_problem(write(tmp_path / "h.json", harness_only)).public_tests == ()
 
 
@@ -192,8 +188,7 @@ def test_jsonl_and_json_lists_hold_many_problems_and_errors_name_the_line(tmp_pa
     assert problems[1].source == f"{tmp_path / 'many.jsonl'}:3 (ours)"
     assert [str(e) for e in errors] == [
         f"{tmp_path / 'many.jsonl'}:4: field 'public_tests[0].input': must be a string, got int",
-        f"{tmp_path / 'many.jsonl'}:6: invalid JSON at column 2: "
-        "Expecting property name enclosed in double quotes",
+        f"{tmp_path / 'many.jsonl'}:6: invalid JSON at column 2: Expecting property name enclosed in double quotes",
     ]
     write(tmp_path / "list.json", [dict(GOOD, name="l0"), dict(GOOD, name="l1")])
     assert [p.name for p in load_problems(tmp_path / "list.json")] == ["l0", "l1"]
@@ -211,9 +206,7 @@ def test_duplicate_names_and_missing_paths_are_errors(tmp_path: Path) -> None:
 
 
 def test_written_problem_reads_back_identical(tmp_path: Path) -> None:
-    original = load_problem(
-        write(tmp_path / "a.json", dict(GOOD, tags=["x"], rating=900, multiple_answers=True))
-    )
+    original = load_problem(write(tmp_path / "a.json", dict(GOOD, tags=["x"], rating=900, multiple_answers=True)))
     copy = load_problem(write(tmp_path / "copy.json", to_dict(original)))
     assert to_dict(copy) == to_dict(original) and copy.private_tests == original.private_tests
     assert copy.source != original.source

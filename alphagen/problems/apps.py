@@ -45,9 +45,7 @@ def _call_tests(row: Row, inputs: list[Any], outputs: list[Any]) -> list[Test]:
     tests = []
     for i, (args, out) in enumerate(zip(inputs, outputs, strict=True)):
         if not isinstance(args, list):
-            raise row.error(
-                f"input_output.inputs[{i}]", f"must be a list of arguments, got {type_name(args)}"
-            )
+            raise row.error(f"input_output.inputs[{i}]", f"must be a list of arguments, got {type_name(args)}")
         # APPS wraps the return value in a one-element list (its judge also accepts the unwrapped value).
         value = out[0] if isinstance(out, list) and len(out) == 1 else out
         tests.append(Test(input=json.dumps(args), output=json.dumps(value)))
@@ -104,5 +102,6 @@ def parse_apps(data: Mapping[str, Any], where: str) -> Problem:
         signature=starter or None,
         solutions=tuple(Solution(language="python", code=c) for c in codes if isinstance(c, str)),
         difficulty=difficulty or None,
+        limits_given=False,  # APPS rows carry no limits
         source=f"{where} (apps)",
     )

@@ -121,13 +121,9 @@ class Row:
         tests = []
         for i, item in enumerate(value):
             if not isinstance(item, Mapping):
-                raise self.error(
-                    f"{key}[{i}]", f"must be an object with input and output, got {type_name(item)}"
-                )
+                raise self.error(f"{key}[{i}]", f"must be an object with input and output, got {type_name(item)}")
             row = Row(item, self.where, f"{self.prefix}{key}[{i}].")
-            tests.append(
-                Test(input=row.required_string("input", False), output=row.required_string("output", False))
-            )
+            tests.append(Test(input=row.required_string("input", False), output=row.required_string("output", False)))
         return tuple(tests)
 
     def solution(self, key: str) -> Solution:
@@ -135,6 +131,4 @@ class Row:
         language = row.required_string("language")
         if language not in ("python", "cpp"):
             raise row.error("language", f"must be 'python' or 'cpp', got {language!r}")
-        return Solution(
-            language="python" if language == "python" else "cpp", code=row.required_string("code")
-        )
+        return Solution(language="python" if language == "python" else "cpp", code=row.required_string("code"))

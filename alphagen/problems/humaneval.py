@@ -226,4 +226,5 @@ def parse_humaneval(data: Mapping[str, Any], where: str) -> Problem:
         test_code=test_code,
         solutions=(Solution(language="python", code=prompt + canonical),) if canonical else (),
         source=f"{where} (humaneval)",
+        limits_given=False,
     )

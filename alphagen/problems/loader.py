@@ -43,9 +43,7 @@ def _text(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ProblemError(
-            str(path), None, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})"
-        ) from None
+        raise ProblemError(str(path), None, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
 
 
 def _json(text: str, where: str) -> Any:
@@ -54,9 +52,7 @@ def _json(text: str, where: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise ProblemError(
-            where, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
-        ) from None
+        raise ProblemError(where, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
 
 
 def _rows(path: Path) -> Iterator[tuple[str, Any]]:
@@ -107,9 +103,7 @@ def _index_flags(directory: Path, cache: dict[Path, dict[str, bool] | None]) -> 
         except (OSError, ValueError):
             entries = None
         if _is_index(entries):
-            cache[directory] = {
-                e["file"]: bool(e.get("likely_multiple_valid_answers", False)) for e in entries or ()
-            }
+            cache[directory] = {e["file"]: bool(e.get("likely_multiple_valid_answers", False)) for e in entries or ()}
     return cache[directory]
 
 
@@ -133,8 +127,7 @@ def parse_row(data: Any, where: str, multiple_answers: bool | None = None) -> Pr
     raise ProblemError(
         where,
         None,
-        "not a problem: expected our format (name, description, public_tests) "
-        "or a CodeContests, APPS or HumanEval row",
+        "not a problem: expected our format (name, description, public_tests) or a CodeContests, APPS or HumanEval row",
     )
 
 
@@ -157,9 +150,7 @@ def _load_file(path: Path, cache: dict[Path, dict[str, bool] | None]) -> Iterato
 
 
 @overload
-def load_problems(
-    paths: PathLike | Iterable[PathLike], errors: Literal["raise"] = "raise"
-) -> list[Problem]: ...
+def load_problems(paths: PathLike | Iterable[PathLike], errors: Literal["raise"] = "raise") -> list[Problem]: ...
 @overload
 def load_problems(
     paths: PathLike | Iterable[PathLike], errors: Literal["collect"]

@@ -130,6 +130,8 @@ class Problem:
     """Where it came from: 'path' or 'path:line' and the importer (our, codecontests, apps, humaneval)."""
     difficulty: str | None = None
     """Free-form difficulty label: the Codeforces letter for CodeContests rows, APPS' level, ours if given."""
+    limits_given: bool = True
+    """False when the source stated no time limit and the documented default applies (CodeContests rows)."""
 
     def __post_init__(self) -> None:
         # Hidden tests passed as a plain tuple would print in repr: wrap them so they stay hidden.

@@ -89,9 +89,7 @@ def parse_ours(data: dict[str, Any], where: str) -> Problem:
         private_tests=HiddenTests(private),
         generated_tests=HiddenTests(generated),
         time_limit_s=row.number("time_limit", DEFAULT_TIME_LIMIT_S, minimum=0.01, maximum=MAX_TIME_LIMIT_S),
-        memory_limit_mb=row.integer(
-            "memory_limit", DEFAULT_MEMORY_LIMIT_MB, minimum=16, maximum=MAX_MEMORY_LIMIT_MB
-        )
+        memory_limit_mb=row.integer("memory_limit", DEFAULT_MEMORY_LIMIT_MB, minimum=16, maximum=MAX_MEMORY_LIMIT_MB)
         or DEFAULT_MEMORY_LIMIT_MB,
         rating=row.integer("rating", None, minimum=0, maximum=10000),
         tags=row.string_list("tags"),
@@ -103,6 +101,7 @@ def parse_ours(data: dict[str, Any], where: str) -> Problem:
         validator=row.string("validator", required=False, nonempty=True),
         multiple_answers=row.boolean("multiple_answers", False),
         difficulty=row.string("difficulty", required=False),
+        limits_given=row.has("time_limit"),
         source=f"{where} (ours)",
     )
 
@@ -149,9 +148,7 @@ def parse_solutions(row: Row) -> tuple[Solution, ...]:
     if row.has("solutions"):
         items = row.get("solutions")
         if not isinstance(items, list):
-            raise row.error(
-                "solutions", f"must be a list of {{language, code}} objects, got {type_name(items)}"
-            )
+            raise row.error("solutions", f"must be a list of {{language, code}} objects, got {type_name(items)}")
         holder = Row({f"solutions[{i}]": item for i, item in enumerate(items)}, row.where, row.prefix)
         found.extend(holder.solution(f"solutions[{i}]") for i in range(len(items)))
     return tuple(found)
@@ -164,7 +161,9 @@ def _tests_json(tests: Any) -> list[dict[str, str]]:
 def to_dict(problem: Problem) -> dict[str, Any]:
     """The problem in our format (hidden tests and references included): what `import-humaneval` writes."""
     out: dict[str, Any] = {"name": problem.name, "kind": problem.kind, "description": problem.description}
-    out["time_limit"] = problem.time_limit_s
+    # A defaulted time limit stays implicit, so a reader knows it was never stated.
+    if problem.limits_given:
+        out["time_limit"] = problem.time_limit_s
     out["memory_limit"] = problem.memory_limit_mb
     if problem.rating is not None:
         out["rating"] = problem.rating

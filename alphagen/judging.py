@@ -1,0 +1,159 @@
+"""Judge one program on a problem's tests in the sandbox: the verdict picks and benchmarks report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
+from alphagen.problems.model import Problem, Test
+from sandbox import CompareOptions, Executor, Limits, Program, Result, Status
+
+STATUSES = frozenset(
+    {
+        "ok",
+        "wrong_answer",
+        "runtime_error",
+        "time_limit",
+        "memory_limit",
+        "output_limit",
+        "compile_error",
+        "sandbox_error",
+        "no_tests",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one program did on a problem's tests."""
+
+    passed: bool
+    """True iff every test ran and matched."""
+    num_tests: int
+    """Tests judged on (the hidden harness of a function problem counts as one)."""
+    num_passed: int
+    """Tests that ran and matched (with stop_on_first_failure, later tests are not run)."""
+    first_failure: int | None
+    """0-based index of the first failing test (the harness is index num_tests - 1), None if all passed."""
+    status: str
+    """'ok', or the first failure's kind: wrong_answer, runtime_error, time_limit, memory_limit, ..."""
+    detail: str = ""
+    """One line for people: which test and why (never the expected output of a hidden test)."""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {sorted(STATUSES)}, got {self.status!r}")
+        if not 0 <= self.num_passed <= self.num_tests:
+            raise ValueError(f"num_passed must be in [0, {self.num_tests}], got {self.num_passed}")
+        if self.passed != (self.status == "ok"):
+            raise ValueError(f"passed must be {self.status == 'ok'} for status {self.status!r}")
+
+
+def result_status(result: Result) -> str:
+    """The verdict status of one execution: a non-ok sandbox status, else wrong_answer unless it matched."""
+    if result.status is not Status.OK:
+        return str(result.status.value)
+    return "ok" if result.passed is not False else "wrong_answer"
+
+
+def describe(result: Result, index: int, total: int) -> str:
+    """One line naming the test and the reason; the program's own output only, never the expected one."""
+    status = result_status(result)
+    where = f"test {index + 1}/{total}: {status.replace('_', ' ')}"
+    if status == "wrong_answer":
+        got = result.stdout[:60].decode("utf-8", "replace")
+        return f"{where} (got {got!r}{'...' if len(result.stdout) > 60 else ''})"
+    # The last stderr line names a Python exception best ("ZeroDivisionError: ..."); detail covers the rest.
+    tail = (result.stderr.decode("utf-8", "replace").strip() or result.detail).strip().splitlines()
+    return f"{where}: {tail[-1][:200]}" if tail else where
+
+
+def run_tests(
+    executor: Executor,
+    program: Program,
+    inputs: Sequence[str],
+    expected: Sequence[str],
+    limits: Limits,
+    compare: CompareOptions,
+    stop_on_first_failure: bool,
+) -> list[Result]:
+    """Results of one program on the inputs, in input order (the executor yields them in any order)."""
+    if not inputs:
+        return []
+    results = executor.run_batch(
+        [program],
+        list(inputs),
+        limits,
+        expected=list(expected),
+        compare=compare,
+        stop_on_first_failure=stop_on_first_failure,
+    )
+    return sorted(results, key=lambda r: r.input_index)
+
+
+def judge(
+    executor: Executor,
+    problem: Problem,
+    code: str,
+    language: str,
+    tests: Iterable[Test] | None = None,
+    stop_on_first_failure: bool = True,
+    time_limit_s: float | None = None,
+    memory_limit_mb: int | None = None,
+) -> Verdict:
+    """Run `code` on `tests` (default: the hidden tests, or the public ones when a problem has none).
+
+    Function problems with `test_code` judged on their default tests also run the hidden harness
+    (`check(entry_point)`) as one extra, last test.
+    """
+    default_tests = tests is None
+    chosen = tuple(tests) if tests is not None else (problem.hidden_tests() or problem.public_tests)
+    limits = limits_for(problem, time_limit_s, memory_limit_mb)
+    compare = compare_options(problem)
+    inputs, expected = io_for_tests(problem, chosen)
+    results = run_tests(
+        executor,
+        program_for(problem, code, language),
+        inputs,
+        expected,
+        limits,
+        compare,
+        stop_on_first_failure,
+    )
+    harness = harness_program(problem, code) if default_tests else None
+    total = len(chosen) + (1 if harness else 0)
+    if total == 0:
+        return Verdict(False, 0, 0, None, "no_tests", "the problem has no tests to judge on")
+    # The harness runs unless an earlier test already failed and the caller wants to stop there.
+    failed_early = any(result_status(r) != "ok" for r in results)
+    if harness is not None and not (failed_early and stop_on_first_failure):
+        h_program, h_input, h_expected = harness
+        for r in run_tests(executor, h_program, [h_input], [h_expected], limits, CompareOptions(), True):
+            results.append(_reindexed(r, len(chosen)))
+    return _verdict(results, total)
+
+
+def _reindexed(result: Result, index: int) -> Result:
+    from dataclasses import replace
+
+    return replace(result, input_index=index)
+
+
+def _verdict(results: list[Result], total: int) -> Verdict:
+    passed = [r for r in results if result_status(r) == "ok"]
+    failures = [r for r in results if result_status(r) != "ok"]
+    if not failures and len(passed) == total:
+        return Verdict(True, total, total, None, "ok", f"all {total} tests passed")
+    if not failures:
+        # Fewer results than tests without a failure: some were skipped: that is no pass.
+        return Verdict(False, total, len(passed), len(passed), "sandbox_error", "some tests produced no result")
+    first = min(failures, key=lambda r: r.input_index)
+    return Verdict(
+        False,
+        total,
+        len(passed),
+        first.input_index,
+        result_status(first),
+        describe(first, first.input_index, total),
+    )

@@ -1,0 +1,68 @@
+"""How a problem is run in the sandbox: a candidate's program, limits, compare options, test I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from alphagen.problems.driver import HARNESS_OK, call_driver, harness_driver, render_json_text
+from alphagen.problems.model import Problem, Test
+from sandbox import CompareOptions, Language, Limits, Program
+
+# Function results are compared as rendered JSON tokens; this tolerance makes 1 == 1.0 and 0.1 + 0.2 == 0.3,
+# as Python's `==` (and float round-off) would, when the problem names no tolerance of its own.
+FUNCTION_FLOAT_TOLERANCE = 1e-9
+
+
+def _language(language: str | Language) -> Language:
+    try:
+        return Language(language)
+    except ValueError:
+        raise ValueError(f"language must be 'python' or 'cpp', got {language!r}") from None
+
+
+def program_for(problem: Problem, code: str, language: str | Language) -> Program:
+    """The sandbox program for a candidate: stdio code as is; function code wrapped by the calling driver."""
+    lang = _language(language)
+    if problem.kind == "stdio":
+        return Program(source=code, language=lang)
+    if lang is not Language.PYTHON:
+        raise ValueError(f"function problems take Python code, got {lang.value}")
+    assert problem.entry_point is not None  # Problem.__post_init__ guarantees it for function problems
+    return Program(source=call_driver(code, problem.entry_point), language=Language.PYTHON)
+
+
+def harness_program(problem: Problem, code: str) -> tuple[Program, str, str] | None:
+    """The hidden harness (`check(entry_point)` from `test_code`) as one extra test:
+    (program, input, expected), or None when the problem has no harness."""
+    if problem.kind != "function" or not problem.test_code or problem.entry_point is None:
+        return None
+    source = harness_driver(code, problem.test_code, problem.entry_point)
+    return Program(source=source, language=Language.PYTHON), "", HARNESS_OK + "\n"
+
+
+def compare_options(problem: Problem) -> CompareOptions:
+    """Compare options from `problem.checker`; function problems get a small float tolerance by default."""
+    checker = problem.checker
+    if checker.mode == "external" and checker.program:
+        return CompareOptions(checker=Program(source=checker.program, language=Language.PYTHON))
+    float_abs, float_rel = checker.float_abs, checker.float_rel
+    if problem.kind == "function" and float_abs is None and float_rel is None:
+        float_abs = float_rel = FUNCTION_FLOAT_TOLERANCE
+    return CompareOptions(float_abs=float_abs, float_rel=float_rel, case_insensitive=checker.case_insensitive)
+
+
+def limits_for(problem: Problem, time_limit_s: float | None = None, memory_limit_mb: int | None = None) -> Limits:
+    """The problem's limits, each overridable (a command-line flag, a benchmark's policy)."""
+    return Limits(
+        time_s=time_limit_s if time_limit_s is not None else problem.time_limit_s,
+        memory_mb=memory_limit_mb if memory_limit_mb is not None else problem.memory_limit_mb,
+    )
+
+
+def io_for_tests(problem: Problem, tests: Iterable[Test]) -> tuple[list[str], list[str]]:
+    """(stdin texts, expected stdout texts). Function tests: JSON arguments in, rendered result out."""
+    tests = list(tests)
+    inputs = [t.input for t in tests]
+    if problem.kind == "function":
+        return inputs, [render_json_text(t.output) + "\n" for t in tests]
+    return inputs, [t.output for t in tests]
