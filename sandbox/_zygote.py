@@ -11,20 +11,17 @@ stdin/stdout with length-prefixed marshal frames (see _protocol.py).
 
 from __future__ import annotations
 
-import builtins
 import ctypes
 import gc
 import importlib.util
 import math
 import os
 import resource
-import select
 import shutil
 import signal
 import sys
 import time
 import traceback
-import types
 from typing import Any
 
 sys.dont_write_bytecode = True  # candidates import stdlib modules; never try to write .pyc files for them
@@ -45,6 +42,7 @@ def _load(name: str) -> Any:
 protocol = _load("_protocol")
 landlock = _load("_landlock")
 seccomp = _load("_seccomp")
+child = _load("_child")
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -184,7 +182,7 @@ class Zygote:
                     self._child(entry, fds, lim, argv)
                 finally:
                     os._exit(125)  # whatever happened, the child never returns into the zygote's loop
-            killed = _wait_limits(pid, time_s, wall_s)
+            killed = child.wait_limits(pid, time_s, wall_s)
             _, status, usage = os.wait4(pid, 0)
             wall = time.monotonic() - start
             self._kill_strays()
@@ -199,7 +197,7 @@ class Zygote:
         cpu = usage.ru_utime + usage.ru_stime
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        verdict, detail = _classify(lang, code, sig, cpu, killed, stdout, stderr, usage.ru_maxrss, lim)
+        verdict, detail = child.classify(lang, code, sig, cpu, killed, stdout, stderr, usage.ru_maxrss, lim)
         if setup_failed:
             verdict, detail = "sandbox_error", stderr[len(SETUP_MARKER) :].decode("utf-8", "replace")[-2000:]
         return (req_id, verdict, stdout[:out_bytes], stderr, code, sig, cpu, wall, usage.ru_maxrss, detail)
@@ -220,7 +218,7 @@ class Zygote:
             except OSError as exc:
                 os.write(2, SETUP_MARKER + f"exec failed: {exc}".encode())
                 os._exit(125)
-        os._exit(_exec_python(entry[1], argv))
+        os._exit(child.exec_python(entry[1], argv))
 
     def _isolate(self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...]) -> None:
         time_s, _, mem_mb, out_bytes, _ = lim
@@ -331,138 +329,6 @@ class Zygote:
                         os.unlink(item.path)
                     except OSError:
                         pass
-
-
-def _exec_python(code: types.CodeType, argv: list[str]) -> int:
-    """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status."""
-    # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O
-    # templates copied from Codeforces read them.
-    stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)
-    stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
-    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]
-    sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
-    stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
-    sys.stderr = sys.__stderr__ = stderr  # type: ignore[misc]
-    sys.argv = ["main.py", *argv]
-    main = types.ModuleType("__main__")
-    main.__dict__["__builtins__"] = builtins
-    main.__dict__["__file__"] = "main.py"
-    sys.modules["__main__"] = main
-    status = 0
-    try:
-        exec(code, main.__dict__)
-    except SystemExit as exc:
-        status = _exit_status(exc.code)
-    except BaseException as exc:  # noqa: BLE001 - report like the interpreter would
-        try:
-            # Skip our own frame: the traceback starts in the candidate's main.py, as with `python main.py`.
-            traceback.print_exception(
-                type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None
-            )
-        except BaseException:  # noqa: BLE001 - e.g. MemoryError while formatting
-            os.write(2, b"MemoryError\n")
-        status = 1
-    # Like interpreter shutdown: wait for non-daemon threads, run atexit handlers, flush.
-    try:
-        if "threading" in sys.modules:
-            sys.modules["threading"]._shutdown()
-        import atexit
-
-        atexit._run_exitfuncs()
-    except BaseException:  # noqa: BLE001
-        status = status or 1
-    # sys.__stdout__ too: programs that swap sys.stdout for a buffer write the real one from atexit.
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        if getattr(stream, "closed", False):
-            continue  # the program closed it itself (`with sys.stdout as f:`); CPython skips it too
-        try:
-            stream.flush()
-        except BaseException:  # noqa: BLE001 - closed or broken stdout: the interpreter exits 120 here
-            status = status or 120
-    return status
-
-
-def _exit_status(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    try:
-        print(code, file=sys.stderr)
-    except BaseException:  # noqa: BLE001
-        pass
-    return 1
-
-
-def _classify(
-    lang: str,
-    code: int | None,
-    sig: int | None,
-    cpu: float,
-    killed: str,
-    stdout: bytes,
-    stderr: bytes,
-    maxrss_kb: int,
-    lim: tuple[Any, ...],
-) -> tuple[str, str]:
-    time_s, wall_s, mem_mb, out_bytes, _ = lim
-    if killed == "wall":
-        return "time_limit", f"wall clock limit {wall_s:g}s exceeded"
-    if killed == "cpu" or cpu > time_s or sig == signal.SIGXCPU:
-        return "time_limit", f"CPU limit {time_s:g}s exceeded ({cpu:.3f}s)"
-    if sig == signal.SIGXFSZ or len(stdout) > out_bytes:
-        return "output_limit", f"output exceeded {out_bytes} bytes"
-    failed = sig is not None or code != 0
-    out_of_memory = b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr
-    if failed and (out_of_memory or maxrss_kb >= 0.95 * (mem_mb << 10)):
-        return "memory_limit", f"memory limit {mem_mb} MiB exceeded"
-    if sig is not None:
-        return "runtime_error", f"killed by signal {signal.Signals(sig).name if sig < 65 else sig}"
-    if code != 0:
-        return "runtime_error", f"exit code {code}"
-    return "ok", ""
-
-
-def _wait_limits(pid: int, time_s: float, wall_s: float) -> str:
-    """Wait for the child to exit; SIGKILL it at the wall limit or as soon as its CPU time passes time_s.
-
-    Returns "" (exited by itself), "wall" or "cpu". A fast program costs one select(); /proc is read only once
-    the CPU budget could have been spent, so RLIMIT_CPU (whole seconds) is just the backstop.
-    """
-    pidfd = os.pidfd_open(pid)
-    try:
-        deadline = time.monotonic() + wall_s
-        budget = time_s
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                reason = "wall"
-                break
-            ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
-            if ready:
-                return ""
-            budget = time_s - _proc_cpu(pid)
-            if budget <= 0:
-                reason = "cpu"
-                break
-    finally:
-        os.close(pidfd)
-    os.kill(pid, signal.SIGKILL)
-    return reason
-
-
-def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a live process, all threads (fields 14 and 15 of /proc/PID/stat)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _write_all(fd: int, data: bytes) -> None:

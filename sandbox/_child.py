@@ -1,0 +1,148 @@
+"""What runs in, or is measured of, one forked test child: the candidate's execution as `python main.py` would
+run it, the wait under the CPU and wall limits, and the classification of how it ended. Standard library only:
+the zygote loads this file by path.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+
+def exec_python(code: types.CodeType, argv: list[str]) -> int:
+    """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status."""
+    # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O
+    # templates copied from Codeforces read them.
+    stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)
+    stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
+    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]
+    sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
+    stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+    sys.stderr = sys.__stderr__ = stderr  # type: ignore[misc]
+    sys.argv = ["main.py", *argv]
+    main = types.ModuleType("__main__")
+    main.__dict__["__builtins__"] = builtins
+    main.__dict__["__file__"] = "main.py"
+    sys.modules["__main__"] = main
+    status = 0
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as exc:
+        status = exit_status(exc.code)
+    except BaseException as exc:  # noqa: BLE001 - report like the interpreter would
+        try:
+            # Skip our own frame: the traceback starts in the candidate's main.py, as with `python main.py`.
+            traceback.print_exception(
+                type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None
+            )
+        except BaseException:  # noqa: BLE001 - e.g. MemoryError while formatting
+            os.write(2, b"MemoryError\n")
+        status = 1
+    # Like interpreter shutdown: wait for non-daemon threads, run atexit handlers, flush.
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        status = status or 1
+    # sys.__stdout__ too: programs that swap sys.stdout for a buffer write the real one from atexit.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if getattr(stream, "closed", False):
+            continue  # the program closed it itself (`with sys.stdout as f:`); CPython skips it too
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - closed or broken stdout: the interpreter exits 120 here
+            status = status or 120
+    return status
+
+
+def exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001
+        pass
+    return 1
+
+
+def classify(
+    lang: str,
+    code: int | None,
+    sig: int | None,
+    cpu: float,
+    killed: str,
+    stdout: bytes,
+    stderr: bytes,
+    maxrss_kb: int,
+    lim: tuple[Any, ...],
+) -> tuple[str, str]:
+    time_s, wall_s, mem_mb, out_bytes, _ = lim
+    if killed == "wall":
+        return "time_limit", f"wall clock limit {wall_s:g}s exceeded"
+    if killed == "cpu" or cpu > time_s or sig == signal.SIGXCPU:
+        return "time_limit", f"CPU limit {time_s:g}s exceeded ({cpu:.3f}s)"
+    if sig == signal.SIGXFSZ or len(stdout) > out_bytes:
+        return "output_limit", f"output exceeded {out_bytes} bytes"
+    failed = sig is not None or code != 0
+    out_of_memory = b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr
+    if failed and (out_of_memory or maxrss_kb >= 0.95 * (mem_mb << 10)):
+        return "memory_limit", f"memory limit {mem_mb} MiB exceeded"
+    if sig is not None:
+        return "runtime_error", f"killed by signal {signal.Signals(sig).name if sig < 65 else sig}"
+    if code != 0:
+        return "runtime_error", f"exit code {code}"
+    return "ok", ""
+
+
+def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
+    """Wait for the child to exit; SIGKILL it at the wall limit or as soon as its CPU time passes time_s.
+
+    Returns "" (exited by itself), "wall" or "cpu". A fast program costs one select(); /proc is read only once
+    the CPU budget could have been spent, so RLIMIT_CPU (whole seconds) is just the backstop.
+    """
+    pidfd = os.pidfd_open(pid)
+    try:
+        deadline = time.monotonic() + wall_s
+        budget = time_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                reason = "wall"
+                break
+            ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
+            if ready:
+                return ""
+            budget = time_s - proc_cpu(pid)
+            if budget <= 0:
+                reason = "cpu"
+                break
+    finally:
+        os.close(pidfd)
+    os.kill(pid, signal.SIGKILL)
+    return reason
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process, all threads (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
