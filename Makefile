@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# Pin the CPU build first: an unpinned torch would pull a multi-GB CUDA build.
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[model,humaneval,report,dev]"
+	$(PY) -m pip install -q -e ".[model,humaneval,report,dev,ray]"
 	touch $(STAMP)
 
 install: sysdeps $(STAMP)

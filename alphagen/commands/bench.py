@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from alphagen.console import console
+from alphagen.distributed.cli import ray_option
 
 if TYPE_CHECKING:
     from alphagen.bench.runner import BenchConfig, SolveFn
@@ -31,8 +32,11 @@ def select_problems(
     return problems, [(str(e.path), str(e)) for e in errors]
 
 
-def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any) -> SolveFn:
-    """The real solver, loading the model on first use: a resume with nothing to sample never loads it."""
+def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any,
+                  load_models: Any = None) -> SolveFn:
+    """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
+
+    `load_models` replaces `Models.load` (with --ray: sampler actors on the cluster)."""
     state: dict[str, Any] = {}
 
     def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int) -> SolveResult:
@@ -40,7 +44,8 @@ def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any
 
         if "models" not in state:
             with console.status("loading model…"):
-                state["models"] = Models.load(bcfg.model, backend=backend, device=device)
+                state["models"] = (load_models() if load_models is not None
+                                   else Models.load(bcfg.model, backend=backend, device=device))
             console.print(f"model: [bold]{state['models'].code.name}[/] on {state['models'].code.device}",
                           highlight=False)
         scfg = SolveConfig(n=bcfg.n, temperature=bcfg.temperature, seed=seed, language=bcfg.language,  # type: ignore[arg-type]
@@ -77,10 +82,11 @@ def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any
               help="Sandbox slots (default: one per core).")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
 @click.option("--json", "as_json", is_flag=True, help="Also print summary.json on stdout.")
+@ray_option
 def command(paths: tuple[Path, ...], n: int, model: str | None, out: Path | None, resume: bool,
             pattern: str | None, limit: int | None, seed: int, temperature: float, max_new_tokens: int,
             language: str, ranking: str, num_picks: int, draws: int, backend: str, device: str | None,
-            workers: int | None, retry_errors: bool, as_json: bool) -> None:
+            workers: int | None, retry_errors: bool, as_json: bool, ray_address: str | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
     Everything is written to the run directory as it completes; after Ctrl-C or a crash, run the same command
@@ -101,6 +107,11 @@ def command(paths: tuple[Path, ...], n: int, model: str | None, out: Path | None
         raise click.UsageError("--resume needs --out RUN_DIR (the run to continue)")
     if retry_errors and not resume:
         raise click.UsageError("--retry-errors only makes sense with --resume")
+    if ray_address is not None:
+        # Fail before a run directory is created when the optional extra is missing.
+        from alphagen.distributed import require_ray
+
+        require_ray()
     run_dir = out or Path("runs") / f"bench-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
     # Problems first: a typo in a path should fail before anything is created.
@@ -116,7 +127,8 @@ def command(paths: tuple[Path, ...], n: int, model: str | None, out: Path | None
     console.print(f"run directory: [bold]{run_dir}[/] · {len(problems)} problems"
                   + (f" · {len(errors)} unreadable" if errors else ""), highlight=False)
     with store:
-        records, interrupted = _run(problems, errors, cfg, store, backend, device, workers, retry_errors)
+        records, interrupted = _run(problems, errors, cfg, store, backend, device, workers, retry_errors,
+                                    ray_address)
         summary = _finish(store, records, problems, errors, config, interrupted)
     print_report(summary, console)
     report = write_report(run_dir, summary, records)
@@ -155,7 +167,7 @@ class _ProblemBars:
 
 def _run(
     problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: Any, backend: str,
-    device: str | None, workers: int | None, retry_errors: bool,
+    device: str | None, workers: int | None, retry_errors: bool, ray_address: str | None = None,
 ) -> tuple[dict[str, dict[str, Any]], bool]:
     """Run the loop with progress bars; Ctrl-C stops it cleanly (everything finished is already stored)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -195,8 +207,16 @@ def _run(
             _finish(store, records, problems, errors, config, interrupted=True)
 
     try:
-        with progress, Executor(workers=workers) as executor:
-            solve_fn = lazy_pipeline(executor, backend, device, bars)
+        # With --ray, execution is Ray tasks and sampling Ray actors; everything else is the same code path.
+        load_models = None
+        if ray_address is not None:
+            from alphagen.distributed.cli import ray_setup
+
+            executor_cm, load_models = ray_setup(ray_address, cfg.model, backend, device)
+        else:
+            executor_cm = Executor(workers=workers)
+        with progress, executor_cm as executor:
+            solve_fn = lazy_pipeline(executor, backend, device, bars, load_models)
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
                                 on_event=on_event_and_summary, retry_errors=retry_errors)
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from alphagen.console import console
+from alphagen.distributed.cli import ray_option
 from alphagen.results import SolveResult
 
 
@@ -81,10 +82,12 @@ def render_summary(result: SolveResult) -> None:
               help="Where extra clustering inputs come from (comma list of mutation, model, generator).")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON lines on stdout (default when stdout is not a terminal).")
+@ray_option
 def command(problem_path: Path, n: int, model: str | None, test_model: str | None, backend: str,
             device: str | None, temperature: float, top_p: float, max_new_tokens: int, seed: int, language: str,
             ranking: str, num_picks: int, workers: int | None, time_limit: float | None,
-            memory_limit: int | None, test_sources: str, as_json: bool | None) -> None:
+            memory_limit: int | None, test_sources: str, as_json: bool | None,
+            ray_address: str | None) -> None:
     """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks."""
     from alphagen.models import ModelError
     from alphagen.pipeline import Models, SolveConfig, solve
@@ -111,14 +114,25 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
 
+    # With --ray: sampler actors hold the model and execution runs as Ray tasks; the pipeline is unchanged.
+    executor_cm: Any
+    if ray_address is not None:
+        from alphagen.distributed.cli import ray_setup
+
+        if test_model not in (None, model):
+            raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
+        executor_cm, load_models = ray_setup(ray_address, model, backend, device)
     with console.status("loading model…"):
         try:
-            models = Models.load(model, test_model, backend=backend, device=device)
+            models = load_models() if ray_address is not None else Models.load(
+                model, test_model, backend=backend, device=device)
         except ModelError as e:
             raise click.ClickException(str(e)) from None
     console.print(f"model: [bold]{models.code.name}[/] on {models.code.device}", highlight=False)
+    if ray_address is None:
+        executor_cm = Executor(workers=workers)
 
-    with Executor(workers=workers) as executor, stage_bars(enabled=console.is_terminal) as bars:
+    with executor_cm as executor, stage_bars(enabled=console.is_terminal) as bars:
         result = solve(problem, cfg, models=models, executor=executor, progress=bars)
 
     if as_json is None:

@@ -1,0 +1,34 @@
+"""The `--ray auto|ADDRESS` option shared by `alphagen bench` and `alphagen solve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+RAY_HELP = ("Run on a Ray cluster: `auto` (this machine's cluster) or the head's HOST:PORT. Sampling runs in "
+            "actors holding a model each, execution as Ray tasks. Needs alphagen[ray].")
+
+
+def ray_option(f: Any) -> Any:
+    return click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP)(f)
+
+
+def ray_setup(address: str, model_spec: str | None, backend: str, device: str | None) -> tuple[Any, Any]:
+    """Connect and build (executor, models-loader) for a Ray run; raises ClickException with the fix."""
+    from alphagen.distributed import require_ray
+
+    require_ray()
+    from alphagen.distributed.cluster import RayOptions
+    from alphagen.distributed.executor import RayExecutor
+    from alphagen.distributed.sampler import load_models
+
+    try:
+        options = RayOptions(address=address)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--ray") from None
+    if backend != "hf":
+        raise click.BadParameter(f"--ray samples with the hf backend only, got {backend!r}",
+                                 param_hint="--backend")
+    executor = RayExecutor(options)
+    return executor, lambda: load_models(options, model_spec, backend, device)

@@ -1,0 +1,160 @@
+"""Sandbox execution as Ray tasks: a drop-in for `sandbox.Executor.run_batch` spread over a cluster.
+
+Each task runs a chunk of programs on the inputs with the node-local `sandbox.Executor` (kept alive per
+worker process, so zygotes are not re-forked per task). Chunks are split by program, so per-program semantics
+such as stop-on-first-failure are unchanged. A task lost with its node is re-run by Ray (`max_retries`); the
+driver only consumes finished chunks, so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from alphagen.distributed.cluster import RayOptions, connect, cpu_count
+from sandbox import CompareOptions, Executor, Limits, Program, Result
+
+log = logging.getLogger("alphagen.distributed")
+
+# One executor per Ray worker process: built on its first task, reused by every later one.
+_LOCAL: Executor | None = None
+
+
+def _local_executor() -> Executor:
+    global _LOCAL
+    if _LOCAL is None:
+        # One slot: Ray already gives each task its own CPU, so parallelism comes from tasks, not slots.
+        _LOCAL = Executor(workers=1)
+    return _LOCAL
+
+
+def run_chunk(
+    programs: list[Program],
+    inputs: list[str | bytes],
+    limits: Limits,
+    expected: list[str | bytes] | None,
+    compare: CompareOptions | None,
+    stop_on_first_failure: bool,
+    pairs: list[tuple[int, int]] | None,
+) -> tuple[str, list[Result]]:
+    """The body of one execution task (runs on a worker node); returns the node's id with the results."""
+    import ray
+
+    results = list(
+        _local_executor().run_batch(programs, inputs, limits, expected, compare, stop_on_first_failure, pairs)
+    )
+    # Deterministic order inside a chunk: the local executor yields in finishing order.
+    results.sort(key=lambda r: (r.program_index, r.input_index))
+    return ray.get_runtime_context().get_node_id(), results
+
+
+class RayExecutor:
+    """`run_batch` like `sandbox.Executor`, with every chunk of programs a Ray task on any node."""
+
+    def __init__(self, options: RayOptions) -> None:
+        import ray
+
+        resources = connect(options)
+        self.options = options
+        # Back-pressure: never more chunks in the object store than the cluster can run, times two.
+        self.max_in_flight = options.max_in_flight or 2 * cpu_count(resources)
+        # SPREAD: chunks go round the nodes even when one node could queue them all (cluster-wide throughput).
+        self._task = ray.remote(num_cpus=1, max_retries=options.max_retries, scheduling_strategy="SPREAD")(
+            run_chunk
+        )
+        self.executions = 0
+        """(program, input) pairs executed so far, for throughput measurements."""
+        self.by_node: dict[str, int] = {}
+        """Executions per Ray node id: shows where the work ran."""
+
+    def run_batch(
+        self,
+        programs: Sequence[Program],
+        inputs: Sequence[str | bytes],
+        limits: Limits,
+        expected: Sequence[str | bytes] | None = None,
+        compare: CompareOptions | None = None,
+        stop_on_first_failure: bool = False,
+        pairs: Sequence[tuple[int, int]] | None = None,
+    ) -> Iterator[Result]:
+        """Yield a Result per (program, input) pair, chunk by chunk in program order."""
+        if not isinstance(limits, Limits):
+            raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
+        if expected is not None and len(expected) != len(inputs):
+            raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
+        return self._run(
+            list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs
+        )
+
+    def _chunks(
+        self, programs: list[Program], pairs: Sequence[tuple[int, int]] | None
+    ) -> Iterator[tuple[int, list[Program], list[tuple[int, int]] | None]]:
+        # Split by program so that one program's inputs (and its stop-on-first-failure) stay in one task.
+        step = self.options.programs_per_task
+        for start in range(0, len(programs), step):
+            chunk = programs[start : start + step]
+            if pairs is None:
+                yield start, chunk, None
+                continue
+            local = [(p - start, i) for p, i in pairs if start <= p < start + len(chunk)]
+            if local:
+                yield start, chunk, local
+
+    def _run(
+        self,
+        programs: list[Program],
+        inputs: list[str | bytes],
+        limits: Limits,
+        expected: Sequence[str | bytes] | None,
+        compare: CompareOptions | None,
+        stop_on_first_failure: bool,
+        pairs: Sequence[tuple[int, int]] | None,
+    ) -> Iterator[Result]:
+        import ray
+
+        if not programs or not inputs:
+            return
+        # Inputs are shared by every chunk: put them in the object store once.
+        inputs_ref = ray.put(list(inputs))
+        expected_ref = ray.put(None if expected is None else list(expected))
+        pending: deque[tuple[int, Any]] = deque()
+        chunks = self._chunks(programs, pairs)
+        exhausted = False
+        while True:
+            # Keep at most max_in_flight tasks submitted: the bounded queue of this stage.
+            while not exhausted and len(pending) < self.max_in_flight:
+                nxt = next(chunks, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                start, chunk, local = nxt
+                ref = self._task.remote(
+                    chunk, inputs_ref, limits, expected_ref, compare, stop_on_first_failure, local
+                )
+                pending.append((start, ref))
+            if not pending:
+                return
+            # Oldest first keeps the output order deterministic; later chunks keep running meanwhile.
+            start, ref = pending.popleft()
+            node, results = ray.get(ref)
+            self.by_node[node] = self.by_node.get(node, 0) + len(results)
+            for r in results:
+                self.executions += 1
+                yield replace(r, program_index=r.program_index + start)
+
+    def close(self) -> None:
+        """Leave the cluster: this driver's actors end with it; worker executors end with their Ray workers."""
+        from alphagen.distributed.cluster import shutdown
+
+        log.debug("ray executor closed after %d executions (pid %d)", self.executions, os.getpid())
+        shutdown()
+
+    def __enter__(self) -> RayExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

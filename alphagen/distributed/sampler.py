@@ -1,0 +1,134 @@
+"""Sampler actors: each holds one model (one per GPU, or on CPU) and samples shards of the prompt groups.
+
+A shard is a run of consecutive prompt groups. Its samples keep their *global* sample indices, and the `hf`
+sampler seeds each sample's random stream from (seed, global index), so a shard's completions do not depend on
+which actor draws it, nor on a retry after a lost node: the merged result equals the single-machine run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alphagen.distributed.cluster import RayOptions, connect, gpu_count
+from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+
+log = logging.getLogger("alphagen.distributed")
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    """What the driver needs of a model that lives in the actors: its tokenizer (prompts) and its name."""
+
+    tokenizer: Any
+    """The model's tokenizer, shipped from an actor (prompts are built on the driver)."""
+    name: str
+    """Human-readable model name."""
+    device: str
+    """Where the actors hold it, e.g. `2 x cuda` or `1 x cpu` (for display)."""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name must be non-empty")
+
+
+class SamplerWorker:
+    """The actor body: load the model once, then sample shards on request."""
+
+    def __init__(self, model_spec: str | None, backend: str, device: str | None) -> None:
+        from alphagen.models import load_model
+        from alphagen.sampling import make_sampler
+
+        self.backend = backend
+        self.lm = load_model(model_spec, device=device)
+        self.sampler = make_sampler(self.lm, backend=backend)
+
+    def describe(self) -> tuple[Any, str, str]:
+        return self.lm.tokenizer, self.lm.name, str(self.lm.device)
+
+    def sample_shard(
+        self, requests: list[PromptRequest], first_index: int, params: SamplingParams
+    ) -> list[Completion]:
+        """Sample every request of the shard; sample indices start at the shard's global `first_index`."""
+        import alphagen.sampling.hf_sampler as hf
+
+        # The hf sampler numbers samples from 0 within one call; shift it to the global numbering so the
+        # per-sample random streams are the single-machine ones (an actor samples one shard at a time).
+        local = sample_offsets(requests)
+        saved = hf.sample_offsets
+        hf.sample_offsets = lambda reqs: [first_index + o for o in local]  # type: ignore[assignment]
+        try:
+            return list(self.sampler.sample(requests, params))
+        finally:
+            hf.sample_offsets = saved  # type: ignore[assignment]
+
+
+class RaySampler:
+    """A `Sampler` whose `sample` splits the requests into shards over the sampler actors."""
+
+    def __init__(self, options: RayOptions, model_spec: str | None, backend: str, device: str | None) -> None:
+        import ray
+
+        if backend != "hf":
+            raise ValueError(f"--ray samples with the hf backend (seeded per sample), got {backend!r}")
+        resources = connect(options)
+        gpus = gpu_count(resources)
+        count = options.num_samplers or max(1, gpus)
+        # One GPU per actor where there are GPUs; CPU actors take no CPU slot so execution tasks still fit.
+        actor_cls = ray.remote(
+            num_gpus=1 if gpus else 0,
+            num_cpus=1 if gpus else 0,
+            max_restarts=options.max_retries,
+            max_task_retries=options.max_retries,
+            scheduling_strategy="SPREAD",
+        )(SamplerWorker)
+        self.actors: list[Any] = [actor_cls.remote(model_spec, backend, device) for _ in range(count)]
+        tokenizer, name, dev = ray.get(self.actors[0].describe.remote())
+        self.model = RemoteModel(tokenizer=tokenizer, name=name, device=f"{count} x {dev}")
+
+    def sample(
+        self,
+        requests: list[PromptRequest],
+        params: SamplingParams,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[Completion]:
+        """Yield completions shard by shard as actors finish them (request_index is the global one)."""
+        import ray
+
+        offsets = sample_offsets(requests)
+        # One prompt group per shard: the unit AlphaCode's budget is split into, and the retry granularity.
+        todo = list(range(len(requests)))[::-1]
+        running: dict[Any, tuple[int, Any]] = {}
+        idle = list(self.actors)
+        while todo or running:
+            # Each actor holds at most one shard: generation is bounded by the number of models.
+            while todo and idle:
+                ri = todo.pop()
+                actor = idle.pop()
+                ref = actor.sample_shard.remote([requests[ri]], offsets[ri], params)
+                running[ref] = (ri, actor)
+            done, _ = ray.wait(list(running), num_returns=1)
+            ri, actor = running.pop(done[0])
+            idle.append(actor)
+            comps = ray.get(done[0])
+            if progress is not None:
+                progress(len(comps))
+            for c in comps:
+                yield replace(c, request_index=ri)
+
+    def close(self) -> None:
+        import ray
+
+        for a in self.actors:
+            ray.kill(a)
+
+
+def load_models(options: RayOptions, model_spec: str | None, backend: str, device: str | None) -> Any:
+    """A `pipeline.Models` whose code and test samplers are the actors (the driver holds no weights)."""
+    from alphagen.pipeline import Models
+
+    sampler = RaySampler(options, model_spec, backend, device)
+    code: Any = sampler.model
+    return Models(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
