@@ -121,6 +121,20 @@ def test_tiny_model_samples_on_ray_equal_one_machine(cluster: Cluster, tmp_path:
     assert sorted(len(v) for v in samples.values()) == [12, 12]
 
 
+def test_solve_on_ray_reports_like_one_machine(cluster: Cluster, tmp_path: Path) -> None:
+    model = build_tiny_dir(tmp_path / "tiny")
+    args = ["solve", str(PROBLEMS / "sum-of-two.json"), "-n", "12", "--max-new-tokens", "16", "--model",
+            str(model), "--seed", "1", "--json"]
+    local = CliRunner().invoke(main, args)
+    distributed = CliRunner().invoke(main, [*args, "--ray", cluster.address])
+    assert local.exit_code == 0 and distributed.exit_code == 0, distributed.output
+    # Same picks on stdout and the same counts line (sampled, distinct, passed, clusters, picked).
+    assert distributed.stdout == local.stdout
+    counts = [line for line in local.output.splitlines() if " sampled · " in line]
+    assert counts and counts[0].startswith("12 sampled")
+    assert counts[-1] in distributed.output.splitlines()
+
+
 class _Recorder:
     """Wraps the bench's solver factory to remember the executor it was given."""
 
