@@ -91,6 +91,12 @@ def load_model(spec: str | None = None, device: str | None = None, dtype: str | 
     """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or
     hub id."""
     spec = spec or DEFAULT_MODEL
+    # transformers draws its own tqdm bar per load; ours (rich, on stderr) is the one users read, and a second
+    # bar interleaved with it only garbles the terminal. -vv brings it back.
+    if not logging.getLogger("alphagen").isEnabledFor(logging.DEBUG):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     dev = pick_device(device)
     dt = pick_dtype(dtype, dev)
     started = time.perf_counter()
