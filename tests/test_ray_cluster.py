@@ -108,7 +108,19 @@ def _samples(run: Path) -> dict[str, list[tuple[int, str, str | None]]]:
     return out
 
 
-def test_tiny_model_samples_on_ray_equal_one_machine(cluster: Cluster, tmp_path: Path) -> None:
+def test_tiny_model_samples_on_ray_equal_one_machine(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alphagen.distributed.sampler as ray_sampler
+
+    loaded: list[Any] = []
+    real_load = ray_sampler.load_models
+
+    def recording_load(*args: Any) -> Any:
+        loaded.append(real_load(*args))
+        return loaded[-1]
+
+    monkeypatch.setattr(ray_sampler, "load_models", recording_load)
     model = build_tiny_dir(tmp_path / "tiny")
     # Two prompt groups per problem: two shards, drawn by whichever actor is free.
     common = [str(PROBLEMS), "--limit", "2", "-n", "12", "--max-new-tokens", "16", "--model", str(model),
@@ -119,6 +131,8 @@ def test_tiny_model_samples_on_ray_equal_one_machine(cluster: Cluster, tmp_path:
     samples = _samples(tmp_path / "ray")
     assert samples == _samples(tmp_path / "local")
     assert sorted(len(v) for v in samples.values()) == [12, 12]
+    # The second problem's shards were started while the first one was still being executed and judged.
+    assert loaded[0].sampler.prefetch_hits == 1
 
 
 def test_solve_on_ray_reports_like_one_machine(cluster: Cluster, tmp_path: Path) -> None:

@@ -33,10 +33,11 @@ def select_problems(
 
 
 def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any,
-                  load_models: Any = None) -> SolveFn:
+                  load_models: Any = None, next_problem: Any = None) -> SolveFn:
     """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
 
-    `load_models` replaces `Models.load` (with --ray: sampler actors on the cluster)."""
+    `load_models` replaces `Models.load` (with --ray: sampler actors on the cluster); with it, `next_problem`
+    (problem -> the one after it, or None) lets the actors sample ahead while this problem executes."""
     state: dict[str, Any] = {}
 
     def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int) -> SolveResult:
@@ -51,6 +52,10 @@ def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any
         scfg = SolveConfig(n=bcfg.n, temperature=bcfg.temperature, seed=seed, language=bcfg.language,  # type: ignore[arg-type]
                            max_new_tokens=bcfg.max_new_tokens, num_picks=bcfg.num_picks,
                            ranking=bcfg.ranking)  # type: ignore[arg-type]
+        if next_problem is not None:
+            from alphagen.distributed.prefetch import plan_next
+
+            plan_next(state["models"], next_problem(problem), scfg)
         return solve(problem, scfg, models=state["models"], executor=executor, progress=progress)
 
     return solve_fn
@@ -208,15 +213,16 @@ def _run(
 
     try:
         # With --ray, execution is Ray tasks and sampling Ray actors; everything else is the same code path.
-        load_models = None
+        load_models = next_problem = None
         if ray_address is not None:
-            from alphagen.distributed.cli import ray_setup
+            from alphagen.distributed.cli import ray_setup, upcoming
 
             executor_cm, load_models = ray_setup(ray_address, cfg.model, backend, device)
+            next_problem = upcoming(problems, store.finished(), retry_errors)
         else:
             executor_cm = Executor(workers=workers)
         with progress, executor_cm as executor:
-            solve_fn = lazy_pipeline(executor, backend, device, bars, load_models)
+            solve_fn = lazy_pipeline(executor, backend, device, bars, load_models, next_problem)
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
                                 on_event=on_event_and_summary, retry_errors=retry_errors)
     except KeyboardInterrupt:

@@ -32,3 +32,11 @@ def ray_setup(address: str, model_spec: str | None, backend: str, device: str | 
                                  param_hint="--backend")
     executor = RayExecutor(options)
     return executor, lambda: load_models(options, model_spec, backend, device)
+
+
+def upcoming(problems: list[Any], finished: dict[str, Any], retry_errors: bool) -> Any:
+    """problem -> the next problem the bench will solve (skipping finished ones), or None at the end."""
+    todo = [p for p in problems
+            if p.name not in finished or (retry_errors and finished[p.name].get("status") == "error")]
+    following = {a.name: b for a, b in zip(todo, todo[1:], strict=False)}
+    return lambda problem: following.get(problem.name)

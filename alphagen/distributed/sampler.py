@@ -87,6 +87,32 @@ class RaySampler:
         self.actors: list[Any] = [actor_cls.remote(model_spec, backend, device) for _ in range(count)]
         tokenizer, name, dev = ray.get(self.actors[0].describe.remote())
         self.model = RemoteModel(tokenizer=tokenizer, name=name, device=f"{count} x {dev}")
+        # The next problem's sampling, planned by the driver and started when the current sampling ends, so
+        # actors sample it while the driver executes the current problem (generation overlaps execution).
+        self._planned: tuple[list[PromptRequest], SamplingParams] | None = None
+        self._ahead: tuple[Any, dict[Any, tuple[int, Any]], list[int]] | None = None
+        self.prefetch_hits = 0
+        """Problems whose sampling had already started when the pipeline asked for it."""
+
+    def plan_next(self, requests: list[PromptRequest], params: SamplingParams) -> None:
+        """Sample these right after the current `sample` call ends, at most one shard per actor ahead."""
+        self._planned = (requests, params)
+
+    def _start_planned(self) -> None:
+        if self._planned is None:
+            return
+        requests, params = self._planned
+        self._planned = None
+        offsets = sample_offsets(requests)
+        todo = list(range(len(requests)))[::-1]
+        running: dict[Any, tuple[int, Any]] = {}
+        # Bounded: one shard per actor; the rest is submitted when the pipeline asks for these samples.
+        for actor in self.actors:
+            if not todo:
+                break
+            ri = todo.pop()
+            running[actor.sample_shard.remote([requests[ri]], offsets[ri], params)] = (ri, actor)
+        self._ahead = ((tuple(requests), params), running, todo)
 
     def sample(
         self,
@@ -102,6 +128,15 @@ class RaySampler:
         todo = list(range(len(requests)))[::-1]
         running: dict[Any, tuple[int, Any]] = {}
         idle = list(self.actors)
+        if self._ahead is not None and self._ahead[0] == (tuple(requests), params):
+            # Started ahead with exactly these requests: same shards, same global indices, same samples.
+            _, running, todo = self._ahead
+            self._ahead = None
+            self.prefetch_hits += 1
+            busy = {id(actor) for _, actor in running.values()}
+            idle = [a for a in self.actors if id(a) not in busy]
+        # Any other call (test-input sampling meanwhile) queues behind at most one early shard per actor;
+        # early shards of a problem that never comes are bounded by that too and are never merged.
         while todo or running:
             # Each actor holds at most one shard: generation is bounded by the number of models.
             while todo and idle:
@@ -117,6 +152,7 @@ class RaySampler:
                 progress(len(comps))
             for c in comps:
                 yield replace(c, request_index=ri)
+        self._start_planned()
 
     def close(self) -> None:
         import ray
