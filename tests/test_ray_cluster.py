@@ -40,6 +40,7 @@ RAY_ENV = os.environ | {
     "RAY_health_check_failure_threshold": "3",
     "RAY_health_check_initial_delay_ms": "0",
 }
+SLOT = '--resources={"sampler_slot": 1}'
 pytestmark = pytest.mark.skipif(not Path(RAY).exists(), reason=f"no ray executable next to {sys.executable}")
 
 
@@ -49,8 +50,8 @@ class Cluster:
 
     address: str
     """HOST:PORT of the head."""
-    worker_port: int
-    """The worker node's node-manager port (identifies its raylet process)."""
+    worker_ports: list[int]
+    """Node-manager ports of the live worker nodes (each identifies its raylet); a fault test removes its victim."""
 
 
 def _free_port() -> int:
@@ -71,11 +72,12 @@ def cluster() -> Iterator[Cluster]:
     port, worker_port = _free_port(), _free_port()
     address = f"127.0.0.1:{port}"
     try:
-        _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=1",
+        # One "sampler_slot" per node lets the actor test place actors exactly (and restart them elsewhere).
+        _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=1", SLOT,
              f"--temp-dir={tmp}", "--include-dashboard=false", "--disable-usage-stats")
-        _ray("start", f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+        _ray("start", f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", SLOT,
              f"--node-manager-port={worker_port}", "--disable-usage-stats")
-        yield Cluster(address=address, worker_port=worker_port)
+        yield Cluster(address=address, worker_ports=[worker_port])
     finally:
         import ray
 
@@ -149,6 +151,61 @@ def test_solve_on_ray_reports_like_one_machine(cluster: Cluster, tmp_path: Path)
     assert counts[-1] in distributed.output.splitlines()
 
 
+def test_sampler_actor_lost_with_its_node_is_restarted_and_samples_are_unchanged(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    import ray
+
+    from alphagen.distributed.cluster import RayOptions
+    from alphagen.distributed.sampler import RaySampler
+    from alphagen.models import load_model
+    from alphagen.sampling import PromptRequest, SamplingParams, make_sampler
+
+    model = str(build_tiny_dir(tmp_path / "tiny"))
+    requests = [PromptRequest(prompt=f"def f{i}(x):", count=4) for i in range(6)]
+    params = SamplingParams(temperature=0.8, max_new_tokens=24, seed=3)
+    local = sorted(make_sampler(load_model(model, device="cpu")).sample(requests, params),
+                   key=lambda c: c.sample_index)
+    # A third node, so that two stay alive after this test kills one worker node holding an actor.
+    port = _free_port()
+    _ray("start", f"--address={cluster.address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", SLOT,
+         f"--node-manager-port={port}", "--disable-usage-stats")
+    cluster.worker_ports.append(port)
+    try:
+        # Two actors, one sampler_slot each, three nodes with one slot each: at least one actor is on a worker
+        # node (killed below), and a slot stays free for its restart (Ray's own max_restarts).
+        options = RayOptions(address=cluster.address, num_samplers=2, sampler_resources=(("sampler_slot", 1),))
+        sampler = RaySampler(options, model, "hf", "cpu")
+        placed = dict(ray.get([a.where.remote() for a in sampler.actors]))
+        workers = {n["NodeID"]: n["NodeManagerPort"] for n in ray.nodes()
+                   if n["Alive"] and n["NodeManagerPort"] in cluster.worker_ports}
+        # Placement is Ray's (SPREAD is best effort): take a worker node that got an actor.
+        victim = next((node for node in workers if node in placed), None)
+        assert victim is not None, f"no sampler actor on a worker node: {placed}"
+        cluster.worker_ports.remove(workers[victim])
+        pids = [_raylet_pid(workers[victim])] + [pid for node, pid in ray.get(
+            [a.where.remote() for a in sampler.actors]) if node == victim]
+        killed: list[int] = []
+
+        def kill_after_first_shard(k: int) -> None:
+            # The whole node goes: its raylet and the actor processes on it, while they hold shards.
+            if not killed:
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
+                killed.extend(pids)
+
+        merged = sorted(sampler.sample(requests, params, progress=kill_after_first_shard),
+                        key=lambda c: c.sample_index)
+        assert killed
+        nodes_after = {node for node, _ in ray.get([a.where.remote() for a in sampler.actors])}
+    finally:
+        ray.shutdown()
+    # The lost actor came back on a live node, and the merged samples are exactly the single-machine ones.
+    assert victim not in nodes_after
+    assert [(c.sample_index, c.text, c.finish_reason) for c in merged] == \
+        [(c.sample_index, c.text, c.finish_reason) for c in local]
+
+
 class _Recorder:
     """Wraps the bench's solver factory to remember the executor it was given."""
 
@@ -206,7 +263,7 @@ def test_killing_the_worker_raylet_mid_run_changes_nothing(
 
     rec = _Recorder()
     monkeypatch.setattr(bench_cmd, "lazy_pipeline", rec)
-    pid = _raylet_pid(cluster.worker_port)
+    pid = _raylet_pid(cluster.worker_ports[0])
     result: dict[str, Any] = {}
 
     def run() -> None:

@@ -23,6 +23,8 @@ class RayOptions:
     """Programs per execution task: small enough to spread, large enough to amortise a task's overhead."""
     max_in_flight: int | None = None
     """Execution tasks submitted but not yet consumed (back-pressure); None: twice the cluster's CPUs."""
+    sampler_resources: tuple[tuple[str, float], ...] = ()
+    """Extra Ray resources each sampler actor needs (custom node resources pin actors to chosen nodes)."""
     max_retries: int = 4
     """Ray retries of a lost execution task and restarts of a lost sampler actor."""
 
@@ -35,6 +37,8 @@ class RayOptions:
             raise ValueError(f"programs_per_task must be >= 1, got {self.programs_per_task}")
         if self.max_in_flight is not None and self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
+        if any(not name or amount <= 0 for name, amount in self.sampler_resources):
+            raise ValueError(f"sampler_resources must be (name, amount > 0) pairs, got {self.sampler_resources}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
 

@@ -48,6 +48,14 @@ class SamplerWorker:
     def describe(self) -> tuple[Any, str, str]:
         return self.lm.tokenizer, self.lm.name, str(self.lm.device)
 
+    def where(self) -> tuple[str, int]:
+        """The Ray node id and process id of this actor (or of its restart): for placement checks."""
+        import os
+
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id()), os.getpid()
+
     def sample_shard(
         self, requests: list[PromptRequest], first_index: int, params: SamplingParams
     ) -> list[Completion]:
@@ -82,6 +90,7 @@ class RaySampler:
             num_cpus=1 if gpus else 0,
             max_restarts=options.max_retries,
             max_task_retries=options.max_retries,
+            resources=dict(options.sampler_resources),
             scheduling_strategy="SPREAD",
         )(SamplerWorker)
         self.actors: list[Any] = [actor_cls.remote(model_spec, backend, device) for _ in range(count)]
