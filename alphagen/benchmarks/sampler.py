@@ -20,6 +20,7 @@ import torch
 
 from alphagen.benchmarks.sampler_prompt import benchmark_prompt
 from alphagen.models import LoadedModel, load_model
+from alphagen.models.loader import quantize_int8
 from alphagen.sampling import PromptRequest, SamplingParams, make_sampler
 
 PROBE_SIZE = 1536
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--batch-size", type=int, default=None, help="our sampler's rows (default: from free memory)"
     )
+    ap.add_argument("--no-int8", action="store_true", help="skip the int8-quantized run of our sampler (CPU)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     ap.add_argument("--out", default="BENCH_SAMPLER.json", help="where to write the JSON result")
     args = ap.parse_args(argv)
@@ -97,7 +99,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ours = run_path(lm, "hf", prompt, params, args.n)
     probe.append(matmul_probe(lm.device, lm.dtype))
     gflops = sum(probe) / len(probe)
+    # Counted on the fp32 weights, before any quantization replaces them.
     bound = gflops * 1e9 / flops_per_token(lm)
+    int8: dict[str, float] | None = None
+    if lm.device.type == "cpu" and not args.no_int8:
+        # Last, because it quantizes the loaded model in place: the opt-in `--quantize int8` path.
+        quantize_int8(lm.model, "int8", lm.device)
+        int8 = run_path(lm, "hf", prompt, params, args.n)
     result: dict[str, Any] = {
         "model": lm.name,
         "device": str(lm.device),
@@ -121,6 +129,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "flop_bound_tokens_per_sec": bound,
         "flop_bound_fraction": ours["tokens_per_sec"] / bound,
     }
+    if int8 is not None:
+        result |= {
+            "int8_tokens_per_sec": int8["tokens_per_sec"],
+            "int8_samples_per_sec": int8["samples_per_sec"],
+            "int8_seconds": int8["seconds"],
+            "int8_ratio": int8["tokens_per_sec"] / baseline["tokens_per_sec"],
+            "int8_flop_bound_fraction": int8["tokens_per_sec"] / bound,
+        }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"model {lm.name} on {lm.device} ({result['dtype']}), n={args.n}, "
@@ -136,6 +152,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"ratio {result['ratio']:.2f}x; matmul probe {gflops:.1f} GFLOP/s -> FLOP-bound {bound:.1f} tok/s; "
         f"ours at {100 * result['flop_bound_fraction']:.0f}% of it"
     )
+    if int8 is not None:
+        print(
+            f"our sampler, int8: {int8['tokens_per_sec']:.1f} tok/s, {int8['samples_per_sec']:.3f} samples/s; "
+            f"ratio {result['int8_ratio']:.2f}x; {100 * result['int8_flop_bound_fraction']:.0f}% of the fp32 bound"
+        )
     if args.json:
         print(json.dumps(result))
     return result

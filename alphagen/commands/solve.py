@@ -78,6 +78,8 @@ def render_summary(result: SolveResult) -> None:
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per test (default: the problem's).")
 @click.option("--memory-limit", type=click.IntRange(min=16), default=None, help="MiB (default: the problem's).")
+@click.option("--quantize", type=click.Choice(["int8"]), default=None,
+              help="CPU only: int8 dynamic quantization of the linear layers (~1.8x faster sampling here).")
 @click.option("--test-sources", default="mutation,model,generator", show_default=True,
               help="Where extra clustering inputs come from (comma list of mutation, model, generator).")
 @click.option("--json/--no-json", "as_json", default=None,
@@ -86,7 +88,7 @@ def render_summary(result: SolveResult) -> None:
 def command(problem_path: Path, n: int, model: str | None, test_model: str | None, backend: str,
             device: str | None, temperature: float, top_p: float, max_new_tokens: int, seed: int, language: str,
             ranking: str, num_picks: int, workers: int | None, time_limit: float | None,
-            memory_limit: int | None, test_sources: str, as_json: bool | None,
+            memory_limit: int | None, quantize: str | None, test_sources: str, as_json: bool | None,
             ray_address: str | None) -> None:
     """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks."""
     from alphagen.models import ModelError
@@ -125,7 +127,7 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
     with console.status("loading model…"):
         try:
             models = load_models() if ray_address is not None else Models.load(
-                model, test_model, backend=backend, device=device)
+                model, test_model, backend=backend, device=device, quantize=quantize)
         except ModelError as e:
             raise click.ClickException(str(e)) from None
     console.print(f"model: [bold]{models.code.name}[/] on {models.code.device}", highlight=False)

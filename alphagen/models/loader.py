@@ -50,6 +50,8 @@ class LoadedModel:
     """A directory in Hugging Face format holding this model (config, tokenizer, weights), for backends
     such as
     vLLM that load by path; None when there is none (e.g. a model built in memory)."""
+    quantized: str | None = None
+    """"int8" when the linear layers were dynamically quantized (CPU only), else None."""
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -87,7 +89,9 @@ def pick_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def load_model(spec: str | None = None, device: str | None = None, dtype: str | None = None) -> LoadedModel:
+def load_model(
+    spec: str | None = None, device: str | None = None, dtype: str | None = None, quantize: str | None = None
+) -> LoadedModel:
     """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or
     hub id."""
     spec = spec or DEFAULT_MODEL
@@ -122,8 +126,36 @@ def load_model(spec: str | None = None, device: str | None = None, dtype: str | 
             path = None
     model.to(dev)
     model.eval()
+    if quantize is not None:
+        quantize_int8(model, quantize, dev)
     log.info("loaded model %s on %s (%s) in %.1fs", spec, dev, dt, time.perf_counter() - started)
-    return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path)
+    return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path, quantized=quantize)
+
+
+def output_vocab_size(model: Any) -> int:
+    """Rows of the LM head (the logits' width). A dynamically quantized head exposes `weight` as a method."""
+    head = model.get_output_embeddings()
+    weight = head.weight() if callable(head.weight) else head.weight
+    return int(weight.shape[0])
+
+
+def quantize_int8(model: Any, quantize: str, device: torch.device) -> None:
+    """Dynamic int8 quantization of every linear layer, in place.
+
+    CPU decoding of a 0.5B model at batch 32 is bound by streaming 2 GB of fp32 weights per step, not by
+    arithmetic: int8 weights are a quarter of the bytes, and fbgemm's int8 kernels run ~1.8x faster end to end
+    here (see the sampler benchmark). Activations stay fp32, so quality loss is small but not zero: opt-in.
+    """
+    if quantize != "int8":
+        raise ModelError(f"quantize must be 'int8' or None, got {quantize!r}")
+    if device.type != "cpu":
+        raise ModelError(f"int8 dynamic quantization runs on the CPU only, got device {device}")
+    import warnings
+
+    with warnings.catch_warnings():
+        # torch.ao.quantization announces its move to torchao; the API still works in this torch.
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def ensure_cached(entry: EmbeddedModel) -> Path:

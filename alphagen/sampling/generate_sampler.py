@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import torch
 
 from alphagen.models import LoadedModel
+from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.stops import StopChecker
 
@@ -21,7 +22,7 @@ class GenerateSampler:
 
     def __init__(self, lm: LoadedModel) -> None:
         self.lm = lm
-        vocab = int(lm.model.get_output_embeddings().weight.shape[0])
+        vocab = output_vocab_size(lm.model)
         self._vocab = vocab
         eos = lm.model.generation_config.eos_token_id if lm.model.generation_config else None
         ids = eos if isinstance(eos, list) else [eos]

@@ -17,6 +17,7 @@ import torch
 from transformers.cache_utils import DynamicCache
 
 from alphagen.models import LoadedModel
+from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
 from alphagen.sampling.kv_slots import SlotCache
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
@@ -58,7 +59,7 @@ class HFSampler:
         self.lm = lm
         self.model = lm.model
         self.config = lm.model.config
-        self.vocab_size = int(lm.model.get_output_embeddings().weight.shape[0])
+        self.vocab_size = output_vocab_size(lm.model)
         eos = self.config.eos_token_id
         gen_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
         ids = {
