@@ -10,8 +10,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from alphagen import clustering, extract, prompting
 from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
@@ -88,7 +88,6 @@ class Models:
     test: LoadedModel | None = None
     test_sampler: Any = None
     backend: str = "hf"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -335,5 +334,3 @@ def solve(
         seed=cfg.seed,
     )
 
-
-Backend = Literal["hf", "generate", "vllm"]

@@ -1,6 +1,6 @@
 """sandbox: a secure, fast, parallel executor for untrusted candidate programs (standard library + psutil).
 
-It never imports torch or alphagen. See docs/sandbox.md for the threat model.
+It never imports torch or alphagen. See the README, "Threat model".
 """
 
 from sandbox.compare import CompareOptions, compare_outputs

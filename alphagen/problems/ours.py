@@ -1,4 +1,4 @@
-"""Our own JSON problem format (see docs/problem-format.md): validated reading, and writing."""
+"""Our own JSON problem format (see the README, "Problems"): validated reading, and writing."""
 
 from __future__ import annotations
 
