@@ -208,6 +208,10 @@ def filter_on_examples(
     progress("filter", len(distinct) - len(runnable), None)
     seen_fail: set[int] = set()
     passed_count: dict[int, int] = {}
+    if not inputs:
+        # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
+        # and clustering alone ranks them.
+        status.update({c.index: "ok" for c in runnable})
     if programs and inputs:
         for r in executor.run_batch(
             programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True

@@ -137,3 +137,13 @@ def test_nothing_passes_means_no_picks(executor: Executor) -> None:
                    executor=executor)
     assert result.picks == ()
     assert result.num_clusters == 0
+
+
+def test_without_examples_every_compiling_program_survives(executor: Executor) -> None:
+    p = make_problem()
+    p = Problem(**{**p.__dict__, "public_tests": ()})
+    result = solve(p, SolveConfig(n=3, testgen=TestGenConfig(sources=("mutation",))),
+                   models=models(ScriptedSampler([CORRECT, LAST, BROKEN])), executor=executor)
+    status = {c.code: c.example_status for c in result.candidates}
+    assert status[CORRECT] == status[LAST] == "ok" and status[BROKEN] == "compile_error"
+    assert {pk.code for pk in result.picks} == {CORRECT, LAST}
