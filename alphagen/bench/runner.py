@@ -46,6 +46,8 @@ class BenchConfig:
     """Model spec (None: the embedded default)."""
     draws: int = 100
     """Random subsets per budget for the n@k subsampling estimate."""
+    quantize: str | None = None
+    """'int8': dynamic int8 quantization of the model's linear layers (CPU); None: full precision."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -58,6 +60,8 @@ class BenchConfig:
             raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
         if self.ranking not in ("alphacode", "codet"):
             raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
+        if self.quantize not in (None, "int8"):
+            raise ValueError(f"quantize must be int8 or None, got {self.quantize!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,7 +46,8 @@ def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any
         if "models" not in state:
             with console.status("loading model…"):
                 state["models"] = (load_models() if load_models is not None
-                                   else Models.load(bcfg.model, backend=backend, device=device))
+                                   else Models.load(bcfg.model, backend=backend, device=device,
+                                                    quantize=bcfg.quantize))
             console.print(f"model: [bold]{state['models'].code.name}[/] on {state['models'].code.device}",
                           highlight=False)
         scfg = SolveConfig(n=bcfg.n, temperature=bcfg.temperature, seed=seed, language=bcfg.language,  # type: ignore[arg-type]
@@ -85,13 +86,16 @@ def lazy_pipeline(executor: Any, backend: str, device: str | None, progress: Any
 @click.option("--device", default=None, help="torch device (default: cuda if available, else cpu).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Sandbox slots (default: one per core).")
+@click.option("--quantize", type=click.Choice(["int8"]), default=None,
+              help="CPU only: int8 dynamic quantization of the linear layers (~2.4x faster sampling here).")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
 @click.option("--json", "as_json", is_flag=True, help="Also print summary.json on stdout.")
 @ray_option
 def command(paths: tuple[Path, ...], n: int, model: str | None, out: Path | None, resume: bool,
             pattern: str | None, limit: int | None, seed: int, temperature: float, max_new_tokens: int,
             language: str, ranking: str, num_picks: int, draws: int, backend: str, device: str | None,
-            workers: int | None, retry_errors: bool, as_json: bool, ray_address: str | None) -> None:
+            workers: int | None, quantize: str | None, retry_errors: bool, as_json: bool,
+            ray_address: str | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
     Everything is written to the run directory as it completes; after Ctrl-C or a crash, run the same command
@@ -105,13 +109,15 @@ def command(paths: tuple[Path, ...], n: int, model: str | None, out: Path | None
     try:
         cfg = BenchConfig(n=n, seed=seed, temperature=temperature, language=language,
                           max_new_tokens=max_new_tokens, num_picks=num_picks, ranking=ranking, model=model,
-                          draws=draws)
+                          draws=draws, quantize=quantize)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     if resume and out is None:
         raise click.UsageError("--resume needs --out RUN_DIR (the run to continue)")
     if retry_errors and not resume:
         raise click.UsageError("--retry-errors only makes sense with --resume")
+    if ray_address is not None and quantize is not None:
+        raise click.BadParameter("int8 is not available on Ray sampler actors yet", param_hint="--quantize")
     if ray_address is not None:
         # Fail before a run directory is created when the optional extra is missing.
         from alphagen.distributed import require_ray
