@@ -92,10 +92,10 @@ class Cluster:
     score: float
 
 
-def _rep_order(c: Candidate) -> tuple[float, int, int]:
-    # Inside a cluster all members behave alike: prefer the fastest (least CPU over the clustering inputs), then the
-    # shortest code, then the earliest sample — deterministic for a seed.
-    return (round(c.cpu_s, 3), len(c.code), c.index)
+def _rep_order(c: Candidate) -> tuple[int, int]:
+    # Inside a cluster all members behave alike: prefer the shortest code, then the earliest sample. Not the
+    # fastest: measured CPU time varies from run to run, and the same seed must give the same picks.
+    return (len(c.code), c.index)
 
 
 def cluster(

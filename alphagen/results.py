@@ -25,7 +25,7 @@ class Candidate:
     signature: str | None = None
     """Hash of the normalized outputs (crashes/timeouts included) on the clustering inputs; None if filtered."""
     cpu_s: float = 0.0
-    """Total CPU seconds over the clustering inputs: the tie-break inside a cluster."""
+    """Total CPU seconds over the clustering inputs (reported; not used to rank, as timings vary between runs)."""
 
 
 @dataclass(frozen=True)

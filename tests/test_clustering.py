@@ -45,9 +45,12 @@ def test_failed_and_duplicate_candidates_are_not_picked_but_duplicates_vote() ->
     assert picks[0].cluster_size == 3
 
 
-def test_representative_is_the_fastest_then_shortest() -> None:
-    cs = [cand(0, "a", cpu=0.5), cand(1, "a", cpu=0.1, code="long code"), cand(2, "a", cpu=0.1, code="s")]
-    assert select(cs, num_picks=1)[0].candidate == 2
+def test_representative_is_the_shortest_then_earliest_never_timing_dependent() -> None:
+    cs = [cand(0, "a", cpu=0.01, code="long code"), cand(1, "a", cpu=0.9, code="s"), cand(2, "a", cpu=0.1, code="t")]
+    assert select(cs, num_picks=1)[0].candidate == 1
+    # CPU times differ between runs; the pick must not.
+    slower = [cand(c.index, "a", cpu=1.0 - c.cpu_s, code=c.code) for c in cs]
+    assert select(slower, num_picks=1)[0].candidate == 1
 
 
 def test_codet_prefers_agreeing_cluster_over_bigger_one() -> None:
