@@ -41,3 +41,21 @@ lint: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Clustering vs random example-passing picks with the embedded model, averaged over seeds (issue #5). Too slow for
+# `make bench` (about 10-15 min per seed on 2 CPU cores with int8): one resumable run directory per seed, then
+# `alphagen.bench.compare` averages them into BENCH_PICKS.json. Default problems: the 12 shipped ones where some
+# sample passed the examples at -n 16, seed 0 (runs/problems-16-int8); elsewhere no picking rule can differ.
+PICKS_N        ?= 32
+PICKS_SEEDS    ?= 0 1
+PICKS_PROBLEMS ?= $(addprefix problems/,$(addsuffix .json,anagram-classes close-pairs count-at-most count-vowels \
+                  even-sum gcd-and-lcm kth-distinct longest-increasing-subsequence max-in-array modular-power \
+                  reverse-words sum-of-two))
+PICKS_RUNS     := $(foreach s,$(PICKS_SEEDS),runs/picks-$(PICKS_N)-int8-s$(s))
+
+.PHONY: bench-picks
+bench-picks: install
+	@for s in $(PICKS_SEEDS); do d=runs/picks-$(PICKS_N)-int8-s$$s; r=; [ -d $$d ] && r=--resume; \
+	  $(VENV)/bin/alphagen bench $(PICKS_PROBLEMS) -n $(PICKS_N) --quantize int8 --seed $$s --out $$d $$r \
+	    || exit 1; done
+	$(PY) -m alphagen.bench.compare $(PICKS_RUNS) --out BENCH_PICKS.json >/dev/null

@@ -49,6 +49,7 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     rows += [(f"pass@{k}", _pct(v)) for k, v in m["pass@k"].items()]
     rows += [(f"{picks}@{k} (subsampled)", _pct(v)) for k, v in m[f"{picks}@k"].items()]
+    rows += picks_rows(m.get("picks_vs_random"))
     rows += [
         ("samples passing examples", _pct(m["example_pass_rate"])),
         ("mean clusters per problem", _num(m["mean_clusters"], 1)),
@@ -60,6 +61,20 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows += [(f"time in {name}", f"{secs:.1f}s") for name, secs in t["stage_seconds"].items()]
     rows.append(("time judging hidden tests", f"{t['judge_seconds']:.1f}s"))
     return rows
+
+
+def picks_rows(pvr: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """'j picks: clustering vs random' rows; the contested count says on how many problems they could differ."""
+    if not pvr:
+        return []
+    return [
+        (
+            f"{j} pick{'s' if j > 1 else ''}: clustering / random survivors / random samples",
+            f"{_pct(pvr['clustering'][str(j)])} / {_pct(pvr['random'][str(j)])} / "
+            f"{_pct(pvr['random_samples'][str(j)])}  ({pvr['contested'][str(j)]} contested)",
+        )
+        for j in pvr["pick_counts"]
+    ]
 
 
 def print_report(summary: dict[str, Any], console: Console) -> None:

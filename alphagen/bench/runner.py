@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from alphagen.bench import metrics
+from alphagen.bench.picks import compare_picks
 from alphagen.bench.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
 from alphagen.bench.store import RunStore
 from alphagen.bench.verdicts import JudgeFn, judge_program
@@ -173,6 +174,8 @@ def score_problem(
         "first_passing_rank": first,
         "pass_at_k": {str(k): metrics.pass_at_k(total, correct, k) for k in ks},
         "n_at_k": {str(k): metrics.n_at_k(outcomes, k, select, cfg.num_picks, cfg.draws, rng) for k in ks},
+        # The real picks against random example-passing ones, for 1, 2, 5, ... picks (exact, no draws).
+        "picks_vs_random": compare_picks(result, verdicts, cfg.num_picks),
         "timing": {
             "stages": {s.name: round(s.seconds, 4) for s in result.stages},
             "judge": round(judge_s, 4),
@@ -186,8 +189,9 @@ def error_record(name: str, kind: str, message: str, source: str = "") -> dict[s
     return {"name": name, "status": "error", "error_kind": kind, "error": message, "source": source}
 
 
-def _resume_state(events: list[dict[str, Any]]) -> tuple[SolveResult | None, dict[int, VerdictRecord]]:
-    """The latest stored samples of an interrupted attempt and the verdicts logged after them."""
+def stored_state(events: list[dict[str, Any]]) -> tuple[SolveResult | None, dict[int, VerdictRecord]]:
+    """The latest stored samples of a problem's event log and the verdicts logged after them (an interrupted
+    attempt resumes from them; `alphagen.bench.compare` re-scores old runs from them)."""
     result: SolveResult | None = None
     verdicts: dict[int, VerdictRecord] = {}
     for ev in events:
@@ -209,7 +213,7 @@ def run_problem(
 ) -> dict[str, Any]:
     """Solve (or reuse stored samples), judge what is not judged yet, score, and commit one problem."""
     name = problem.name
-    result, verdicts = _resume_state(store.events(name))
+    result, verdicts = stored_state(store.events(name))
     stage = "solve"
     try:
         # Samples are the expensive part: an attempt killed after storing them never samples again.

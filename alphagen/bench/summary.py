@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alphagen.bench.metrics import mean
+from alphagen.bench.picks import aggregate
 
 SUMMARY_VERSION = 1
 
@@ -89,6 +90,8 @@ def build_summary(
             "filtered_out_rate": round(1 - passed / total_samples, 6) if total_samples else None,
             "mean_clusters": _mean([float(r["num_clusters"]) for r in ok]),
             "mean_correct_samples": _mean([float(r["correct"]) for r in ok]),
+            # Clustering's first j picks against j random survivors (None for records scored before it).
+            "picks_vs_random": aggregate([r.get("picks_vs_random") for r in ok]),
         },
         "curve": curve,
         "timing": _timing(ok),
