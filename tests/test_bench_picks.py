@@ -109,6 +109,8 @@ def test_compare_averages_runs_and_rescores_old_ones(tmp_path: Path, capsys: Any
     runs = [_run(tmp_path / f"s{seed}", seed) for seed in (1, 2)]
     loaded = [load_run(r) for r in runs]
     assert loaded[0].errors == ("p3-boom",)
+    # What a seed cost: the fake stages take 0.81 s per scored problem (5 of them), plus judging.
+    assert loaded[0].seconds >= round(5 * 0.81, 1)
     combined = combine(loaded)
     assert combined["pick_counts"] == [1, 2, 5, 10]
     for rule in ("clustering", "random", "random_samples"):

@@ -41,6 +41,8 @@ class RunPicks:
     """picks_vs_random record by problem name (problems that finished without error)."""
     errors: tuple[str, ...]
     """Problems that errored (excluded from the rates, listed in the output)."""
+    seconds: float = 0.0
+    """Pipeline + judging seconds summed over the scored problems (what a seed costs)."""
 
     def __post_init__(self) -> None:
         if not self.per_problem:
@@ -54,12 +56,14 @@ def load_run(path: Path) -> RunPicks:
     config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
     per_problem: dict[str, dict[str, Any]] = {}
     errors = []
+    seconds = 0.0
     # A name committed twice keeps its last record, as the bench itself reads results.jsonl.
     records = {str(r["name"]): r for r in read_jsonl(path / RESULTS) if "name" in r}
     for name, rec in records.items():
         if rec.get("status") != "ok":
             errors.append(name)
             continue
+        seconds += sum(rec["timing"]["stages"].values()) + rec["timing"]["judge"]
         pvr = rec.get("picks_vs_random")
         if pvr is None:
             # Scored before the comparison existed: re-derive it from the stored samples and verdicts.
@@ -68,7 +72,7 @@ def load_run(path: Path) -> RunPicks:
                 raise CompareError(f"{path}: {name} has a result but no stored samples")
             pvr = compare_picks(result, verdicts, int(config.get("num_picks", 10)))
         per_problem[name] = pvr
-    return RunPicks(path, config, per_problem, tuple(errors))
+    return RunPicks(path, config, per_problem, tuple(errors), round(seconds, 1))
 
 
 def combine(runs: Sequence[RunPicks]) -> dict[str, Any]:
@@ -104,7 +108,8 @@ def combine(runs: Sequence[RunPicks]) -> dict[str, Any]:
         }
     names = sorted(first.per_problem)
     return {
-        "runs": [{"path": str(r.path), "seed": r.config.get("seed"), "errors": list(r.errors)} for r in runs],
+        "runs": [{"path": str(r.path), "seed": r.config.get("seed"), "errors": list(r.errors),
+                  "seconds": r.seconds} for r in runs],
         "config": {k: first.config.get(k) for k in ("n", "num_picks", "model", "quantize", "temperature",
                                                      "ranking", "language")},
         "problems": names,
