@@ -43,11 +43,11 @@ clean:
 	rm -rf $(VENV) build *.egg-info
 
 # Clustering vs random example-passing picks with the embedded model, averaged over seeds (issue #5). Too slow for
-# `make bench` (about 10-15 min per seed on 2 CPU cores with int8): one resumable run directory per seed, then
+# `make bench` (about 10-12 min per seed on 2 CPU cores with int8): one resumable run directory per seed, then
 # `alphagen.bench.compare` averages them into BENCH_PICKS.json. Default problems: the 12 shipped ones where some
 # sample passed the examples at -n 16, seed 0 (runs/problems-16-int8); elsewhere no picking rule can differ.
 PICKS_N        ?= 32
-PICKS_SEEDS    ?= 0 1
+PICKS_SEEDS    ?= 0 1 2 3
 PICKS_PROBLEMS ?= $(addprefix problems/,$(addsuffix .json,anagram-classes close-pairs count-at-most count-vowels \
                   even-sum gcd-and-lcm kth-distinct longest-increasing-subsequence max-in-array modular-power \
                   reverse-words sum-of-two))

@@ -69,9 +69,9 @@ def picks_rows(pvr: dict[str, Any] | None) -> list[tuple[str, str]]:
         return []
     return [
         (
-            f"{j} pick{'s' if j > 1 else ''}: clustering / random survivors / random samples",
-            f"{_pct(pvr['clustering'][str(j)])} / {_pct(pvr['random'][str(j)])} / "
-            f"{_pct(pvr['random_samples'][str(j)])}  ({pvr['contested'][str(j)]} contested)",
+            f"{j} pick{'s' if j > 1 else ''}: clustering / random",
+            f"{_pct(pvr['clustering'][str(j)])} / {_pct(pvr['random'][str(j)])}  (random samples "
+            f"{_pct(pvr['random_samples'][str(j)])}; {pvr['contested'][str(j)]} contested)",
         )
         for j in pvr["pick_counts"]
     ]
