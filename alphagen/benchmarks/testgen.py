@@ -4,7 +4,8 @@ For every problem in the stored set (`wrong_programs/set.json`, built by `wrong_
 reference, its correct variant(s), and plausible wrong programs that pass the public examples but fail a
 hidden
 test. All of them are "survivors" to the test-input stage, which never sees hidden tests. For each source
-setting (mutation only, model inputs only, generator programs only, all together) we generate inputs, run
+setting (mutation only, random only, mutation + random, model inputs only, generator programs only, all
+together) we generate inputs, run
 every
 program on them, and compare normalized output signatures (crashes and timeouts included, as clustering does):
 
@@ -14,7 +15,7 @@ program on them, and compare normalized output signatures (crashes and timeouts 
 Hidden-equivalent mutants (pass every hidden test) are reported apart: splitting one is not an error.
 
     python -m alphagen.benchmarks.testgen [--json] [--problems SUBSTR ...] [--limit K] [--sources
-    mutation,all]
+    mutation,random,all]
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ from sandbox import Executor, Program
 
 SETTINGS: dict[str, tuple[str, ...]] = {
     "mutation": ("mutation",),
+    "random": ("random",),
+    "mutation+random": ("mutation", "random"),
     "model": ("model",),
     "generator": ("generator",),
-    "all": ("mutation", "model", "generator"),
+    "all": ("mutation", "random", "model", "generator"),
 }
+MODEL_FREE = ("mutation", "random", "mutation+random")
+"""Settings that need no test-input model (the rest load one)."""
 
 
 @dataclass
@@ -198,7 +203,7 @@ def run(
     workers: int | None,
     model_spec: str | None,
 ) -> dict[str, Any]:
-    needs_model = any(s != "mutation" for s in settings)
+    needs_model = any(s not in MODEL_FREE for s in settings)
     sampler, tokenizer = load_sampler(model_spec) if needs_model else (None, None)
     results: dict[str, Any] = {}
     with Executor(workers=workers) as ex:
@@ -243,8 +248,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--sources",
         default="mutation",
-        help="comma-separated settings among mutation, model, generator, all (model ones load the "
-        "embedded model: slow on CPU). Default: mutation",
+        help="comma-separated settings among mutation, random, mutation+random, model, generator, all (model "
+        "ones load the embedded model: slow on CPU). Default: mutation",
     )
     ap.add_argument("--seeds", default="0", help="comma-separated seeds")
     ap.add_argument("--model", default=None, help="test-input model spec (default: the embedded model)")

@@ -80,8 +80,8 @@ def render_summary(result: SolveResult) -> None:
 @click.option("--memory-limit", type=click.IntRange(min=16), default=None, help="MiB (default: the problem's).")
 @click.option("--quantize", type=click.Choice(["int8"]), default=None,
               help="CPU only: int8 dynamic quantization of the linear layers (~1.8x faster sampling here).")
-@click.option("--test-sources", default="mutation,model,generator", show_default=True,
-              help="Where extra clustering inputs come from (comma list of mutation, model, generator).")
+@click.option("--test-sources", default="mutation,random,model,generator", show_default=True,
+              help="Where extra clustering inputs come from (comma list of mutation, random, model, generator).")
 @click.option("--json/--no-json", "as_json", default=None,
               help="JSON lines on stdout (default when stdout is not a terminal).")
 @ray_option

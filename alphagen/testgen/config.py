@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SOURCES: tuple[str, ...] = ("mutation", "model", "generator")
+SOURCES: tuple[str, ...] = ("mutation", "random", "model", "generator")
 
 
 @dataclass(frozen=True)
@@ -14,10 +14,13 @@ class TestGenConfig:
     __test__ = False  # not a pytest test class despite the name
 
     sources: tuple[str, ...] = SOURCES
-    """Where inputs come from: mutation (of the examples), model (written directly), generator (model-written
-    Python input generators run in the sandbox with several seeds). Model sources need a sampler."""
+    """Where inputs come from: mutation (of the examples), random (fresh inputs in the format learned from the
+    examples), model (written directly), generator (model-written Python input generators run in the sandbox
+    with several seeds). Model sources need a sampler."""
     num_mutations: int = 30
     """How many mutated example inputs to propose."""
+    num_random: int = 30
+    """How many fresh inputs the random source proposes."""
     num_model_samples: int = 16
     """How many inputs the test-input model writes directly (one batch)."""
     num_generator_programs: int = 4
@@ -45,13 +48,14 @@ class TestGenConfig:
 
     def __post_init__(self) -> None:
         if not self.sources:
-            raise ValueError("sources must name at least one of mutation, model, generator, got ()")
+            raise ValueError(f"sources must name at least one of {', '.join(SOURCES)}, got ()")
         for s in self.sources:
             if s not in SOURCES:
                 raise ValueError(f"sources must be among {', '.join(SOURCES)}, got {s!r}")
         if len(set(self.sources)) != len(self.sources):
             raise ValueError(f"sources must not repeat, got {self.sources}")
-        for name in ("num_mutations", "num_model_samples", "num_generator_programs", "seeds_per_generator"):
+        counts = ("num_mutations", "num_random", "num_model_samples", "num_generator_programs", "seeds_per_generator")
+        for name in counts:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.max_inputs < 1:

@@ -45,6 +45,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     (">=", "≥"),
     ("⩾", "≥"),
     (r"\cdot", "·"),
+    ("⋅", "·"),
     (r"\times", "·"),
     ("×", "·"),
     ("*", "·"),
@@ -61,17 +62,27 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
 _BRACED_EXP = re.compile(r"\^\s*\{\s*(-?\d+)\s*\}")
 _SUBSCRIPT = re.compile(r"_\{[^}]*\}|_[A-Za-z0-9]+")
 # A number: digits (possibly grouped by spaces/commas in thousands), an optional mantissa·10^k, or plain 10^k.
-_NUM = r"(?:-\s*)?(?:\d+(?:[ ,]\d{3})*(?:\s*·\s*10\^\s*\d+)?|10\^\s*\d+)"
+_NUM = r"(?:-\s*)?(?:\d+\^\s*\d+(?:[ \t]*[-+][ \t]*\d(?![\d^]))?|\d+(?:[ ,]\d{3})*(?:\s*·\s*10\^\s*\d+)?)"
+# Statements scraped without superscripts write 10^5 as "105" and 2·10^9 as "2·109": in a statement with no
+# "^" at all, 10 followed by an exponent 4..18 (first digit not 0) is read as that power.
+_MANGLED = re.compile(r"(?<![\d.,])10([1-9]\d?)(?!\d)")
 _NAME = r"\|?[A-Za-z][A-Za-z0-9']*\|?"
 _NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
 _BOTH = re.compile(rf"({_NUM})\s*(≤|<)\s*({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
 _UPPER = re.compile(rf"(?<![≤<\w])({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
 
 
+def _unmangle(m: re.Match[str]) -> str:
+    exp = int(m.group(1))
+    return f"10^{exp}" if 4 <= exp <= 18 else m.group(0)
+
+
 def _normalize(text: str) -> str:
     for a, b in _REPLACEMENTS:
         text = text.replace(a, b)
     text = _BRACED_EXP.sub(r"^\1", text)
+    if "^" not in text:
+        text = _MANGLED.sub(_unmangle, text)
     # `a_i`, `a_{i,j}` and `a_1` all stand for the array a: its subscript is not part of the name.
     return _SUBSCRIPT.sub("", text)
 
@@ -81,21 +92,25 @@ def parse_number(text: str) -> int | None:
     t = "".join(text.split())
     neg = t.startswith("-")
     t = t.lstrip("-")
-    m = re.fullmatch(r"(\d+(?:,\d{3})*)(?:·10\^(\d+))?|10\^(\d+)", t)
+    p = re.fullmatch(r"(\d+)\^(\d+)(?:([-+])(\d))?", t)
+    if p:
+        # b^k, optionally followed by a small correction (2^{25} - 1).
+        base, exp = int(p.group(1)), int(p.group(2))
+        if exp > 64 or base > 10**6 or base**exp > 10**30:
+            return None
+        value = base**exp
+        if p.group(3):
+            value += int(p.group(4)) if p.group(3) == "+" else -int(p.group(4))
+        return -value if neg else value
+    m = re.fullmatch(r"(\d+(?:,\d{3})*)(?:·10\^(\d+))?", t)
     if not m:
         return None
-    if m.group(3) is not None:
-        exp = int(m.group(3))
+    value = int(m.group(1).replace(",", ""))
+    if m.group(2) is not None:
+        exp = int(m.group(2))
         if exp > 30:
             return None
-        value = 10**exp
-    else:
-        value = int(m.group(1).replace(",", ""))
-        if m.group(2) is not None:
-            exp = int(m.group(2))
-            if exp > 30:
-                return None
-            value *= 10**exp
+        value *= 10**exp
     return -value if neg else value
 
 

@@ -1,8 +1,9 @@
 """The test-input stage: propose inputs from every enabled source, then keep the valid, distinct ones.
 
 Order of work, and why:
-1. propose: mutants of the examples (cheap, always on), model-written inputs and generator programs (only
-   with a sampler); generators run in the sandbox with several seeds;
+1. propose: mutants of the examples and fresh inputs in the examples' learned format (cheap, always on),
+   model-written inputs and generator programs (only with a sampler); generators run in the sandbox with
+   several seeds;
 2. canonicalize and check the shape against the examples (free), drop duplicates and the examples themselves;
 3. interleave the sources round-robin in a seeded order, so the cap keeps a mix rather than one source;
 4. run the validator (if the problem has one) and a sample of the survivors on the candidates, chunk by chunk,
@@ -22,6 +23,7 @@ from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
 from alphagen.testgen.mutate_stdio import StdioMutator
+from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
 from sandbox.types import Limits, Program
@@ -60,6 +62,10 @@ def _propose(
             mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale)
         out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
         progress("mutation", len(out["mutation"]))
+    if "random" in cfg.sources and view.kind != "function":
+        fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes)
+        out["random"] = fresh.propose(cfg.num_random, random.Random(seed + 1))
+        progress("random", len(out["random"]))
     if sampler is None:
         return out
     if "model" in cfg.sources:
@@ -134,6 +140,10 @@ def generate_test_inputs(
                 continue
             if view.kind == "function":
                 why = args_problem(examples, text, cfg.max_input_bytes)
+            elif src == "random":
+                # Written from the skeleton the examples follow, so well-formed by construction; the line
+                # count check would wrongly refuse an empty array (n = 1 with n - 1 numbers on a line).
+                why = None if len(text) <= cfg.max_input_bytes else "too long"
             else:
                 why = structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
             if why is None:

@@ -1,0 +1,313 @@
+"""The "random" source: fresh inputs drawn from the skeleton learned from the examples.
+
+Mutation perturbs an example; this source writes new inputs of the same format from scratch, in profiles
+chosen to hit what wrong programs get wrong:
+
+    min     every size and value at its smallest (n = 1, an empty-ish case: off-by-one on boundaries);
+    tiny / small   sizes of a few elements, values from a narrow range (duplicates, collisions, ties);
+    medium  sizes up to `scale_cap`;
+    max     the largest sizes (`large_scale`, within the constraints): slow programs time out, answers
+            outgrow a wrong modulus.
+
+Each value of a slot is drawn in a mode picked per slot and input: narrow, small, full range, log-uniform
+(every magnitude), extremes (lo / hi), or special numbers (powers of two and 2^k - 1, powers of ten, squares).
+Ranges and relations come from `random_model`; the result is deterministic for an RNG.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from collections.abc import Sequence
+
+from alphagen.testgen.constraints import Constraint
+from alphagen.testgen.random_model import BlockModel, SlotModel, learn_models
+from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template
+
+PROFILES = ("tiny", "small", "small", "medium", "tiny", "small", "maxval", "medium", "small")
+"""Profiles cycled after the first ("min") and besides every fifth ("max")."""
+MODES = ("narrow", "small", "full", "log", "extreme", "special", "full", "log")
+
+
+class _TooBig(Exception):
+    """Raised when an input outgrows the byte budget while being written."""
+
+
+def _special(lo: int, hi: int, rng: random.Random) -> int:
+    pool = [2**k for k in range(63)] + [2**k - 1 for k in range(1, 63)] + [10**k for k in range(19)]
+    pool += [k * k for k in range(1, 40)] + [10**k - 1 for k in range(1, 19)] + [lo, hi]
+    pool = [v for v in pool if lo <= v <= hi]
+    return rng.choice(pool) if pool else rng.randint(lo, hi)
+
+
+def draw_int(lo: int, hi: int, mode: str, rng: random.Random) -> int:
+    """One integer in [lo, hi] drawn in `mode` (see the module docstring)."""
+    if hi <= lo:
+        return lo
+    if mode == "narrow":
+        return rng.randint(lo, min(hi, lo + 2))
+    if mode == "small":
+        if lo < 0 < hi:
+            return rng.randint(max(lo, -5), min(hi, 5))
+        return rng.randint(lo, min(hi, lo + 9))
+    if mode == "log":
+        span = hi - lo
+        return min(hi, lo + int(math.exp(rng.uniform(0, math.log(span + 1)))) - 1 + rng.randint(0, 1))
+    if mode == "extreme":
+        return rng.choice((lo, hi, hi, hi - 1, lo + 1))
+    if mode == "special":
+        return _special(lo, hi, rng)
+    return rng.randint(lo, hi)
+
+
+class RandomInputs:
+    """Proposes fresh inputs in the examples' format; deterministic for a given RNG."""
+
+    def __init__(
+        self,
+        examples: Sequence[str],
+        constraints: Sequence[Constraint],
+        scale_cap: int,
+        large_scale: int,
+        max_bytes: int,
+    ) -> None:
+        self.template: Template | None = learn_template(examples)
+        self.models: dict[int, SlotModel] = {}
+        self.blocks: dict[int, BlockModel] = {}
+        if self.template is not None:
+            self.models, self.blocks = learn_models(self.template, constraints)
+        # Size-like: what sizes something, and what bounds many values (n for vertices 1..n): drawn by profile.
+        self.sizes = self.template.sizes() if self.template else set()
+        self.sizes |= {b for m in self.models.values() if "strong_bounds" in m.flags for b, _ in m.bounds}
+        self.scale_cap, self.large_scale, self.max_bytes = scale_cap, max(large_scale, scale_cap), max_bytes
+
+    def propose(self, count: int, rng: random.Random) -> list[str]:
+        if self.template is None or count <= 0:
+            return []
+        out: list[str] = []
+        for k in range(count * 3):
+            if len(out) >= count:
+                break
+            n = len(out)
+            profile = "min" if k == 0 else "max" if n % 5 == 1 else PROFILES[(n + k) % len(PROFILES)]
+            text = self.generate(profile, rng)
+            if text is not None and text not in out:
+                out.append(text)
+        return out
+
+    # --- one input ----------------------------------------------------------------------------------------------
+
+    def generate(self, profile: str, rng: random.Random) -> str | None:
+        """One input in `profile`, or None when the drawn sizes cannot be honoured."""
+        assert self.template is not None
+        self.profile, self.rng, self.budget = profile, rng, self.max_bytes
+        self.modes: dict[int, str] = {}
+        self.soft = rng.random() < 0.85  # relations seen on a few scalars only: usually, not always, kept
+        rows: list[list[str]] = []
+        try:
+            if not self._items(self.template.items, {}, rows):
+                return None
+        except _TooBig:
+            return None
+        return "\n".join(" ".join(r) for r in rows) + "\n"
+
+    def _emit(self, rows: list[list[str]], row: list[str]) -> None:
+        self.budget -= sum(len(t) + 1 for t in row)
+        if self.budget < 0:
+            raise _TooBig
+        rows.append(row)
+
+    def _mode(self, slot: int) -> str:
+        if slot not in self.modes:
+            if self.profile == "min":
+                self.modes[slot] = "narrow"
+            elif self.profile == "maxval":
+                self.modes[slot] = self.rng.choice(("extreme", "full", "special"))
+            elif self.profile == "max":
+                self.modes[slot] = self.rng.choice(("extreme", "full", "log", "narrow"))
+            else:
+                self.modes[slot] = self.rng.choice(MODES)
+        return self.modes[slot]
+
+    def _range(self, m: SlotModel, env: dict[int, int]) -> tuple[int, int]:
+        lo, hi = m.lo, m.hi
+        if "strong_bounds" in m.flags or self.soft:
+            for b, off in m.bounds:
+                if b in env:
+                    hi = min(hi, env[b] + off)
+        return lo, hi
+
+    def _size(self, m: SlotModel, env: dict[int, int], repeat: bool) -> int:
+        lo, hi = self._range(m, env)
+        lo = max(lo, 0)
+        p, rng = self.profile, self.rng
+        if hi < lo:
+            return lo
+        if p == "min":
+            return lo
+        if p == "max":
+            return rng.randint(lo, min(hi, lo + 2)) if repeat else max(lo, min(hi, self.large_scale))
+        top = {"tiny": 2, "small": 7, "maxval": 4}.get(p, self.scale_cap)
+        top = min(hi, lo + top)
+        return draw_int(lo, top, "log", rng) if p == "medium" else rng.randint(lo, top)
+
+    def _scalar(self, slot: int, env: dict[int, int], repeat: bool = False) -> str:
+        m = self.models.get(slot)
+        if m is None:
+            return "1"
+        if m.kind == "int":
+            if slot in self.sizes:
+                return str(self._size(m, env, repeat))
+            lo, hi = self._range(m, env)
+            return str(draw_int(lo, max(lo, hi), self._mode(slot), self.rng))
+        if m.kind == "float":
+            return f"{self.rng.uniform(m.flo, m.fhi):.{m.decimals}f}"
+        if m.choices:
+            return self.rng.choice(m.choices)
+        return self._word(m, self._size(m, env, False), slot)
+
+    def _word(self, m: SlotModel, n: int, slot: int) -> str:
+        rng, alpha = self.rng, m.alphabet
+        mode = self._mode(slot)
+        if mode in ("narrow", "extreme"):
+            alpha = "".join(rng.sample(alpha, min(len(alpha), rng.choice((1, 2)))))
+        elif mode in ("small", "special"):
+            alpha = "".join(rng.sample(alpha, min(len(alpha), 3)))
+        w = [rng.choice(alpha) for _ in range(n)]
+        if mode == "special":  # a palindrome
+            for i in range(n // 2):
+                w[n - 1 - i] = w[i]
+        return "".join(w)
+
+    def _items(self, items: Sequence[Item], env: dict[int, int], rows: list[list[str]]) -> bool:
+        for it in items:
+            if isinstance(it, Fixed):
+                row = []
+                for s, k in zip(it.slots, it.kinds, strict=True):
+                    repeat = any(isinstance(x, Repeat) and x.size == s for x in items)
+                    tok = self._scalar(s, env, repeat)
+                    row.append(tok)
+                    if k == "int":
+                        env[s] = int(tok)
+                self._emit(rows, row)
+            elif isinstance(it, Repeat):
+                for _ in range(env.get(it.size, 0)):
+                    if not self._items(it.body, dict(env), rows):
+                        return False
+            else:
+                n = env.get(it.size, 0) + it.delta
+                if n < 0:
+                    return False
+                if n == 0:
+                    continue
+                if isinstance(it, Array):
+                    got = self._array(it, n, env)
+                    if got is None:
+                        return False
+                    self._emit(rows, got)
+                elif isinstance(it, Str):
+                    m = self.models.get(it.slot)
+                    self._emit(rows, [self._word(m, n, it.slot) if m else "a" * n])
+                elif not self._block(it, n, env, rows):
+                    return False
+        return True
+
+    def _array(self, it: Array, n: int, env: dict[int, int]) -> list[str] | None:
+        m, rng = self.models.get(it.slot), self.rng
+        if m is None:
+            return None
+        if m.kind == "word":
+            return [m.choices and rng.choice(m.choices) or self._word(m, rng.randint(1, 3), it.slot) for _ in range(n)]
+        if m.kind == "float":
+            return [f"{rng.uniform(m.flo, m.fhi):.{m.decimals}f}" for _ in range(n)]
+        if "perm" in m.flags:
+            vals = list(range(1, n + 1))
+            rng.shuffle(vals)
+            return [str(v) for v in vals]
+        if "parent" in m.flags:
+            return [str(rng.randint(1, j + 1)) for j in range(n)]
+        lo, hi = self._range(m, env)
+        if hi < lo:
+            return None
+        mode = self._mode(it.slot)
+        if "distinct" in m.flags:
+            if hi - lo + 1 < n:
+                return None
+            top = min(hi, max(draw_int(lo, hi, mode, rng), lo + n - 1))
+            vals = rng.sample(range(lo, top + 1), n)
+        else:
+            vals = [draw_int(lo, hi, mode, rng) for _ in range(n)]
+        if "sorted" in m.flags:
+            vals.sort()
+        return [str(v) for v in vals]
+
+    def _block(self, it: Block, n: int, env: dict[int, int], rows: list[list[str]]) -> bool:
+        rng = self.rng
+        bm = self.blocks.get(it.slots[0], BlockModel())
+        if it.width is not None:
+            m = self.models.get(it.slots[0])
+            if m is None:
+                return False
+            return self._grid(m, n, env.get(it.width, 1), it.slots[0], rows)
+        vertices = env.get(bm.vertices, 0) if bm.vertices is not None else 0
+        if "tree" in bm.flags or ("connected" in bm.flags and 1 <= vertices - 1 <= n and rng.random() < 0.8):
+            # A random spanning tree (vertex 1 kept first: a root in many statements), plus random extra edges.
+            size = n + 1 if "tree" in bm.flags else vertices
+            label = list(range(2, size + 1))
+            rng.shuffle(label)
+            label.insert(0, 1)
+            edges = [[label[rng.randint(0, v - 1)], label[v]] for v in range(1, size)]
+            have = {tuple(sorted(e)) for e in edges}
+            for _ in range(n - len(edges)):
+                e = [rng.randint(1, size), rng.randint(1, size)]
+                for _attempt in range(20):
+                    if e[0] != e[1] and tuple(sorted(e)) not in have:
+                        break
+                    e = [rng.randint(1, size), rng.randint(1, size)]
+                have.add(tuple(sorted(e)))
+                edges.append(e)
+            rng.shuffle(edges)
+            for e in edges:
+                self._emit(rows, [str(x) for x in (sorted(e) if "row_sorted" in bm.flags else e)])
+            return True
+        seen: set[tuple[str, ...]] = set()
+        for _ in range(n):
+            for _attempt in range(20):
+                row = [self._scalar(s, env) for s in it.slots]
+                ints = [int(t) for t in row] if all(k == "int" for k in it.kinds) else None
+                if ints is not None and "row_sorted" in bm.flags:
+                    row = [str(v) for v in sorted(ints)]
+                key = tuple(sorted(row))
+                # No self-loops / no repeated rows: what the examples show, kept softly (hidden tests may
+                # well have self-loops the examples lack).
+                if self.soft and ints is not None and "row_distinct" in bm.flags and len(set(ints)) < len(ints):
+                    continue
+                if self.soft and "rows_unique" in bm.flags and key in seen:
+                    continue
+                break
+            else:
+                return False
+            seen.add(key)
+            self._emit(rows, row)
+        return True
+
+    def _grid(self, m: SlotModel, n: int, width: int, slot: int, rows: list[list[str]]) -> bool:
+        rng = self.rng
+        cells = n * width
+        need = sum(m.exact.values())
+        if width < 1 or cells < need:
+            return False
+        free = [c for c in m.alphabet if c not in m.exact] or list(string.ascii_lowercase)
+        main = rng.choice(free)
+        density = rng.choice((0.5, 0.7, 0.85, 0.95, 1.0))
+        grid = [main if rng.random() < density else rng.choice(free) for _ in range(cells)]
+        spots = rng.sample(range(cells), need)
+        k = 0
+        for c, cnt in m.exact.items():
+            for _ in range(cnt):
+                grid[spots[k]] = c
+                k += 1
+        for r in range(n):
+            self._emit(rows, ["".join(grid[r * width : (r + 1) * width])])
+        return True

@@ -1,0 +1,291 @@
+"""The skeleton of a stdin input, learned from the examples, for generating fresh inputs of the same format.
+
+An example is read top-down as a list of items:
+
+    Fixed  a row of scalars (each token its own slot: n, m, k, a word ...);
+    Array  one row whose length is an earlier scalar (+ 0 or - 1): `a_1 ... a_n`, `p_2 ... p_n`;
+    Str    one lone word whose length is an earlier scalar: `n` then `s`;
+    Block  rows of one shape whose count is an earlier scalar (+ 0 or - 1): m edges, q queries, a grid (its
+           rows one word each, of the length another scalar gives).
+
+Sizes are matched against the scalars read so far (unused ones and the nearest first). One skeleton is learned
+per example; the one that reads the most examples wins, and every example it reads contributes observations:
+the values seen in each slot, and the scalars known at that point, from which `random_inputs` learns ranges and
+relations (a vertex <= n, a column sorted, a block forming a tree) without being told the problem's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from alphagen.testgen.structure import split_lines, token_kind
+
+Rows = list[list[str]]
+
+
+@dataclass(frozen=True)
+class Fixed:
+    slots: tuple[int, ...]
+    """One slot per token."""
+    kinds: tuple[str, ...]
+    """int / float / word per token."""
+
+
+@dataclass(frozen=True)
+class Array:
+    size: int
+    """Slot of the scalar giving the length."""
+    delta: int
+    """Length = value(size) + delta."""
+    slot: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Str:
+    size: int
+    delta: int
+    slot: int
+
+
+@dataclass(frozen=True)
+class Block:
+    size: int
+    delta: int
+    slots: tuple[int, ...]
+    """One slot per column (a grid row has one column)."""
+    kinds: tuple[str, ...]
+    width: int | None = None
+    """For a grid: slot of the scalar giving every row's word length."""
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """`value(size)` test cases, each following `body` (scalars inside a case size things of that case only)."""
+
+    size: int
+    body: tuple[Fixed | Array | Str | Block, ...]
+
+
+Item = Fixed | Array | Str | Block | Repeat
+
+
+@dataclass
+class Observation:
+    """Values one slot took in one example, with the scalars known when it was read."""
+
+    values: list[str]
+    """Every token of the slot in this instance (one for a scalar, all elements for an array or column)."""
+    env: dict[int, int]
+    """Scalar slot -> value, for scalars read before this instance."""
+    rows: list[list[str]] = field(default_factory=list)
+    """For a block: its rows (to learn row-level relations)."""
+
+
+@dataclass
+class Template:
+    items: list[Item]
+    slot_kinds: dict[int, str]
+    observations: dict[int, list[Observation]] = field(default_factory=dict)
+    examples_read: int = 0
+
+    def sizes(self) -> set[int]:
+        """Slots used as a length or count by some item."""
+        out: set[int] = set()
+        for it in self.items:
+            for x in it.body if isinstance(it, Repeat) else (it,):
+                if not isinstance(x, Fixed):
+                    out.add(x.size)
+                if isinstance(x, Block) and x.width is not None:
+                    out.add(x.width)
+            if isinstance(it, Repeat):
+                out.add(it.size)
+        return out
+
+
+def _stringish(tok: str) -> bool:
+    # A binary "0110" is a string to generate, not a number, when its length is an earlier scalar.
+    return token_kind(tok) == "word" or (tok.isdigit() and len(tok) >= 2)
+
+
+def _run_length(rows: Rows, start: int) -> int:
+    shape = [token_kind(t) for t in rows[start]]
+    n = 0
+    while start + n < len(rows) and [token_kind(t) for t in rows[start + n]] == shape:
+        n += 1
+    return n
+
+
+class _Slots:
+    """Allocates slot ids and remembers each slot's token kind."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[int, str] = {}
+
+    def new(self, kind: str) -> int:
+        self.kinds[len(self.kinds)] = kind
+        return len(self.kinds) - 1
+
+
+def _sized_item(
+    rows: Rows, i: int, env: list[tuple[int, int]], used: set[int], nearest: bool, slots: _Slots
+) -> tuple[Fixed | Array | Str | Block, int, int] | None:
+    """Row i (and maybe more) as something an earlier scalar sizes: (item, rows taken, sizing slot)."""
+    r = rows[i]
+    uniform = len({token_kind(t) for t in r}) == 1
+    run = _run_length(rows, i)
+    order = list(reversed(env)) if nearest else list(env)
+    # Unused scalars first (a size usually sizes one thing); an exact size before "size - 1".
+    candidates = [c for c in order if c[0] not in used] + [c for c in order if c[0] in used]
+    lone_word = len(r) == 1 and _stringish(r[0])
+    sizes = [(slot, v + delta, delta) for delta in (0, -1) for slot, v in candidates if v + delta >= 1]
+    grid_sizes = [(slot, v + delta, delta) for delta in (0, -1) for slot, v in env if v + delta >= 1]
+    for slot, n, delta in grid_sizes if lone_word else ():
+        # A grid first: n rows of one word each, all as long as another scalar says (rows before columns
+        # when both fit: statements say "n m" for rows and columns).
+        widths = {len(rows[i + k][0]) for k in range(min(n, run))}
+        width = next((s for s, w in reversed(env) if s != slot and {w} == widths), None)
+        if run >= n and width is not None:
+            return Block(slot, delta, (slots.new("word"),), ("word",), width), n, slot
+    for slot, n, delta in sizes:
+        if n >= 2 and run >= n and (run == n or len(r) != n):
+            ks = tuple(token_kind(t) for t in r)
+            return Block(slot, delta, tuple(slots.new(k) for k in ks), ks), n, slot
+        if lone_word and len(r[0]) == n:
+            return Str(slot, delta, slots.new("word")), 1, slot
+        if n >= 2 and uniform and len(r) == n:
+            return Array(slot, delta, slots.new(token_kind(r[0])), token_kind(r[0])), 1, slot
+    return None
+
+
+def _learn_flat(
+    rows: Rows, start: int, end: int, nearest: bool, slots: _Slots, outer: list[tuple[int, int]]
+) -> list[Fixed | Array | Str | Block]:
+    """Items for rows[start:end] (no nested test cases); `outer` are scalars read before `start`."""
+    items: list[Fixed | Array | Str | Block] = []
+    env = list(outer)
+    used: set[int] = set()
+    i = start
+    while i < end:
+        got = _sized_item(rows[:end], i, env, used, nearest, slots)
+        if got is not None:
+            item, step, slot = got
+            used.add(slot)
+            items.append(item)
+            i += step
+            continue
+        ks = tuple(token_kind(t) for t in rows[i])
+        ids = tuple(slots.new(k) for k in ks)
+        items.append(Fixed(ids, ks))
+        env += [(s, int(t)) for s, t in zip(ids, rows[i], strict=True) if token_kind(t) == "int"]
+        i += 1
+    return items
+
+
+def _learn_repeat(rows: Rows, nearest: bool) -> Template | None:
+    """`t` on the first line, then t cases of one skeleton: try each length of the first case."""
+    if len(rows[0]) != 1 or token_kind(rows[0][0]) != "int" or not 2 <= int(rows[0][0]) < len(rows):
+        return None
+    t = int(rows[0][0])
+    for first_len in range(1, len(rows) - t + 1):
+        slots = _Slots()
+        head = slots.new("int")
+        body = tuple(_learn_flat(rows, 1, 1 + first_len, nearest, slots, []))
+        if first_len == 1 and isinstance(body[0], Fixed):
+            continue  # one plain row per case: the flat reading (a block of rows) says the same
+        cand = Template([Fixed((head,), ("int",)), Repeat(head, body)], slots.kinds)
+        if read(cand, rows) is not None:
+            return cand
+    return None
+
+
+def _learn(rows: Rows, nearest: bool) -> Template | None:
+    """The skeleton of one example (see the module docstring for the order of preference)."""
+    rep = _learn_repeat(rows, nearest)
+    if rep is not None:
+        return rep
+    slots = _Slots()
+    items: list[Item] = list(_learn_flat(rows, 0, len(rows), nearest, slots, []))
+    return Template(items, slots.kinds) if items else None
+
+
+def _read_items(
+    items: Sequence[Item], rows: Rows, i: int, env: dict[int, int], out: list[tuple[int, Observation]]
+) -> int | None:
+    """Read `items` from row i on; the next row index, or None when the rows do not follow them."""
+    for it in items:
+        if isinstance(it, Fixed):
+            if i >= len(rows) or len(rows[i]) != len(it.slots):
+                return None
+            for s, k, tok in zip(it.slots, it.kinds, rows[i], strict=True):
+                if token_kind(tok) != k and not (k == "float" and token_kind(tok) == "int"):
+                    return None
+                out.append((s, Observation([tok], dict(env))))
+            for s, k, tok in zip(it.slots, it.kinds, rows[i], strict=True):
+                if k == "int":
+                    env[s] = int(tok)
+            i += 1
+            continue
+        n = env.get(it.size, -1) + (0 if isinstance(it, Repeat) else it.delta)
+        if n < 0:
+            return None
+        if isinstance(it, Repeat):
+            for _ in range(n):
+                nxt = _read_items(it.body, rows, i, dict(env), out)
+                if nxt is None:
+                    return None
+                i = nxt
+        elif n == 0:
+            continue  # an empty array or block takes no row
+        elif isinstance(it, Array):
+            if i >= len(rows) or len(rows[i]) != n or any(token_kind(x) != it.kind for x in rows[i]):
+                return None
+            out.append((it.slot, Observation(list(rows[i]), dict(env))))
+            i += 1
+        elif isinstance(it, Str):
+            if i >= len(rows) or len(rows[i]) != 1 or len(rows[i][0]) != n:
+                return None
+            out.append((it.slot, Observation([rows[i][0]], dict(env))))
+            i += 1
+        else:
+            block = rows[i : i + n]
+            if len(block) != n or any(tuple(token_kind(x) for x in r) != it.kinds for r in block):
+                return None
+            if it.width is not None and any(len(r[0]) != env.get(it.width, -1) for r in block):
+                return None
+            for c, s in enumerate(it.slots):
+                out.append((s, Observation([r[c] for r in block], dict(env), [list(r) for r in block])))
+            i += n
+    return i
+
+
+def read(t: Template, rows: Rows) -> list[tuple[int, Observation]] | None:
+    """Observations of every slot when `rows` follows skeleton `t`; None when it does not."""
+    out: list[tuple[int, Observation]] = []
+    end = _read_items(t.items, rows, 0, {}, out)
+    return out if end == len(rows) else None
+
+
+def learn_template(example_inputs: Sequence[str]) -> Template | None:
+    """The skeleton reading the most examples (ties: the earliest example's, nearest sizes first), with the
+    observations of every example it reads."""
+    examples = [split_lines(e) for e in example_inputs]
+    examples = [ex for ex in examples if ex and all(r for r in ex)]  # blank inner lines: no skeleton
+    best: Template | None = None
+    best_obs: list[list[tuple[int, Observation]]] = []
+    for ex in examples:
+        for nearest in (True, False):
+            t = _learn(ex, nearest)
+            if t is None:
+                continue
+            got = [o for o in (read(t, e) for e in examples) if o is not None]
+            if len(got) > len(best_obs):
+                best, best_obs = t, got
+    if best is None:
+        return None
+    for o in best_obs:
+        for s, ob in o:
+            best.observations.setdefault(s, []).append(ob)
+    best.examples_read = len(best_obs)
+    return best
