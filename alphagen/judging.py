@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
 from alphagen.problems.model import Problem, Test
@@ -81,6 +82,9 @@ def run_tests(
     """Results of one program on the inputs, in input order (the executor yields them in any order)."""
     if not inputs:
         return []
+    # Verdicts on hidden tests: one fresh child per test (a program sharing a child between its tests could
+    # shift its own output or CPU time from one test to another).
+    single: dict[str, Any] = {"tests_per_child": 1} if isinstance(executor, Executor) else {}
     results = executor.run_batch(
         [program],
         list(inputs),
@@ -88,6 +92,7 @@ def run_tests(
         expected=list(expected),
         compare=compare,
         stop_on_first_failure=stop_on_first_failure,
+        **single,
     )
     return sorted(results, key=lambda r: r.input_index)
 

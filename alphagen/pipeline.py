@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from alphagen.testgen import TestGenConfig
 
 log = logging.getLogger("alphagen.pipeline")
+TESTS_PER_CHILD = 8
+"""Executors made for the pipeline run up to this many tests of one program in one isolated child (filter,
+test-input checks, clustering: several times the executions per second on short tests); hidden-test judging
+keeps one child per test (alphagen.judging)."""
 
 # progress(stage, advance, total): `total` is given once when a stage starts (advance 0), then advances follow.
 Progress = Callable[[str, int, "int | None"], None]

@@ -16,8 +16,11 @@ import types
 from typing import Any
 
 
-def exec_python(code: types.CodeType, argv: list[str]) -> int:
-    """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status."""
+def exec_python(code: types.CodeType, argv: list[str], final: bool = True) -> int:
+    """Run the candidate like `python main.py` would, with fresh stdio on fds 0-2; return the exit status.
+
+    final=False (several tests in one child): wait for the program's threads without marking the interpreter
+    as shutting down, so that the next test can start threads again."""
     # open() rather than bare TextIOWrapper: real sys.stdin/stdout have .mode and .name, and fast-I/O
     # templates copied from Codeforces read them.
     stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)
@@ -39,16 +42,19 @@ def exec_python(code: types.CodeType, argv: list[str]) -> int:
     except BaseException as exc:  # noqa: BLE001 - report like the interpreter would
         try:
             # Skip our own frame: the traceback starts in the candidate's main.py, as with `python main.py`.
-            traceback.print_exception(
-                type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None
-            )
+            traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
         except BaseException:  # noqa: BLE001 - e.g. MemoryError while formatting
             os.write(2, b"MemoryError\n")
         status = 1
     # Like interpreter shutdown: wait for non-daemon threads, run atexit handlers, flush.
     try:
-        if "threading" in sys.modules:
-            sys.modules["threading"]._shutdown()
+        threading = sys.modules.get("threading")
+        if threading is not None and final:
+            threading._shutdown()
+        elif threading is not None:
+            for thread in threading.enumerate():
+                if thread is not threading.main_thread() and not thread.daemon:
+                    thread.join()
         import atexit
 
         atexit._run_exitfuncs()
@@ -63,6 +69,58 @@ def exec_python(code: types.CodeType, argv: list[str]) -> int:
         except BaseException:  # noqa: BLE001 - closed or broken stdout: the interpreter exits 120 here
             status = status or 120
     return status
+
+
+CTL_FD, GO_FD = 3, 4
+"""In a several-tests child: it reports each test's end on CTL_FD and waits for the next on GO_FD."""
+CLEAN = b"\x01\x00"
+"""The report of a test that exited 0 and left nothing behind (no thread, stdio intact)."""
+
+
+def serve_many(code: types.CodeType, inputs: list[bytes], argv: list[str]) -> int:
+    """Run the candidate on each input in turn in this one (already isolated) process.
+
+    Before each test stdin/stdout/stderr (memory files on fds 0-2) are emptied and stdin refilled; after it the
+    child reports CLEAN or a failure and blocks until the zygote has read the outputs and says "g" (go on).
+    Any failure ends the child: the zygote reruns that test, and the rest, one child per test.
+    """
+    stdio = [os.fstat(fd).st_ino for fd in (0, 1, 2)]
+    for data in inputs:
+        for fd in (0, 1, 2):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(0, view) :]
+        os.lseek(0, 0, os.SEEK_SET)
+        status = exec_python(code, argv, final=False)
+        clean = status == 0 and _left_clean(stdio)
+        os.write(CTL_FD, CLEAN if clean else bytes([0, status & 0xFF]))
+        if not clean:
+            return status or 1
+        if os.read(GO_FD, 1) != b"g":
+            return 0  # no more tests (or the zygote gave up on us)
+    return 0
+
+
+def _left_clean(stdio: list[int]) -> bool:
+    """Nothing of this test may reach the next: no thread still running, fds 0-2 still our memory files."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return False
+    try:
+        return [os.fstat(fd).st_ino for fd in (0, 1, 2)] == stdio
+    except OSError:
+        return False
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (all threads, nanosecond resolution) of a live process: its POSIX CPU-time clock, the
+    clockid that clock_getcpuclockid(pid) returns (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED))."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except OSError:
+        return proc_cpu(pid)
 
 
 def exit_status(code: object) -> int:

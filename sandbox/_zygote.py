@@ -43,6 +43,7 @@ protocol = _load("_protocol")
 landlock = _load("_landlock")
 seccomp = _load("_seccomp")
 child = _load("_child")
+many = _load("_many")
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -82,12 +83,8 @@ class Zygote:
             self.warnings.append("uid: not root, candidates run under the controller's uid")
         self.landlock_abi = landlock.abi_version() if isolate else 0
         if isolate and self.landlock_abi == 0:
-            self.warnings.append(
-                "landlock: unavailable, writes outside scratch are limited only by file modes"
-            )
-        self.py_ruleset = (
-            landlock.create_ruleset(self.landlock_abi, self.scratch, None) if self.landlock_abi else -1
-        )
+            self.warnings.append("landlock: unavailable, writes outside scratch are limited only by file modes")
+        self.py_ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, None) if self.landlock_abi else -1
         self.seccomp_py = self.seccomp_cpp = None
         if isolate and seccomp.supported():
             self.seccomp_py = seccomp.Installer(allow_execve=False)
@@ -115,9 +112,7 @@ class Zygote:
             except OSError as exc:
                 self.warnings.append(f"netns: user namespace id mapping failed ({exc})")
             return True
-        self.warnings.append(
-            f"netns: unshare failed ({os.strerror(ctypes.get_errno())}), network is reachable"
-        )
+        self.warnings.append(f"netns: unshare failed ({os.strerror(ctypes.get_errno())}), network is reachable")
         return False
 
     def capabilities(self) -> dict[str, Any]:
@@ -220,14 +215,40 @@ class Zygote:
                 os._exit(125)
         os._exit(child.exec_python(entry[1], argv))
 
-    def _isolate(self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...]) -> None:
+    child_module = child
+    """_many reaches the child-side helpers through the zygote (it is loaded by path, like us)."""
+
+    def child_many(
+        self,
+        entry: tuple[str, Any],
+        fds: list[int],
+        lim: tuple[Any, ...],
+        keep: tuple[int, int],
+        inputs: list[bytes],
+        argv: list[str],
+    ) -> None:
+        """In a forked child for several tests: isolate once, then run them all (see _many). Ends with _exit."""
+        try:
+            self._isolate(entry, fds, lim, keep, tests=len(inputs))
+        except BaseException:  # noqa: BLE001 - no report: the zygote falls back to one child per test
+            os._exit(125)
+        os._exit(child.serve_many(entry[1], inputs, argv))
+
+    def _isolate(
+        self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], keep: tuple[int, ...] = (), tests: int = 1
+    ) -> None:
+        """Apply every limit and isolation mechanism to this (child) process. fds become 0-2 and `keep` becomes
+        3, 4, ... (the several-tests control pipes); everything else is closed."""
         time_s, _, mem_mb, out_bytes, _ = lim
         # Own session and process group: the candidate cannot signal our group by accident.
         os.setsid()
+        # Park the control pipes far above 0-2 first, so the dup2s below cannot clobber one of them.
+        parked = [os.dup2(fd, 100 + k) for k, fd in enumerate(keep)]
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         os.chdir(self.scratch)
-        cpu = max(1, math.ceil(time_s))
+        # Several tests in one child: the zygote enforces each test's CPU limit; this is only the backstop.
+        cpu = max(1, math.ceil(time_s * tests))
         mem = mem_mb << 20
         address_space = mem + (AS_SLACK_MB << 20) + (self.base_as if entry[0] == "py" else 0)
         stack = min(mem, PY_STACK_MB << 20) if entry[0] == "py" else mem
@@ -265,8 +286,12 @@ class Zygote:
             ruleset = self.py_ruleset if entry[0] == "py" else entry[1][1]
             if ruleset >= 0:
                 landlock.restrict_self(ruleset)
-        # Nothing but stdin/stdout/stderr survives: no pipe to the controller, no ruleset, no other memfds.
-        os.closerange(3, 1 << 16)
+        # Only now (the Landlock ruleset fd is used up) do the control pipes take their places 3, 4, ...
+        for k, fd in enumerate(parked):
+            os.dup2(fd, 3 + k)
+        # Nothing but stdin/stdout/stderr (and our own control pipes) survives: no pipe to the controller, no
+        # ruleset, no other memfds.
+        os.closerange(3 + len(keep), 1 << 16)
         installer = self.seccomp_py if entry[0] == "py" else self.seccomp_cpp
         if installer is not None:
             installer.install()
@@ -380,21 +405,14 @@ def main() -> None:
             return  # the controller went away: children die with us (PDEATHSIG)
         if request[0] == "quit":
             return
+        if request[0] == "runmany":
+            # Several tests of one program: one reply per test, each sent as soon as it is known.
+            many.run_many(zygote, request, lambda reply: protocol.write_message(proto_out, reply))
+            continue
         try:
             reply = zygote.run(request)
         except Exception as exc:  # noqa: BLE001 - infrastructure failure of one test, the slot keeps serving
-            reply = (
-                request[1],
-                "sandbox_error",
-                b"",
-                b"",
-                None,
-                None,
-                0.0,
-                0.0,
-                0,
-                f"zygote: {type(exc).__name__}: {exc}",
-            )
+            reply = many.error_reply(request[1], exc)
         protocol.write_message(proto_out, reply)
 
 

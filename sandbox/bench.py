@@ -108,20 +108,19 @@ def _baseline(python: str, source: str, inputs: list[str], workers: int) -> floa
     return len(inputs) / elapsed
 
 
-def _isolated(executor: Executor, source: str, inputs: list[str]) -> float:
+def _isolated(executor: Executor, source: str, inputs: list[str], tests_per_child: int) -> float:
     """Our executor with full isolation; every result must be ok. Returns executions per second."""
     start = time.perf_counter()
-    results = list(executor.run_batch([Program(source)], inputs, Limits(time_s=5.0, memory_mb=256)))
+    limits = Limits(time_s=5.0, memory_mb=256)
+    results = list(executor.run_batch([Program(source)], inputs, limits, tests_per_child=tests_per_child))
     elapsed = time.perf_counter() - start
     bad = [r for r in results if not r.ok]
     if bad:
-        raise RuntimeError(
-            f"isolated run failed: {bad[0].status.value} {bad[0].detail} {bad[0].stderr[-300:]!r}"
-        )
+        raise RuntimeError(f"isolated run failed: {bad[0].status.value} {bad[0].detail} {bad[0].stderr[-300:]!r}")
     return len(results) / elapsed
 
 
-def run_bench(n_isolated: int, n_baseline: int, python: str, workers: int) -> dict[str, object]:
+def run_bench(n_isolated: int, n_baseline: int, python: str, workers: int, tests_per_child: int) -> dict[str, object]:
     cases = {
         "trivial": (TRIVIAL, [f"line {i}" for i in range(n_isolated)]),
         "dijkstra": (DIJKSTRA, [_graph_input(i) for i in range(n_isolated)]),
@@ -131,18 +130,24 @@ def run_bench(n_isolated: int, n_baseline: int, python: str, workers: int) -> di
     with Executor(workers=workers, python=python) as executor:
         caps = executor.capabilities
         for name, (source, inputs) in cases.items():
-            _isolated(executor, source, inputs[:200])  # warm-up: zygotes compiled the program, caches are hot
-            ours = _isolated(executor, source, inputs)
+            # Warm-up: the zygotes compiled the program, caches are hot.
+            _isolated(executor, source, inputs[:200], tests_per_child)
+            ours = _isolated(executor, source, inputs, tests_per_child)
+            # The same executor with a fresh isolated child for every test (tests_per_child=1).
+            single = _isolated(executor, source, inputs, 1)
             base = _baseline(python, source, inputs[:n_baseline], workers)
             figures[name] = {
                 "isolated_execs_per_sec_per_core": round(ours / workers, 1),
                 "baseline_execs_per_sec_per_core": round(base / workers, 1),
                 "ratio": round(ours / base, 2),
+                "single_child_execs_per_sec_per_core": round(single / workers, 1),
+                "single_child_ratio": round(single / base, 2),
             }
     return {
         **figures["trivial"],
         "programs": figures,
         "workers": workers,
+        "tests_per_child": tests_per_child,
         "cpu_count": psutil.cpu_count(logical=True),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -158,28 +163,32 @@ def run_bench(n_isolated: int, n_baseline: int, python: str, workers: int) -> di
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.bench", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--json", action="store_true", help="print the figures as one JSON object on the last line"
-    )
-    parser.add_argument(
-        "--n", type=int, default=4000, help="executions per program for the isolated executor"
-    )
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on the last line")
+    parser.add_argument("--n", type=int, default=4000, help="executions per program for the isolated executor")
     parser.add_argument("--n-baseline", type=int, default=400, help="executions per program for the baseline")
     parser.add_argument("--python", default="/usr/bin/python3", help="interpreter for both sides")
+    parser.add_argument("--workers", type=int, default=None, help="worker slots / baseline threads (default: cores)")
     parser.add_argument(
-        "--workers", type=int, default=None, help="worker slots / baseline threads (default: cores)"
+        "--tests-per-child",
+        type=int,
+        default=8,
+        help="tests of one program run in turn by one isolated child (the one-child-per-test figure is measured too)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = parser.parse_args(argv)
     workers = args.workers or psutil.cpu_count(logical=True) or 1
     if args.n < 1 or args.n_baseline < 1:
         parser.error(f"--n and --n-baseline must be >= 1, got {args.n} and {args.n_baseline}")
-    report = run_bench(args.n, args.n_baseline, args.python, workers)
+    if not 1 <= args.tests_per_child <= 64:
+        parser.error(f"--tests-per-child must be in 1..64, got {args.tests_per_child}")
+    report = run_bench(args.n, args.n_baseline, args.python, workers, args.tests_per_child)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     programs: dict[str, dict[str, float]] = report["programs"]  # type: ignore[assignment]
     for name, fig in programs.items():
         print(
-            f"{name:9s} isolated {fig['isolated_execs_per_sec_per_core']:8.1f} execs/s/core   "
+            f"{name:9s} isolated {fig['isolated_execs_per_sec_per_core']:8.1f} execs/s/core "
+            f"({report['tests_per_child']} tests per child; one child per test: "
+            f"{fig['single_child_execs_per_sec_per_core']:.1f})   "
             f"baseline (python3 -S -I per test) {fig['baseline_execs_per_sec_per_core']:7.1f} execs/s/core   "
             f"ratio {fig['ratio']:.1f}x"
         )

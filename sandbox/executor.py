@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import os
-import select
 import shutil
 import tempfile
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import psutil
 
-from sandbox import _protocol
+from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
-from sandbox.compare import CompareOptions, compare_outputs
+from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
-from sandbox.types import Language, Limits, Program, Result, Status
+from sandbox.types import Language, Limits, Program, Result
 
 logger = logging.getLogger("sandbox")
 ISOLATION_MODES = ("auto", "strict", "none")
-PIPELINE_MAX_FRAME = 16 << 10
-"""A second request is queued behind a running one only if this small: two such frames always fit in a pipe
-buffer, so the controller never blocks writing while the zygote blocks writing its reply."""
-WATCHDOG_SLACK_S = 10.0
-"""How long past its wall limit a test may stay unanswered before the slot is declared hung and restarted."""
-CHECKER_LIMITS = Limits(time_s=10.0, memory_mb=512)
+MAX_TESTS_PER_CHILD = 64
 _WARNED: set[str] = set()
 _WARN_LOCK = threading.Lock()
 _instances = itertools.count()
@@ -53,18 +43,6 @@ def _as_bytes(data: str | bytes) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
 
 
-@dataclass
-class _Job:
-    """One request in flight: a candidate test, or the checker run that judges one."""
-
-    program_index: int
-    input_index: int
-    req_id: int
-    wall_s: float
-    base: Result | None = None
-    """For a checker job: the candidate's result waiting for its verdict."""
-
-
 class Executor:
     """Runs untrusted programs on inputs in parallel, isolated, with limits. One run_batch at a time (any
     thread).
@@ -76,6 +54,10 @@ class Executor:
             start if any mechanism is missing) or "none" (debugging: rlimits and kill only).
         scratch_root: where per-slot scratch directories are created (default: the system temp dir).
         nproc: RLIMIT_NPROC per slot uid (threads count toward it).
+        tests_per_child: default for run_batch: how many tests of one Python program may run in turn in one
+            isolated child (1: a fresh child per test). Faster for short tests; a test that fails in any way is
+            rerun in a child of its own, but a hostile program can shift its own output and CPU time between its
+            own tests, so keep 1 for adversarial judging.
     """
 
     def __init__(
@@ -86,7 +68,9 @@ class Executor:
         scratch_root: str | None = None,
         nproc: int = 64,
         compiler: str = "g++",
+        tests_per_child: int = 1,
     ) -> None:
+        _check_tests_per_child(tests_per_child)
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
         count = workers if workers is not None else (psutil.cpu_count(logical=True) or 1)
@@ -97,6 +81,7 @@ class Executor:
         if nproc < 1:
             raise ValueError(f"nproc must be >= 1, got {nproc}")
         self.workers = count
+        self.tests_per_child = tests_per_child
         self.isolation = isolation
         self._root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=scratch_root))
         # 0711: slot uids may traverse to their own scratch dir but not list the others.
@@ -154,8 +139,11 @@ class Executor:
         compare: CompareOptions | None = None,
         stop_on_first_failure: bool = False,
         pairs: Sequence[tuple[int, int]] | None = None,
+        tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        """Yield a Result per (program, input) pair as each finishes (any order); never raises for one."""
+        """Yield a Result per (program, input) pair as each finishes (any order); never raises for one.
+
+        tests_per_child overrides the Executor's default for this batch (see the class docstring)."""
         if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
         if not isinstance(limits, Limits):
@@ -181,6 +169,7 @@ class Executor:
             compare or CompareOptions(),
             stop_on_first_failure,
             todo,
+            self.tests_per_child if tests_per_child is None else _check_tests_per_child(tests_per_child),
         )
 
     def zygote_pids(self) -> list[int]:
@@ -223,7 +212,7 @@ class Executor:
                 )
             else:
                 source = programs[p].source
-                prepared[p] = (_py_key(source), "python", source)
+                prepared[p] = (py_key(source), "python", source)
         return prepared
 
     def _batch(
@@ -235,213 +224,20 @@ class Executor:
         opts: CompareOptions,
         stop: bool,
         todo: list[tuple[int, int]],
+        tests_per_child: int,
     ) -> Iterator[Result]:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("run_batch is already running on this Executor (one batch at a time)")
         try:
             prepared = self._prepare(programs, todo)
-            work: deque[tuple[int, int]] = deque(todo)
-            checks: deque[tuple[Result, bytes]] = deque()
-            stopped: set[int] = set()
-            lim = (
-                limits.time_s,
-                limits.effective_wall_s,
-                limits.memory_mb,
-                limits.output_bytes,
-                limits.stderr_tail_bytes,
+            batch = Batch(
+                self._slots, programs, prepared, inputs, limits, expected, opts, stop, todo, tests_per_child,
+                self._req_ids, lambda: self._closed,
             )
-            chk_lim = (
-                CHECKER_LIMITS.time_s,
-                CHECKER_LIMITS.effective_wall_s,
-                max(CHECKER_LIMITS.memory_mb, limits.memory_mb),
-                1 << 20,
-                4096,
-            )
-            started: dict[int, float] = {}
-
-            def emit(result: Result) -> Result | None:
-                # Stopped programs yield nothing more; a failure stops its program when asked.
-                if result.program_index in stopped:
-                    return None
-                if stop and (not result.ok or result.passed is False):
-                    stopped.add(result.program_index)
-                return result
-
-            checker_key = _py_key(opts.checker.source) if opts.checker is not None else ""
-
-            def frame_for(job_pi: int, job_ii: int, data: bytes, base: Result | None) -> tuple[bytes, _Job]:
-                req = next(self._req_ids)
-                message: tuple[Any, ...]
-                if base is None:
-                    key, lang, payload = prepared[job_pi]
-                    message = ("run", req, key, lang, payload, data, lim, None, [])
-                    wall = limits.effective_wall_s
-                else:
-                    if opts.checker is None or expected is None:
-                        raise RuntimeError("internal: checker job without a checker or expected outputs")
-                    files = {
-                        "input.txt": inputs[base.input_index],
-                        "output.txt": base.stdout,
-                        "answer.txt": expected[base.input_index],
-                    }
-                    source = opts.checker.source
-                    message = (
-                        "run",
-                        req,
-                        checker_key,
-                        "python",
-                        source,
-                        b"",
-                        chk_lim,
-                        files,
-                        ["input.txt", "output.txt", "answer.txt"],
-                    )
-                    wall = CHECKER_LIMITS.effective_wall_s
-                return _protocol.encode(message), _Job(job_pi, job_ii, req, wall, base)
-
-            while work or checks or any(s.outstanding for s in self._slots):
-                if self._closed:
-                    raise RuntimeError("Executor was closed during run_batch")
-                # 1. Dispatch: checker runs first (their candidates wait on them), then pending pairs.
-                for slot in self._slots:
-                    while len(slot.outstanding) < 2 and (checks or work):
-                        if checks:
-                            base, _ = checks[0]
-                            frame, job = frame_for(base.program_index, base.input_index, b"", base)
-                        else:
-                            p, i = work[0]
-                            if p in stopped:
-                                work.popleft()
-                                continue
-                            if prepared[p][1] == "error":
-                                work.popleft()
-                                res = emit(
-                                    Result(
-                                        p,
-                                        i,
-                                        Status.COMPILE_ERROR,
-                                        detail=prepared[p][2],
-                                        passed=None if expected is None else False,
-                                    )
-                                )
-                                if res is not None:
-                                    yield res
-                                continue
-                            frame, job = frame_for(p, i, inputs[i], None)
-                        if slot.outstanding and len(frame) > PIPELINE_MAX_FRAME:
-                            break
-                        (checks.popleft() if checks and job.base is not None else work.popleft())
-                        if not slot.outstanding:
-                            started[slot.index] = time.monotonic()
-                        try:
-                            slot.send_frame(frame)
-                            slot.outstanding.append(job)
-                        except SlotError as exc:
-                            slot.outstanding.append(job)
-                            yield from self._fail_slot(slot, exc, emit, expected is not None)
-                            break
-                # 2. Wait for replies (bounded by the earliest watchdog deadline).
-                busy = [s for s in self._slots if s.outstanding]
-                if not busy:
-                    continue
-                now = time.monotonic()
-                deadlines = {
-                    s.index: started[s.index] + s.outstanding[0].wall_s + WATCHDOG_SLACK_S for s in busy
-                }
-                timeout = max(0.0, min(deadlines.values()) - now)
-                try:
-                    ready, _, _ = select.select([s.fileno() for s in busy], [], [], timeout)
-                except (SlotError, OSError, ValueError) as exc:
-                    # Only close() from another thread pulls the pipes from under us.
-                    raise RuntimeError("Executor was closed during run_batch") from exc
-                for slot in busy:
-                    try:
-                        if slot.fileno() in ready:
-                            for reply in slot.read_available():
-                                res = self._complete(slot, reply, expected, opts, checks)
-                                started[slot.index] = time.monotonic()
-                                if res is not None and (out := emit(res)) is not None:
-                                    yield out
-                        elif time.monotonic() > deadlines[slot.index]:
-                            raise SlotError(
-                                f"zygote {slot.index} did not answer within the watchdog deadline"
-                            )
-                    except SlotError as exc:
-                        yield from self._fail_slot(slot, exc, emit, expected is not None)
+            yield from batch.run()
         finally:
             self._drain()
             self._busy.release()
-
-    def _complete(
-        self,
-        slot: Slot,
-        reply: tuple[Any, ...],
-        expected: list[bytes] | None,
-        opts: CompareOptions,
-        checks: deque[tuple[Result, bytes]],
-    ) -> Result | None:
-        """Turn a zygote reply into a Result; a candidate needing a checker verdict is parked in `checks`."""
-        if not slot.outstanding:
-            raise SlotError(f"zygote {slot.index} answered a request that was never sent")
-        job = slot.outstanding.popleft()
-        req_id, status, out, err, code, sig, cpu, wall, rss, detail = reply
-        if req_id != job.req_id:
-            raise SlotError(f"zygote {slot.index} answered request {req_id}, expected {job.req_id}")
-        if job.base is not None:
-            # Checker verdict: exit 0 accepts; any other outcome rejects (with the checker's reason kept).
-            accepted = status == "ok"
-            note = (
-                ""
-                if accepted
-                else f"checker: {status} {detail} {err[-500:].decode('utf-8', 'replace')}".strip()
-            )
-            return replace(job.base, passed=accepted, detail=job.base.detail or note)
-        result = Result(
-            job.program_index,
-            job.input_index,
-            Status(status),
-            out,
-            err,
-            code,
-            sig,
-            cpu,
-            wall,
-            rss,
-            None,
-            detail,
-        )
-        if expected is None:
-            return result
-        if not result.ok:
-            return replace(result, passed=False)
-        if opts.checker is not None:
-            checks.append((result, b""))
-            return None
-        return replace(result, passed=compare_outputs(expected[job.input_index], out, opts))
-
-    def _fail_slot(self, slot: Slot, exc: Exception, emit: Any, judged: bool) -> Iterator[Result]:
-        """Infrastructure failure: every request the slot held becomes sandbox_error; the slot restarts."""
-        if self._closed:
-            raise RuntimeError("Executor was closed during run_batch") from exc
-        lost = list(slot.outstanding)
-        logger.error("sandbox: worker slot %d failed: %s", slot.index, exc)
-        try:
-            slot.restart()
-        except (SlotError, OSError) as restart_exc:
-            logger.error("sandbox: worker slot %d could not restart: %s", slot.index, restart_exc)
-            raise RuntimeError(f"sandbox worker slot {slot.index} is broken: {restart_exc}") from restart_exc
-        for job in lost:
-            base = job.base or Result(job.program_index, job.input_index, Status.SANDBOX_ERROR)
-            res = emit(
-                replace(
-                    base,
-                    status=Status.SANDBOX_ERROR,
-                    detail=str(exc)[-2000:],
-                    passed=False if judged else None,
-                )
-            )
-            if res is not None:
-                yield res
 
     def _drain(self) -> None:
         """An abandoned batch leaves requests in flight: wait for (and drop) their replies, or restart."""
@@ -464,9 +260,10 @@ class Executor:
                     logger.error("sandbox: worker slot %d could not restart: %s", slot.index, exc)
 
 
-def _py_key(source: str) -> str:
-    """Cache key of a Python program in the zygotes: a content hash (equal sources share a code object)."""
-    return "py:" + hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
+def _check_tests_per_child(value: int) -> int:
+    if not isinstance(value, int) or not 1 <= value <= MAX_TESTS_PER_CHILD:
+        raise ValueError(f"tests_per_child must be an int in 1..{MAX_TESTS_PER_CHILD}, got {value!r}")
+    return value
 
 
 def _shutdown(slots: list[Slot], root: Path) -> None:

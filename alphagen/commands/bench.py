@@ -185,6 +185,7 @@ def _run(
 
     from alphagen.bench.runner import run_bench
     from alphagen.bench.verdicts import executor_judge
+    from alphagen.pipeline import TESTS_PER_CHILD
     from sandbox import Executor
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -226,7 +227,7 @@ def _run(
             executor_cm, load_models = ray_setup(ray_address, cfg.model, backend, device)
             next_problem = upcoming(problems, store.finished(), retry_errors)
         else:
-            executor_cm = Executor(workers=workers)
+            executor_cm = Executor(workers=workers, tests_per_child=TESTS_PER_CHILD)
         with progress, executor_cm as executor:
             solve_fn = lazy_pipeline(executor, backend, device, bars, load_models, next_problem)
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),

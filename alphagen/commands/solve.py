@@ -92,7 +92,7 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
             ray_address: str | None) -> None:
     """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks."""
     from alphagen.models import ModelError
-    from alphagen.pipeline import Models, SolveConfig, solve
+    from alphagen.pipeline import TESTS_PER_CHILD, Models, SolveConfig, solve
     from alphagen.problems import ProblemError, load_problem
     from alphagen.progress import stage_bars
     from sandbox import Executor
@@ -132,7 +132,7 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
             raise click.ClickException(str(e)) from None
     console.print(f"model: [bold]{models.code.name}[/] on {models.code.device}", highlight=False)
     if ray_address is None:
-        executor_cm = Executor(workers=workers)
+        executor_cm = Executor(workers=workers, tests_per_child=TESTS_PER_CHILD)
 
     with executor_cm as executor, stage_bars(enabled=console.is_terminal) as bars:
         result = solve(problem, cfg, models=models, executor=executor, progress=bars)
