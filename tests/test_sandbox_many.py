@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sandbox_hostile import leftovers
 
 from sandbox import Executor, Limits, Program, Result, Status
+from tests.test_sandbox_hostile import leftovers
 
 LIMITS = Limits(time_s=0.5, wall_s=2.0, memory_mb=128, output_bytes=1000)
 INPUTS = [f"{i}\n" for i in range(1, 9)]
