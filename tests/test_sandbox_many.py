@@ -98,7 +98,10 @@ def test_tests_per_child_is_validated(ex: Executor) -> None:
 
 def test_memory_of_one_test_is_freed_before_the_next(ex: Executor) -> None:
     # 80 MiB per test under a 128 MiB limit: fine alone, over the limit if a test's data outlived it.
-    source = "import os\ndata = [bytearray(80 << 20)]\ndef use():\n    return data\nprint(len(use()[0]) >> 20, os.getpid())"
+    source = (
+        "import os\ndata = [bytearray(80 << 20)]\ndef use():\n    return data\n"
+        "print(len(use()[0]) >> 20, os.getpid())"
+    )
     results = list(ex.run_batch([Program(source)], INPUTS, LIMITS, tests_per_child=8))
     assert [r.stdout.split()[0] for r in results] == [b"80"] * len(INPUTS)
     # One child ran all 8: no test fell back for lack of memory.
