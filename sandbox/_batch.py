@@ -9,14 +9,14 @@ import logging
 import select
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sandbox import _protocol
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions, compare_outputs
-from sandbox.types import Limits, Program, Result, Status
+from sandbox.types import Limits, Result, Status
 
 logger = logging.getLogger("sandbox")
 PIPELINE_MAX_FRAME = 16 << 10
@@ -48,7 +48,6 @@ class Batch:
     def __init__(
         self,
         slots: list[Slot],
-        programs: Sequence[Program],
         prepared: dict[int, tuple[str, str, str]],
         inputs: list[bytes],
         limits: Limits,
@@ -61,7 +60,6 @@ class Batch:
         closed: Callable[[], bool],
     ) -> None:
         self.slots = slots
-        self.programs = programs
         self.prepared = prepared
         self.inputs = inputs
         self.limits = limits

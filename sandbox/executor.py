@@ -231,7 +231,7 @@ class Executor:
         try:
             prepared = self._prepare(programs, todo)
             batch = Batch(
-                self._slots, programs, prepared, inputs, limits, expected, opts, stop, todo, tests_per_child,
+                self._slots, prepared, inputs, limits, expected, opts, stop, todo, tests_per_child,
                 self._req_ids, lambda: self._closed,
             )
             yield from batch.run()
