@@ -8,29 +8,8 @@ from alphagen.problems.model import PublicView, Test
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from alphagen.testgen.model_inputs import GENERATOR_HEAD, parse_direct, parse_generator
 from sandbox.types import Limits, Program
-from tests.testgen_fakes import FakeExecutor, FakeSampler
+from tests.testgen_fakes import RIGHT, VIEW, FakeExecutor, FakeSampler
 
-STATEMENT = """Given n numbers, print their maximum.
-
-Input
-The first line contains n (1 ≤ n ≤ 100). The second line contains a_1..a_n (1 ≤ a_i ≤ 1000).
-
-Output
-Print the maximum."""
-
-VIEW = PublicView(
-    name="max",
-    description=STATEMENT,
-    kind="stdio",
-    public_tests=(Test("3\n1 5 2\n", "5\n"), Test("4\n7 7 1 2\n", "7\n")),
-    entry_point=None,
-    signature=None,
-    time_limit_s=1.0,
-    memory_limit_mb=256,
-    rating=800,
-    tags=(),
-)
-RIGHT = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n"
 FIRST_WINS = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a[:3]))\n"
 CRASHES_ON_BIG = "n = int(input())\nassert n < 4\na = list(map(int, input().split()))\nprint(max(a))\n"
 SURVIVORS = [Program(RIGHT), Program(FIRST_WINS)]

@@ -7,14 +7,13 @@ import random
 
 import pytest
 
-from alphagen.problems.model import PublicView, Test
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from alphagen.testgen.constraints import Constraint, parse_constraints
 from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import split_lines
 from alphagen.testgen.template import Array, Block, Fixed, Repeat, Str, learn_template, read
 from sandbox.types import Limits, Program
-from tests.testgen_fakes import FakeExecutor, run_source
+from tests.testgen_fakes import RIGHT, VIEW, FakeExecutor, run_source
 
 ARRAY_EXAMPLES = ["3\n1 5 2\n", "4\n7 7 1 2\n"]
 ARRAY_BOUNDS = [Constraint(("n",), 1, 100), Constraint(("a",), 1, 1000)]
@@ -98,26 +97,6 @@ def test_scraped_statement_constraints_parse() -> None:
     ]
 
 
-STATEMENT = """Given n numbers, print their maximum.
-
-Input
-The first line contains n (1 ≤ n ≤ 100). The second line contains a_1..a_n (1 ≤ a_i ≤ 1000).
-
-Output
-Print the maximum."""
-VIEW = PublicView(
-    name="max",
-    description=STATEMENT,
-    kind="stdio",
-    public_tests=(Test("3\n1 5 2\n", "5\n"), Test("4\n7 7 1 2\n", "7\n")),
-    entry_point=None,
-    signature=None,
-    time_limit_s=1.0,
-    memory_limit_mb=256,
-    rating=800,
-    tags=(),
-)
-RIGHT = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n"
 # Passes both examples, wrong only when n == 1 (skips the first element).
 OFF_BY_ONE = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a[1:]) if n > 1 else 0)\n"
 

@@ -9,7 +9,31 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from alphagen.problems.model import PublicView, Test
 from sandbox.types import Limits, Program, Result, Status
+
+# A small stdio problem shared by the test-input tests: the maximum of n numbers.
+STATEMENT = """Given n numbers, print their maximum.
+
+Input
+The first line contains n (1 ≤ n ≤ 100). The second line contains a_1..a_n (1 ≤ a_i ≤ 1000).
+
+Output
+Print the maximum."""
+
+VIEW = PublicView(
+    name="max",
+    description=STATEMENT,
+    kind="stdio",
+    public_tests=(Test("3\n1 5 2\n", "5\n"), Test("4\n7 7 1 2\n", "7\n")),
+    entry_point=None,
+    signature=None,
+    time_limit_s=1.0,
+    memory_limit_mb=256,
+    rating=800,
+    tags=(),
+)
+RIGHT = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n"
 
 
 def run_source(source: str, stdin: str) -> tuple[Status, bytes]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
-from alphagen.testgen.structure import split_lines, token_kind
+from alphagen.testgen.structure import run_length, split_lines, token_kind
 
 Rows = list[list[str]]
 
@@ -87,13 +87,7 @@ def find_links(rows: Rows) -> list[Link]:
 
 
 def _block_len(rows: Rows, start: int) -> int:
-    if start >= len(rows) or not rows[start]:
-        return 0
-    shape = [token_kind(t) for t in rows[start]]
-    n = 0
-    while start + n < len(rows) and [token_kind(t) for t in rows[start + n]] == shape:
-        n += 1
-    return n
+    return 0 if start >= len(rows) or not rows[start] else run_length(rows, start)
 
 
 class StdioMutator:

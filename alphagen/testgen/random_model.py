@@ -176,20 +176,8 @@ def _components(rows: Sequence[Sequence[str]], n: int) -> int | None:
 
 
 def _is_tree(rows: Sequence[Sequence[str]], n: int) -> bool:
-    parent = list(range(n + 1))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for r in rows:
-        a, b = int(r[0]), int(r[1])
-        if not (1 <= a <= n and 1 <= b <= n) or find(a) == find(b):
-            return False
-        parent[find(a)] = find(b)
-    return len(rows) == n - 1
+    """n - 1 edges that connect all of 1..n (so no cycle, no self-loop, no repeated edge)."""
+    return len(rows) == n - 1 and _components(rows, n) == 1
 
 
 def _block_flags(item: Block, obs: Sequence[Observation]) -> set[str]:

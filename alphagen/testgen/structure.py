@@ -38,6 +38,15 @@ def split_lines(text: str) -> list[list[str]]:
     return rows
 
 
+def run_length(rows: Sequence[Sequence[str]], start: int) -> int:
+    """How many rows from `start` on have the same token kinds as rows[start] (rows[start] itself included)."""
+    shape = [token_kind(t) for t in rows[start]]
+    n = 0
+    while start + n < len(rows) and [token_kind(t) for t in rows[start + n]] == shape:
+        n += 1
+    return n
+
+
 def _kinds(row: Sequence[str]) -> tuple[str, ...]:
     return tuple(token_kind(t) for t in row)
 
@@ -146,8 +155,7 @@ def learn_format(example_inputs: Sequence[str], constraints: Sequence[Constraint
         line_counts=frozenset(len(ex) for ex in dense),
         count_rules=tuple(_line_count_rules(dense)),
         arrays_sized_by_earlier=bool(arrays) and all(len(ex[i]) in _earlier_ints(ex, i) for ex, i in arrays),
-        strings_sized_by_earlier=bool(strings)
-        and all(len(ex[i][0]) in _earlier_ints(ex, i) for ex, i in strings),
+        strings_sized_by_earlier=bool(strings) and all(len(ex[i][0]) in _earlier_ints(ex, i) for ex, i in strings),
         blank_lines=any(not r for ex in examples for r in ex),
         span=(span_lo, span_hi),
     )
@@ -190,21 +198,10 @@ def structure_problem(fmt: Format, text: str, max_bytes: int) -> str | None:
         if not ok:
             return f"{len(dense)} lines: not the count the leading numbers call for"
     for i, r in enumerate(dense):
-        if (
-            fmt.arrays_sized_by_earlier
-            and i > 0
-            and len(r) >= 2
-            and _uniform_kind(_kinds(r)) in ("int", "float")
-        ):
+        if fmt.arrays_sized_by_earlier and i > 0 and len(r) >= 2 and _uniform_kind(_kinds(r)) in ("int", "float"):
             if len(r) not in _earlier_ints(dense, i):
                 return f"line {i + 1} has {len(r)} numbers, a length no earlier number gives"
-        if (
-            fmt.strings_sized_by_earlier
-            and i > 0
-            and len(r) == 1
-            and token_kind(r[0]) == "word"
-            and len(r[0]) >= 2
-        ):
+        if fmt.strings_sized_by_earlier and i > 0 and len(r) == 1 and token_kind(r[0]) == "word" and len(r[0]) >= 2:
             if len(r[0]) not in _earlier_ints(dense, i):
                 return f"line {i + 1} holds a string of length {len(r[0])}, a length no earlier number gives"
     lo, hi = fmt.span

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from alphagen.testgen.structure import split_lines, token_kind
+from alphagen.testgen.structure import run_length, split_lines, token_kind
 
 Rows = list[list[str]]
 
@@ -109,14 +109,6 @@ def _stringish(tok: str) -> bool:
     return token_kind(tok) == "word" or (tok.isdigit() and len(tok) >= 2)
 
 
-def _run_length(rows: Rows, start: int) -> int:
-    shape = [token_kind(t) for t in rows[start]]
-    n = 0
-    while start + n < len(rows) and [token_kind(t) for t in rows[start + n]] == shape:
-        n += 1
-    return n
-
-
 class _Slots:
     """Allocates slot ids and remembers each slot's token kind."""
 
@@ -134,7 +126,7 @@ def _sized_item(
     """Row i (and maybe more) as something an earlier scalar sizes: (item, rows taken, sizing slot)."""
     r = rows[i]
     uniform = len({token_kind(t) for t in r}) == 1
-    run = _run_length(rows, i)
+    run = run_length(rows, i)
     order = list(reversed(env)) if nearest else list(env)
     # Unused scalars first (a size usually sizes one thing); an exact size before "size - 1".
     candidates = [c for c in order if c[0] not in used] + [c for c in order if c[0] in used]
