@@ -101,16 +101,17 @@ class Models:
         backend: str = "hf",
         device: str | None = None,
         quantize: str | None = None,
+        dtype: str | None = None,
     ) -> Models:
         # Heavy imports happen here, only when a model is really needed.
         from alphagen.models import load_model
         from alphagen.sampling import make_sampler
 
-        code = load_model(model_spec, device=device, quantize=quantize)
+        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize)
         sampler = make_sampler(code, backend=backend)
         if test_model_spec is None or test_model_spec == model_spec:
             return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
-        test = load_model(test_model_spec, device=device, quantize=quantize)
+        test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize)
         return cls(code=code, sampler=sampler, test=test, test_sampler=make_sampler(test, backend=backend))
 
 

@@ -65,7 +65,32 @@ def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
         load_model(str(tmp_path / "nope.gguf"))
     with pytest.raises(ModelError, match="dtype must be"):
         pick_dtype("int3", torch.device("cpu"))
-    assert pick_dtype(None, torch.device("cpu")) == torch.float32
+    assert pick_dtype("fp32", torch.device("cpu")) == torch.float32
+    # int8 quantizes from fp32 weights whatever the CPU.
+    assert pick_dtype(None, torch.device("cpu"), quantize="int8") == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("flags", "probe", "expected"),
+    [
+        ({"avx2", "avx512f"}, 9.0, torch.float32),  # no bf16 units: emulated bf16 is slower, the probe is not asked
+        ({"avx512f", "avx512_bf16"}, 0.1, torch.bfloat16),
+        ({"amx_bf16", "amx_tile"}, 0.1, torch.bfloat16),
+        (None, 2.0, torch.bfloat16),  # no /proc/cpuinfo: the probe decides
+        (None, 1.05, torch.float32),
+    ],
+)
+def test_auto_dtype_on_cpu_follows_bf16_support(monkeypatch, flags, probe, expected) -> None:
+    from alphagen.models import loader
+
+    monkeypatch.setattr(loader, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(loader, "_bf16_probe_speedup", lambda: probe)
+    loader._cpu_bf16_verdict.cache_clear()
+    try:
+        assert pick_dtype(None, torch.device("cpu")) == expected
+        assert pick_dtype("auto", torch.device("cpu")) == expected
+    finally:
+        loader._cpu_bf16_verdict.cache_clear()
 
 
 def test_local_directory_loads(tiny_model) -> None:  # noqa: F811
