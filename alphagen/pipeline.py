@@ -21,6 +21,7 @@ from alphagen.results import Candidate, SolveResult, StageStat
 if TYPE_CHECKING:
     import sandbox
     from alphagen.models import LoadedModel
+    from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
     from alphagen.testgen import TestGenConfig
 
 log = logging.getLogger("alphagen.pipeline")
@@ -52,7 +53,9 @@ class SolveConfig:
     samples_per_prompt: int = 8
     """Samples that share one metadata draw (and its encoded prompt prefix)."""
     use_metadata: bool = True
-    """Show a random rating and tags in the prompt (AlphaCode)."""
+    """Show a random rating and tags in stdio problems' prompts (AlphaCode); function problems never show them."""
+    prefill: prompting.Prefill = "stub"
+    """Assistant pre-fill: the code fence only, or (function problems) the fence and the function stub."""
     num_picks: int = 10
     """How many submissions to pick."""
     ranking: clustering.Ranking = "alphacode"
@@ -79,6 +82,8 @@ class SolveConfig:
             raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
         if self.ranking not in ("alphacode", "codet"):
             raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
+        if self.prefill not in prompting.PREFILLS:
+            raise ValueError(f"prefill must be one of {', '.join(prompting.PREFILLS)}, got {self.prefill!r}")
         if self.samples_per_prompt < 1:
             raise ValueError(f"samples_per_prompt must be >= 1, got {self.samples_per_prompt}")
 
@@ -134,21 +139,40 @@ def _noop(stage: str, advance: int, total: int | None) -> None:
     return None
 
 
-def sample_candidates(
-    problem: Problem, cfg: SolveConfig, models: Models, progress: Progress = _noop
-) -> list[Candidate]:
-    """Stage 1: draw cfg.n programs. Only the public view of the problem reaches the prompt."""
-    from alphagen.sampling import PromptRequest, SamplingParams
+@dataclass(frozen=True)
+class SamplingPlan:
+    """What stage 1 asks the sampler for on one problem: the prompt groups, their requests and the params."""
 
-    view = problem.public_view()
+    groups: tuple[prompting.PromptGroup, ...]
+    requests: tuple[PromptRequest, ...]
+    params: SamplingParams
+
+    def candidate(self, comp: Completion) -> Candidate:
+        """The pipeline's record of one finished sample of this plan."""
+        g = self.groups[comp.request_index]
+        meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
+        return Candidate(
+            index=comp.sample_index,
+            language=g.meta.language,
+            code=extract.extract_code(comp.text, g.code_prefix),
+            meta=meta,
+        )
+
+
+def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> SamplingPlan:
+    """The prompts and sampling params of stage 1 for this problem and config (Ray prefetch plans the same)."""
+    # Imported here: the sampling package pulls in torch, which commands that never sample should not pay for.
+    from alphagen.sampling.params import PromptRequest, SamplingParams
+
     groups = prompting.build_prompts(
-        models.code.tokenizer,
-        view,
+        tokenizer,
+        problem.public_view(),
         cfg.n,
         seed=cfg.seed,
         language=cfg.language,
         samples_per_prompt=cfg.samples_per_prompt,
         use_metadata=cfg.use_metadata,
+        prefill=cfg.prefill,
     )
     params = SamplingParams(
         temperature=cfg.temperature,
@@ -157,20 +181,22 @@ def sample_candidates(
         seed=cfg.seed,
         stop=("```",),
     )
+    requests = tuple(PromptRequest(prompt=g.text, count=g.count) for g in groups)
+    return SamplingPlan(groups=tuple(groups), requests=requests, params=params)
+
+
+def sample_candidates(
+    problem: Problem, cfg: SolveConfig, models: Models, progress: Progress = _noop
+) -> list[Candidate]:
+    """Stage 1: draw cfg.n programs. Only the public view of the problem reaches the prompt."""
+    plan = plan_sampling(problem, cfg, models.code.tokenizer)
     progress("sample", 0, cfg.n)
-    candidates: list[Candidate] = []
-    requests = [PromptRequest(prompt=g.text, count=g.count) for g in groups]
-    for comp in models.sampler.sample(requests, params, progress=lambda k: progress("sample", k, None)):
-        g = groups[comp.request_index]
-        meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
-        candidates.append(
-            Candidate(
-                index=comp.sample_index,
-                language=g.meta.language,
-                code=extract.extract_code(comp.text, g.code_prefix),
-                meta=meta,
-            )
+    candidates = [
+        plan.candidate(comp)
+        for comp in models.sampler.sample(
+            list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None)
         )
+    ]
     # The sampler may finish samples out of order; the index is the stable identity.
     candidates.sort(key=lambda c: c.index)
     return candidates

@@ -1,8 +1,10 @@
-"""Prompt construction: the statement plus AlphaCode-style metadata, in the model's chat format.
+"""Prompt construction: the statement (plus, optionally, AlphaCode-style metadata) in the model's chat format.
 
 AlphaCode conditions every sample on a random difficulty rating and a random set of tags; the variety of prompts
-buys variety of programs. Drawing metadata per *group* of samples (not per sample) keeps a shared prompt prefix per
-group, which the sampler encodes once (prefix sharing).
+buys variety of programs. Its model was fine-tuned on that metadata; an instruct model never saw it, so metadata is
+optional and never shown on function problems (Codeforces tags on a HumanEval function only mislead). Metadata is
+drawn per *group* of samples (a shared prompt the sampler encodes once) from a stream seeded by the run seed *and*
+the problem, so problems of one run do not all share one draw.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from alphagen.problems.model import PublicView
 
 Language = Literal["python", "cpp"]
 LanguageChoice = Literal["python", "cpp", "mix"]
+Prefill = Literal["fence", "stub"]
+PREFILLS: tuple[str, ...] = ("fence", "stub")
+"""What the assistant turn is pre-filled with: the opening code fence only, or (function problems) the fence and
+the function stub, cut where the model's own tokens start the body's first line."""
 
 # Codeforces tags, the vocabulary AlphaCode's metadata drew from (most frequent first).
 TAGS: tuple[str, ...] = (
@@ -84,7 +90,11 @@ def user_message(view: PublicView, meta: PromptMeta) -> str:
     if view.kind == "function":
         lines.append(f"Complete the following {LANGUAGE_NAME['python']} function.")
         lines.append("")
-        lines.append(view.description.strip())
+        if view.signature:
+            # The stub itself (imports, helpers, signature, docstring), as HumanEval shows it to every model.
+            lines.append(f"```python\n{view.signature.rstrip()}\n```")
+        else:
+            lines.append(view.description.strip())
     else:
         lines.append(
             f"Solve the following competitive programming problem in {LANGUAGE_NAME[meta.language]}. "
@@ -105,19 +115,35 @@ def user_message(view: PublicView, meta: PromptMeta) -> str:
     return "\n".join(lines)
 
 
-def render(tokenizer: Any, view: PublicView, meta: PromptMeta) -> tuple[str, str]:
+def code_prefix_for(view: PublicView, prefill: Prefill) -> str:
+    """The code the assistant turn is pre-filled with after the fence ('' unless a function stub is pre-filled).
+
+    The stub is cut after its last non-blank character: ending the pre-fill with a newline makes the model's first
+    token start mid-indentation, which BPE tokenizers almost never saw (they merge a newline with the spaces after
+    it), and the model then indents one level too deep or repeats the docstring's close. Cut there, the model
+    writes the newline and the body's indentation itself.
+    """
+    if prefill == "stub" and view.kind == "function" and view.signature:
+        return view.signature.rstrip()
+    return ""
+
+
+def render(tokenizer: Any, view: PublicView, meta: PromptMeta, prefill: Prefill = "fence") -> tuple[str, str]:
     """Return (model input text, code prefix).
 
-    The assistant turn is pre-filled with the opening fence (and, for function problems, the stub), so the model
-    writes code straight away and the sampler can stop at the closing fence: no tokens wasted on prose.
+    The assistant turn is pre-filled with the opening fence (and, with ``prefill="stub"``, a function problem's
+    stub), so the model writes code straight away and the sampler can stop at the closing fence: no tokens wasted
+    on prose.
     """
+    if prefill not in PREFILLS:
+        raise ValueError(f"prefill must be one of {', '.join(PREFILLS)}, got {prefill!r}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta)}]
     if getattr(tokenizer, "chat_template", None):
         head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     else:
         # Base models: a plain transcript works as well as anything.
         head = f"{SYSTEM}\n\n{messages[1]['content']}\n\n"
-    code_prefix = view.signature if (view.kind == "function" and view.signature) else ""
+    code_prefix = code_prefix_for(view, prefill)
     return head + FENCE[meta.language] + code_prefix, code_prefix
 
 
@@ -130,16 +156,20 @@ def build_prompts(
     language: LanguageChoice = "python",
     samples_per_prompt: int = 8,
     use_metadata: bool = True,
+    prefill: Prefill = "stub",
 ) -> list[PromptGroup]:
     """Split a budget of n samples into prompt groups, each with its own metadata draw.
 
-    `mix` alternates Python and C++ groups (AlphaCode sampled half and half). Function problems are Python only.
+    `mix` alternates Python and C++ groups (AlphaCode sampled half and half). Function problems are Python only
+    and never show metadata.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     if samples_per_prompt < 1:
         raise ValueError(f"samples_per_prompt must be >= 1, got {samples_per_prompt}")
-    rng = random.Random(seed)
+    # One stream per (seed, problem): a string seed is hashed with SHA-512, stable across runs and platforms.
+    rng = random.Random(f"{seed}:{view.name}")
+    use_metadata = use_metadata and view.kind != "function"
     groups: list[PromptGroup] = []
     remaining = n
     i = 0
@@ -153,7 +183,7 @@ def build_prompts(
         else:
             lang = "python" if i % 2 == 0 else "cpp"
         meta = draw_meta(rng, lang, use_metadata)
-        text, prefix = render(tokenizer, view, meta)
+        text, prefix = render(tokenizer, view, meta, prefill)
         groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix))
         remaining -= count
         i += 1

@@ -60,8 +60,32 @@ def test_mix_alternates_languages_and_function_problems_stay_python() -> None:
                  public_tests=(Test("[1, 2]", "3"),))
     g = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, language="mix")
     assert {x.meta.language for x in g} == {"python"}
-    assert g[0].text.endswith('def add(a, b):\n    """Sum."""\n')
-    assert g[0].code_prefix.startswith("def add")
+    # The pre-fill stops after the docstring's close: the model writes the newline and the body's indentation.
+    assert g[0].text.endswith('```python\ndef add(a, b):\n    """Sum."""')
+    assert g[0].code_prefix == 'def add(a, b):\n    """Sum."""'
+
+
+def test_function_problems_show_the_stub_and_no_metadata() -> None:
+    fn = problem(kind="function", entry_point="add", signature="import math\n\ndef add(a, b):\n    \"\"\"Sum.\"\"\"\n",
+                 public_tests=(Test("[1, 2]", "3"),))
+    for prefill in ("fence", "stub"):
+        g = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill=prefill)[0]
+        assert "rating" not in g.text and "Tags" not in g.text  # Codeforces metadata means nothing on a function
+        user = g.text.split("<|user|>")[1].split("<|end|>")[0]
+        assert "```python\nimport math\n\ndef add(a, b):" in user
+    fence = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="fence")[0]
+    assert fence.text.endswith("<|assistant|>```python\n") and fence.code_prefix == ""
+    with pytest.raises(ValueError, match="prefill must be one of fence, stub, got 'all'"):
+        build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="all")  # type: ignore[arg-type]
+
+
+def test_metadata_stream_differs_between_problems_of_one_run() -> None:
+    # One draw per run (the old behaviour) showed every problem of a bench the same rating and tags.
+    metas = {
+        tuple(g.meta for g in build_prompts(ChatTokenizer(), problem(name=f"p{i}").public_view(), 16, seed=0))
+        for i in range(6)
+    }
+    assert len(metas) == 6
 
 
 def test_without_metadata_no_rating_or_tags() -> None:

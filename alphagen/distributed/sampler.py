@@ -60,17 +60,10 @@ class SamplerWorker:
         self, requests: list[PromptRequest], first_index: int, params: SamplingParams
     ) -> list[Completion]:
         """Sample every request of the shard; sample indices start at the shard's global `first_index`."""
-        import alphagen.sampling.hf_sampler as hf
-
-        # The hf sampler numbers samples from 0 within one call; shift it to the global numbering so the
-        # per-sample random streams are the single-machine ones (an actor samples one shard at a time).
+        # Number the shard's samples globally, so the per-sample random streams are the single-machine ones.
         local = sample_offsets(requests)
-        saved = hf.sample_offsets
-        hf.sample_offsets = lambda reqs: [first_index + o for o in local]  # type: ignore[assignment]
-        try:
-            return list(self.sampler.sample(requests, params))
-        finally:
-            hf.sample_offsets = saved  # type: ignore[assignment]
+        shifted = [replace(r, first_index=first_index + o) for r, o in zip(requests, local, strict=True)]
+        return list(self.sampler.sample(shifted, params))
 
 
 class RaySampler:

@@ -69,12 +69,20 @@ class PromptRequest:
     """The full model input text, chat template already applied."""
     count: int
     """How many completions to sample from this prompt."""
+    first_index: int | None = None
+    """Global sample_index of this request's first sample (it picks the samples' random streams); None: right
+    after the previous request's samples. Lets a caller that splits one job over several ``sample`` calls (Ray
+    shards, a resumed benchmark) draw exactly the samples one call would have drawn."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt:
             raise ValueError(f"prompt must be a non-empty string, got {self.prompt!r:.40}")
         if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
             raise ValueError(f"count must be an integer >= 1, got {self.count!r}")
+        if self.first_index is not None and (
+            not isinstance(self.first_index, int) or isinstance(self.first_index, bool) or self.first_index < 0
+        ):
+            raise ValueError(f"first_index must be None or an integer >= 0, got {self.first_index!r}")
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,12 @@ class Completion:
 
 
 def sample_offsets(requests: list[PromptRequest]) -> list[int]:
-    """The global sample_index of each request's first sample (a prefix sum of the counts)."""
+    """The global sample_index of each request's first sample: its ``first_index``, else right after the
+    previous request's samples (a prefix sum of the counts)."""
     offsets: list[int] = []
     total = 0
     for req in requests:
-        offsets.append(total)
-        total += req.count
+        start = total if req.first_index is None else req.first_index
+        offsets.append(start)
+        total = start + req.count
     return offsets
