@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from alphagen.testgen import TestGenConfig
 
 log = logging.getLogger("alphagen.pipeline")
+FILTER_BATCH = 8
+"""While sampling, new distinct programs go to the sandbox in groups of this many: enough to keep the workers
+busy, few enough that the filter keeps up with the sampler."""
 TESTS_PER_CHILD = 8
 """Executors made for the pipeline run up to this many tests of one program in one isolated child (filter,
 test-input checks, clustering: several times the executions per second on short tests); hidden-test judging
@@ -216,6 +219,59 @@ def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
+def example_verdicts(
+    problem: Problem,
+    distinct: Sequence[Candidate],
+    executor: sandbox.Executor,
+    limits: sandbox.Limits,
+    progress: Progress = _noop,
+) -> dict[int, str]:
+    """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
+    status: dict[int, str] = {}
+    runnable = []
+    for c in distinct:
+        # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
+        if c.language == "python" and not extract.python_syntax_ok(c.code):
+            status[c.index] = "compile_error"
+        else:
+            runnable.append(c)
+    progress("filter", len(distinct) - len(runnable), None)
+    inputs, expected = io_for_tests(problem, problem.public_tests)
+    if not inputs:
+        # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
+        # and clustering alone ranks them.
+        status.update({c.index: "ok" for c in runnable})
+        progress("filter", len(runnable), None)
+        return status
+    if not runnable:
+        return status
+    programs = [program_for(problem, c.code, c.language) for c in runnable]
+    passed_count: dict[int, int] = {}
+    for r in executor.run_batch(
+        programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True
+    ):
+        c = runnable[r.program_index]
+        if r.status.value != "ok" or not r.passed:
+            if c.index not in status:
+                status[c.index] = r.status.value if r.status.value != "ok" else "wrong_answer"
+                progress("filter", 1, None)
+        else:
+            passed_count[c.index] = passed_count.get(c.index, 0) + 1
+            if passed_count[c.index] == len(inputs):
+                status[c.index] = "ok"
+                progress("filter", 1, None)
+    return status
+
+
+def with_verdicts(candidates: Sequence[Candidate], status: dict[int, str]) -> list[Candidate]:
+    """Set each candidate's example verdict; duplicates inherit the verdict of the program they duplicate."""
+    out = []
+    for c in candidates:
+        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, "not_run")
+        out.append(replace(c, passed_examples=(s == "ok"), example_status=s))
+    return out
+
+
 def filter_on_examples(
     problem: Problem,
     candidates: Sequence[Candidate],
@@ -225,45 +281,60 @@ def filter_on_examples(
 ) -> list[Candidate]:
     """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
     distinct = [c for c in candidates if c.duplicate_of is None]
-    status: dict[int, str] = {}
-    runnable = []
-    for c in distinct:
-        # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
-        if c.language == "python" and not extract.python_syntax_ok(c.code):
-            status[c.index] = "compile_error"
-        else:
-            runnable.append(c)
-    inputs, expected = io_for_tests(problem, problem.public_tests)
-    programs = [program_for(problem, c.code, c.language) for c in runnable]
     progress("filter", 0, len(distinct))
-    progress("filter", len(distinct) - len(runnable), None)
-    seen_fail: set[int] = set()
-    passed_count: dict[int, int] = {}
-    if not inputs:
-        # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
-        # and clustering alone ranks them.
-        status.update({c.index: "ok" for c in runnable})
-    if programs and inputs:
-        for r in executor.run_batch(
-            programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True
-        ):
-            c = runnable[r.program_index]
-            if r.status.value != "ok" or not r.passed:
-                if c.index not in seen_fail:
-                    seen_fail.add(c.index)
-                    status[c.index] = r.status.value if r.status.value != "ok" else "wrong_answer"
-                    progress("filter", 1, None)
-            else:
-                passed_count[c.index] = passed_count.get(c.index, 0) + 1
-                if passed_count[c.index] == len(inputs):
-                    status[c.index] = "ok"
-                    progress("filter", 1, None)
-    # Duplicates inherit the verdict of the program they duplicate.
-    out = []
-    for c in candidates:
-        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, "not_run")
-        out.append(replace(c, passed_examples=(s == "ok"), example_status=s))
-    return out
+    return with_verdicts(candidates, example_verdicts(problem, distinct, executor, limits, progress))
+
+
+def sample_and_filter(
+    problem: Problem,
+    cfg: SolveConfig,
+    models: Models,
+    executor: sandbox.Executor,
+    limits: sandbox.Limits,
+    progress: Progress = _noop,
+    batch: int = FILTER_BATCH,
+) -> tuple[list[Candidate], float]:
+    """Stages 1-3 overlapped: programs are run on the examples while the sampler goes on drawing.
+
+    The sampler runs in a background thread (a bounded queue between them); every ``batch`` new distinct programs
+    go to the sandbox at once. The result equals the staged pipeline's: samples arrive out of order, so the first
+    program of each dedup class to *arrive* is the one run, and its verdict is the class's (programs equal up to
+    comments and layout behave alike); the final dedup then names the lowest sample index as the class's
+    representative, as stage 2 does. Returns the candidates and the sampling seconds (the rest of the time is the
+    filter's tail).
+    """
+    from alphagen.overlap import Background
+
+    plan = plan_sampling(problem, cfg, models.code.tokenizer)
+    progress("sample", 0, cfg.n)
+    progress("filter", 0, None)
+    started = time.perf_counter()
+    sampled: list[Candidate] = []
+    by_key: dict[str, str] = {}  # fingerprint -> verdict of the class's executed program
+    pending: list[tuple[str, Candidate]] = []
+
+    def flush() -> None:
+        status = example_verdicts(problem, [c for _, c in pending], executor, limits, progress)
+        by_key.update({key: status.get(c.index, "not_run") for key, c in pending})
+        pending.clear()
+
+    stream = models.sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))
+    with Background(stream, maxsize=max(2 * batch, 16)) as completions:
+        seen: set[str] = set()
+        for comp in completions:
+            cand = plan.candidate(comp)
+            sampled.append(cand)
+            key = extract.fingerprint(cand.code, cand.language)
+            if key not in seen:
+                seen.add(key)
+                pending.append((key, cand))
+            if len(pending) >= batch:
+                flush()
+    sample_s = time.perf_counter() - started
+    flush()
+    candidates = dedup(sorted(sampled, key=lambda c: c.index))
+    status = {c.index: by_key[extract.fingerprint(c.code, c.language)] for c in candidates if c.duplicate_of is None}
+    return with_verdicts(candidates, status), sample_s
 
 
 def cluster_survivors(
@@ -317,16 +388,18 @@ def solve(
     timer = _Timer()
     limits = limits_for(problem, cfg.time_limit_s, cfg.memory_limit_mb)
 
-    with timer.stage("sample", cfg.n) as out:
-        candidates = sample_candidates(problem, cfg, models, progress)
-        out[0] = len(candidates)
-    with timer.stage("dedup", len(candidates)) as out:
-        candidates = dedup(candidates)
-        out[0] = sum(1 for c in candidates if c.duplicate_of is None)
-    with timer.stage("filter", out[0]) as out:
-        candidates = filter_on_examples(problem, candidates, executor, limits, progress)
-        survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
-        out[0] = len(survivors)
+    # Stages 1-3 overlap (the filter runs while the sampler draws); their timings are split where sampling ends.
+    t0 = time.perf_counter()
+    candidates, sample_s = sample_and_filter(problem, cfg, models, executor, limits, progress)
+    distinct = sum(1 for c in candidates if c.duplicate_of is None)
+    survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    timer.stages += [
+        StageStat("sample", sample_s, cfg.n, len(candidates)),
+        StageStat("dedup", 0.0, len(candidates), distinct),
+        StageStat("filter", time.perf_counter() - t0 - sample_s, distinct, len(survivors)),
+    ]
+    for st in timer.stages:
+        log.info("stage %s: %d -> %d in %.2fs", st.name, st.count_in, st.count_out, st.seconds)
 
     test_inputs: tuple[str, ...] = ()
     counts: dict[str, int] = {}

@@ -147,3 +147,30 @@ def test_without_examples_every_compiling_program_survives(executor: Executor) -
     status = {c.code: c.example_status for c in result.candidates}
     assert status[CORRECT] == status[LAST] == "ok" and status[BROKEN] == "compile_error"
     assert {pk.code for pk in result.picks} == {CORRECT, LAST}
+
+
+@pytest.mark.parametrize("batch", [1, 3, 100])
+def test_streamed_filter_equals_the_staged_stages(executor: Executor, batch: int) -> None:
+    from alphagen.pipeline import dedup, filter_on_examples, limits_for, sample_and_filter, sample_candidates
+
+    problem, cfg = make_problem(), SolveConfig(n=40, seed=11)
+    limits = limits_for(problem)
+    staged = filter_on_examples(
+        problem, dedup(sample_candidates(problem, cfg, models(ScriptedSampler(POOL)))), executor, limits
+    )
+    streamed, sample_s = sample_and_filter(
+        problem, cfg, models(ScriptedSampler(POOL)), executor, limits, batch=batch
+    )
+    # Same candidates, same representatives (lowest index of each dedup class), same verdicts.
+    assert streamed == staged
+    assert sample_s >= 0
+
+
+def test_a_sampler_failure_reaches_the_caller(executor: Executor) -> None:
+    class Failing(ScriptedSampler):
+        def sample(self, *args: Any, **kwargs: Any) -> Iterator[Completion]:
+            yield from list(super().sample(*args, **kwargs))[:3]
+            raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        solve(make_problem(), SolveConfig(n=8), models=models(Failing(POOL)), executor=executor)
