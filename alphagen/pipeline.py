@@ -307,7 +307,6 @@ def solve(
     with timer.stage("testgen", len(survivors)) as out:
         # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
         if len(survivors) >= 2:
-            progress("testgen", 0, None)
             ti = generate_test_inputs(
                 problem.public_view(),
                 [program_for(problem, c.code, c.language) for c in survivors],
@@ -318,7 +317,8 @@ def solve(
                 sampler=models.test_sampler,
                 tokenizer=models.test.tokenizer if models.test else None,
                 validator=problem.validator,
-                progress=lambda stage, k: progress("testgen", k, None),
+                # Per source ("testgen:model", ...), so a slow source shows by name instead of one frozen bar.
+                progress=lambda source, k: progress(f"testgen:{source}", k, None),
             )
             test_inputs, counts = tuple(ti.inputs), dict(ti.counts)
         out[0] = len(test_inputs)
