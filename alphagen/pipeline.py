@@ -277,6 +277,18 @@ def cluster_survivors(
     return out, agreement, distinguishing
 
 
+TESTGEN_MODEL_SHARE = 0.5
+"""The model test-input sources may spend this share of the problem's sampling time (at least
+TESTGEN_MODEL_MIN_S): until they earn their time, test generation must not dominate a short run."""
+TESTGEN_MODEL_MIN_S = 5.0
+
+
+def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
+    if tg.model_budget_s is not None:
+        return tg
+    return replace(tg, model_budget_s=max(TESTGEN_MODEL_MIN_S, TESTGEN_MODEL_SHARE * sample_seconds))
+
+
 def solve(
     problem: Problem,
     cfg: SolveConfig,
@@ -312,7 +324,8 @@ def solve(
                 [program_for(problem, c.code, c.language) for c in survivors],
                 executor,
                 limits,
-                cfg.testgen or TestGenConfig(),
+                _testgen_budget(cfg.testgen or TestGenConfig(),
+                                next((s.seconds for s in timer.stages if s.name == "sample"), 0.0)),
                 cfg.seed,
                 sampler=models.test_sampler,
                 tokenizer=models.test.tokenizer if models.test else None,
