@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
+from alphagen.console import plural
 
 log = logging.getLogger("alphagen.bench")
 
@@ -42,7 +43,7 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             "problems scored / selected",
-            f"{p['scored']} / {p['selected']}  ({p['errors']} errors, {p['pending']} pending)",
+            f"{p['scored']} / {p['selected']}  ({plural(p['errors'], 'error')}, {p['pending']} pending)",
         ),
         (f"solve rate {picks}@n (real picks)", _pct(m[f"solve_rate_{picks}@n"])),
         ("top-1 pick solve rate", _pct(m["top1_solve_rate"])),
@@ -131,7 +132,7 @@ def render_plot(summary: dict[str, Any]) -> bytes | None:
     ax.set_xlabel("sample budget k (samples per problem)")
     ax.set_ylabel("solve rate (%)")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"Solve rate vs. samples ({summary['problems']['scored']} problems)")
+    ax.set_title(f"Solve rate vs. samples ({plural(summary['problems']['scored'], 'problem')})")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
