@@ -8,9 +8,10 @@ import logging
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from alphagen import __version__
-from alphagen.console import setup_logging
+from alphagen.console import console, setup_logging
 
 # name -> module under alphagen.commands exposing a click command called `command`.
 COMMANDS = {
@@ -32,6 +33,24 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"alphagen.commands.{cmd_name.replace('-', '_')}")
         cmd: click.Command = module.command
         return cmd
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Exit statuses, the same for every command: 0 done; 1 ran but found no answer (solve: no sample
+        passed the examples; judge: no pick solved it; check: a reference mismatches); 2 a usage, input or model
+        error; 130 interrupted (Ctrl-C), after one line saying what was kept."""
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort):
+            # Commands put what survives an interruption in ctx.meta (bench: the run directory to resume).
+            message = ctx.meta.get("interrupted", "interrupted: nothing kept")
+            console.print(f"[yellow]{escape(message)}[/]", highlight=False)
+            ctx.exit(130)
+        except click.ClickException as e:
+            # click gives 1 to every error; 1 is reserved for "no answer" here.
+            if e.exit_code != 1:
+                raise
+            e.show()
+            ctx.exit(2)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help from the table above: listing commands must not import them.

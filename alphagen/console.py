@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.logging import RichHandler
 
+
+def _console(stderr: bool) -> Console:
+    """A console that wraps for a terminal only: piped into a file or a CI log, rich's default 80 columns
+    would break names and paths mid-word, so lines stay whole (tables get a wide page; COLUMNS still wins)."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or "COLUMNS" in os.environ:
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPED_WIDTH, soft_wrap=True)
+
+
+PIPED_WIDTH = 200
+
 # People read stderr; scripts read stdout. Every human-facing message goes through this console.
-console = Console(stderr=True)
+console = _console(stderr=True)
+
+
+def stdout_console() -> Console:
+    """For human-readable data on stdout (solve's summary), with the same wrapping rule."""
+    return _console(stderr=False)
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 cluster', '2 clusters', '1 mismatch', '3 mismatches'."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural_form or (noun + 'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else noun + 's')}"
 
 _configured = False
 

@@ -65,9 +65,13 @@ def describe(result: Result, index: int, total: int) -> str:
     if status == "wrong_answer":
         got = result.stdout[:60].decode("utf-8", "replace")
         return f"{where} (got {got!r}{'...' if len(result.stdout) > 60 else ''})"
+    text = (result.stderr.decode("utf-8", "replace").strip() or result.detail).strip().splitlines()
+    if status == "compile_error":
+        # A compiler's first "error" line names the cause; its last line is often a caret or a bracket.
+        first = next((line for line in text if "error" in line.lower()), text[0] if text else "")
+        return f"{where}: {first.strip()[:200]}" if first else where
     # The last stderr line names a Python exception best ("ZeroDivisionError: ..."); detail covers the rest.
-    tail = (result.stderr.decode("utf-8", "replace").strip() or result.detail).strip().splitlines()
-    return f"{where}: {tail[-1][:200]}" if tail else where
+    return f"{where}: {text[-1][:200]}" if text else where
 
 
 def run_tests(
@@ -117,15 +121,10 @@ def judge(
     limits = limits_for(problem, time_limit_s, memory_limit_mb)
     compare = compare_options(problem)
     inputs, expected = io_for_tests(problem, chosen)
-    results = run_tests(
-        executor,
-        program_for(problem, code, language),
-        inputs,
-        expected,
-        limits,
-        compare,
-        stop_on_first_failure,
-    )
+    program = program_for(problem, code, language)
+    results = run_tests(executor, program, inputs, expected, limits, compare, stop_on_first_failure)
+    if stop_on_first_failure:
+        results = _first_failure_in_order(executor, program, inputs, expected, limits, compare, results)
     harness = harness_program(problem, code) if default_tests else None
     total = len(chosen) + (1 if harness else 0)
     if total == 0:
@@ -137,6 +136,32 @@ def judge(
         for r in run_tests(executor, h_program, [h_input], [h_expected], limits, CompareOptions(), True):
             results.append(_reindexed(r, len(chosen)))
     return _verdict(results, total)
+
+
+def _first_failure_in_order(
+    executor: Executor,
+    program: Program,
+    inputs: Sequence[str],
+    expected: Sequence[str],
+    limits: Limits,
+    compare: CompareOptions,
+    results: list[Result],
+) -> list[Result]:
+    """The results up to the first failing test in test order, the same on every run.
+
+    Tests run in parallel, so the failure that stopped the batch is whichever arrived first, and tests before it
+    may not have run: run those, then keep only the results before and at the first failure in index order."""
+    failures = [r.input_index for r in results if result_status(r) != "ok"]
+    if not failures:
+        return results
+    have = {r.input_index for r in results}
+    missing = [i for i in range(min(failures)) if i not in have]
+    if missing:
+        more = run_tests(executor, program, [inputs[i] for i in missing], [expected[i] for i in missing], limits,
+                         compare, False)
+        results = results + [_reindexed(r, missing[r.input_index]) for r in more]
+    first = min(r.input_index for r in results if result_status(r) != "ok")
+    return sorted((r for r in results if r.input_index <= first), key=lambda r: r.input_index)
 
 
 def _reindexed(result: Result, index: int) -> Result:

@@ -374,6 +374,18 @@ def cluster_survivors(
     return out, agreement, distinguishing
 
 
+TESTGEN_MODEL_SHARE = 0.5
+"""The model test-input sources may spend this share of the problem's sampling time (at least
+TESTGEN_MODEL_MIN_S): until they earn their time, test generation must not dominate a short run."""
+TESTGEN_MODEL_MIN_S = 5.0
+
+
+def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
+    if tg.model_budget_s is not None:
+        return tg
+    return replace(tg, model_budget_s=max(TESTGEN_MODEL_MIN_S, TESTGEN_MODEL_SHARE * sample_seconds))
+
+
 def solve(
     problem: Problem,
     cfg: SolveConfig,
@@ -406,18 +418,19 @@ def solve(
     with timer.stage("testgen", len(survivors)) as out:
         # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
         if len(survivors) >= 2:
-            progress("testgen", 0, None)
             ti = generate_test_inputs(
                 problem.public_view(),
                 [program_for(problem, c.code, c.language) for c in survivors],
                 executor,
                 limits,
-                cfg.testgen or TestGenConfig(),
+                _testgen_budget(cfg.testgen or TestGenConfig(),
+                                next((s.seconds for s in timer.stages if s.name == "sample"), 0.0)),
                 cfg.seed,
                 sampler=models.test_sampler,
                 tokenizer=models.test.tokenizer if models.test else None,
                 validator=problem.validator,
-                progress=lambda stage, k: progress("testgen", k, None),
+                # Per source ("testgen:model", ...), so a slow source shows by name instead of one frozen bar.
+                progress=lambda source, k: progress(f"testgen:{source}", k, None),
             )
             test_inputs, counts = tuple(ti.inputs), dict(ti.counts)
         out[0] = len(test_inputs)

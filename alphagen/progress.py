@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from rich.progress import (
     BarColumn,
@@ -23,6 +25,28 @@ STAGE_LABEL = {
     "testgen": "generating tests",
     "cluster": "clustering",
 }
+# What a test-input sub-stage counts ("testgen:<source>" reports come per source, so a slow source shows).
+TESTGEN_LABEL = {
+    "mutation": "test inputs · mutation",
+    "random": "test inputs · random",
+    "model": "test inputs · model-written",
+    "generator": "test inputs · generator runs",
+    "validate": "test inputs · checking",
+}
+
+
+def label(stage: str) -> str:
+    """A person's name for a progress stage."""
+    if stage.startswith("testgen:"):
+        sub = stage.split(":", 1)[1]
+        return TESTGEN_LABEL.get(sub, f"test inputs · {sub}")
+    return STAGE_LABEL.get(stage, stage)
+
+
+class StageReporter(Protocol):
+    def __call__(self, stage: str, advance: int, total: int | None) -> None: ...
+
+    def finish(self) -> None: ...
 
 
 class StageBars:
@@ -35,8 +59,7 @@ class StageBars:
 
     def __call__(self, stage: str, advance: int, total: int | None) -> None:
         if stage not in self._tasks:
-            label = f"{self._prefix}{STAGE_LABEL.get(stage, stage)}"
-            self._tasks[stage] = self._progress.add_task(label, total=total)
+            self._tasks[stage] = self._progress.add_task(f"{self._prefix}{label(stage)}", total=total)
         task = self._tasks[stage]
         if total is not None:
             self._progress.update(task, total=total)
@@ -68,3 +91,46 @@ def stage_bars(prefix: str = "", enabled: bool = True) -> Iterator[StageBars]:
             yield bars
         finally:
             bars.finish()
+
+
+class StageLines:
+    """Progress for a log file or a pipe (stderr not a terminal): one line when a stage starts and one when it
+    ends, with its count and time, instead of bars nobody sees."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self._prefix = prefix
+        self._current: str | None = None
+        self._count = 0
+        self._started = 0.0
+
+    def __call__(self, stage: str, advance: int, total: int | None) -> None:
+        if stage != self._current:
+            self._end()
+            self._current, self._count, self._started = stage, 0, time.perf_counter()
+            expected = f" ({total} expected)" if total else ""
+            console.print(f"{self._prefix}{label(stage)}…{expected}", highlight=False)
+        self._count += advance
+
+    def _end(self) -> None:
+        if self._current is not None:
+            seconds = time.perf_counter() - self._started
+            console.print(f"{self._prefix}{label(self._current)}: {self._count} done in {seconds:.1f}s",
+                          highlight=False)
+            self._current = None
+
+    def finish(self) -> None:
+        self._end()
+
+
+@contextmanager
+def stage_progress(prefix: str = "") -> Iterator[StageReporter]:
+    """Bars on a terminal, one line per stage otherwise."""
+    if console.is_terminal:
+        with stage_bars(prefix) as bars:
+            yield bars
+        return
+    lines = StageLines(prefix)
+    try:
+        yield lines
+    finally:
+        lines.finish()

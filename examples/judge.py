@@ -5,7 +5,7 @@
 
 It reads our problem JSON by itself (no alphagen import), runs each pick on the hidden tests through the standalone
 `sandbox` executor, compares tokens, and prints one verdict line per pick plus a final line. Exit 0 when some pick
-solves the problem, 1 otherwise.
+solves the problem, 1 otherwise (the same convention as `alphagen judge`), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -29,16 +29,18 @@ def main() -> int:
     picks = [json.loads(line) for line in sys.stdin if line.strip()]
     solved_by = None
     with Executor() as ex:
-        for pick in picks:
-            program = Program(pick["code"], Language(pick["language"]))
+        for number, pick in enumerate(picks, 1):
+            # `alphagen judge` accepts picks without a language (Python); so does this script.
+            program = Program(pick["code"], Language(pick.get("language", "python")))
             results = list(ex.run_batch([program], inputs, limits, expected=expected, compare=CompareOptions(),
                                         stop_on_first_failure=True))
             ok = len(results) == len(inputs) and all(r.passed for r in results)
             bad = next((r for r in results if not r.passed), None)
             why = "" if ok or bad is None else f" ({bad.status.value} on test {bad.input_index})"
-            print(f"rank {pick['rank']}: {'ACCEPTED' if ok else 'REJECTED'}{why}")
+            rank = pick.get("rank", number)
+            print(f"rank {rank}: {'ACCEPTED' if ok else 'REJECTED'}{why}")
             if ok and solved_by is None:
-                solved_by = pick["rank"]
+                solved_by = rank
     verdict = f"yes (rank {solved_by})" if solved_by else "no"
     print(f"solved: {verdict} ({len(picks)} picks)")
     return 0 if solved_by else 1

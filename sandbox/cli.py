@@ -38,17 +38,28 @@ def _parser() -> argparse.ArgumentParser:
         help="stdin for one execution; repeat for several (default: read our own stdin once)",
     )
     run.add_argument(
-        "--time-limit", type=float, default=Limits.time_s, metavar="S", help="CPU seconds per test"
+        "--time-limit", type=float, default=Limits.time_s, metavar="S",
+        help="CPU seconds per test (default: %(default)s)",
     )
     run.add_argument(
         "--wall-limit", type=float, default=None, metavar="S", help="wall seconds (default 2*T+1)"
     )
-    run.add_argument("--memory-limit", type=int, default=Limits.memory_mb, metavar="MB", help="memory in MiB")
     run.add_argument(
-        "--output-limit", type=int, default=Limits.output_bytes, metavar="BYTES", help="stdout cap in bytes"
+        "--memory-limit", type=int, default=Limits.memory_mb, metavar="MB",
+        help="memory in MiB (default: %(default)s)",
     )
-    run.add_argument("--python", default="/usr/bin/python3", help="interpreter for Python programs")
-    run.add_argument("--isolation", choices=["auto", "strict", "none"], default="auto")
+    run.add_argument(
+        "--output-limit", type=int, default=Limits.output_bytes, metavar="BYTES",
+        help="stdout cap in bytes (default: %(default)s)",
+    )
+    run.add_argument(
+        "--python", default="/usr/bin/python3", help="interpreter for Python programs (default: %(default)s)"
+    )
+    run.add_argument(
+        "--isolation", choices=["auto", "strict", "none"], default="auto",
+        help="auto: warn once about missing isolation layers; strict: refuse to run without them; "
+        "none: rlimits only, for debugging (default: %(default)s)",
+    )
     run.add_argument("--workers", type=int, default=None, help="worker slots (default: one per CPU)")
     run.add_argument("--json", action="store_true", help="print one JSON object per line")
     return parser

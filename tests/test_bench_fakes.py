@@ -17,6 +17,7 @@ from typing import Any
 from alphagen.bench.runner import BenchConfig, run_bench
 from alphagen.bench.store import RunStore
 from alphagen.clustering import select
+from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import HiddenTests, Problem, Test
 from alphagen.results import Candidate, SolveResult, StageStat
 
@@ -99,7 +100,7 @@ def fake_judge(problem: Problem, code: str, language: str) -> FakeVerdict:
 
 def run_fake_bench(run_dir: Path, resume: bool, n: int = 12, count: int = 6) -> dict[str, dict[str, Any]]:
     """A whole bench over the fake problems, with one unreadable 'file' among them."""
-    cfg = BenchConfig(n=n, seed=7, draws=50)
+    cfg = BenchConfig(SolveConfig(n=n, seed=7), draws=50)
     load_errors = [("problems/bad.json", "problems/bad.json: invalid JSON at line 1 column 2")]
     with RunStore(run_dir, cfg.to_dict(), resume, ("n", "seed", "draws")) as store:
         return run_bench(fake_problems(count), load_errors, cfg, store, fake_solve, fake_judge, select)

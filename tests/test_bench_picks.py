@@ -18,6 +18,7 @@ from alphagen.bench.runner import BenchConfig, run_bench
 from alphagen.bench.store import RESULTS, RunStore, append_jsonl, read_jsonl
 from alphagen.bench.summary import build_summary
 from alphagen.clustering import select
+from alphagen.pipeline import SolveConfig
 from alphagen.results import Candidate, Pick, SolveResult
 
 
@@ -76,7 +77,7 @@ def test_clustering_counts_the_first_j_real_picks_and_random_uses_the_survivors(
 
 
 def _run(root: Path, seed: int, count: int = 6) -> Path:
-    cfg = BenchConfig(n=12, seed=seed, draws=20)
+    cfg = BenchConfig(SolveConfig(n=12, seed=seed), draws=20)
     with RunStore(root, cfg.to_dict(), False, ("n", "seed", "draws")) as store:
         run_bench(fake_problems(count), [], cfg, store, fake_solve, fake_judge, select)
     return root
@@ -92,7 +93,7 @@ def test_runner_stores_it_and_the_summary_and_report_show_it(tmp_path: Path) -> 
         # A problem without a correct survivor is unsolved by any rule.
         if pvr["survivors_correct"] == 0:
             assert pvr["random"]["1"] == 0.0 and not r["solved"]
-    summary = build_summary(records, len(records), BenchConfig(n=12).to_dict())
+    summary = build_summary(records, len(records), BenchConfig(SolveConfig(n=12)).to_dict())
     agg = summary["metrics"]["picks_vs_random"]
     assert agg["problems"] == len(records)
     for rule in ("clustering", "random", "random_samples"):
@@ -102,7 +103,7 @@ def test_runner_stores_it_and_the_summary_and_report_show_it(tmp_path: Path) -> 
     assert rows["1 pick: clustering / random"].startswith(f"{100 * agg['clustering']['1']:.1f}% / ")
     # Records scored before the comparison existed give no partial average.
     old = [{k: v for k, v in r.items() if k != "picks_vs_random"} for r in records]
-    assert build_summary(old, len(old), BenchConfig(n=12).to_dict())["metrics"]["picks_vs_random"] is None
+    assert build_summary(old, len(old), BenchConfig(SolveConfig(n=12)).to_dict())["metrics"]["picks_vs_random"] is None
 
 
 def test_compare_averages_runs_and_rescores_old_ones(tmp_path: Path, capsys: Any) -> None:

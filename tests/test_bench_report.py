@@ -67,3 +67,24 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     extrema = [gray.crop((0, y, 1200, y + 100)).getextrema() for y in range(0, 1600, 100)]
     bands = [cast(tuple[int, int], e)[0] for e in extrema]
     assert sum(1 for darkest in bands if darkest < 128) >= 12, bands
+
+
+def test_each_problem_explains_itself(tmp_path: Path) -> None:
+    from alphagen.bench.report import picks_rows
+
+    run, summary, records = _run(tmp_path)
+    page = write_report(run, summary, records).read_text()
+    solved = next(name for name, r in records.items() if r.get("status") == "ok" and r["picks"])
+    # A section per problem with stages, clusters and the picks' code, linked from the table's pick cells.
+    assert f"id='p-{solved}'" in page and f"href='#p-{solved}'" in page
+    assert f"href='#p-{solved}-pick-1'" in page and f"id='p-{solved}-pick-1'" in page
+    section = page[page.index(f"id='p-{solved}'"):]
+    section = section[: section.index("</details>\n<details id='p-") if "</details>\n<details id='p-" in section
+                      else len(section)]
+    assert "<th>stage</th>" in section and "representative" in section and "<pre>" in section
+    # A pick-count row where no problem is contested says it cannot differ.
+    pvr = {"pick_counts": [1, 10], "clustering": {"1": 1.0, "10": 1.0}, "random": {"1": 0.5, "10": 1.0},
+           "random_samples": {"1": 0.5, "10": 1.0}, "contested": {"1": 3, "10": 0}}
+    rows = dict(picks_rows(pvr))
+    assert "cannot differ" in rows["10 picks: clustering / random"]
+    assert "cannot differ" not in rows["1 pick: clustering / random"]

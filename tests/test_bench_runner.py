@@ -14,6 +14,7 @@ from alphagen.bench.runner import BenchConfig, run_bench
 from alphagen.bench.store import RESULTS, RunDirError, RunStore, read_jsonl
 from alphagen.bench.summary import build_summary
 from alphagen.clustering import select
+from alphagen.pipeline import SolveConfig
 
 
 def test_scores_match_the_samples_and_errors_are_recorded(tmp_path: Path) -> None:
@@ -25,7 +26,8 @@ def test_scores_match_the_samples_and_errors_are_recorded(tmp_path: Path) -> Non
     assert records["problems/bad.json"]["error_kind"] == "load"
     for name in ("p0", "p1", "p2", "p4", "p5"):
         r = records[name]
-        result = fake_solve(next(p for p in fake_problems() if p.name == name), BenchConfig(n=12, seed=7), 7)
+        problem = next(p for p in fake_problems() if p.name == name)
+        result = fake_solve(problem, BenchConfig(SolveConfig(n=12, seed=7)), 7)
         # "correct" means: passed the examples and every hidden test (every copy of a correct program counts).
         correct = sum(1 for c in result.candidates if c.code.startswith("correct"))
         assert r["n"] == 12 and r["correct"] == correct
@@ -67,7 +69,7 @@ class Interrupt(BaseException):
 def test_resume_after_interrupt_is_identical_and_skips_finished_work(tmp_path: Path) -> None:
     reference = run_fake_bench(tmp_path / "ref", resume=False)
     run = tmp_path / "run"
-    cfg = BenchConfig(n=12, seed=7, draws=50)
+    cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
     calls: list[str] = []
 
     def solve_then_stop(problem: Any, c: BenchConfig, seed: int) -> Any:
@@ -133,7 +135,30 @@ def test_run_directory_guards(tmp_path: Path) -> None:
 
 
 def test_bench_config_validation() -> None:
-    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
-        BenchConfig(n=0)
-    with pytest.raises(ValueError, match="language must be python, cpp or mix"):
-        BenchConfig(language="java")
+    # The solve settings are SolveConfig's own checks; BenchConfig checks only what it adds.
+    with pytest.raises(ValueError, match="draws must be >= 1, got 0"):
+        BenchConfig(draws=0)
+    with pytest.raises(ValueError, match="dtype must be auto, fp32 or bf16"):
+        BenchConfig(dtype="fp16")
+
+
+def test_bench_config_is_flat_and_old_runs_resume(tmp_path: Path) -> None:
+    from alphagen.bench.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+
+    cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
+    config = cfg.to_dict()
+    # Flat keys, as config.json always had them, plus the settings bench did not record before.
+    assert config["n"] == 12 and config["seed"] == 7 and config["draws"] == 50 and config["dtype"] == "auto"
+    assert config["test_sources"] == ["mutation", "random", "model", "generator"]
+    assert set(COMPARE_KEYS) == set(config)
+    # A run directory written before top_p/dtype/test_sources were recorded (an fp32 run) resumes with
+    # --dtype fp32 and refuses the new default, saying why.
+    old = {k: config[k] for k in ("n", "seed", "temperature", "language", "max_new_tokens", "num_picks",
+                                   "ranking", "model", "draws", "quantize")}
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(old))
+    with pytest.raises(RunDirError, match="dtype: run has 'fp32', now 'auto'"):
+        RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
+    with RunStore(run, config | {"dtype": "fp32"}, True, COMPARE_KEYS, LEGACY_DEFAULTS):
+        pass

@@ -80,13 +80,13 @@ def test_check_runs_references_and_reports_mismatches_and_multiple_answers(tmp_p
     assert rows["wrong"]["failures"] == ["reference 1: test 2/3: wrong answer (got '3\\n')"]
     assert rows["sum"]["tests"] == {"public": 1, "private": 2, "generated": 0}
     assert err.splitlines()[-1] == (
-        "4 problems, 1 references pass, 1 mismatches, 0 invalid files, "
+        "4 problems, 1 reference passes, 1 mismatch, 0 invalid files, "
         "1 with multiple valid answers (not counted as mismatches)"
     )
     # Without the mismatching problem, check passes.
     (tmp_path / "wrong.json").unlink()
     code, _, err = run("check", "--workers", "2", str(tmp_path))
-    assert code == 0 and "1 references pass, 0 mismatches" in err
+    assert code == 0 and "1 reference passes, 0 mismatches" in err
 
 
 def test_check_runs_function_references_with_their_harness(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_import_humaneval_writes_164_loadable_problems(tmp_path: Path) -> None:
     problems = load_problems(tmp_path / "he")
     assert len(problems) == 164 and problems[0].source.endswith("(ours)")
     code, _, err = run("import-humaneval", str(tmp_path / "he"))
-    assert code == 1 and "use --force" in err
+    assert code == 2 and "use --force" in err  # errors exit 2 (1 means "ran, no answer")
     # A sample of the imported problems: every canonical solution passes its tests and harness.
     sample = [str(tmp_path / "he" / f"humaneval-{i}.json") for i in (0, 2, 12, 38, 53, 120, 155, 161)]
     code, out, err = run("check", "--workers", "2", "--json", *sample)

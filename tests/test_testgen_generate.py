@@ -135,3 +135,34 @@ def test_function_kind_inputs_are_json_argument_lists() -> None:
     for text in ti.inputs:
         a, b = json.loads(text)
         assert isinstance(a, int) and isinstance(b, int) and 0 <= a <= 100 and 0 <= b <= 100
+
+
+def test_a_model_source_whose_first_batch_is_unusable_stops_there() -> None:
+    # The embedded model's usual output: nothing well-formed. Sampling 16 of them would cost minutes.
+    sampler = FakeSampler(["not numbers at all\n"], ["this is not python(\n"])
+    cfg = TestGenConfig(sources=("model", "generator"), num_model_samples=16, num_generator_programs=4,
+                        first_batch=2)
+    ti, _ = _run(cfg, sampler=sampler)
+    assert ti.counts["model_proposed"] == 2 and ti.counts["model_stopped_early"] == 1
+    assert ti.counts["generator_proposed"] == 0 and ti.counts["generator_stopped_early"] == 1
+    assert len(sampler.prompts) == 2  # one first batch per source, nothing after
+    # A usable first batch goes on to the rest.
+    good = FakeSampler(["2\n9 3\n", "5\n1 2 3 4 5\n", "3\n7 8 9\n"], ["x(\n"])
+    ti, _ = _run(TestGenConfig(sources=("model",), num_model_samples=6, first_batch=2), sampler=good)
+    assert ti.counts["model_proposed"] == 6 and "model_stopped_early" not in ti.counts
+
+
+def test_model_sources_do_not_start_past_their_budget() -> None:
+    sampler = FakeSampler(["2\n9 3\n"], ["x(\n"])
+    cfg = TestGenConfig(sources=("mutation", "model", "generator"), model_budget_s=0.0)
+    ti, _ = _run(cfg, sampler=sampler)
+    assert sampler.prompts == [] and ti.counts["model_skipped_budget"] == 1
+    assert ti.counts["mutation_valid"] > 0  # the cheap sources still run
+
+
+def test_the_pipeline_budgets_model_sources_by_the_sampling_time() -> None:
+    from alphagen.pipeline import TESTGEN_MODEL_MIN_S, _testgen_budget
+
+    assert _testgen_budget(TestGenConfig(), 44.0).model_budget_s == 22.0
+    assert _testgen_budget(TestGenConfig(), 1.0).model_budget_s == TESTGEN_MODEL_MIN_S
+    assert _testgen_budget(TestGenConfig(model_budget_s=300.0), 1.0).model_budget_s == 300.0

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
+from alphagen.console import plural
 
 log = logging.getLogger("alphagen.bench")
 
@@ -42,7 +43,7 @@ def metric_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             "problems scored / selected",
-            f"{p['scored']} / {p['selected']}  ({p['errors']} errors, {p['pending']} pending)",
+            f"{p['scored']} / {p['selected']}  ({plural(p['errors'], 'error')}, {p['pending']} pending)",
         ),
         (f"solve rate {picks}@n (real picks)", _pct(m[f"solve_rate_{picks}@n"])),
         ("top-1 pick solve rate", _pct(m["top1_solve_rate"])),
@@ -67,11 +68,15 @@ def picks_rows(pvr: dict[str, Any] | None) -> list[tuple[str, str]]:
     """'j picks: clustering vs random' rows; the contested count says on how many problems they could differ."""
     if not pvr:
         return []
+    # A row where no problem is contested compares equal numbers by construction: say so instead of implying
+    # that clustering and random picking tied.
     return [
         (
             f"{j} pick{'s' if j > 1 else ''}: clustering / random",
             f"{_pct(pvr['clustering'][str(j)])} / {_pct(pvr['random'][str(j)])}  (random samples "
-            f"{_pct(pvr['random_samples'][str(j)])}; {pvr['contested'][str(j)]} contested)",
+            f"{_pct(pvr['random_samples'][str(j)])}; {pvr['contested'][str(j)]} contested)"
+            + ("  cannot differ at this n: no problem has more survivors than picks with some but not all correct"
+               if not pvr["contested"][str(j)] else ""),
         )
         for j in pvr["pick_counts"]
     ]
@@ -131,7 +136,7 @@ def render_plot(summary: dict[str, Any]) -> bytes | None:
     ax.set_xlabel("sample budget k (samples per problem)")
     ax.set_ylabel("solve rate (%)")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"Solve rate vs. samples ({summary['problems']['scored']} problems)")
+    ax.set_title(f"Solve rate vs. samples ({plural(summary['problems']['scored'], 'problem')})")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -159,7 +164,8 @@ def _link(name: str) -> str:
     return f"<a href='{html.escape(PROBLEMS)}/{html.escape(safe_name(name))}.jsonl'>{html.escape(name)}</a>"
 
 
-def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plot_png: bytes | None) -> str:
+def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plot_png: bytes | None,
+                details: dict[str, dict[str, Any]] | None = None) -> str:
     """The report page. Every value from the run is escaped: problem names and errors are untrusted text."""
     e = html.escape
     cfg = summary["config"]
@@ -194,11 +200,12 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
                 f"error ({e(str(row.get('error_kind')))}): {e(str(row.get('error') or ''))}</td></tr>"
             )
             continue
-        link = _link(name)
+        link = _link(name) + (f" <a href='#{_anchor(name)}'>why</a>" if details and name in details else "")
         rec = records.get(name, {})
+        # Each pick links to its code and verdict detail below.
         pick_cells = " ".join(
-            f"<span class='{'yes' if p['passed'] else 'no'}' title='{e(p['status'])}'>"
-            f"#{p['rank']}:{p['num_passed']}/{p['num_tests']}</span>"
+            f"<a href='#{_anchor(name, 'pick', p['rank'])}' class='{'yes' if p['passed'] else 'no'}' "
+            f"title='{e(p['status'])}'>#{p['rank']}:{p['num_passed']}/{p['num_tests']}</a>"
             for p in rec.get("picks", [])
         )
         solved = "<span class='yes'>yes</span>" if row["solved"] else "<span class='no'>no</span>"
@@ -210,7 +217,92 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
                 pick_cells or "<span class='muted'>no picks</span>",
             ])
         )
-    parts.append("</table></body></html>\n")
+    parts.append("</table>")
+    if details:
+        parts.append("<h2>Why each problem was or was not solved</h2>")
+        parts += [problem_details(name, d) for name, d in details.items()]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _anchor(name: str, *rest: object) -> str:
+    return "-".join(["p", safe_name(name), *map(str, rest)])
+
+
+def load_details(run_dir: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per finished problem: its stored samples (stages, candidates, picks, test inputs) and verdicts, read from
+    the event logs, for the per-problem sections of the report."""
+    from alphagen.bench.runner import stored_state
+    from alphagen.bench.store import read_jsonl
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, rec in records.items():
+        if rec.get("status") != "ok":
+            continue
+        result, verdicts = stored_state(read_jsonl(run_dir / PROBLEMS / f"{safe_name(name)}.jsonl"))
+        if result is not None:
+            out[name] = {"result": result, "verdicts": verdicts, "record": rec}
+    return out
+
+
+def problem_details(name: str, d: dict[str, Any]) -> str:
+    """One collapsible section: stage counts and times, clusters with their representative's verdict, the
+    picks with code and verdict detail, and the generated inputs."""
+    e = html.escape
+    result, verdicts, rec = d["result"], d["verdicts"], d["record"]
+    by_index = {c.index: c for c in result.candidates}
+
+    def root(i: int) -> int:
+        c = by_index[i]
+        return c.duplicate_of if c.duplicate_of is not None else i
+
+    def verdict_cell(i: int) -> str:
+        v = verdicts.get(root(i))
+        if v is None:
+            return "<span class='muted'>not judged</span>"
+        text = "passed" if v.passed else v.status.replace("_", " ")
+        cls = "yes" if v.passed else "err"
+        return f"<span class='{cls}'>{e(text)}</span> <span class='muted'>{e(v.detail)}</span>"
+
+    solved = "solved" if rec.get("solved") else "not solved"
+    parts = [f"<details id='{_anchor(name)}'><summary><b>{e(name)}</b> · {solved} · "
+             f"{rec.get('passed_examples', 0)}/{rec.get('n', 0)} passed the examples · "
+             f"{plural(rec.get('num_clusters', 0), 'cluster')}</summary>"]
+    # Stages: where the samples went, and where the time went.
+    parts.append("<table>" + _row(["stage", "in", "out", "seconds"], "th"))
+    parts += [_row([e(st.name), str(st.count_in), str(st.count_out), f"{st.seconds:.2f}"]) for st in result.stages]
+    parts.append("</table>")
+    # Clusters: example-passing samples grouped by behaviour on the generated inputs.
+    clusters: dict[str, list[int]] = {}
+    for c in result.candidates:
+        r = by_index[root(c.index)]
+        if r.passed_examples and r.signature is not None:
+            clusters.setdefault(r.signature, []).append(c.index)
+    if clusters:
+        parts.append("<p>clusters (samples that behave alike on the generated inputs; the verdict is of the "
+                     "representative, its first sample):</p><table>"
+                     + _row(["cluster", "size", "representative", "verdict on hidden tests"], "th"))
+        ordered = sorted(clusters.values(), key=lambda m: (-len(m), m[0]))
+        for k, members in enumerate(ordered):
+            parts.append(_row([str(k), str(len(members)), f"sample {members[0]}", verdict_cell(members[0])]))
+        parts.append("</table>")
+    else:
+        parts.append("<p class='muted'>no sample passed the examples: nothing to cluster or pick.</p>")
+    # Picks: code collapsed, verdict detail linked from the rank.
+    for p in result.picks:
+        anchor = _anchor(name, "pick", p.rank)
+        parts.append(f"<details id='{anchor}'><summary><a href='#{anchor}'>#{p.rank}</a> · sample "
+                     f"{p.candidate} · cluster size {p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
+                     f"<pre>{e(p.code)}</pre></details>")
+    # Generated inputs: which of them told survivors apart is not stored per input, only the count.
+    if result.test_inputs:
+        split = result.testgen.get("distinguishing")
+        parts.append(f"<details><summary>{plural(len(result.test_inputs), 'generated input')}"
+                     + (f", {split} of them split the survivors" if split is not None else "")
+                     + "</summary>")
+        parts += [f"<pre>{e(t[:300])}{'…' if len(t) > 300 else ''}</pre>" for t in result.test_inputs[:20]]
+        parts.append("</details>")
+    parts.append("</details>")
     return "\n".join(parts)
 
 
@@ -220,5 +312,5 @@ def write_report(run_dir: Path, summary: dict[str, Any], records: dict[str, dict
     if png is not None:
         atomic_write_bytes(run_dir / PLOT, png)
     path = run_dir / REPORT
-    atomic_write_text(path, render_html(summary, records, png))
+    atomic_write_text(path, render_html(summary, records, png, load_details(run_dir, records)))
     return path

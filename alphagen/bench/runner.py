@@ -10,7 +10,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from alphagen.bench import metrics
@@ -18,8 +18,10 @@ from alphagen.bench.picks import compare_picks
 from alphagen.bench.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
 from alphagen.bench.store import RunStore
 from alphagen.bench.verdicts import JudgeFn, judge_program
+from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
+from alphagen.testgen.config import TestGenConfig
 
 # Standard pass@k points, reported whenever the budget allows (on top of the 1, 2, 4, ... curve).
 STANDARD_KS = (1, 10, 100, 1000)
@@ -27,49 +29,61 @@ STANDARD_KS = (1, 10, 100, 1000)
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """Everything that shapes a bench run's results (a resume must use the same)."""
+    """Everything that shapes a bench run's results (a resume must use the same): the solve settings of every
+    problem plus the model and the estimator's draws."""
 
-    n: int = 16
-    """Samples per problem (K)."""
-    seed: int = 0
-    """Seed for every problem's solve (same as `alphagen solve --seed`) and for the subsampling estimates."""
-    temperature: float = 0.25
-    """Sampling temperature."""
-    language: str = "python"
-    """python, cpp or mix."""
-    max_new_tokens: int = 512
-    """Longest program, in tokens."""
-    num_picks: int = 10
-    """Submissions per problem (the n of n@k)."""
-    ranking: str = "alphacode"
-    """Cluster ranking of the real picks: alphacode or codet."""
+    solve: SolveConfig = field(default_factory=SolveConfig)
+    """Settings of each problem's solve (`alphagen solve`'s options; the same defaults)."""
     model: str | None = None
     """Model spec (None: the embedded default)."""
+    test_model: str | None = None
+    """Model proposing test inputs (None: the same as `model`)."""
     draws: int = 100
     """Random subsets per budget for the n@k subsampling estimate."""
     quantize: str | None = None
     """'int8': dynamic int8 quantization of the model's linear layers (CPU); None: full precision."""
+    dtype: str = "auto"
+    """Weights' dtype as asked: auto, fp32 or bf16."""
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if self.num_picks < 1:
-            raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
         if self.draws < 1:
             raise ValueError(f"draws must be >= 1, got {self.draws}")
-        if self.language not in ("python", "cpp", "mix"):
-            raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
-        if self.ranking not in ("alphacode", "codet"):
-            raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
         if self.quantize not in (None, "int8"):
             raise ValueError(f"quantize must be int8 or None, got {self.quantize!r}")
+        if self.dtype not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"dtype must be auto, fp32 or bf16, got {self.dtype!r}")
+
+    # The solve settings the runner and the estimators read.
+    @property
+    def n(self) -> int:
+        return self.solve.n
+
+    @property
+    def seed(self) -> int:
+        return self.solve.seed
+
+    @property
+    def num_picks(self) -> int:
+        return self.solve.num_picks
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """config.json: flat, one key per setting (the solve settings at the top level, as older runs wrote
+        them, so their config.json still compares key by key)."""
+        solve = {k: v for k, v in asdict(self.solve).items() if k != "testgen"}
+        sources = (self.solve.testgen or TestGenConfig()).sources
+        return solve | {"test_sources": list(sources), "model": self.model, "test_model": self.test_model,
+                        "draws": self.draws, "quantize": self.quantize, "dtype": self.dtype}
 
 
-# Every BenchConfig field changes results, so a resume must match all of them.
-COMPARE_KEYS = tuple(BenchConfig.__dataclass_fields__)
+# Settings that runs written before a key existed used implicitly: a resume of such a run compares against these
+# (their dtype was fp32: bf16 became the CPU default later).
+LEGACY_DEFAULTS: dict[str, Any] = {
+    "top_p": 1.0, "samples_per_prompt": 8, "use_metadata": True, "time_limit_s": None, "memory_limit_mb": None,
+    "test_sources": list(TestGenConfig().sources), "test_model": None, "dtype": "fp32",
+}
+
+# Every setting changes results, so a resume must match all of them.
+COMPARE_KEYS = tuple(BenchConfig().to_dict())
 
 SolveFn = Callable[[Problem, BenchConfig, int], SolveResult]
 # on_event(kind, name, detail): 'start' / 'done' / 'error' / 'skip' per problem, for progress display.

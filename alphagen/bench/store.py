@@ -103,9 +103,11 @@ class RunStore:
     """One run directory, opened for writing by one process at a time."""
 
     def __init__(
-        self, root: Path, config: dict[str, Any], resume: bool, compare_keys: tuple[str, ...]
+        self, root: Path, config: dict[str, Any], resume: bool, compare_keys: tuple[str, ...],
+        legacy: dict[str, Any] | None = None,
     ) -> None:
-        """Create `root` for a new run, or reopen it with `resume` (config must match on `compare_keys`)."""
+        """Create `root` for a new run, or reopen it with `resume` (config must match on `compare_keys`; a key an
+        older run's config lacks counts as its `legacy` value, the setting that run used implicitly)."""
         self.root = root
         self._lock: IO[str] | None = None
         existing = root / CONFIG
@@ -119,6 +121,7 @@ class RunStore:
         self._acquire_lock()
         if resume and existing.exists():
             old = json.loads(existing.read_text(encoding="utf-8"))
+            old = (legacy or {}) | old
             diffs = [k for k in compare_keys if old.get(k) != config.get(k)]
             if diffs:
                 self.close()

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alphagen.console import console
+from alphagen.console import console, plural
 from alphagen.problems import Problem, ProblemError, load_problems
 
 _ROW_SUFFIX = re.compile(r"(:\d+|\[\d+\])$")
@@ -94,7 +94,7 @@ def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json:
         console.print(f"[red]invalid[/red] {escape(str(error))}", soft_wrap=True, highlight=False)
     reports = {} if no_run else _run_references(problems, workers)
     # The table: one row per problem.
-    table = Table(title=f"{len(problems)} problems", title_justify="left")
+    table = Table(title=plural(len(problems), "problem"), title_justify="left")
     for column in ("name", "kind", "tests", "limits", "source", "reference"):
         table.add_column(column, overflow="fold")
     for problem in problems:
@@ -127,8 +127,8 @@ def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json:
     several = sum(1 for r in reports.values() if r.status == "multiple answers")
     slow = sum(1 for r in reports.values() if r.status == "slow")
     invalid = len({_file_of(e) for e in errors})
-    summary = f"{len(problems)} problems, {passing} references pass, "
-    summary += f"{mismatches} mismatches, {invalid} invalid files"
+    summary = f"{plural(len(problems), 'problem')}, {plural(passing, 'reference')} pass{'es' if passing == 1 else ''}, "
+    summary += f"{plural(mismatches, 'mismatch')}, {plural(invalid, 'invalid file')}"
     if several:
         summary += f", {several} with multiple valid answers (not counted as mismatches)"
     if slow:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alphagen.console import console
+from alphagen.console import console, plural
 from alphagen.problems import ProblemError, load_problems
 from alphagen.problems.ours import to_dict
 
@@ -52,7 +52,7 @@ def command(out_dir: Path, source: Path | None, force: bool) -> None:
         target.write_text(json.dumps(to_dict(problem), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     no_examples = sum(1 for p in problems if not p.public_tests)
     console.print(
-        f"wrote {len(problems)} problems to {out_dir} "
+        f"wrote {plural(len(problems), 'problem')} to {out_dir} "
         f"({sum(len(p.public_tests) for p in problems)} public tests, "
         f"{sum(len(p.private_tests) for p in problems)} hidden tests; "
         f"{no_examples} without parseable docstring examples are judged by their harness)",

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from alphagen.console import console
+from alphagen.options import json_option
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,10 @@ def parse_submissions(lines: Iterable[str]) -> list[Submission]:
             raise ValueError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(obj, dict):
             raise ValueError(f"{where}: must be a JSON object with a 'code' field, got {type(obj).__name__}")
-        if not isinstance(obj.get("code"), str):
-            raise ValueError(f"{where}: field 'code' must be a string, got {type(obj.get('code')).__name__}")
+        if "code" not in obj:
+            raise ValueError(f"{where}: field 'code' is missing (each line needs the program as a string)")
+        if not isinstance(obj["code"], str):
+            raise ValueError(f"{where}: field 'code' must be a string, got {type(obj['code']).__name__}")
         rank, candidate = obj.get("rank", len(out) + 1), obj.get("candidate")
         if not isinstance(rank, int) or (candidate is not None and not isinstance(candidate, int)):
             raise ValueError(f"{where}: 'rank' and 'candidate' must be integers, got {rank!r}, {candidate!r}")
@@ -79,20 +83,33 @@ def verdict_line(sub: Submission, verdict: Any) -> dict[str, Any]:
     }
 
 
-def solved_line(rows: list[dict[str, Any]]) -> str:
-    first = next((r["rank"] for r in sorted(rows, key=lambda r: r["rank"]) if r["passed"]), None)
-    return f"solved: yes (first passing rank {first})" if first is not None else "solved: no"
+def first_solved(rows: list[dict[str, Any]]) -> int | None:
+    return next((r["rank"] for r in sorted(rows, key=lambda r: r["rank"]) if r["passed"]), None)
+
+
+def solved_line(rows: list[dict[str, Any]], on_examples: bool = False) -> str:
+    first = first_solved(rows)
+    if first is None:
+        return "solved: no"
+    if on_examples:
+        # Passing the examples is what the pipeline already filters on: weak evidence of a correct program.
+        return (f"solved: yes on the examples only (first passing rank {first}); the problem has no hidden "
+                "tests, so this verdict is weak")
+    return f"solved: yes (first passing rank {first})"
 
 
 @click.command()
 @click.argument("problem_path", metavar="PROBLEM", type=click.Path(exists=True, path_type=Path))
-@click.option("--json/--no-json", "as_json", default=None,
-              help="One JSON line per pick on stdout (default when stdout is not a terminal).")
+@json_option
 @click.option("--all-tests", is_flag=True, help="Run every hidden test (default: stop at the first failure).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Sandbox slots (default: one per core).")
 def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: int | None) -> None:
-    """Judge picks (JSON lines on stdin, as `alphagen solve --json` prints them) on PROBLEM's hidden tests."""
+    """Judge picks (JSON lines on stdin, as `alphagen solve --json` prints them) on PROBLEM's hidden tests.
+
+    A problem without hidden tests is judged on its examples (said so, as a weak verdict). Exit status: 0 when
+    some pick solves it, 1 when none does (as examples/judge.py), 2 on bad input, 130 when interrupted.
+    """
     from rich.table import Table
 
     from alphagen.bench.verdicts import judge_program
@@ -106,6 +123,10 @@ def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: 
         raise click.ClickException(str(e)) from None
     if not problems:
         raise click.ClickException(f"{problem_path}: holds no problem")
+    if sys.stdin.isatty():
+        # Otherwise a person running `alphagen judge p.json` alone sees a command that seems to hang.
+        console.print("reading picks from stdin, one JSON line each ({\"code\": ...}); end with Ctrl-D",
+                      highlight=False)
     try:
         subs = parse_submissions(sys.stdin)
     except ValueError as e:
@@ -144,12 +165,17 @@ def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: 
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
         sys.stdout.flush()
-    table = Table("rank", "sample", "verdict", "hidden tests", "detail", title=f"judge: {problem_path}")
+    # Problems without hidden tests are judged on their examples: say so wherever it matters.
+    on_examples = bool(targets) and all(not p.hidden_tests() for p in targets)
+    tests_label = "examples" if on_examples else "hidden tests"
+    table = Table("rank", "sample", "verdict", tests_label, "detail", title=f"judge: {problem_path}")
     for row, detail in zip(rows, details, strict=True):
         verdict = "[green]passed[/]" if row["passed"] else f"[red]{row['status']}[/]"
         sample = str(row["candidate"]) if row["candidate"] is not None else "-"
         tests = f"{row['num_passed']}/{row['num_tests']}"
-        table.add_row(str(row["rank"]), sample, verdict, tests, detail[:80])
+        table.add_row(str(row["rank"]), sample, verdict, tests, escape(detail[:160]))
     if rows:
         console.print(table)
-    console.print(solved_line(rows), highlight=False)
+    console.print(solved_line(rows, on_examples), highlight=False)
+    if first_solved(rows) is None:
+        sys.exit(1)

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
-from alphagen.console import console
-from alphagen.distributed.cli import ray_option
+from alphagen.console import console, plural, stdout_console
+from alphagen.options import PipelineOptions, json_option, pipeline_options
+from alphagen.pipeline import SolveConfig
+from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
 
 
@@ -34,108 +37,115 @@ def pick_records(result: SolveResult) -> list[dict[str, Any]]:
     ]
 
 
+# What the stage table's in/out columns count, per stage.
+STAGE_UNITS = {
+    "sample": ("asked", "programs"),
+    "dedup": ("programs", "distinct"),
+    "filter": ("distinct", "passed examples"),
+    "testgen": ("survivors", "test inputs"),
+    "cluster": ("survivors", "picks"),
+}
+
+
+def summary_line(result: SolveResult) -> str:
+    s = result.stats
+    return (f"{result.problem}: {s['sampled']} sampled · {s['distinct']} distinct · "
+            f"{s['passed_examples']} passed the examples · {plural(s['clusters'], 'cluster')} · "
+            f"{s['picked']} picked")
+
+
 def render_summary(result: SolveResult) -> None:
     """Readable ranked summary for a person at a terminal (stdout)."""
-    from rich.console import Console
+    from rich.markup import escape
     from rich.syntax import Syntax
     from rich.table import Table
 
-    out = Console()
-    s = result.stats
-    out.print(
-        f"[bold]{result.problem}[/]: {s['sampled']} sampled, {s['distinct']} distinct, "
-        f"{s['passed_examples']} passed the examples, {s['clusters']} clusters, {s['picked']} picked"
-    )
-    table = Table("stage", "in", "out", "seconds")
+    out = stdout_console()
+    out.print(escape(summary_line(result)), highlight=False)
+    table = Table("stage", "in", "out", "seconds", caption="in/out: what entered and left each stage")
     for st in result.stages:
-        table.add_row(st.name, str(st.count_in), str(st.count_out), f"{st.seconds:.2f}")
+        unit_in, unit_out = STAGE_UNITS.get(st.name, ("", ""))
+        table.add_row(st.name, f"{st.count_in} {unit_in}", f"{st.count_out} {unit_out}", f"{st.seconds:.2f}")
     out.print(table)
-    if not result.picks:
-        out.print("[yellow]No program passed the examples: nothing to submit. Try a larger -n.[/]")
     for p in result.picks:
         out.rule(f"#{p.rank}  cluster {p.cluster_id} (size {p.cluster_size})  sample {p.candidate}  {p.language}")
         out.print(Syntax(p.code, "python" if p.language == "python" else "cpp", line_numbers=False))
 
 
+def explain_no_pick(problem: Problem, result: SolveResult, executor: Any, cfg: SolveConfig) -> list[str]:
+    """Lines for stderr when no sample passed the examples: the likely causes, and whether the problem's own
+    reference solutions pass its examples (if they do not, the examples or the limits are wrong)."""
+    from collections import Counter
+
+    from alphagen.judging import judge
+    from alphagen.problems.references import runnable
+
+    statuses = Counter(c.example_status for c in result.candidates if c.duplicate_of is None)
+    seen = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in statuses.most_common())
+    lines = [f"no sample passed the examples ({seen or 'nothing sampled'}): nothing to submit."]
+    failing = []
+    for i, ref in enumerate(runnable(problem), 1):
+        v = judge(executor, problem, ref.code, ref.language, tests=problem.public_tests,
+                  time_limit_s=cfg.time_limit_s, memory_limit_mb=cfg.memory_limit_mb)
+        if not v.passed:
+            failing.append(f"reference solution {i} fails the problem's own examples: {v.detail}")
+    if failing:
+        lines += failing + ["the examples' expected outputs (or the limits) are likely wrong: "
+                            "check them with `alphagen check`."]
+    else:
+        lines.append("likely causes: the model cannot solve it at this budget (try a larger -n or another "
+                     "--model), --max-new-tokens cuts programs short, the limits are too tight, or the "
+                     "examples' expected outputs are wrong (`alphagen check` runs reference solutions).")
+    return lines
+
+
 @click.command()
 @click.argument("problem_path", metavar="PROBLEM", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-n", "--samples", "n", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Sample budget (programs drawn).")
-@click.option("--model", default=None, help="Model: registry name, local dir, .gguf file or hub id.")
-@click.option("--test-model", default=None, help="Model proposing test inputs (default: --model).")
-@click.option("--backend", type=click.Choice(["hf", "generate", "vllm"]), default="hf", show_default=True,
-              help="Sampler: ours (hf), plain generate(), or vLLM.")
-@click.option("--device", default=None, help="torch device (default: cuda if available, else cpu).")
-@click.option("--temperature", type=click.FloatRange(0, 5), default=0.25, show_default=True)
-@click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True)
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same picks.")
-@click.option("--language", type=click.Choice(["python", "cpp", "mix"]), default="python", show_default=True)
-@click.option("--ranking", type=click.Choice(["alphacode", "codet"]), default="alphacode", show_default=True,
-              help="Cluster order: largest first, or CodeT dual agreement.")
-@click.option("--picks", "num_picks", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Sandbox slots (default: one per core).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds per test (default: the problem's).")
-@click.option("--memory-limit", type=click.IntRange(min=16), default=None, help="MiB (default: the problem's).")
-@click.option("--quantize", type=click.Choice(["int8"]), default=None,
-              help="CPU only: int8 dynamic quantization of the linear layers (~1.8x faster sampling here).")
-@click.option("--test-sources", default="mutation,random,model,generator", show_default=True,
-              help="Where extra clustering inputs come from (comma list of mutation, random, model, generator).")
-@click.option("--json/--no-json", "as_json", default=None,
-              help="JSON lines on stdout (default when stdout is not a terminal).")
-@ray_option
-def command(problem_path: Path, n: int, model: str | None, test_model: str | None, backend: str,
-            device: str | None, temperature: float, top_p: float, max_new_tokens: int, seed: int, language: str,
-            ranking: str, num_picks: int, workers: int | None, time_limit: float | None,
-            memory_limit: int | None, quantize: str | None, test_sources: str, as_json: bool | None,
-            ray_address: str | None) -> None:
-    """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks."""
+@pipeline_options
+@json_option
+def command(problem_path: Path, pipeline: PipelineOptions, as_json: bool | None) -> None:
+    """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks.
+
+    Exit status: 0 with picks; 1 when no sample passed the examples (the reason goes to stderr); 2 on a usage,
+    problem-file or model error; 130 when interrupted.
+    """
     from alphagen.models import ModelError
-    from alphagen.pipeline import TESTS_PER_CHILD, Models, SolveConfig, solve
+    from alphagen.pipeline import TESTS_PER_CHILD, Models, solve
     from alphagen.problems import ProblemError, load_problem
-    from alphagen.progress import stage_bars
+    from alphagen.progress import stage_progress
     from sandbox import Executor
 
     try:
         problem = load_problem(problem_path)
     except ProblemError as e:
         raise click.ClickException(str(e)) from None
-    from alphagen.testgen import SOURCES, TestGenConfig
-
-    sources = tuple(s.strip() for s in test_sources.split(",") if s.strip())
-    if not sources or any(s not in SOURCES for s in sources):
-        raise click.BadParameter(
-            f"must be a comma list of {', '.join(SOURCES)}, got {test_sources!r}", param_hint="--test-sources"
-        )
-    try:
-        cfg = SolveConfig(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
-                          language=language, ranking=ranking, num_picks=num_picks,  # type: ignore[arg-type]
-                          time_limit_s=time_limit, memory_limit_mb=memory_limit,
-                          testgen=TestGenConfig(sources=sources))
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    cfg = pipeline.solve
+    click.get_current_context().meta["interrupted"] = "interrupted: nothing kept (solve prints its picks at the end)"
 
     # With --ray: sampler actors hold the model and execution runs as Ray tasks; the pipeline is unchanged.
     executor_cm: Any
-    if ray_address is not None:
+    if pipeline.ray_address is not None:
         from alphagen.distributed.cli import ray_setup
 
-        if test_model not in (None, model):
-            raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
-        executor_cm, load_models = ray_setup(ray_address, model, backend, device)
+        executor_cm, load_models = ray_setup(pipeline.ray_address, pipeline.model, pipeline.backend,
+                                             pipeline.device)
     with console.status("loading model…"):
         try:
-            models = load_models() if ray_address is not None else Models.load(
-                model, test_model, backend=backend, device=device, quantize=quantize)
+            models = load_models() if pipeline.ray_address is not None else Models.load(
+                pipeline.model, pipeline.test_model, backend=pipeline.backend, device=pipeline.device,
+                quantize=pipeline.quantize, dtype=pipeline.dtype)
         except ModelError as e:
             raise click.ClickException(str(e)) from None
-    console.print(f"model: [bold]{models.code.name}[/] on {models.code.device}", highlight=False)
-    if ray_address is None:
-        executor_cm = Executor(workers=workers, tests_per_child=TESTS_PER_CHILD)
+    dtype = str(getattr(models.code, "dtype", "")).replace("torch.", "")
+    console.print(f"model: [bold]{escape(models.code.name)}[/] on {models.code.device}"
+                  + (f" ({dtype})" if dtype else ""), highlight=False)
+    if pipeline.ray_address is None:
+        executor_cm = Executor(workers=pipeline.workers, tests_per_child=TESTS_PER_CHILD)
 
-    with executor_cm as executor, stage_bars(enabled=console.is_terminal) as bars:
-        result = solve(problem, cfg, models=models, executor=executor, progress=bars)
+    with executor_cm as executor:
+        with stage_progress() as bars:
+            result = solve(problem, cfg, models=models, executor=executor, progress=bars)
+        no_pick = [] if result.picks else explain_no_pick(problem, result, executor, cfg)
 
     if as_json is None:
         as_json = not sys.stdout.isatty()
@@ -143,11 +153,10 @@ def command(problem_path: Path, n: int, model: str | None, test_model: str | Non
         for rec in pick_records(result):
             sys.stdout.write(json.dumps(rec) + "\n")
         sys.stdout.flush()
+        console.print(escape(summary_line(result)), highlight=False)
     else:
         render_summary(result)
-    s = result.stats
-    console.print(
-        f"{s['sampled']} sampled · {s['distinct']} distinct · {s['passed_examples']} passed examples · "
-        f"{s['clusters']} clusters · {s['picked']} picked",
-        highlight=False,
-    )
+    for line in no_pick:
+        console.print(f"[yellow]{escape(line)}[/]", highlight=False)
+    if no_pick:
+        sys.exit(1)

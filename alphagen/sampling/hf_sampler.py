@@ -149,11 +149,11 @@ class _Run:
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
         out = self.s.model(
             input_ids=ids,
-            past_key_values=DynamicCache(config=self.s.config),
+            cache=DynamicCache(config=self.s.config),
             use_cache=True,
             logits_to_keep=1,
         )
-        kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        kv = [(layer.keys, layer.values) for layer in out.cache.layers]
         return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
 
     def _refill(self, row: int) -> None:
@@ -219,7 +219,7 @@ class _Run:
             input_ids=input_ids,
             position_ids=position_ids,
             attention_mask=mask,
-            past_key_values=self.cache,
+            cache=self.cache,
             use_cache=True,
         )
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)

@@ -38,6 +38,12 @@ class TestGenConfig:
     """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
     max_new_tokens: int = 256
     """Longest model-written input or generator program, in tokens."""
+    first_batch: int = 4
+    """The model sources sample this many completions first (generator: programs); a source whose first batch
+    yields no well-formed input stops there instead of sampling the rest (they often yield nothing)."""
+    model_budget_s: float | None = None
+    """Seconds the model sources (model, generator) may spend on one problem; a source that would start past it
+    is skipped (a running batch finishes). None: no limit (the pipeline sets a share of the sampling time)."""
     max_input_bytes: int = 400_000
     """Inputs longer than this are dropped (generators may print huge inputs; they slow every survivor)."""
     scale_cap: int = 2000
@@ -58,6 +64,10 @@ class TestGenConfig:
         for name in counts:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.first_batch < 1:
+            raise ValueError(f"first_batch must be >= 1, got {self.first_batch}")
+        if self.model_budget_s is not None and self.model_budget_s < 0:
+            raise ValueError(f"model_budget_s must be >= 0 or None, got {self.model_budget_s}")
         if self.max_inputs < 1:
             raise ValueError(f"max_inputs must be >= 1, got {self.max_inputs}")
         if not 0.0 <= self.min_clean_fraction <= 1.0:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,6 +51,8 @@ def _propose(
     sampler: Any,
     tokenizer: Any,
     progress: ProgressFn,
+    shape_ok: Callable[[str, str], bool],
+    counts: dict[str, int],
 ) -> dict[str, list[str]]:
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
@@ -68,26 +71,43 @@ def _propose(
         progress("random", len(out["random"]))
     if sampler is None:
         return out
+    # The model sources are the slow ones and often yield nothing: each starts with a small first batch and
+    # stops when none of it is well-formed; neither starts once the stage's model budget is spent.
+    started = time.perf_counter()
+
+    def over_budget(src: str) -> bool:
+        spent = cfg.model_budget_s is not None and time.perf_counter() - started >= cfg.model_budget_s
+        if spent:
+            counts[f"{src}_skipped_budget"] = 1
+        return spent
+
+    def in_batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
+        got: list[str] = []
+        first = min(cfg.first_batch, total)
+        for batch, count in enumerate((first, total - first)):
+            if count < 1 or over_budget(src):
+                break
+            texts = draw(count, batch)
+            got += texts
+            progress(src, len(texts))
+            if batch == 0 and not any(shape_ok(src, t) for t in texts):
+                counts[f"{src}_stopped_early"] = 1
+                break
+        return got
+
     if "model" in cfg.sources:
-        out["model"] = mi.model_inputs(
-            sampler, tokenizer, view, cfg.num_model_samples, cfg.temperature, cfg.max_new_tokens, seed
-        )
-        progress("model", len(out["model"]))
+        out["model"] = in_batches("model", cfg.num_model_samples, lambda count, batch: mi.model_inputs(
+            sampler, tokenizer, view, count, cfg.temperature, cfg.max_new_tokens, seed + 1000 * batch))
     if "generator" in cfg.sources:
-        gens = mi.generator_programs(
-            sampler,
-            tokenizer,
-            view,
-            cfg.num_generator_programs,
-            cfg.temperature,
-            max(cfg.max_new_tokens, 384),
-            seed,
-        )
         seeds = mi.seed_inputs([seed * 1000 + s for s in range(cfg.seeds_per_generator)])
-        per_gen = generator_outputs(
-            executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: progress("generator", k)
-        )
-        out["generator"] = [x for g in per_gen for x in g]
+
+        def generated(count: int, batch: int) -> list[str]:
+            gens = mi.generator_programs(sampler, tokenizer, view, count, cfg.temperature,
+                                         max(cfg.max_new_tokens, 384), seed + 1000 * batch)
+            per_gen = generator_outputs(executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: None)
+            return [x for g in per_gen for x in g]
+
+        out["generator"] = in_batches("generator", cfg.num_generator_programs, generated)
     return out
 
 
@@ -121,11 +141,25 @@ def generate_test_inputs(
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     report: ProgressFn = progress or (lambda stage, k: None)
-    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report)
     counts: dict[str, int] = {}
     examples = [t.input for t in view.public_tests]
     fmt = learn_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
     seen = {canonical(e, view.kind) for e in examples}
+
+    def shape_problem(src: str, text: str) -> str | None:
+        if view.kind == "function":
+            return args_problem(examples, text, cfg.max_input_bytes)
+        if src == "random":
+            # Written from the skeleton the examples follow, so well-formed by construction; the line
+            # count check would wrongly refuse an empty array (n = 1 with n - 1 numbers on a line).
+            return None if len(text) <= cfg.max_input_bytes else "too long"
+        return structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
+
+    def shape_ok(src: str, raw: str) -> bool:
+        text = canonical(raw, view.kind)
+        return text is not None and text not in seen and shape_problem(src, text) is None
+
+    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts)
     pools: dict[str, list[tuple[str, str]]] = {}
     # Shape check and de-duplication across sources (the first source to propose an input owns it).
     for src in cfg.sources:
@@ -138,14 +172,7 @@ def generate_test_inputs(
             text = canonical(raw, view.kind)
             if text is None or text in seen:
                 continue
-            if view.kind == "function":
-                why = args_problem(examples, text, cfg.max_input_bytes)
-            elif src == "random":
-                # Written from the skeleton the examples follow, so well-formed by construction; the line
-                # count check would wrongly refuse an empty array (n = 1 with n - 1 numbers on a line).
-                why = None if len(text) <= cfg.max_input_bytes else "too long"
-            else:
-                why = structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
+            why = shape_problem(src, text)
             if why is None:
                 seen.add(text)
                 pools[src].append((src, text))

@@ -1,0 +1,150 @@
+"""The pipeline options `alphagen solve` and `alphagen bench` share: defined once, defaults read from SolveConfig.
+
+Every pipeline setting a user can pass has one option here, with one help text and the default of the matching
+`SolveConfig` / `TestGenConfig` field (so a changed default in the dataclass changes both commands). The
+decorator hands the command one `PipelineOptions` instead of twenty keyword arguments, already validated.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass
+from typing import Any
+
+import click
+
+from alphagen.distributed.cli import RAY_HELP
+from alphagen.pipeline import SolveConfig
+from alphagen.testgen.config import SOURCES, TestGenConfig
+
+# The sampler backends (alphagen.sampling.factory.BACKENDS; importing that module imports torch, which `--help`
+# must not). tests/test_options.py keeps the two lists equal.
+BACKENDS = ("hf", "generate", "vllm")
+DTYPES = ("auto", "fp32", "bf16")
+
+QUANTIZE_HELP = (
+    "CPU only, int8 dynamic quantization of the linear layers. lossy: dynamic int8 lowers HumanEval greedy "
+    "pass@1 from 50% to 20% (40-problem draw); bf16 (the default on CPUs with bf16 units) is about as fast and "
+    "loses nothing measurable."
+)
+JSON_HELP = (
+    "Data on stdout as JSON (default when stdout is not a terminal): solve, one line per pick; judge, one line "
+    "per verdict; bench, summary.json. People's output always goes to stderr."
+)
+
+
+def default(name: str, cls: type = SolveConfig) -> Any:
+    """The dataclass default of field `name`: the single source of every CLI default."""
+    f = cls.__dataclass_fields__[name]  # type: ignore[attr-defined]
+    if f.default is not MISSING:
+        return f.default
+    return f.default_factory()  # pragma: no cover - no factory defaults are exposed today
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """What the shared options asked for: the solve settings plus how to load and run the model."""
+
+    solve: SolveConfig
+    model: str | None
+    test_model: str | None
+    backend: str
+    device: str | None
+    dtype: str
+    quantize: str | None
+    workers: int | None
+    ray_address: str | None
+
+
+def _options() -> list[Callable[[Any], Any]]:
+    sources_default = ",".join(default("sources", TestGenConfig))
+    return [
+        click.option("-n", "--samples", "n", type=click.IntRange(min=1), default=default("n"), show_default=True,
+                     help="Programs sampled per problem (the sample budget K)."),
+        click.option("--model", default=None,
+                     help="Model: registry name, local dir, .gguf file or hub id (default: the embedded one)."),
+        click.option("--test-model", default=None, help="Model proposing test inputs (default: --model)."),
+        click.option("--backend", type=click.Choice(BACKENDS), default="hf", show_default=True,
+                     help="Sampler: ours with prefix sharing (hf), plain generate() (the baseline), or vLLM."),
+        click.option("--device", default=None, help="torch device (default: cuda if available, else cpu)."),
+        click.option("--dtype", type=click.Choice(DTYPES), default="auto", show_default=True,
+                     help="Weights' dtype; auto: bf16 on GPU and on CPUs with native bf16, else fp32."),
+        click.option("--quantize", type=click.Choice(["int8"]), default=None, help=QUANTIZE_HELP),
+        click.option("--temperature", type=click.FloatRange(0, 5), default=default("temperature"),
+                     show_default=True, help="Sampling temperature of the programs."),
+        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=default("top_p"),
+                     show_default=True, help="Nucleus sampling: keep the smallest token set with this mass."),
+        click.option("--max-new-tokens", type=click.IntRange(min=1), default=default("max_new_tokens"),
+                     show_default=True, help="Longest program, in tokens (longer ones are cut)."),
+        click.option("--seed", type=int, default=default("seed"), show_default=True,
+                     help="Same seed, same samples and picks."),
+        click.option("--language", type=click.Choice(["python", "cpp", "mix"]), default=default("language"),
+                     show_default=True, help="Language of the programs; mix alternates prompt groups."),
+        click.option("--ranking", type=click.Choice(["alphacode", "codet"]), default=default("ranking"),
+                     show_default=True, help="Cluster order: largest first (alphacode), or CodeT dual agreement."),
+        click.option("--picks", "num_picks", type=click.IntRange(min=1), default=default("num_picks"),
+                     show_default=True, help="Submissions per problem (the n of n@k)."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Sandbox slots (default: one per core)."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Seconds per test (default: the problem's)."),
+        click.option("--memory-limit", type=click.IntRange(min=16), default=None,
+                     help="MiB per test (default: the problem's)."),
+        click.option("--test-sources", default=sources_default, show_default=True,
+                     help=f"Where extra clustering inputs come from (comma list of {', '.join(SOURCES)})."),
+        click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
+    ]
+
+
+# The keyword arguments the options above produce, taken out of the command's arguments by the decorator.
+_KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
+         "max_new_tokens", "seed", "language", "ranking", "num_picks", "workers", "time_limit", "memory_limit",
+         "test_sources", "ray_address")
+
+
+def build(kw: dict[str, Any]) -> PipelineOptions:
+    """Validate the raw option values into PipelineOptions; a bad value is a click error naming the option."""
+    sources = tuple(s.strip() for s in kw["test_sources"].split(",") if s.strip())
+    if not sources or any(s not in SOURCES for s in sources) or len(set(sources)) != len(sources):
+        raise click.BadParameter(
+            f"must be a comma list of distinct {', '.join(SOURCES)}, got {kw['test_sources']!r}",
+            param_hint="--test-sources",
+        )
+    if kw["quantize"] is not None and kw["dtype"] == "bf16":
+        raise click.BadParameter("int8 quantizes fp32 weights: --dtype must be fp32 or auto, got 'bf16'",
+                                 param_hint="--quantize")
+    if kw["ray_address"] is not None and kw["quantize"] is not None:
+        raise click.BadParameter("int8 is not available on Ray sampler actors yet", param_hint="--quantize")
+    if kw["ray_address"] is not None and kw["test_model"] not in (None, kw["model"]):
+        raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
+    # Only values a user chose: SolveConfig's own defaults fill the rest.
+    testgen = None if sources == default("sources", TestGenConfig) else TestGenConfig(sources=sources)
+    try:
+        solve = SolveConfig(n=kw["n"], temperature=kw["temperature"], top_p=kw["top_p"],
+                            max_new_tokens=kw["max_new_tokens"], seed=kw["seed"], language=kw["language"],
+                            ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
+                            memory_limit_mb=kw["memory_limit"], testgen=testgen)
+    except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
+        raise click.BadParameter(str(e)) from None
+    return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],
+                           device=kw["device"], dtype=kw["dtype"], quantize=kw["quantize"], workers=kw["workers"],
+                           ray_address=kw["ray_address"])
+
+
+def pipeline_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the shared options to a click command; it receives them as one `pipeline: PipelineOptions`."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        raw = {k: kwargs.pop(k) for k in _KEYS}
+        return f(*args, pipeline=build(raw), **kwargs)
+
+    for option in reversed(_options()):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--json/--no-json`, the same meaning in every command (None: decide by whether stdout is a terminal)."""
+    return click.option("--json/--no-json", "as_json", default=None, help=JSON_HELP)(f)
