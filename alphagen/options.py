@@ -16,6 +16,7 @@ import click
 
 from alphagen.distributed.cli import RAY_HELP
 from alphagen.pipeline import SolveConfig
+from alphagen.prompting import PREFILLS
 from alphagen.testgen.config import SOURCES, TestGenConfig
 
 # The sampler backends (alphagen.sampling.factory.BACKENDS; importing that module imports torch, which `--help`
@@ -81,6 +82,11 @@ def _options() -> list[Callable[[Any], Any]]:
                      help="Same seed, same samples and picks."),
         click.option("--language", type=click.Choice(["python", "cpp", "mix"]), default=default("language"),
                      show_default=True, help="Language of the programs; mix alternates prompt groups."),
+        click.option("--prefill", type=click.Choice(PREFILLS), default=default("prefill"), show_default=True,
+                     help="Assistant pre-fill: the code fence only, or (function problems) the fence and the stub."),
+        click.option("--metadata/--no-metadata", "use_metadata", default=default("use_metadata"),
+                     show_default=True,
+                     help="AlphaCode's random rating and tags in stdio prompts (never shown on function problems)."),
         click.option("--ranking", type=click.Choice(["alphacode", "codet"]), default=default("ranking"),
                      show_default=True, help="Cluster order: largest first (alphacode), or CodeT dual agreement."),
         click.option("--picks", "num_picks", type=click.IntRange(min=1), default=default("num_picks"),
@@ -99,8 +105,8 @@ def _options() -> list[Callable[[Any], Any]]:
 
 # The keyword arguments the options above produce, taken out of the command's arguments by the decorator.
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
-         "max_new_tokens", "seed", "language", "ranking", "num_picks", "workers", "time_limit", "memory_limit",
-         "test_sources", "ray_address")
+         "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
+         "time_limit", "memory_limit", "test_sources", "ray_address")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -123,6 +129,7 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
     try:
         solve = SolveConfig(n=kw["n"], temperature=kw["temperature"], top_p=kw["top_p"],
                             max_new_tokens=kw["max_new_tokens"], seed=kw["seed"], language=kw["language"],
+                            prefill=kw["prefill"], use_metadata=kw["use_metadata"],
                             ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
                             memory_limit_mb=kw["memory_limit"], testgen=testgen)
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges

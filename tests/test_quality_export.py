@@ -100,3 +100,38 @@ def test_quality_benchmark_scores_both_harnesses_and_resumes_the_same_samples(
     assert len(_records(tmp_path / "work")) == 3
     stored = json.loads((tmp_path / "q.json").read_text())
     assert list(stored["variants"]) == [result["variant"]]
+
+
+def test_bench_exports_every_sample_for_the_official_harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import alphagen.commands.bench as bench_cmd
+    from alphagen.cli import main
+    from alphagen.results import Candidate, SolveResult, StageStat
+
+    tasks = ["HumanEval/0", "HumanEval/2"]
+    right = {t: ROWS[t]["prompt"].rstrip() + "\n" + ROWS[t]["canonical_solution"] for t in tasks}
+    wrong = {t: ROWS[t]["prompt"].rstrip() + "\n    return None\n" for t in tasks}
+
+    def fake_pipeline(*args: object) -> object:
+        def solve_fn(problem, cfg, seed):  # type: ignore[no-untyped-def]
+            task = f"HumanEval/{problem.name.split('-')[1]}"
+            codes = [right[task], wrong[task], right[task]]
+            cands = tuple(Candidate(index=i, language="python", code=c) for i, c in enumerate(codes))
+            return SolveResult(problem=problem.name, candidates=cands, picks=(), seed=seed,
+                               stages=(StageStat("sample", 0.1, 3, 3),))
+
+        return solve_fn
+
+    monkeypatch.setattr(bench_cmd, "lazy_pipeline", fake_pipeline)
+    data = tmp_path / "he.jsonl"
+    data.write_text("".join(json.dumps(ROWS[t]) + "\n" for t in tasks))
+    export = tmp_path / "samples.jsonl"
+    res = CliRunner().invoke(main, ["bench", str(data), "-n", "3", "--out", str(tmp_path / "run"), "--no-json",
+                                    "--export-samples", str(export)])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in export.read_text().splitlines()]
+    assert [x["task_id"] for x in lines] == [t for t in tasks for _ in range(3)]
+    evaluate_functional_correctness(str(export), k=[1], n_workers=2, timeout=3.0, problem_file=str(data))
+    passed = [json.loads(x)["passed"] for x in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
+    assert passed == [True, False, True] * len(tasks)

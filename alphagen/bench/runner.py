@@ -80,6 +80,8 @@ class BenchConfig:
 LEGACY_DEFAULTS: dict[str, Any] = {
     "top_p": 1.0, "samples_per_prompt": 8, "use_metadata": True, "time_limit_s": None, "memory_limit_mb": None,
     "test_sources": list(TestGenConfig().sources), "test_model": None, "dtype": "fp32",
+    # Earlier prompts (pre-filled stub ending in a newline, one metadata draw per run) are not reproducible now.
+    "prefill": "legacy",
 }
 
 # Every setting changes results, so a resume must match all of them.

