@@ -142,7 +142,7 @@ def test_bench_config_validation() -> None:
         BenchConfig(dtype="fp16")
 
 
-def test_bench_config_is_flat_and_old_runs_resume(tmp_path: Path) -> None:
+def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_path: Path) -> None:
     from alphagen.bench.runner import COMPARE_KEYS, LEGACY_DEFAULTS
 
     cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
@@ -151,14 +151,15 @@ def test_bench_config_is_flat_and_old_runs_resume(tmp_path: Path) -> None:
     assert config["n"] == 12 and config["seed"] == 7 and config["draws"] == 50 and config["dtype"] == "auto"
     assert config["test_sources"] == ["mutation", "random", "model", "generator"]
     assert set(COMPARE_KEYS) == set(config)
-    # A run directory written before top_p/dtype/test_sources were recorded (an fp32 run) resumes with
-    # --dtype fp32 and refuses the new default, saying why.
+    # A run directory written before top_p/dtype/test_sources/prefill were recorded (an fp32 run with the old
+    # prompts) refuses the new defaults, saying why: its unfinished problems would get other prompts.
     old = {k: config[k] for k in ("n", "seed", "temperature", "language", "max_new_tokens", "num_picks",
                                    "ranking", "model", "draws", "quantize")}
     run = tmp_path / "old"
     run.mkdir()
     (run / "config.json").write_text(json.dumps(old))
-    with pytest.raises(RunDirError, match="dtype: run has 'fp32', now 'auto'"):
+    with pytest.raises(RunDirError, match="prefill: run has 'legacy', now 'stub', dtype: run has 'fp32', now 'auto'"):
         RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
-    with RunStore(run, config | {"dtype": "fp32"}, True, COMPARE_KEYS, LEGACY_DEFAULTS):
+    # Only the keys it lacks fall back to what such runs used; with those, it resumes.
+    with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy"}, True, COMPARE_KEYS, LEGACY_DEFAULTS):
         pass
