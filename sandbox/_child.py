@@ -71,13 +71,14 @@ def exec_python(code: types.CodeType, argv: list[str], final: bool = True) -> in
     return status
 
 
-CTL_FD, GO_FD = 3, 4
-"""In a several-tests child: it reports each test's end on CTL_FD and waits for the next on GO_FD."""
+CTL_FD, GO_FD, INPUTS_FD = 3, 4, 5
+"""In a several-tests child: it reports each test's end on CTL_FD and waits for the next on GO_FD; its tests'
+inputs lie in the memory file INPUTS_FD (they are never in the zygote's heap, see _protocol)."""
 CLEAN = b"\x01\x00"
 """The report of a test that exited 0 and left nothing behind (no thread, stdio intact)."""
 
 
-def serve_many(code: types.CodeType, inputs: list[bytes], argv: list[str]) -> int:
+def serve_many(code: types.CodeType, inputs: list[tuple[int, int]], argv: list[str]) -> int:
     """Run the candidate on each input in turn in this one (already isolated) process.
 
     Before each test stdin/stdout/stderr (memory files on fds 0-2) are emptied and stdin refilled; after it the
@@ -85,11 +86,11 @@ def serve_many(code: types.CodeType, inputs: list[bytes], argv: list[str]) -> in
     Any failure ends the child: the zygote reruns that test, and the rest, one child per test.
     """
     stdio = [os.fstat(fd).st_ino for fd in (0, 1, 2)]
-    for data in inputs:
+    for offset, size in inputs:
         for fd in (0, 1, 2):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-        view = memoryview(data)
+        view = memoryview(os.pread(INPUTS_FD, size, offset))
         while view:
             view = view[os.write(0, view) :]
         os.lseek(0, 0, os.SEEK_SET)
@@ -144,20 +145,21 @@ def classify(
     sig: int | None,
     cpu: float,
     killed: str,
-    stdout: bytes,
-    stderr: bytes,
+    out_len: int,
+    out_of_memory: bool,
     maxrss_kb: int,
     lim: tuple[Any, ...],
 ) -> tuple[str, str]:
+    """The verdict from how the child ended. out_len: the size of its stdout; out_of_memory: whether its
+    stderr tail holds the language's out-of-memory marker (MemoryError, bad_alloc)."""
     time_s, wall_s, mem_mb, out_bytes, _ = lim
     if killed == "wall":
         return "time_limit", f"wall clock limit {wall_s:g}s exceeded"
     if killed == "cpu" or cpu > time_s or sig == signal.SIGXCPU:
         return "time_limit", f"CPU limit {time_s:g}s exceeded ({cpu:.3f}s)"
-    if sig == signal.SIGXFSZ or len(stdout) > out_bytes:
+    if sig == signal.SIGXFSZ or out_len > out_bytes:
         return "output_limit", f"output exceeded {out_bytes} bytes"
     failed = sig is not None or code != 0
-    out_of_memory = b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr
     if failed and (out_of_memory or maxrss_kb >= 0.95 * (mem_mb << 10)):
         return "memory_limit", f"memory limit {mem_mb} MiB exceeded"
     if sig is not None:
@@ -185,7 +187,7 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
             ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
             if ready:
                 return ""
-            budget = time_s - proc_cpu(pid)
+            budget = time_s - process_cpu(pid)
             if budget <= 0:
                 reason = "cpu"
                 break
