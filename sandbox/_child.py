@@ -118,13 +118,14 @@ def _left_clean(stdio: list[int]) -> bool:
         return False
 
 
-def process_cpu(pid: int) -> float:
+def process_cpu(pid: int, host_pid: int) -> float:
     """CPU seconds (all threads, nanosecond resolution) of a live process: its POSIX CPU-time clock, the
-    clockid that clock_getcpuclockid(pid) returns (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED))."""
+    clockid that clock_getcpuclockid(pid) returns (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)); /proc (which
+    knows it as host_pid) where that clock is refused."""
     try:
         return time.clock_gettime(((~pid) << 3) | 2)
     except OSError:
-        return proc_cpu(pid)
+        return proc_cpu(host_pid)
 
 
 def exit_status(code: object) -> int:
@@ -176,6 +177,8 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
     the CPU budget could have been spent, so RLIMIT_CPU (whole seconds) is just the backstop.
     """
     pidfd = os.pidfd_open(pid)
+    # /proc is the host's: in a PID namespace the child's pid there differs from the one fork() gave us.
+    host_pid = outer_pid(pidfd) or pid
     try:
         deadline = time.monotonic() + wall_s
         budget = time_s
@@ -187,7 +190,7 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
             ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
             if ready:
                 return ""
-            budget = time_s - process_cpu(pid)
+            budget = time_s - proc_cpu(host_pid)
             if budget <= 0:
                 reason = "cpu"
                 break
@@ -195,6 +198,19 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
         os.close(pidfd)
     os.kill(pid, signal.SIGKILL)
     return reason
+
+
+def outer_pid(pidfd: int) -> int | None:
+    """The pid /proc knows a child by (/proc is the host's mount; we may be in a PID namespace), from its
+    pidfd's fdinfo."""
+    try:
+        with open(f"/proc/self/fdinfo/{pidfd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def proc_cpu(pid: int) -> float:

@@ -102,16 +102,16 @@ def _in_one_child(
     os.close(ctl_w)
     os.close(go_r)
     pidfd = os.pidfd_open(pid)
-    host_pid = zygote.ns_module.outer_pid(pidfd) or pid
+    host_pid = child.outer_pid(pidfd) or pid
     done = 0
     try:
         for index, req_id in enumerate(req_ids):
             start = time.monotonic()
-            cpu0 = child.process_cpu(pid)
+            cpu0 = child.process_cpu(pid, host_pid)
             if index:
                 os.write(go_w, b"g")  # the child waits for this: the previous test's outputs are read
-            outcome = _wait_report(child, pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
-            cpu = child.process_cpu(pid) - cpu0
+            outcome = _wait_report(child, pid, host_pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
+            cpu = child.process_cpu(pid, host_pid) - cpu0
             wall = time.monotonic() - start
             if outcome == "fail":
                 break
@@ -145,14 +145,16 @@ def _in_one_child(
         zygote.remove_test_dir(test_dir)
 
 
-def _wait_report(child: Any, pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float) -> str:
+def _wait_report(
+    child: Any, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
+) -> str:
     """Wait for the child's end-of-test report: "clean", "fail" (a failure report, or it exited without
     one), or "cpu" / "wall" when this test spent its CPU or wall-clock budget first."""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "wall"
-        budget = time_s - (child.process_cpu(pid) - cpu0)
+        budget = time_s - (child.process_cpu(pid, host_pid) - cpu0)
         if budget <= 0:
             return "cpu"
         ready, _, _ = select.select([ctl, pidfd], [], [], min(remaining, budget + 0.005))

@@ -142,16 +142,3 @@ def host_pid() -> int:
         return int(os.readlink("/proc/self"))
     except (OSError, ValueError):
         return os.getpid()
-
-
-def outer_pid(pidfd: int) -> int | None:
-    """The host pid of a child (known to us by its namespace pid) from its pidfd: /proc paths use host
-    pids, and our /proc is the host's."""
-    try:
-        with open(f"/proc/self/fdinfo/{pidfd}", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None

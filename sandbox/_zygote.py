@@ -14,9 +14,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib.util
-import math
 import os
-import resource
 import signal
 import sys
 import time
@@ -44,18 +42,13 @@ seccomp = _load("_seccomp")
 child = _load("_child")
 many = _load("_many")
 scratch = _load("_scratch")
+confine = _load("_confine")
 ns = _load("_ns")
 
 libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
 SETUP_MARKER = b"\x00sandbox-setup-failed: "
 """A child that fails to isolate itself writes this to stderr and exits: the zygote reports sandbox_error."""
-PY_STACK_MB = 64
-"""Main-thread stack for Python candidates (threads get theirs from threading.stack_size, not this)."""
-AS_SLACK_MB = 32
-"""Address space on top of the memory limit and the interpreter's own mappings (arenas, libraries)."""
 
 
 class Zygote:
@@ -173,7 +166,7 @@ class Zygote:
                 killed = child.wait_limits(pid, time_s, wall_s)
                 _, status, usage = os.wait4(pid, 0)
                 wall = time.monotonic() - start
-                self.kill_strays()
+                confine.kill_strays(self)
                 n_out, out_len, n_err, oom = self.read_outputs(fds, out_bytes, err_tail, lang)
                 setup_failed = os.pread(fds[2], len(SETUP_MARKER), 0) == SETUP_MARKER
                 failure = os.pread(fds[2], 2000, len(SETUP_MARKER)) if setup_failed else b""
@@ -183,11 +176,11 @@ class Zygote:
         finally:
             self.remove_test_dir(test_dir)
         cpu = usage.ru_utime + usage.ru_stime
-        if killed == "cpu":
-            # Killed once its exact CPU clock passed time_s; rusage (tick-sampled) may say slightly less.
-            cpu = max(cpu, time_s)
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        if killed == "cpu" or sig == signal.SIGXCPU:
+            # Its CPU clock passed time_s (ours, or RLIMIT_CPU's); rusage (scaled from ticks) may say a bit less.
+            cpu = max(cpu, time_s)
         verdict, detail = child.classify(lang, code, sig, cpu, killed, out_len, oom, usage.ru_maxrss, lim)
         if setup_failed:
             verdict, detail = "sandbox_error", failure.decode("utf-8", "replace")
@@ -205,19 +198,35 @@ class Zygote:
         marker = b"MemoryError" if lang == "python" else b"bad_alloc"
         return n_out, out_len, n_err, buf.find(marker, n_out, n_out + n_err) >= 0
 
+    def kill_strays(self) -> None:
+        confine.kill_strays(self)
+
     def new_test_dir(self) -> str:
         """A fresh directory for one test (or one several-tests child), owned by the slot uid."""
         self.tests += 1
-        return scratch.make_dir(self.scratch, f"t{self.tests}", self.uid if self.switch_uid else -1)
+        if self.switch_uid:
+            return scratch.make_dir(self.scratch, f"t{self.tests}", self.uid)
+        # One uid for everything: the slot directory is read-only (0500) except while we create or remove in
+        # it, so the candidate (which may not chmod: seccomp) cannot add anything next to its own directory.
+        os.chmod(self.scratch, 0o700)
+        try:
+            return scratch.make_dir(self.scratch, f"t{self.tests}", -1)
+        finally:
+            os.chmod(self.scratch, 0o500)
 
     def remove_test_dir(self, path: str) -> None:
         """Remove a test's directory; nothing of it reaches the next test, whatever the candidate made of it.
         Never raises: a directory that cannot be removed is closed off, and the next test has its own."""
         try:
-            scratch.remove_path(path)
-            if not self.switch_uid:
-                # One uid for everything: the candidate could write in the slot directory itself.
-                scratch.empty_dir(self.scratch)
+            if self.switch_uid:
+                scratch.remove_path(path)
+            else:
+                os.chmod(self.scratch, 0o700)
+                try:
+                    # Everything in the slot directory goes (a stray there would be the candidate's).
+                    scratch.empty_dir(self.scratch)
+                finally:
+                    os.chmod(self.scratch, 0o500)
         except (OSError, RecursionError) as exc:
             print(f"zygote: cleaning {path} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             try:
@@ -230,7 +239,7 @@ class Zygote:
     ) -> None:
         """In the forked child: isolate, then run the candidate. Always ends with os._exit."""
         try:
-            self._isolate(entry, fds, lim, test_dir)
+            confine.isolate(self, entry, fds, lim, test_dir)
         except BaseException as exc:  # noqa: BLE001 - any failure here must end the child, reported by marker
             try:
                 os.write(2, SETUP_MARKER + f"{type(exc).__name__}: {exc}".encode())
@@ -246,6 +255,7 @@ class Zygote:
         os._exit(child.exec_python(entry[1], argv))
 
     child_module = child
+    landlock_module = landlock
     scratch_module = scratch
     ns_module = ns
     """_many reaches these helpers through the zygote (it is loaded by path, like us)."""
@@ -262,130 +272,10 @@ class Zygote:
     ) -> None:
         """In a forked child for several tests: isolate once, then run them all (see _many). Ends with _exit."""
         try:
-            self._isolate(entry, fds, lim, test_dir, keep, tests=len(inputs))
+            confine.isolate(self, entry, fds, lim, test_dir, keep, tests=len(inputs))
         except BaseException:  # noqa: BLE001 - no report: the zygote falls back to one child per test
             os._exit(125)
         os._exit(child.serve_many(entry[1], inputs, argv))
-
-    def _isolate(
-        self,
-        entry: tuple[str, Any],
-        fds: list[int],
-        lim: tuple[Any, ...],
-        test_dir: str,
-        keep: tuple[int, ...] = (),
-        tests: int = 1,
-    ) -> None:
-        """Apply every limit and isolation mechanism to this (child) process. fds become 0-2 and `keep` becomes
-        3, 4, ... (the several-tests control pipes); everything else is closed."""
-        time_s, _, mem_mb, out_bytes, _ = lim
-        # Own session and process group: the candidate cannot signal our group by accident.
-        os.setsid()
-        # Park the control pipes far above 0-2 first, so the dup2s below cannot clobber one of them.
-        parked = [os.dup2(fd, 100 + k) for k, fd in enumerate(keep)]
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-        os.chdir(test_dir)
-        # Several tests in one child: the zygote enforces each test's CPU limit; this is only the backstop.
-        cpu = max(1, math.ceil(time_s * tests))
-        mem = mem_mb << 20
-        address_space = mem + (AS_SLACK_MB << 20) + (self.base_as if entry[0] == "py" else 0)
-        stack = min(mem, PY_STACK_MB << 20) if entry[0] == "py" else mem
-        limits = [
-            (resource.RLIMIT_CORE, 0, 0),
-            # Soft limit sends SIGXCPU at the rounded-up time; the hard one SIGKILLs a program that ignores
-            # it.
-            (resource.RLIMIT_CPU, cpu, cpu + 1),
-            (resource.RLIMIT_AS, address_space, address_space),
-            # C++ gets the whole memory limit as stack (deep DFS is common); Python only recurses on the C
-            # stack
-            # through builtins, where a smaller stack turns runaway recursion into a quick, honest segfault.
-            (resource.RLIMIT_STACK, stack, stack),
-            # One byte over the cap is enough to know the program wanted to write more.
-            (resource.RLIMIT_FSIZE, out_bytes + 1, out_bytes + 1),
-            (resource.RLIMIT_NOFILE, 64, 64),
-        ]
-        if self.switch_uid:
-            # Per-uid process count: meaningful only for a uid that nothing else uses (threads count too).
-            limits.append((resource.RLIMIT_NPROC, self.nproc, self.nproc))
-        for which, soft, hard in limits:
-            resource.setrlimit(which, (soft, hard))
-        if self.switch_uid:
-            os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
-        # Die with the zygote (set after setuid: a credential change clears it), and catch the race where the
-        # zygote already died.
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != self.pid:
-            os._exit(137)
-        if self.isolation != "none":
-            if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-                raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
-            ruleset = self.py_ruleset if entry[0] == "py" else entry[1][1]
-            if ruleset >= 0:
-                landlock.restrict_self(ruleset)
-        # Only now (the Landlock ruleset fd is used up) do the control pipes take their places 3, 4, ...
-        for k, fd in enumerate(parked):
-            os.dup2(fd, 3 + k)
-        # Nothing but stdin/stdout/stderr (and our own control pipes) survives: no pipe to the controller, no
-        # ruleset, no other memfds.
-        os.closerange(3 + len(keep), 1 << 16)
-        installer = self.seccomp_py if entry[0] == "py" else self.seccomp_cpp
-        if installer is not None:
-            installer.install()
-        if entry[0] == "cpp":
-            # Python ignores these; an exec'd binary would inherit "ignored", so restore the defaults.
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-
-    def kill_strays(self) -> None:
-        """Kill whatever the candidate left running. Fast path: waitpid says we have no children at all."""
-        deadline = time.monotonic() + 5.0
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid:
-                continue  # reaped a zombie stray; look again
-            if time.monotonic() > deadline:
-                return
-            self._kill_round()
-            time.sleep(0.001)
-
-    def _kill_round(self) -> None:
-        if self.spaces["pidns"]:
-            # We are the init of our PID namespace: kill(-1) reaches every other process in it, and only those.
-            os.kill(-1, signal.SIGKILL)
-            return
-        if self.switch_uid:
-            # A helper that becomes the slot uid and kills -1 reaches every process of that uid, wherever it
-            # hid.
-            helper = os.fork()
-            if helper == 0:
-                try:
-                    os.setgroups([])
-                    os.setgid(self.uid)
-                    os.setuid(self.uid)
-                    os.kill(-1, signal.SIGKILL)
-                finally:
-                    os._exit(0)
-            os.waitpid(helper, 0)
-            return
-        # Same uid as us: find our re-parented children in /proc and kill them (and their groups).
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    stat = f.read()
-                ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-                if ppid == self.pid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (OSError, ValueError):
-                continue
-
 
 Reply = tuple[tuple[Any, ...], int, int]
 """A reply's header fields, and how many bytes of stdout and stderr tail lie at the start of out_buf."""
