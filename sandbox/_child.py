@@ -177,8 +177,9 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
     the CPU budget could have been spent, so RLIMIT_CPU (whole seconds) is just the backstop.
     """
     pidfd = os.pidfd_open(pid)
-    # /proc is the host's: in a PID namespace the child's pid there differs from the one fork() gave us.
-    host_pid = outer_pid(pidfd) or pid
+    # /proc is the host's: in a PID namespace the child's pid there differs from the one fork() gave us
+    # (looked up only once the CPU budget could be spent: most tests end before).
+    host_pid = 0
     try:
         deadline = time.monotonic() + wall_s
         budget = time_s
@@ -190,6 +191,7 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
             ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
             if ready:
                 return ""
+            host_pid = host_pid or outer_pid(pidfd) or pid
             budget = time_s - proc_cpu(host_pid)
             if budget <= 0:
                 reason = "cpu"
