@@ -85,8 +85,9 @@ class WipeBuffer:
     def reserve(self, size: int) -> mmap.mmap:
         """At least size bytes (contents not kept when it grows). No view of the old map may be alive."""
         if size > len(self.map):
+            grown = max(size, 2 * len(self.map))
             self.map.close()
-            self.map = self._new(max(size, 2 * len(self.map)))
+            self.map = self._new(grown)
         return self.map
 
     def view(self, offset: int, size: int) -> memoryview:

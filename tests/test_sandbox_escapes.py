@@ -123,6 +123,16 @@ def test_no_earlier_input_output_or_answer_reaches_a_candidate(ex1: Executor) ->
     assert secret_ans.encode() not in scan.stdout
 
 
+def test_large_inputs_and_outputs_grow_the_wipe_buffers(ex1: Executor) -> None:
+    # Inputs and outputs travel through buffers the zygote grows on demand (a 64 KiB start).
+    echo = Program("import sys\nd = sys.stdin.read()\nsys.stdout.write(d)\nsys.stderr.write(d)")
+    for size in (100_000, 1_000_000, 10):
+        r = ex1.run(echo, "x" * size, Limits(time_s=5.0, memory_mb=256, output_bytes=2 << 20))
+        assert (r.status, len(r.stdout), len(r.stderr)) == (Status.OK, size, min(size, 4096)), r.detail
+    many = list(ex1.run_batch([Program("print(len(input()))")], ["y" * 200_000] * 4, FAST, tests_per_child=4))
+    assert [(r.status, r.stdout) for r in many] == [(Status.OK, b"200000\n")] * 4
+
+
 def test_scratch_permissions_do_not_persist(ex1: Executor) -> None:
     # Escape 4: the slot uid owned its scratch dir; chmod 000 broke later programs, chmod 755 exposed answers.
     for mode in (0o000, 0o755, 0o777):
