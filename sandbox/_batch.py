@@ -48,7 +48,7 @@ class Batch:
     def __init__(
         self,
         slots: list[Slot],
-        prepared: dict[int, tuple[str, str, str]],
+        prepared: dict[int, tuple[str, str, str, int]],
         inputs: list[bytes],
         limits: Limits,
         expected: list[bytes] | None,
@@ -124,6 +124,15 @@ class Batch:
                     if res is not None:
                         yield res
                     continue
+                if self.prepared[p][3] > self.limits.memory_mb << 20:
+                    # Its static data alone exceeds the limit: the kernel could not even map it (SIGSEGV).
+                    self.work.popleft()
+                    judged = None if self.expected is None else False
+                    detail = f"memory limit {self.limits.memory_mb} MiB exceeded by the binary's static data"
+                    res = self._emit(Result(p, i, Status.MEMORY_LIMIT, detail=detail, passed=judged))
+                    if res is not None:
+                        yield res
+                    continue
                 frame, jobs = self._test_frame(p)
             if slot.outstanding and len(frame) > PIPELINE_MAX_FRAME:
                 break
@@ -144,7 +153,7 @@ class Batch:
 
     def _test_frame(self, p: int) -> tuple[bytes, list[Job]]:
         """The next tests of program p at the head of the queue: several in one child when allowed."""
-        key, lang, payload = self.prepared[p]
+        key, lang, payload, _ = self.prepared[p]
         group: list[int] = []
         size = 0
         limit = self.tests_per_child if lang == "python" else 1
@@ -155,37 +164,24 @@ class Batch:
             size += len(self.inputs[i])
         wall = self.limits.effective_wall_s
         jobs = [Job(p, i, next(self.req_ids), wall) for i in group]
-        message: tuple[Any, ...]
+        # Inputs travel as blobs: the zygote keeps them out of its heap (see _protocol).
         if len(jobs) == 1:
-            message = ("run", jobs[0].req_id, key, lang, payload, self.inputs[group[0]], self.lim, None, [])
-        else:
-            tests = [(job.req_id, self.inputs[job.input_index]) for job in jobs]
-            message = ("runmany", key, lang, payload, tests, self.lim, [], self.stop)
-        return _protocol.encode(message), jobs
+            message: tuple[Any, ...] = ("run", jobs[0].req_id, key, lang, payload, self.lim, [], [])
+            return _protocol.encode(message, [self.inputs[group[0]]]), jobs
+        message = ("runmany", key, lang, payload, [job.req_id for job in jobs], self.lim, [], self.stop)
+        return _protocol.encode(message, [self.inputs[job.input_index] for job in jobs]), jobs
 
     def _checker_frame(self, base: Result) -> tuple[bytes, list[Job]]:
         if self.opts.checker is None or self.expected is None:
             raise RuntimeError("internal: checker job without a checker or expected outputs")
-        files = {
-            "input.txt": self.inputs[base.input_index],
-            "output.txt": base.stdout,
-            "answer.txt": self.expected[base.input_index],
-        }
+        names = ["input.txt", "output.txt", "answer.txt"]
+        blobs = [b"", self.inputs[base.input_index], base.stdout, self.expected[base.input_index]]
         source = self.opts.checker.source
         req = next(self.req_ids)
-        message = (
-            "run",
-            req,
-            py_key(source),
-            "python",
-            source,
-            b"",
-            self.chk_lim,
-            files,
-            ["input.txt", "output.txt", "answer.txt"],
-        )
+        # Blobs: stdin (empty), then the checker's files, named in the message, written fresh in its scratch.
+        message = ("run", req, py_key(source), "python", source, self.chk_lim, names, names)
         job = Job(base.program_index, base.input_index, req, CHECKER_LIMITS.effective_wall_s, base)
-        return _protocol.encode(message), [job]
+        return _protocol.encode(message, blobs), [job]
 
     # ---- receiving
     # --------------------------------------------------------------------------------------------
@@ -219,7 +215,7 @@ class Batch:
         if not slot.outstanding:
             raise SlotError(f"zygote {slot.index} answered a request that was never sent")
         job = slot.outstanding.popleft()
-        req_id, status, out, err, code, sig, cpu, wall, rss, detail = reply
+        req_id, status, code, sig, cpu, wall, rss, detail, out, err = reply
         if req_id != job.req_id:
             raise SlotError(f"zygote {slot.index} answered request {req_id}, expected {job.req_id}")
         if status == "skipped":

@@ -71,13 +71,14 @@ def exec_python(code: types.CodeType, argv: list[str], final: bool = True) -> in
     return status
 
 
-CTL_FD, GO_FD = 3, 4
-"""In a several-tests child: it reports each test's end on CTL_FD and waits for the next on GO_FD."""
+CTL_FD, GO_FD, INPUTS_FD = 3, 4, 5
+"""In a several-tests child: it reports each test's end on CTL_FD and waits for the next on GO_FD; its tests'
+inputs lie in the memory file INPUTS_FD (they are never in the zygote's heap, see _protocol)."""
 CLEAN = b"\x01\x00"
 """The report of a test that exited 0 and left nothing behind (no thread, stdio intact)."""
 
 
-def serve_many(code: types.CodeType, inputs: list[bytes], argv: list[str]) -> int:
+def serve_many(code: types.CodeType, inputs: list[tuple[int, int]], argv: list[str]) -> int:
     """Run the candidate on each input in turn in this one (already isolated) process.
 
     Before each test stdin/stdout/stderr (memory files on fds 0-2) are emptied and stdin refilled; after it the
@@ -85,11 +86,11 @@ def serve_many(code: types.CodeType, inputs: list[bytes], argv: list[str]) -> in
     Any failure ends the child: the zygote reruns that test, and the rest, one child per test.
     """
     stdio = [os.fstat(fd).st_ino for fd in (0, 1, 2)]
-    for data in inputs:
+    for offset, size in inputs:
         for fd in (0, 1, 2):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-        view = memoryview(data)
+        view = memoryview(os.pread(INPUTS_FD, size, offset))
         while view:
             view = view[os.write(0, view) :]
         os.lseek(0, 0, os.SEEK_SET)
@@ -117,13 +118,14 @@ def _left_clean(stdio: list[int]) -> bool:
         return False
 
 
-def process_cpu(pid: int) -> float:
+def process_cpu(pid: int, host_pid: int) -> float:
     """CPU seconds (all threads, nanosecond resolution) of a live process: its POSIX CPU-time clock, the
-    clockid that clock_getcpuclockid(pid) returns (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED))."""
+    clockid that clock_getcpuclockid(pid) returns (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)); /proc (which
+    knows it as host_pid) where that clock is refused."""
     try:
         return time.clock_gettime(((~pid) << 3) | 2)
     except OSError:
-        return proc_cpu(pid)
+        return proc_cpu(host_pid)
 
 
 def exit_status(code: object) -> int:
@@ -144,20 +146,21 @@ def classify(
     sig: int | None,
     cpu: float,
     killed: str,
-    stdout: bytes,
-    stderr: bytes,
+    out_len: int,
+    out_of_memory: bool,
     maxrss_kb: int,
     lim: tuple[Any, ...],
 ) -> tuple[str, str]:
+    """The verdict from how the child ended. out_len: the size of its stdout; out_of_memory: whether its
+    stderr tail holds the language's out-of-memory marker (MemoryError, bad_alloc)."""
     time_s, wall_s, mem_mb, out_bytes, _ = lim
     if killed == "wall":
         return "time_limit", f"wall clock limit {wall_s:g}s exceeded"
     if killed == "cpu" or cpu > time_s or sig == signal.SIGXCPU:
         return "time_limit", f"CPU limit {time_s:g}s exceeded ({cpu:.3f}s)"
-    if sig == signal.SIGXFSZ or len(stdout) > out_bytes:
+    if sig == signal.SIGXFSZ or out_len > out_bytes:
         return "output_limit", f"output exceeded {out_bytes} bytes"
     failed = sig is not None or code != 0
-    out_of_memory = b"MemoryError" in stderr if lang == "python" else b"bad_alloc" in stderr
     if failed and (out_of_memory or maxrss_kb >= 0.95 * (mem_mb << 10)):
         return "memory_limit", f"memory limit {mem_mb} MiB exceeded"
     if sig is not None:
@@ -174,6 +177,9 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
     the CPU budget could have been spent, so RLIMIT_CPU (whole seconds) is just the backstop.
     """
     pidfd = os.pidfd_open(pid)
+    # /proc is the host's: in a PID namespace the child's pid there differs from the one fork() gave us
+    # (looked up only once the CPU budget could be spent: most tests end before).
+    host_pid = 0
     try:
         deadline = time.monotonic() + wall_s
         budget = time_s
@@ -185,7 +191,8 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
             ready, _, _ = select.select([pidfd], [], [], min(remaining, budget + 0.005))
             if ready:
                 return ""
-            budget = time_s - proc_cpu(pid)
+            host_pid = host_pid or outer_pid(pidfd) or pid
+            budget = time_s - proc_cpu(host_pid)
             if budget <= 0:
                 reason = "cpu"
                 break
@@ -193,6 +200,19 @@ def wait_limits(pid: int, time_s: float, wall_s: float) -> str:
         os.close(pidfd)
     os.kill(pid, signal.SIGKILL)
     return reason
+
+
+def outer_pid(pidfd: int) -> int | None:
+    """The pid /proc knows a child by (/proc is the host's mount; we may be in a PID namespace), from its
+    pidfd's fdinfo."""
+    try:
+        with open(f"/proc/self/fdinfo/{pidfd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def proc_cpu(pid: int) -> float:

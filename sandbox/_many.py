@@ -24,15 +24,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-Reply = tuple[Any, ...]
+Reply = tuple[tuple[Any, ...], int, int]
+"""A reply's header fields and the sizes of stdout and the stderr tail waiting in zygote.out_buf."""
 EmitFn = Callable[[Reply], bool]
 """Sends one reply; returns False when the caller asked to stop this program (stop on first failure)."""
 
 
-def run_many(zygote: Any, request: tuple[Any, ...], send: Callable[[Reply], None]) -> None:
-    """Answer a ("runmany", key, lang, payload, [(req_id, input)...], limits, argv, stop) request: exactly one
-    reply per test, in order. With stop set, tests after the first non-ok one are answered "skipped"."""
-    _, key, lang, payload, tests, lim, argv, stop = request
+def run_many(
+    zygote: Any, request: tuple[Any, ...], spans: list[tuple[int, int]], send: Callable[[Reply], None]
+) -> None:
+    """Answer a ("runmany", key, lang, payload, [req_id...], limits, argv, stop) request (the inputs are its
+    blobs, `spans` of zygote.in_buf): exactly one reply per test, in order. With stop set, tests after the
+    first non-ok one are answered "skipped"."""
+    _, key, lang, payload, req_ids, lim, argv, stop = request
     failed = False
     sent = 0
 
@@ -40,35 +44,36 @@ def run_many(zygote: Any, request: tuple[Any, ...], send: Callable[[Reply], None
         nonlocal failed, sent
         send(reply)
         sent += 1
-        failed = failed or (stop and reply[1] != "ok")
+        failed = failed or (stop and reply[0][1] != "ok")
         return not failed
 
     try:
         entry = zygote.prepare(key, lang, payload)
-        if entry[0] == "py" and len(tests) > 1:
-            _in_one_child(zygote, entry, tests, lim, argv, emit)
+        if entry[0] == "py" and len(req_ids) > 1:
+            _in_one_child(zygote, entry, req_ids, spans, lim, argv, emit)
     except Exception as exc:  # noqa: BLE001 - infrastructure trouble: fall back to one child per test
         print(f"zygote: several tests per child failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     # Whatever was not answered yet (the failed test and the rest) runs one child per test.
-    for req_id, data in tests[sent:]:
+    for req_id, span in list(zip(req_ids, spans, strict=True))[sent:]:
         if failed:
-            send((req_id, "skipped", b"", b"", None, None, 0.0, 0.0, 0, ""))
+            send(((req_id, "skipped", None, None, 0.0, 0.0, 0, ""), 0, 0))
             continue
         try:
-            reply = zygote.run(("run", req_id, key, lang, payload, data, lim, None, argv))
+            reply = zygote.run(("run", req_id, key, lang, payload, lim, [], argv), [span])
         except Exception as exc:  # noqa: BLE001 - one test's infrastructure failure, the slot keeps serving
             reply = error_reply(req_id, exc)
         emit(reply)
 
 
 def error_reply(req_id: int, exc: BaseException) -> Reply:
-    return (req_id, "sandbox_error", b"", b"", None, None, 0.0, 0.0, 0, f"zygote: {type(exc).__name__}: {exc}")
+    return (req_id, "sandbox_error", None, None, 0.0, 0.0, 0, f"zygote: {type(exc).__name__}: {exc}"), 0, 0
 
 
 def _in_one_child(
     zygote: Any,
     entry: tuple[str, Any],
-    tests: list[tuple[int, bytes]],
+    req_ids: list[int],
+    spans: list[tuple[int, int]],
     lim: tuple[Any, ...],
     argv: list[str],
     emit: EmitFn,
@@ -77,71 +82,79 @@ def _in_one_child(
     child = zygote.child_module
     time_s, wall_s, _, out_bytes, err_tail = lim
     fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
+    # All inputs in one memory file the child reads from (never as objects in our heap).
+    inputs = os.memfd_create("inputs")
+    for offset, size in spans:
+        view = zygote.in_buf.view(offset, size)
+        while view:
+            view = view[os.write(inputs, view) :]
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
+    test_dir = zygote.new_test_dir()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(ctl_r)
             os.close(go_w)
-            zygote.child_many(entry, fds, lim, (ctl_w, go_r), [data for _, data in tests], argv)
+            zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs), spans, argv, test_dir)
         finally:
             os._exit(125)  # the child never returns into the zygote's loop
     os.close(ctl_w)
     os.close(go_r)
     pidfd = os.pidfd_open(pid)
+    host_pid = child.outer_pid(pidfd) or pid
     done = 0
     try:
-        for index, (req_id, _) in enumerate(tests):
+        for index, req_id in enumerate(req_ids):
             start = time.monotonic()
-            cpu0 = child.process_cpu(pid)
+            cpu0 = child.process_cpu(pid, host_pid)
             if index:
                 os.write(go_w, b"g")  # the child waits for this: the previous test's outputs are read
-            outcome = _wait_report(child, pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
-            cpu = child.process_cpu(pid) - cpu0
+            outcome = _wait_report(child, pid, host_pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
+            cpu = child.process_cpu(pid, host_pid) - cpu0
             wall = time.monotonic() - start
             if outcome == "fail":
                 break
-            stdout = os.pread(fds[1], out_bytes + 1, 0)
-            err_size = os.fstat(fds[2]).st_size
-            stderr = os.pread(fds[2], err_tail, max(0, err_size - err_tail))
-            rss = _peak_rss_kb(pid)
+            n_out, out_len, n_err, oom = zygote.read_outputs(fds, out_bytes, err_tail, "python")
+            rss = _peak_rss_kb(host_pid)
             if outcome != "clean":
                 # Our own CPU or wall measurement says timeout: final, as a single child would say.
                 os.kill(pid, signal.SIGKILL)
-                verdict, detail = child.classify(
-                    "python", None, int(signal.SIGKILL), cpu, outcome, stdout, stderr, rss, lim
-                )
-                emit((req_id, verdict, stdout[:out_bytes], stderr, None, int(signal.SIGKILL), cpu, wall, rss, detail))
+                kill = int(signal.SIGKILL)
+                verdict, detail = child.classify("python", None, kill, cpu, outcome, out_len, oom, rss, lim)
+                emit(((req_id, verdict, None, kill, cpu, wall, rss, detail), n_out, n_err))
                 done = index + 1
                 break
-            verdict, detail = child.classify("python", 0, None, cpu, "", stdout, stderr, rss, lim)
+            verdict, detail = child.classify("python", 0, None, cpu, "", out_len, oom, rss, lim)
             if verdict != "ok":
                 break  # e.g. over the CPU limit between two polls: let a single child judge it
-            zygote._clean_scratch()  # files of this test must not be seen by the next
+            scratch = zygote.scratch_module
+            scratch.empty_dir(test_dir)  # files of this test must not be seen by the next
             done = index + 1
-            if not emit((req_id, "ok", stdout[:out_bytes], stderr, 0, None, cpu, wall, rss, "")):
+            if not emit(((req_id, "ok", 0, None, cpu, wall, rss, ""), n_out, n_err)):
                 break
     finally:
         # Closing the go pipe tells a child waiting after its last test to exit; a busy one is killed.
         os.close(go_w)
-        if done < len(tests) or not _exits_soon(pidfd):
+        if done < len(req_ids) or not _exits_soon(pidfd):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        for fd in (pidfd, ctl_r, *fds):
+        for fd in (pidfd, ctl_r, inputs, *fds):
             os.close(fd)
-        zygote._kill_strays()
-        zygote._clean_scratch()
+        zygote.kill_strays()
+        zygote.remove_test_dir(test_dir)
 
 
-def _wait_report(child: Any, pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float) -> str:
+def _wait_report(
+    child: Any, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
+) -> str:
     """Wait for the child's end-of-test report: "clean", "fail" (a failure report, or it exited without
     one), or "cpu" / "wall" when this test spent its CPU or wall-clock budget first."""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "wall"
-        budget = time_s - (child.process_cpu(pid) - cpu0)
+        budget = time_s - (child.process_cpu(pid, host_pid) - cpu0)
         if budget <= 0:
             return "cpu"
         ready, _, _ = select.select([ctl, pidfd], [], [], min(remaining, budget + 0.005))

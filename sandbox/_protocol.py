@@ -1,34 +1,57 @@
 """Length-prefixed framing between the controller and a zygote. Standard library only.
 
-Both ends speak marshal of plain data (tuples, bytes, str, ints, floats, dicts): marshal cannot build
-arbitrary
-objects, so a confused or compromised peer can at worst send wrong values, never code.
+A frame is a 4-byte little-endian length, then a 4-byte length of the marshalled header, the header
+(marshal of (message, blob_lengths)), then the raw blobs. Both ends speak marshal of plain data (tuples, bytes,
+str, ints, floats, dicts): marshal cannot build arbitrary objects, so a confused or compromised peer can at
+worst send wrong values, never code.
+
+Why blobs: test inputs, checker answers and candidates' outputs must never sit in the zygote's heap, which every
+child inherits (freed buffers included). The zygote reads blobs straight into a WipeBuffer (an anonymous mapping
+with MADV_WIPEONFORK: a forked child sees zeros there) and writes them from it, so that data never becomes a
+Python object on its side. The controller's side decodes blobs as bytes (its memory never reaches a child).
 """
 
 from __future__ import annotations
 
 import marshal
+import mmap
 import os
 import struct
 from typing import Any
 
-_HEADER = struct.Struct("<I")
+_HEADER = struct.Struct("<II")
+MADV_WIPEONFORK = getattr(mmap, "MADV_WIPEONFORK", 18)
+"""Python < 3.12 lacks the constant; 18 on every Linux architecture."""
 MAX_MESSAGE = 1 << 30
 """Refuse frames above 1 GiB: a corrupt length must not make us allocate without bound."""
 
 
-def encode(message: Any) -> bytes:
-    """One frame: 4-byte little-endian length, then the marshalled payload."""
-    payload = marshal.dumps(message)
-    return _HEADER.pack(len(payload)) + payload
+def frame_head(message: Any, lengths: list[int]) -> bytes:
+    """Everything of a frame but its blobs (which follow it, in order, with these lengths)."""
+    head = marshal.dumps((message, lengths))
+    return _HEADER.pack(4 + len(head) + sum(lengths), len(head)) + head
+
+
+def encode(message: Any, blobs: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
+    """One whole frame: lengths, the marshalled (message, blob lengths), then the blobs."""
+    return frame_head(message, [len(b) for b in blobs]) + b"".join(blobs)
 
 
 def write_message(fd: int, message: Any) -> None:
-    """Write a whole frame to a blocking fd (os.write may write less than asked, so loop)."""
-    data = memoryview(encode(message))
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+    """Write a frame without blobs to a blocking fd."""
+    write_views(fd, [encode(message)])
+
+
+def write_views(fd: int, parts: list[Any]) -> None:
+    """Write every part (bytes or memoryview) in order; os.writev may write less than asked, so loop."""
+    views = [memoryview(p).cast("B") for p in parts if len(p)]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
 
 
 def _read_exact(fd: int, size: int) -> bytes | None:
@@ -43,22 +66,69 @@ def _read_exact(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_message(fd: int) -> Any:
-    """Read one frame from a blocking fd; raise EOFError when the peer closed the pipe."""
+class WipeBuffer:
+    """Growable anonymous memory that a forked child does not inherit (MADV_WIPEONFORK: it reads zeros)."""
+
+    def __init__(self) -> None:
+        self.map = self._new(1 << 16)
+
+    @staticmethod
+    def _new(size: int) -> mmap.mmap:
+        size = -(-size // mmap.PAGESIZE) * mmap.PAGESIZE
+        m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        try:
+            m.madvise(MADV_WIPEONFORK)
+        except OSError:
+            m.madvise(mmap.MADV_DONTFORK)  # before Linux 4.14: the child gets no mapping there at all
+        return m
+
+    def reserve(self, size: int) -> mmap.mmap:
+        """At least size bytes (contents not kept when it grows). No view of the old map may be alive."""
+        if size > len(self.map):
+            grown = max(size, 2 * len(self.map))
+            self.map.close()
+            self.map = self._new(grown)
+        return self.map
+
+    def view(self, offset: int, size: int) -> memoryview:
+        return memoryview(self.map)[offset : offset + size]
+
+
+def read_request(fd: int, buf: WipeBuffer) -> tuple[Any, list[tuple[int, int]]]:
+    """Read one frame from a blocking fd: the message, and its blobs as (offset, size) spans of buf.
+    Raise EOFError when the peer closed the pipe."""
     header = _read_exact(fd, _HEADER.size)
     if header is None:
         raise EOFError("peer closed the pipe")
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_MESSAGE:
+    size, head_size = _HEADER.unpack(header)
+    if size > MAX_MESSAGE or head_size > size - 4:
         raise ValueError(f"frame length must be <= {MAX_MESSAGE}, got {size}")
-    payload = _read_exact(fd, size)
-    if payload is None:
+    head = _read_exact(fd, head_size)
+    if head is None:
         raise EOFError("peer closed the pipe mid-frame")
-    return marshal.loads(payload)
+    message, lengths = marshal.loads(head)
+    total = size - 4 - head_size
+    if sum(lengths) != total or min(lengths, default=0) < 0:
+        raise ValueError("blob lengths do not add up")
+    buf.reserve(total)
+    with memoryview(buf.map) as whole:
+        view = whole[:total]
+        while view:
+            got = os.readv(fd, [view])
+            if not got:
+                raise EOFError("peer closed the pipe mid-frame")
+            view = view[got:]
+        view.release()
+    spans, offset = [], 0
+    for n in lengths:
+        spans.append((offset, n))
+        offset += n
+    return message, spans
 
 
 class FrameBuffer:
-    """Incremental decoder for a non-blocking reader: feed bytes, pop whole messages."""
+    """Incremental decoder for a non-blocking reader (the controller): feed bytes, pop whole messages. A
+    message with blobs comes back as the message tuple with the blobs (bytes) appended."""
 
     def __init__(self) -> None:
         self._buf = bytearray()
@@ -68,12 +138,18 @@ class FrameBuffer:
         self._buf += data
         out: list[Any] = []
         while len(self._buf) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self._buf)
-            if size > MAX_MESSAGE:
+            size, head_size = _HEADER.unpack_from(self._buf)
+            if size > MAX_MESSAGE or head_size > size - 4:
                 raise ValueError(f"frame length must be <= {MAX_MESSAGE}, got {size}")
-            end = _HEADER.size + size
+            end = 4 + size
             if len(self._buf) < end:
                 break
-            out.append(marshal.loads(bytes(self._buf[_HEADER.size : end])))
+            message, lengths = marshal.loads(bytes(self._buf[_HEADER.size : _HEADER.size + head_size]))
+            offset = _HEADER.size + head_size
+            blobs = []
+            for n in lengths:
+                blobs.append(bytes(self._buf[offset : offset + n]))
+                offset += n
+            out.append(tuple(message) + tuple(blobs) if blobs else message)
             del self._buf[:end]
         return out

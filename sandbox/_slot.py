@@ -46,7 +46,9 @@ class Slot:
     # --------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Launch the zygote with an empty environment and hand it its configuration."""
-        with open(self._log_path, "ab") as log:
+        # 0600 and never through a symlink: the log holds candidates' crash details (and errors of ours).
+        fd = os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with open(fd, "ab") as log:
             # env={}: nothing of ours (tokens, paths) is inherited by the zygote and hence by any candidate.
             self._proc = subprocess.Popen(
                 [self.python, "-I", ZYGOTE],
@@ -63,6 +65,8 @@ class Slot:
             {
                 "slot": self.index,
                 "scratch": str(self.scratch),
+                "root": str(self.scratch.parent),
+                "bin": str(self.scratch.parent / "bin"),
                 "isolation": self.isolation,
                 "uid": self.uid,
                 "nproc": self.nproc,
@@ -135,7 +139,12 @@ class Slot:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+        if self._proc is None or self._proc.poll() is not None:
+            return None
+        # With a PID namespace the process we started only waits for the zygote (the namespace's init), which
+        # reports its own (host) pid.
+        pid = self.capabilities.get("pid")
+        return pid if isinstance(pid, int) else self._proc.pid
 
     # ---- I/O
     # ----------------------------------------------------------------------------------------------------

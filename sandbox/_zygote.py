@@ -14,10 +14,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib.util
-import math
 import os
-import resource
-import shutil
 import signal
 import sys
 import time
@@ -44,40 +41,39 @@ landlock = _load("_landlock")
 seccomp = _load("_seccomp")
 child = _load("_child")
 many = _load("_many")
+scratch = _load("_scratch")
+confine = _load("_confine")
+ns = _load("_ns")
 
 libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWNET = 0x40000000
-CLONE_NEWUSER = 0x10000000
 SETUP_MARKER = b"\x00sandbox-setup-failed: "
 """A child that fails to isolate itself writes this to stderr and exits: the zygote reports sandbox_error."""
-PY_STACK_MB = 64
-"""Main-thread stack for Python candidates (threads get theirs from threading.stack_size, not this)."""
-AS_SLACK_MB = 32
-"""Address space on top of the memory limit and the interpreter's own mappings (arenas, libraries)."""
 
 
 class Zygote:
     """State shared by all tests of one slot."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], spaces: dict[str, Any]) -> None:
         self.slot: int = config["slot"]
         self.scratch: str = config["scratch"]
+        """The slot's directory: each test gets a fresh directory inside it (see _scratch)."""
         self.isolation: str = config["isolation"]
         self.uid: int = config["uid"]
         self.nproc: int = config["nproc"]
-        self.warnings: list[str] = []
+        self.spaces = spaces
+        self.warnings: list[str] = list(spaces["warnings"])
         self.programs: dict[str, tuple[str, Any]] = {}
-        self.cpp_rulesets: dict[str, int] = {}
         self.pid = os.getpid()
+        self.tests = 0
+        self.in_buf = protocol.WipeBuffer()
+        """Inputs and checker files of the current request; children see zeros here (MADV_WIPEONFORK)."""
+        self.out_buf = protocol.WipeBuffer()
+        """stdout/stderr of the current reply, likewise never inherited."""
         # Subreaper: anything a candidate leaves behind (double fork, setsid) is re-parented to us, not to
-        # init,
-        # so we can see it (waitpid) and kill it.
+        # init, so we can see it (waitpid) and kill it. (In a PID namespace we are that init anyway.)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         isolate = self.isolation != "none"
-        self.netns = isolate and self._enter_netns()
         self.switch_uid = isolate and self.uid >= 0 and os.geteuid() == 0
         if isolate and not self.switch_uid:
             self.warnings.append("uid: not root, candidates run under the controller's uid")
@@ -91,38 +87,24 @@ class Zygote:
             self.seccomp_cpp = seccomp.Installer(allow_execve=True)
         elif isolate:
             self.warnings.append("seccomp: unknown architecture, syscalls are not filtered")
+        # A user namespace gave us every capability in it: children must not inherit them.
+        if spaces["userns"] and not ns.drop_capabilities():
+            self.warnings.append("capabilities: capset failed, candidates keep user-namespace capabilities")
         # What the interpreter already maps before the candidate allocates anything: the memory limit comes on
         # top.
         self.base_as = _vm_size_bytes()
 
-    def _enter_netns(self) -> bool:
-        """A fresh network namespace has only a downed loopback: no network at all for every child."""
-        if libc.unshare(CLONE_NEWNET) == 0:
-            return True
-        # Unprivileged: a user namespace grants the right to create the network namespace.
-        uid, gid = os.getuid(), os.getgid()
-        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
-            try:
-                with open("/proc/self/setgroups", "w") as f:
-                    f.write("deny")
-                with open("/proc/self/uid_map", "w") as f:
-                    f.write(f"{uid} {uid} 1")
-                with open("/proc/self/gid_map", "w") as f:
-                    f.write(f"{gid} {gid} 1")
-            except OSError as exc:
-                self.warnings.append(f"netns: user namespace id mapping failed ({exc})")
-            return True
-        self.warnings.append(f"netns: unshare failed ({os.strerror(ctypes.get_errno())}), network is reachable")
-        return False
-
     def capabilities(self) -> dict[str, Any]:
         return {
-            "netns": self.netns,
+            "netns": self.spaces["netns"],
+            "ipcns": self.spaces["ipcns"],
+            "pidns": self.spaces["pidns"],
+            "mountns": self.spaces["mountns"],
             "landlock": self.landlock_abi,
             "seccomp": self.seccomp_py is not None,
             "uid": self.switch_uid,
             "warnings": self.warnings,
-            "pid": self.pid,
+            "pid": ns.host_pid(),
         }
 
     # ---- programs
@@ -146,61 +128,121 @@ class Zygote:
         else:
             ruleset = -1
             if self.landlock_abi:
-                extra = None if _is_static(payload) else "/"
-                # A dynamic binary needs the loader: without -static we can only allow execution everywhere.
-                ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, extra or payload)
+                # The controller says how the toolchain linked it (never the binary's own headers, which the
+                # candidate controls): a dynamic binary needs the loader, so only then may it execute anything.
+                executable = "/" if lang == "cpp-dynamic" else payload
+                ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, executable)
             entry = ("cpp", (payload, ruleset))
         self.programs[key] = entry
         return entry
 
     # ---- one test
     # ---------------------------------------------------------------------------------------------
-    def run(self, request: tuple[Any, ...]) -> tuple[Any, ...]:
-        _, req_id, key, lang, payload, data, lim, files, argv = request
+    def run(self, request: tuple[Any, ...], spans: list[tuple[int, int]]) -> Reply:
+        """One test in a fresh child. Blobs (in in_buf): stdin, then the files named in the request."""
+        _, req_id, key, lang, payload, lim, names, argv = request
         time_s, wall_s, mem_mb, out_bytes, err_tail = lim
         entry = self.prepare(key, lang, payload)
         if entry[0] == "err":
-            return (req_id, "compile_error", b"", b"", None, None, 0.0, 0.0, 0, entry[1])
-        for name, content in (files or {}).items():
-            with open(os.path.join(self.scratch, os.path.basename(name)), "wb") as f:
-                f.write(content)
-        # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files the zygote reads
-        # back.
-        fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
+            return (req_id, "compile_error", None, None, 0.0, 0.0, 0, entry[1]), 0, 0
+        test_dir = self.new_test_dir()
         try:
-            _write_all(fds[0], data)
-            os.lseek(fds[0], 0, os.SEEK_SET)
-            start = time.monotonic()
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    self._child(entry, fds, lim, argv)
-                finally:
-                    os._exit(125)  # whatever happened, the child never returns into the zygote's loop
-            killed = child.wait_limits(pid, time_s, wall_s)
-            _, status, usage = os.wait4(pid, 0)
-            wall = time.monotonic() - start
-            self._kill_strays()
-            stdout = os.pread(fds[1], out_bytes + 1, 0)
-            err_size = os.fstat(fds[2]).st_size
-            stderr = os.pread(fds[2], err_tail, max(0, err_size - err_tail))
-            setup_failed = os.pread(fds[2], len(SETUP_MARKER), 0) == SETUP_MARKER
+            # Checker files: created anew (O_EXCL | O_NOFOLLOW) in a directory made for this test.
+            files = [(n, self.in_buf.view(*span)) for n, span in zip(names, spans[1:], strict=True)]
+            scratch.write_files(test_dir, files)
+            del files  # views of in_buf must not outlive the request (the buffer may be replaced)
+            # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files read back.
+            fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
+            try:
+                _write_all(fds[0], self.in_buf.view(*spans[0]))
+                os.lseek(fds[0], 0, os.SEEK_SET)
+                start = time.monotonic()
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        self._child(entry, fds, lim, argv, test_dir)
+                    finally:
+                        os._exit(125)  # whatever happened, the child never returns into the zygote's loop
+                killed = child.wait_limits(pid, time_s, wall_s)
+                _, status, usage = os.wait4(pid, 0)
+                wall = time.monotonic() - start
+                confine.kill_strays(self)
+                n_out, out_len, n_err, oom = self.read_outputs(fds, out_bytes, err_tail, lang)
+                setup_failed = os.pread(fds[2], len(SETUP_MARKER), 0) == SETUP_MARKER
+                failure = os.pread(fds[2], 2000, len(SETUP_MARKER)) if setup_failed else b""
+            finally:
+                for fd in fds:
+                    os.close(fd)
         finally:
-            for fd in fds:
-                os.close(fd)
-        self._clean_scratch()
+            self.remove_test_dir(test_dir)
         cpu = usage.ru_utime + usage.ru_stime
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        verdict, detail = child.classify(lang, code, sig, cpu, killed, stdout, stderr, usage.ru_maxrss, lim)
+        if killed == "cpu" or sig == signal.SIGXCPU:
+            # Its CPU clock passed time_s (ours, or RLIMIT_CPU's); rusage (scaled from ticks) may say a bit less.
+            cpu = max(cpu, time_s)
+        verdict, detail = child.classify(lang, code, sig, cpu, killed, out_len, oom, usage.ru_maxrss, lim)
         if setup_failed:
-            verdict, detail = "sandbox_error", stderr[len(SETUP_MARKER) :].decode("utf-8", "replace")[-2000:]
-        return (req_id, verdict, stdout[:out_bytes], stderr, code, sig, cpu, wall, usage.ru_maxrss, detail)
+            verdict, detail = "sandbox_error", failure.decode("utf-8", "replace")
+        return (req_id, verdict, code, sig, cpu, wall, usage.ru_maxrss, detail), n_out, n_err
 
-    def _child(self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], argv: list[str]) -> None:
+    def read_outputs(self, fds: list[int], out_bytes: int, err_tail: int, lang: str) -> tuple[int, int, int, bool]:
+        """Copy stdout (at most out_bytes) and the stderr tail into out_buf, never into a Python object.
+        Returns (stdout bytes kept, stdout size, stderr bytes kept, out-of-memory marker seen in stderr)."""
+        out_len = os.fstat(fds[1]).st_size
+        err_len = os.fstat(fds[2]).st_size
+        n_out, n_err = min(out_len, out_bytes), min(err_len, err_tail)
+        buf = self.out_buf.reserve(n_out + n_err)
+        _pread_into(fds[1], self.out_buf.view(0, n_out), 0)
+        _pread_into(fds[2], self.out_buf.view(n_out, n_err), err_len - n_err)
+        marker = b"MemoryError" if lang == "python" else b"bad_alloc"
+        return n_out, out_len, n_err, buf.find(marker, n_out, n_out + n_err) >= 0
+
+    def kill_strays(self) -> None:
+        confine.kill_strays(self)
+
+    def new_test_dir(self) -> str:
+        """A fresh directory for one test (or one several-tests child), owned by the slot uid."""
+        self.tests += 1
+        if self.switch_uid:
+            return scratch.make_dir(self.scratch, f"t{self.tests}", self.uid)
+        # One uid for everything: the slot directory is read-only (0500) except while we create or remove in
+        # it, so the candidate (which may not chmod: seccomp) cannot add anything next to its own directory.
+        os.chmod(self.scratch, 0o700)
+        try:
+            return scratch.make_dir(self.scratch, f"t{self.tests}", -1)
+        finally:
+            os.chmod(self.scratch, 0o500)
+
+    def remove_test_dir(self, path: str) -> None:
+        """Remove a test's directory; nothing of it reaches the next test, whatever the candidate made of it.
+        Never raises: a directory that cannot be removed is closed off, and the next test has its own."""
+        try:
+            if self.switch_uid:
+                try:
+                    os.rmdir(path)  # fast path: most tests leave nothing behind
+                except OSError:
+                    scratch.remove_path(path)
+            else:
+                os.chmod(self.scratch, 0o700)
+                try:
+                    # Everything in the slot directory goes (a stray there would be the candidate's).
+                    scratch.empty_dir(self.scratch)
+                finally:
+                    os.chmod(self.scratch, 0o500)
+        except (OSError, RecursionError) as exc:
+            print(f"zygote: cleaning {path} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            try:
+                os.chmod(path, 0)
+            except OSError:
+                pass
+
+    def _child(
+        self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], argv: list[str], test_dir: str
+    ) -> None:
         """In the forked child: isolate, then run the candidate. Always ends with os._exit."""
         try:
-            self._isolate(entry, fds, lim)
+            confine.isolate(self, entry, fds, lim, test_dir)
         except BaseException as exc:  # noqa: BLE001 - any failure here must end the child, reported by marker
             try:
                 os.write(2, SETUP_MARKER + f"{type(exc).__name__}: {exc}".encode())
@@ -216,166 +258,44 @@ class Zygote:
         os._exit(child.exec_python(entry[1], argv))
 
     child_module = child
-    """_many reaches the child-side helpers through the zygote (it is loaded by path, like us)."""
+    landlock_module = landlock
+    scratch_module = scratch
+    ns_module = ns
+    """_many reaches these helpers through the zygote (it is loaded by path, like us)."""
 
     def child_many(
         self,
         entry: tuple[str, Any],
         fds: list[int],
         lim: tuple[Any, ...],
-        keep: tuple[int, int],
-        inputs: list[bytes],
+        keep: tuple[int, ...],
+        inputs: list[tuple[int, int]],
         argv: list[str],
+        test_dir: str,
     ) -> None:
         """In a forked child for several tests: isolate once, then run them all (see _many). Ends with _exit."""
         try:
-            self._isolate(entry, fds, lim, keep, tests=len(inputs))
+            confine.isolate(self, entry, fds, lim, test_dir, keep, tests=len(inputs))
         except BaseException:  # noqa: BLE001 - no report: the zygote falls back to one child per test
             os._exit(125)
         os._exit(child.serve_many(entry[1], inputs, argv))
 
-    def _isolate(
-        self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], keep: tuple[int, ...] = (), tests: int = 1
-    ) -> None:
-        """Apply every limit and isolation mechanism to this (child) process. fds become 0-2 and `keep` becomes
-        3, 4, ... (the several-tests control pipes); everything else is closed."""
-        time_s, _, mem_mb, out_bytes, _ = lim
-        # Own session and process group: the candidate cannot signal our group by accident.
-        os.setsid()
-        # Park the control pipes far above 0-2 first, so the dup2s below cannot clobber one of them.
-        parked = [os.dup2(fd, 100 + k) for k, fd in enumerate(keep)]
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-        os.chdir(self.scratch)
-        # Several tests in one child: the zygote enforces each test's CPU limit; this is only the backstop.
-        cpu = max(1, math.ceil(time_s * tests))
-        mem = mem_mb << 20
-        address_space = mem + (AS_SLACK_MB << 20) + (self.base_as if entry[0] == "py" else 0)
-        stack = min(mem, PY_STACK_MB << 20) if entry[0] == "py" else mem
-        limits = [
-            (resource.RLIMIT_CORE, 0, 0),
-            # Soft limit sends SIGXCPU at the rounded-up time; the hard one SIGKILLs a program that ignores
-            # it.
-            (resource.RLIMIT_CPU, cpu, cpu + 1),
-            (resource.RLIMIT_AS, address_space, address_space),
-            # C++ gets the whole memory limit as stack (deep DFS is common); Python only recurses on the C
-            # stack
-            # through builtins, where a smaller stack turns runaway recursion into a quick, honest segfault.
-            (resource.RLIMIT_STACK, stack, stack),
-            # One byte over the cap is enough to know the program wanted to write more.
-            (resource.RLIMIT_FSIZE, out_bytes + 1, out_bytes + 1),
-            (resource.RLIMIT_NOFILE, 64, 64),
-        ]
-        if self.switch_uid:
-            # Per-uid process count: meaningful only for a uid that nothing else uses (threads count too).
-            limits.append((resource.RLIMIT_NPROC, self.nproc, self.nproc))
-        for which, soft, hard in limits:
-            resource.setrlimit(which, (soft, hard))
-        if self.switch_uid:
-            os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
-        # Die with the zygote (set after setuid: a credential change clears it), and catch the race where the
-        # zygote already died.
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != self.pid:
-            os._exit(137)
-        if self.isolation != "none":
-            if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-                raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
-            ruleset = self.py_ruleset if entry[0] == "py" else entry[1][1]
-            if ruleset >= 0:
-                landlock.restrict_self(ruleset)
-        # Only now (the Landlock ruleset fd is used up) do the control pipes take their places 3, 4, ...
-        for k, fd in enumerate(parked):
-            os.dup2(fd, 3 + k)
-        # Nothing but stdin/stdout/stderr (and our own control pipes) survives: no pipe to the controller, no
-        # ruleset, no other memfds.
-        os.closerange(3 + len(keep), 1 << 16)
-        installer = self.seccomp_py if entry[0] == "py" else self.seccomp_cpp
-        if installer is not None:
-            installer.install()
-        if entry[0] == "cpp":
-            # Python ignores these; an exec'd binary would inherit "ignored", so restore the defaults.
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-
-    def _kill_strays(self) -> None:
-        """Kill whatever the candidate left running. Fast path: waitpid says we have no children at all."""
-        deadline = time.monotonic() + 5.0
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid:
-                continue  # reaped a zombie stray; look again
-            if time.monotonic() > deadline:
-                return
-            self._kill_round()
-            time.sleep(0.001)
-
-    def _kill_round(self) -> None:
-        if self.switch_uid:
-            # A helper that becomes the slot uid and kills -1 reaches every process of that uid, wherever it
-            # hid.
-            helper = os.fork()
-            if helper == 0:
-                try:
-                    os.setgroups([])
-                    os.setgid(self.uid)
-                    os.setuid(self.uid)
-                    os.kill(-1, signal.SIGKILL)
-                finally:
-                    os._exit(0)
-            os.waitpid(helper, 0)
-            return
-        # Same uid as us: find our re-parented children in /proc and kill them (and their groups).
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    stat = f.read()
-                ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-                if ppid == self.pid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (OSError, ValueError):
-                continue
-
-    def _clean_scratch(self) -> None:
-        """Files written by one test must not be seen by the next (possibly another program's)."""
-        with os.scandir(self.scratch) as entries:
-            for item in entries:
-                if item.is_dir(follow_symlinks=False):
-                    shutil.rmtree(item.path, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(item.path)
-                    except OSError:
-                        pass
+Reply = tuple[tuple[Any, ...], int, int]
+"""A reply's header fields, and how many bytes of stdout and stderr tail lie at the start of out_buf."""
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _pread_into(fd: int, view: memoryview, offset: int) -> None:
     while view:
-        view = view[os.write(fd, view) :]
-
-
-def _is_static(path: str) -> bool:
-    """An ELF64 without a PT_INTERP program header needs no loader (so exec needs no other file)."""
-    with open(path, "rb") as f:
-        head = f.read(1 << 16)
-    if head[:4] != b"\x7fELF" or head[4] != 2:
-        return False
-    phoff = int.from_bytes(head[0x20:0x28], "little")
-    phentsize = int.from_bytes(head[0x36:0x38], "little")
-    phnum = int.from_bytes(head[0x38:0x3A], "little")
-    for i in range(phnum):
-        offset = phoff + i * phentsize
-        if int.from_bytes(head[offset : offset + 4], "little") == 3:  # PT_INTERP
-            return False
-    return True
+        got = os.preadv(fd, [view], offset)
+        if not got:
+            raise OSError("short read from an output memory file")
+        view = view[got:]
+        offset += got
 
 
 def _vm_size_bytes() -> int:
@@ -386,12 +306,21 @@ def _vm_size_bytes() -> int:
     return 64 << 20
 
 
+def send(fd: int, zygote: Zygote, reply: Reply) -> None:
+    """One reply frame: header fields, then stdout and the stderr tail straight from out_buf."""
+    meta, n_out, n_err = reply
+    protocol.write_views(fd, [protocol.frame_head(meta, [n_out, n_err]), zygote.out_buf.view(0, n_out + n_err)])
+
+
 def main() -> None:
     stdin, stdout = 0, 1
     # Our own stdout is the protocol pipe: keep stray prints (there should be none) off it.
     proto_out = os.dup(stdout)
     os.dup2(2, 1)
-    zygote = Zygote(protocol.read_message(stdin))
+    config, _ = protocol.read_request(stdin, protocol.WipeBuffer())
+    # Namespaces first (this may fork: we continue as the init of a new PID namespace).
+    spaces = ns.enter(config["isolation"] != "none", config["root"], [config["scratch"], config["bin"]])
+    zygote = Zygote(config, spaces)
     # Python's C-locale coercion put LC_CTYPE into our (otherwise empty) environment: candidates get nothing.
     os.environ.clear()
     # Everything allocated so far is shared with every child: keep the collector from touching (and so
@@ -400,20 +329,20 @@ def main() -> None:
     protocol.write_message(proto_out, ("ready", zygote.capabilities()))
     while True:
         try:
-            request = protocol.read_message(stdin)
+            request, spans = protocol.read_request(stdin, zygote.in_buf)
         except EOFError:
-            return  # the controller went away: children die with us (PDEATHSIG)
+            return  # the controller went away: children die with us (PDEATHSIG, PID namespace)
         if request[0] == "quit":
             return
         if request[0] == "runmany":
             # Several tests of one program: one reply per test, each sent as soon as it is known.
-            many.run_many(zygote, request, lambda reply: protocol.write_message(proto_out, reply))
+            many.run_many(zygote, request, spans, lambda reply: send(proto_out, zygote, reply))
             continue
         try:
-            reply = zygote.run(request)
+            reply = zygote.run(request, spans)
         except Exception as exc:  # noqa: BLE001 - infrastructure failure of one test, the slot keeps serving
             reply = many.error_reply(request[1], exc)
-        protocol.write_message(proto_out, reply)
+        send(proto_out, zygote, reply)
 
 
 if __name__ == "__main__":

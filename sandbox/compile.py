@@ -30,6 +30,11 @@ class Compiled:
     """Absolute path of the executable (readable and executable by every slot uid), or None on failure."""
     error: str
     """Compiler message tail when binary is None."""
+    static: bool = True
+    """Linked with -static (the toolchain's property, never read from the binary): the sandbox then lets it
+    execute nothing but itself. False only where g++ -static does not work (the Executor warns)."""
+    image_bytes: int = 0
+    """Memory the kernel must map to start it (its loadable segments, .bss included)."""
 
     def __post_init__(self) -> None:
         if self.binary is None and not self.error:
@@ -84,12 +89,17 @@ class CppCompiler:
             if proc.returncode != 0 or not (build / "main").exists():
                 message = proc.stderr.decode("utf-8", "replace").replace(str(build) + "/", "")
                 return Compiled(None, message[-2000:] or f"g++ exited with {proc.returncode}")
+            interp, image = elf_layout(build / "main")
+            if self._static and interp:
+                # Only the source can put a loader request (.interp) into a -static link: refuse it rather
+                # than let the binary claim it needs other files executed.
+                return Compiled(None, "the program must link statically: it requests a program interpreter")
             target = self.bin_dir / digest
             shutil.move(str(build / "main"), target)
             if os.geteuid() == 0:
                 os.chown(target, 0, 0)  # the candidate must not be able to rewrite its own binary
             os.chmod(target, 0o755)
-            return Compiled(str(target), "")
+            return Compiled(str(target), "", bool(self._static), image)
         finally:
             shutil.rmtree(build, ignore_errors=True)
 
@@ -141,3 +151,32 @@ class CppCompiler:
             proc.communicate()
             return None
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+PT_LOAD, PT_INTERP = 1, 3
+
+
+def elf_layout(path: Path) -> tuple[bool, int]:
+    """(has a PT_INTERP header, bytes its PT_LOAD segments span) of an ELF64 file; (False, 0) if not one."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:
+            return False, 0
+        phoff = int.from_bytes(head[0x20:0x28], "little")
+        phentsize = int.from_bytes(head[0x36:0x38], "little")
+        phnum = int.from_bytes(head[0x38:0x3A], "little")
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    interp, low, high = False, None, 0
+    for i in range(phnum):
+        entry = table[i * phentsize : (i + 1) * phentsize]
+        if len(entry) < 0x30:
+            break
+        kind = int.from_bytes(entry[0:4], "little")
+        interp = interp or kind == PT_INTERP
+        if kind == PT_LOAD:
+            vaddr = int.from_bytes(entry[0x10:0x18], "little")
+            memsz = int.from_bytes(entry[0x28:0x30], "little")
+            low = vaddr if low is None else min(low, vaddr)
+            high = max(high, vaddr + memsz)
+    return interp, 0 if low is None else high - low

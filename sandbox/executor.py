@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import psutil
 
+from sandbox import _scratch
 from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
@@ -90,12 +90,14 @@ class Executor:
         base = 100_000 + ((os.getpid() % 200_000) * 8 + next(_instances) % 8) * 1024 if switch else -1
         self.slot_uids = [base + i for i in range(count)] if switch else []
         """The unprivileged uids candidates run under (empty when not root or isolation='none')."""
+        # Compiled binaries live here; each zygote is shown it (a non-root zygote sees nothing else of _root).
+        (self._root / "bin").mkdir(mode=0o711)
         self._slots: list[Slot] = []
         for index in range(count):
             scratch = self._root / f"slot-{index}"
-            scratch.mkdir(mode=0o700)
-            if switch:
-                os.chown(scratch, base + index, base + index)
+            # The slot directory stays ours (root-owned when we are root, so the slot uid cannot create or
+            # chmod anything in it): each test gets a fresh directory inside it, handed to the slot uid.
+            scratch.mkdir(mode=0o711 if switch else 0o700)
             self._slots.append(Slot(index, python, scratch, base + index if switch else -1, isolation, nproc))
         self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
         self._busy = threading.Lock()
@@ -192,27 +194,31 @@ class Executor:
     # --------------------------------------------------------------------------------------------
     def _prepare(
         self, programs: Sequence[Program], todo: list[tuple[int, int]]
-    ) -> dict[int, tuple[str, str, str]]:
-        """Per program: (key, language, payload) where payload is Python source or a C++ binary path; a C++
-        compile error is returned as ("", "error", message). C++ sources compile in parallel, once each."""
+    ) -> dict[int, tuple[str, str, str, int]]:
+        """Per program: (key, language, payload, image bytes) where payload is Python source or a C++ binary
+        path; a C++ compile error is returned as ("", "error", message, 0). C++ sources compile in parallel,
+        once each."""
         used = sorted({p for p, _ in todo})
         cpp = [p for p in used if programs[p].language is Language.CPP]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             built = dict(
                 zip(cpp, pool.map(lambda p: self._compiler.compile(programs[p].source), cpp), strict=True)
             )
-        prepared: dict[int, tuple[str, str, str]] = {}
+        prepared: dict[int, tuple[str, str, str, int]] = {}
         for p in used:
             if p in built:
                 compiled = built[p]
+                # How it was linked travels with it: the zygote allows executing other files only for a
+                # dynamic binary of a toolchain without static libraries.
+                lang = "cpp" if compiled.static else "cpp-dynamic"
                 prepared[p] = (
-                    ("cpp:" + compiled.binary, "cpp", compiled.binary)
+                    (f"{lang}:{compiled.binary}", lang, compiled.binary, compiled.image_bytes)
                     if compiled.binary
-                    else ("", "error", compiled.error)
+                    else ("", "error", compiled.error, 0)
                 )
             else:
                 source = programs[p].source
-                prepared[p] = (py_key(source), "python", source)
+                prepared[p] = (py_key(source), "python", source, 0)
         return prepared
 
     def _batch(
@@ -267,9 +273,14 @@ def _check_tests_per_child(value: int) -> int:
 
 
 def _shutdown(slots: list[Slot], root: Path) -> None:
+    """Never raises: close() must always leave nothing behind that it can remove."""
     for slot in slots:
         try:
             slot.stop()
         except Exception as exc:  # noqa: BLE001 - keep stopping the others
             logger.error("sandbox: stopping slot %d: %s", slot.index, exc)
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        # Candidates wrote below root: never follow their symlinks, never recurse on their depth.
+        _scratch.remove_path(str(root))
+    except (OSError, RecursionError) as exc:
+        logger.error("sandbox: could not remove %s: %s", root, exc)

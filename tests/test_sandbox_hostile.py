@@ -153,14 +153,21 @@ def test_write_inside_scratch_is_allowed_and_cleaned(ex: Executor) -> None:
 
 
 def test_other_slot_scratch_is_out_of_reach(ex: Executor) -> None:
-    # Plant a file in every slot's scratch, then let candidates try to read and write all of them.
-    roots = sorted(Path(ex._root).glob("slot-*"))  # noqa: SLF001 - the test needs the real layout
-    for root in roots:
-        (root / "secret.txt").write_text("secret")
-        (root / "secret.txt").chmod(0o644)
+    # Plant a test directory (as a running test would have it) in every slot, then let candidates try to read
+    # and write all of them. Root: other uids, mode 0700; not root: other slots are not even mounted.
+    slots = sorted(Path(ex._root).glob("slot-*"))  # noqa: SLF001 - the test needs the real layout
+    planted = [slot / "t999999" for slot in slots]
+    for index, test_dir in enumerate(planted):
+        if not ex.slot_uids:
+            test_dir.parent.chmod(0o700)  # not root: the zygote keeps slot directories read-only between tests
+        test_dir.mkdir(mode=0o700)
+        (test_dir / "secret.txt").write_text("secret")
+        (test_dir / "secret.txt").chmod(0o644)
+        if ex.slot_uids:
+            os.chown(test_dir, ex.slot_uids[index], ex.slot_uids[index])
     src = (
         "import os, sys\nfor d in sys.stdin.read().split():\n"
-        "    if os.path.realpath(d) == os.getcwd():\n        continue\n"
+        "    if os.path.dirname(d) == os.path.dirname(os.getcwd()):\n        continue\n"
         "    for action in ('r', 'w'):\n        try:\n"
         "            open(os.path.join(d, 'secret.txt'), action).close()\n"
         "            print('ESCAPED', action, d)\n        except OSError:\n            pass\n"
@@ -169,16 +176,13 @@ def test_other_slot_scratch_is_out_of_reach(ex: Executor) -> None:
     )
     try:
         for _ in range(4):  # several runs so both slots take a turn
-            r = run(ex, src, stdin="\n".join(map(str, roots)))
+            r = run(ex, src, stdin="\n".join(map(str, planted)))
             assert r.status is Status.OK, r.stderr
-            if os.geteuid() == 0:
-                assert b"ESCAPED" not in r.stdout
-        if os.geteuid() == 0:
-            assert all(not (root / "new.txt").exists() for root in roots)
+            assert b"ESCAPED" not in r.stdout
+        assert all(not (test_dir / "new.txt").exists() for test_dir in planted)
     finally:
-        for root in roots:
-            for name in ("secret.txt", "new.txt"):
-                (root / name).unlink(missing_ok=True)
+        for test_dir in planted:
+            shutil.rmtree(test_dir, ignore_errors=True)  # not root: the zygote removes strays itself
 
 
 def test_reading_proc_environ_is_denied(ex: Executor) -> None:
