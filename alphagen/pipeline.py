@@ -17,6 +17,7 @@ from alphagen import clustering, extract, prompting
 from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, SolveResult, StageStat
+from alphagen.statuses import TestStatus
 
 if TYPE_CHECKING:
     import sandbox
@@ -225,14 +226,14 @@ def example_verdicts(
     executor: sandbox.Executor,
     limits: sandbox.Limits,
     progress: Progress = _noop,
-) -> dict[int, str]:
+) -> dict[int, TestStatus]:
     """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
-    status: dict[int, str] = {}
+    status: dict[int, TestStatus] = {}
     runnable = []
     for c in distinct:
         # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
         if c.language == "python" and not extract.python_syntax_ok(c.code):
-            status[c.index] = "compile_error"
+            status[c.index] = TestStatus.COMPILE_ERROR
         else:
             runnable.append(c)
     progress("filter", len(distinct) - len(runnable), None)
@@ -240,7 +241,7 @@ def example_verdicts(
     if not inputs:
         # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
         # and clustering alone ranks them.
-        status.update({c.index: "ok" for c in runnable})
+        status.update({c.index: TestStatus.OK for c in runnable})
         progress("filter", len(runnable), None)
         return status
     if not runnable:
@@ -251,24 +252,25 @@ def example_verdicts(
         programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True
     ):
         c = runnable[r.program_index]
-        if r.status.value != "ok" or not r.passed:
+        ran = TestStatus(r.status.value)
+        if ran is not TestStatus.OK or not r.passed:
             if c.index not in status:
-                status[c.index] = r.status.value if r.status.value != "ok" else "wrong_answer"
+                status[c.index] = ran if ran is not TestStatus.OK else TestStatus.WRONG_ANSWER
                 progress("filter", 1, None)
         else:
             passed_count[c.index] = passed_count.get(c.index, 0) + 1
             if passed_count[c.index] == len(inputs):
-                status[c.index] = "ok"
+                status[c.index] = TestStatus.OK
                 progress("filter", 1, None)
     return status
 
 
-def with_verdicts(candidates: Sequence[Candidate], status: dict[int, str]) -> list[Candidate]:
+def with_verdicts(candidates: Sequence[Candidate], status: dict[int, TestStatus]) -> list[Candidate]:
     """Set each candidate's example verdict; duplicates inherit the verdict of the program they duplicate."""
     out = []
     for c in candidates:
-        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, "not_run")
-        out.append(replace(c, passed_examples=(s == "ok"), example_status=s))
+        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, TestStatus.NOT_RUN)
+        out.append(replace(c, passed_examples=(s == TestStatus.OK), example_status=s))
     return out
 
 
@@ -310,12 +312,12 @@ def sample_and_filter(
     progress("filter", 0, None)
     started = time.perf_counter()
     sampled: list[Candidate] = []
-    by_key: dict[str, str] = {}  # fingerprint -> verdict of the class's executed program
+    by_key: dict[str, TestStatus] = {}  # fingerprint -> verdict of the class's executed program
     pending: list[tuple[str, Candidate]] = []
 
     def flush() -> None:
         status = example_verdicts(problem, [c for _, c in pending], executor, limits, progress)
-        by_key.update({key: status.get(c.index, "not_run") for key, c in pending})
+        by_key.update({key: status.get(c.index, TestStatus.NOT_RUN) for key, c in pending})
         pending.clear()
 
     stream = models.sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))

@@ -25,6 +25,7 @@ from alphagen.bench.picks import RULES, aggregate, compare_picks
 from alphagen.bench.runner import stored_state
 from alphagen.bench.store import CONFIG, PROBLEMS, RESULTS, read_jsonl, safe_name
 from alphagen.console import console
+from alphagen.statuses import RunStatus
 
 
 class CompareError(Exception):
@@ -60,7 +61,7 @@ def load_run(path: Path) -> RunPicks:
     # A name committed twice keeps its last record, as the bench itself reads results.jsonl.
     records = {str(r["name"]): r for r in read_jsonl(path / RESULTS) if "name" in r}
     for name, rec in records.items():
-        if rec.get("status") != "ok":
+        if rec.get("status") != RunStatus.OK:
             errors.append(name)
             continue
         seconds += sum(rec["timing"]["stages"].values()) + rec["timing"]["judge"]

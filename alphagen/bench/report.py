@@ -19,6 +19,7 @@ from rich.table import Table
 
 from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
 from alphagen.console import plural
+from alphagen.statuses import RunStatus
 
 log = logging.getLogger("alphagen.bench")
 
@@ -95,7 +96,7 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         for col in ("problem", "passed ex.", "correct", "clusters", "solved", "rank"):
             per.add_column(col, justify="left" if col == "problem" else "right")
         for r in rows:
-            if r["status"] != "ok":
+            if r["status"] != RunStatus.OK:
                 per.add_row(r["name"], "[red]error[/red]", "", "", "", (r.get("error") or "")[:40])
                 continue
             solved = "[green]yes[/green]" if r["solved"] else "no"
@@ -192,7 +193,7 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
     )
     for row in summary["per_problem"]:
         name = row["name"]
-        if row["status"] != "ok":
+        if row["status"] != RunStatus.OK:
             # A file that could not be read has no event log to link to; a problem that failed later does.
             label = e(name) if row.get("error_kind") == "load" else _link(name)
             parts.append(
@@ -237,7 +238,7 @@ def load_details(run_dir: Path, records: dict[str, dict[str, Any]]) -> dict[str,
 
     out: dict[str, dict[str, Any]] = {}
     for name, rec in records.items():
-        if rec.get("status") != "ok":
+        if rec.get("status") != RunStatus.OK:
             continue
         result, verdicts = stored_state(read_jsonl(run_dir / PROBLEMS / f"{safe_name(name)}.jsonl"))
         if result is not None:

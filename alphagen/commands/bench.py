@@ -15,6 +15,7 @@ from rich.markup import escape
 from alphagen.bench.runner import BenchConfig
 from alphagen.console import console, plural
 from alphagen.options import PipelineOptions, default, json_option, pipeline_options
+from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
     from alphagen.bench.runner import SolveFn
@@ -207,7 +208,7 @@ def _run(
             progress.update(task, description=f"problems · {name}")
             return
         solved[2] += 1
-        if rec.get("status") == "ok":
+        if rec.get("status") == RunStatus.OK:
             solved[0] += bool(rec["solved"])
             solved[1] += 1
         elif kind == "error":
