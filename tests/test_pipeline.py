@@ -74,12 +74,6 @@ def models(sampler: Any) -> Models:
     return Models(code=lm, sampler=sampler, test=None, test_sampler=None)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def executor() -> Iterator[Executor]:
-    with Executor(workers=2) as ex:
-        yield ex
-
-
 CFG = SolveConfig(n=20, seed=7, testgen=TestGenConfig(sources=("mutation",), num_mutations=30, max_inputs=30))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -28,12 +27,6 @@ ECHO = Problem(
     public_tests=(Test("1 2\n", "3\n"),),
     private_tests=(Test("5 5\n", "10\n"), Test("7\n", "7\n"), Test("1 1 1\n", "3\n")),  # type: ignore[arg-type]
 )
-
-
-@pytest.fixture(scope="module")
-def executor() -> Iterator[Executor]:
-    with Executor(workers=2) as ex:
-        yield ex
 
 
 def test_render_gives_every_json_scalar_its_own_token() -> None:

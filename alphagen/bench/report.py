@@ -17,7 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
+from alphagen.atomic import write_atomic
+from alphagen.bench.store import PROBLEMS, safe_name
 from alphagen.console import plural
 from alphagen.statuses import RunStatus
 
@@ -311,7 +312,7 @@ def write_report(run_dir: Path, summary: dict[str, Any], records: dict[str, dict
     """Write solve_rate.png and report.html (atomically) and return the report's path."""
     png = render_plot(summary)
     if png is not None:
-        atomic_write_bytes(run_dir / PLOT, png)
+        write_atomic(run_dir / PLOT, png)
     path = run_dir / REPORT
-    atomic_write_text(path, render_html(summary, records, png, load_details(run_dir, records)))
+    write_atomic(path, render_html(summary, records, png, load_details(run_dir, records)))
     return path

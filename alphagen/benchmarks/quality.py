@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from alphagen.atomic import write_atomic
 from alphagen.bench.export import humaneval_completion
 from alphagen.bench.metrics import pass_at_k
-from alphagen.bench.store import append_jsonl, atomic_write_text, read_jsonl, repair_tail, safe_name
+from alphagen.bench.store import append_jsonl, read_jsonl, repair_tail, safe_name
 from alphagen.pipeline import Models, SamplingPlan, SolveConfig, plan_sampling
 from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     existing.setdefault("variants", {})[name] = result
-    atomic_write_text(args.out, json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    write_atomic(args.out, json.dumps(existing, indent=2, sort_keys=True) + "\n")
     for set_name, entry in result["results"].items():
         scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in entry.items() if "pass@" in k)
         extra = f", {len(entry['disagreements'])} disagreements" if "disagreements" in entry else ""

@@ -153,29 +153,6 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         sys.exit(130)
 
 
-class _ProblemBars:
-    """Pipeline stage bars for the current problem only (the previous problem's bars are removed)."""
-
-    def __init__(self, progress: Any) -> None:
-        self._progress = progress
-        self._tasks: dict[str, Any] = {}
-
-    def reset(self) -> None:
-        for task_id in self._tasks.values():
-            self._progress.remove_task(task_id)
-        self._tasks = {}
-
-    def __call__(self, stage: str, advance: int, total: int | None) -> None:
-        from alphagen.progress import label
-
-        if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(f"  {label(stage)}", total=total)
-        if total is not None:
-            self._progress.update(self._tasks[stage], total=total)
-        if advance:
-            self._progress.advance(self._tasks[stage], advance)
-
-
 def _run(
     problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: Any,
     pipeline: PipelineOptions, retry_errors: bool,
@@ -186,7 +163,7 @@ def _run(
     from alphagen.bench.runner import run_bench
     from alphagen.bench.verdicts import executor_judge
     from alphagen.pipeline import TESTS_PER_CHILD
-    from alphagen.progress import StageLines
+    from alphagen.progress import StageBars, StageLines
     from sandbox import Executor
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -195,7 +172,8 @@ def _run(
     task = progress.add_task("problems", total=total)
     # On a terminal, bars for the current problem; in a log or a pipe, a line per problem and per stage.
     lines = None if console.is_terminal else StageLines("  ")
-    bars: Any = _ProblemBars(progress) if lines is None else lines
+    # Bars for the current problem only: each problem's start resets them.
+    bars: Any = StageBars(progress, prefix="  ") if lines is None else lines
     solved = [0, 0, 0]
 
     def on_event(kind: str, name: str, rec: dict[str, Any]) -> None:
