@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
 from alphagen.statuses import VERDICT_STATUSES, TestStatus
 from sandbox import CompareOptions, Executor, Limits, Program, Result, Status
@@ -110,14 +110,15 @@ def judge(
     """
     default_tests = tests is None
     chosen = tuple(tests) if tests is not None else (problem.hidden_tests() or problem.public_tests)
-    limits = limits_for(problem, time_limit_s, memory_limit_mb)
-    compare = compare_options(problem)
-    inputs, expected = io_for_tests(problem, chosen)
-    program = program_for(problem, code, language)
+    # The problem's execution context, derived once for this judgement.
+    context = ProblemHarness.of(problem, time_limit_s, memory_limit_mb)
+    limits, compare = context.limits, context.compare
+    inputs, expected = context.io(chosen)
+    program = context.program(code, language)
     results = run_tests(executor, program, inputs, expected, limits, compare, stop_on_first_failure)
     if stop_on_first_failure:
         results = _first_failure_in_order(executor, program, inputs, expected, limits, compare, results)
-    harness = harness_program(problem, code) if default_tests else None
+    harness = context.hidden_check(code) if default_tests else None
     total = len(chosen) + (1 if harness else 0)
     if total == 0:
         return Verdict(False, 0, 0, None, TestStatus.NO_TESTS, "the problem has no tests to judge on")

@@ -9,7 +9,7 @@ import pytest
 from alphagen.judging import Verdict, judge
 from alphagen.problems import Checker, Problem, Test
 from alphagen.problems.driver import render
-from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness, compare_options, io_for_tests, limits_for, program_for
 from sandbox import Executor, Language, Limits
 
 ADD = Problem(
@@ -112,3 +112,11 @@ def test_verdict_is_validated() -> None:
         Verdict(True, 1, 2, None, "ok", "")
     with pytest.raises(ValueError, match="passed must be False"):
         Verdict(True, 1, 0, 0, "wrong_answer", "")
+
+
+def test_the_problem_harness_carries_what_the_functions_derive() -> None:
+    for problem in (ADD, ECHO):
+        h = ProblemHarness.of(problem, time_limit_s=0.5)
+        assert h.limits == limits_for(problem, 0.5) and h.compare == compare_options(problem)
+        assert (list(h.example_inputs), list(h.example_expected)) == io_for_tests(problem, problem.public_tests)
+        assert h.program("x = 1", "python") == program_for(problem, "x = 1", "python")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from alphagen.judging import describe, result_status
-from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Solution
 from alphagen.statuses import ReferenceStatus, TestStatus
 from sandbox import CompareOptions, Executor, Limits, Program, Result, compare_outputs
@@ -70,18 +70,18 @@ def _plan(
     to some (problem, reference) pairs; `time_limit_s` overrides every problem's limit."""
     groups: Plan = defaultdict(list)
     for pi, problem in enumerate(problems):
-        compare = compare_options(problem)
-        limits = limits_for(problem, time_limit_s)
+        context = ProblemHarness.of(problem, time_limit_s)
+        compare, limits = context.compare, context.limits
         key = (limits, pi if compare.checker is not None else -1)
         tests = problem.public_tests + problem.hidden_tests()
-        inputs, expected = io_for_tests(problem, tests)
+        inputs, expected = context.io(tests)
         for ri, solution in enumerate(runnable(problem)):
             if only is not None and (pi, ri) not in only:
                 continue
-            harness = harness_program(problem, solution.code)
+            harness = context.hidden_check(solution.code)
             total = len(tests) + (1 if harness else 0)
             jobs = [(inputs[ti], _Job(pi, ri, ti, total, expected[ti], compare)) for ti in range(len(tests))]
-            groups[key].append((program_for(problem, solution.code, solution.language), jobs))
+            groups[key].append((context.program(solution.code, solution.language), jobs))
             if harness is not None:
                 h_program, h_input, h_expected = harness
                 h_job = _Job(pi, ri, len(tests), total, h_expected, CompareOptions())
