@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
+from alphagen.seams import BatchExecutor
 from alphagen.statuses import VERDICT_STATUSES, TestStatus
-from sandbox import CompareOptions, Executor, Limits, Program, Result, Status
+from sandbox import CompareOptions, Limits, Program, Result, Status
 
 STATUSES = VERDICT_STATUSES
 """What a Verdict may say (alphagen.statuses: sandbox.Status plus wrong_answer and no_tests)."""
@@ -67,7 +67,7 @@ def describe(result: Result, index: int, total: int) -> str:
 
 
 def run_tests(
-    executor: Executor,
+    executor: BatchExecutor,
     program: Program,
     inputs: Sequence[str],
     expected: Sequence[str],
@@ -79,8 +79,7 @@ def run_tests(
     if not inputs:
         return []
     # Verdicts on hidden tests: one fresh child per test (a program sharing a child between its tests could
-    # shift its own output or CPU time from one test to another).
-    single: dict[str, Any] = {"tests_per_child": 1} if isinstance(executor, Executor) else {}
+    # shift its own output or CPU time from one test to another). Every BatchExecutor takes the cap.
     results = executor.run_batch(
         [program],
         list(inputs),
@@ -88,13 +87,13 @@ def run_tests(
         expected=list(expected),
         compare=compare,
         stop_on_first_failure=stop_on_first_failure,
-        **single,
+        tests_per_child=1,
     )
     return sorted(results, key=lambda r: r.input_index)
 
 
 def judge(
-    executor: Executor,
+    executor: BatchExecutor,
     problem: Problem,
     code: str,
     language: str,
@@ -132,7 +131,7 @@ def judge(
 
 
 def _first_failure_in_order(
-    executor: Executor,
+    executor: BatchExecutor,
     program: Program,
     inputs: Sequence[str],
     expected: Sequence[str],

@@ -17,11 +17,12 @@ from alphagen import clustering, extract, prompting
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, SolveResult, StageStat
+from alphagen.seams import BatchExecutor
 from alphagen.statuses import TestStatus
 
 if TYPE_CHECKING:
-    import sandbox
     from alphagen.models import LoadedModel
+    from alphagen.sampling.factory import Sampler
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
     from alphagen.testgen import TestGenConfig
 
@@ -97,9 +98,9 @@ class Models:
     """The code model and its sampler, plus the test-input model (by default the same weights)."""
 
     code: LoadedModel
-    sampler: Any
+    sampler: Sampler
     test: LoadedModel | None = None
-    test_sampler: Any = None
+    test_sampler: Sampler | None = None
     backend: str = "hf"
 
     @classmethod
@@ -223,7 +224,7 @@ def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
 def example_verdicts(
     harness: ProblemHarness,
     distinct: Sequence[Candidate],
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> dict[int, TestStatus]:
     """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
@@ -276,7 +277,7 @@ def with_verdicts(candidates: Sequence[Candidate], status: dict[int, TestStatus]
 def filter_on_examples(
     harness: ProblemHarness,
     candidates: Sequence[Candidate],
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> list[Candidate]:
     """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
@@ -289,7 +290,7 @@ def sample_and_filter(
     harness: ProblemHarness,
     cfg: SolveConfig,
     models: Models,
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
     batch: int = FILTER_BATCH,
 ) -> tuple[list[Candidate], float]:
@@ -340,7 +341,7 @@ def cluster_survivors(
     harness: ProblemHarness,
     candidates: Sequence[Candidate],
     test_inputs: Sequence[str],
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> tuple[list[Candidate], dict[int, float], int]:
     """Stage 5: run survivors on the extra inputs; signature = their normalized behaviour.
@@ -389,7 +390,7 @@ def solve(
     cfg: SolveConfig,
     *,
     models: Models,
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> SolveResult:
     """Run the whole pipeline on one problem."""

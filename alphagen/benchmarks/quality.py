@@ -31,6 +31,7 @@ from alphagen.pipeline import Models, SamplingPlan, SolveConfig, plan_sampling
 from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS
 from alphagen.sampling.params import PromptRequest, sample_offsets
+from alphagen.seams import BatchExecutor
 
 log = logging.getLogger("alphagen.benchmarks.quality")
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +104,7 @@ def sample_problems(
             yield todo[i][1], [codes[i][k] for k in sorted(codes[i])]
 
 
-def score_problem(bp: BenchProblem, codes: list[str], executor: Any) -> dict[str, Any]:
+def score_problem(bp: BenchProblem, codes: list[str], executor: BatchExecutor) -> dict[str, Any]:
     """One problem's record: per sample, alphagen's verdict and (HumanEval) the official harness's."""
     from alphagen.judging import judge
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alphagen.bench.runner import SolveFn
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
+    from alphagen.seams import BatchExecutor
 
 
 def select_problems(
@@ -35,7 +36,7 @@ def select_problems(
     return problems, [(str(e.path), str(e)) for e in errors]
 
 
-def lazy_pipeline(executor: Any, pipeline: PipelineOptions, progress: Any,
+def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
                   load_models: Any = None, next_problem: Any = None) -> SolveFn:
     """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
 

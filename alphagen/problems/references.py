@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from alphagen.judging import describe, result_status
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Solution
+from alphagen.seams import BatchExecutor
 from alphagen.statuses import ReferenceStatus, TestStatus
-from sandbox import CompareOptions, Executor, Limits, Program, Result, compare_outputs
+from sandbox import CompareOptions, Limits, Program, Result, compare_outputs
 
 REPORT_STATUSES = tuple(s.value for s in ReferenceStatus)
 SLOW_LIMIT_S = 10.0
@@ -105,7 +106,7 @@ def count_runs(problems: Sequence[Problem]) -> int:
     return sum(len(runnable(p)) * _tests_per_reference(p) for p in problems)
 
 
-def _execute(executor: Executor, plan: Plan, on_result: Callable[[], None] | None) -> Failures:
+def _execute(executor: BatchExecutor, plan: Plan, on_result: Callable[[], None] | None) -> Failures:
     """Run a plan; the first failing test of each (problem, reference)."""
     failures: Failures = {}
     for (limits, external), entries in plan.items():
@@ -145,7 +146,7 @@ def _execute(executor: Executor, plan: Plan, on_result: Callable[[], None] | Non
 
 
 def check_references(
-    executor: Executor, problems: Sequence[Problem], on_result: Callable[[], None] | None = None
+    executor: BatchExecutor, problems: Sequence[Problem], on_result: Callable[[], None] | None = None
 ) -> list[ReferenceReport]:
     """Run each problem's references on all its tests; one report per problem, in input order."""
     failures = _execute(executor, _plan(problems), on_result)
