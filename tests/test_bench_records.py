@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from alphagen.atomic import write_atomic
-from alphagen.bench.records import (
+from alphagen.evaluation.records import (
     VerdictRecord,
     candidate_from_dict,
     candidate_to_dict,

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from alphagen.atomic import write_atomic
-from alphagen.bench.export import humaneval_completion
-from alphagen.bench.metrics import pass_at_k
-from alphagen.bench.store import append_jsonl, read_jsonl, repair_tail, safe_name
+from alphagen.evaluation.export import humaneval_completion
+from alphagen.evaluation.metrics import pass_at_k
+from alphagen.evaluation.store import append_jsonl, read_jsonl, repair_tail, safe_name
 from alphagen.pipeline import Models, SamplingPlan, SolveConfig, plan_sampling
 from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS

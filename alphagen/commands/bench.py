@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
-from alphagen.bench.runner import BenchConfig
 from alphagen.console import console, plural
+from alphagen.evaluation.runner import BenchConfig
 from alphagen.options import PipelineOptions, default, json_option, pipeline_options
 from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from alphagen.bench.runner import SolveFn
+    from alphagen.evaluation.runner import SolveFn
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
     from alphagen.seams import BatchExecutor
@@ -97,9 +97,9 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     with --resume --out RUN_DIR to continue. Exit status: 0 when the run finished (solved or not), 130 when
     interrupted, 2 on a usage or model error.
     """
-    from alphagen.bench.report import print_report, write_report
-    from alphagen.bench.runner import COMPARE_KEYS, LEGACY_DEFAULTS
-    from alphagen.bench.store import RunDirError, RunStore
+    from alphagen.evaluation.report import print_report, write_report
+    from alphagen.evaluation.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+    from alphagen.evaluation.store import RunDirError, RunStore
     from alphagen.problems import load_problems
 
     try:
@@ -138,7 +138,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         summary = _finish(store, records, problems, errors, config, interrupted)
     print_report(summary, console)
     if export_samples is not None:
-        from alphagen.bench.export import bench_run_samples, write_humaneval_samples
+        from alphagen.evaluation.export import bench_run_samples, write_humaneval_samples
 
         written = write_humaneval_samples(export_samples, bench_run_samples(run_dir, problems))
         console.print(f"exported {plural(written, 'HumanEval sample')} to {export_samples}", highlight=False)
@@ -161,8 +161,8 @@ def _run(
     """Run the loop with progress bars; Ctrl-C stops it cleanly (everything finished is already stored)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from alphagen.bench.runner import run_bench
-    from alphagen.bench.verdicts import executor_judge
+    from alphagen.evaluation.runner import run_bench
+    from alphagen.evaluation.verdicts import executor_judge
     from alphagen.pipeline import TESTS_PER_CHILD
     from alphagen.progress import StageBars, StageLines
     from sandbox import Executor
@@ -235,7 +235,7 @@ def _finish(
     config: dict[str, Any], interrupted: bool,
 ) -> dict[str, Any]:
     """Summary over the selected problems (in their order) and write it."""
-    from alphagen.bench.summary import build_summary
+    from alphagen.evaluation.summary import build_summary
 
     order = [name for name, _ in errors] + [p.name for p in problems]
     ordered = [records[name] for name in order if name in records]

@@ -66,7 +66,7 @@ def _json_row(problem: Problem, report: Any) -> dict[str, Any]:
 def _run_references(problems: list[Problem], workers: int | None) -> dict[str, Any]:
     """Reports by problem name, with a progress bar over every (reference, test) execution."""
     # Imported here: the sandbox is only needed when references actually run.
-    from alphagen.problems.references import check_references, count_runs
+    from alphagen.references import check_references, count_runs
     from sandbox import Executor
 
     total = count_runs(problems)

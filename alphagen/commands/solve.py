@@ -79,7 +79,7 @@ def explain_no_pick(problem: Problem, result: SolveResult, executor: BatchExecut
     from collections import Counter
 
     from alphagen.judging import judge
-    from alphagen.problems.references import runnable
+    from alphagen.references import runnable
 
     statuses = Counter(c.example_status for c in result.candidates if c.duplicate_of is None)
     seen = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in statuses.most_common())

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from alphagen.bench import metrics
-from alphagen.bench.picks import compare_picks
-from alphagen.bench.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
-from alphagen.bench.store import RunStore
-from alphagen.bench.verdicts import JudgeFn, judge_program
+from alphagen.evaluation import metrics
+from alphagen.evaluation.picks import compare_picks
+from alphagen.evaluation.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.store import RunStore
+from alphagen.evaluation.verdicts import JudgeFn, judge_program
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
@@ -208,7 +208,7 @@ def error_record(name: str, kind: str, message: str, source: str = "") -> dict[s
 
 def stored_state(events: list[dict[str, Any]]) -> tuple[SolveResult | None, dict[int, VerdictRecord]]:
     """The latest stored samples of a problem's event log and the verdicts logged after them (an interrupted
-    attempt resumes from them; `alphagen.bench.compare` re-scores old runs from them)."""
+    attempt resumes from them; `alphagen.evaluation.compare_runs` re-scores old runs from them)."""
     result: SolveResult | None = None
     verdicts: dict[int, VerdictRecord] = {}
     for ev in events:

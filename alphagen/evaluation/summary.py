@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alphagen.bench.metrics import mean
-from alphagen.bench.picks import aggregate
+from alphagen.evaluation.metrics import mean
+from alphagen.evaluation.picks import aggregate
 from alphagen.statuses import RunStatus
 
 SUMMARY_VERSION = 1

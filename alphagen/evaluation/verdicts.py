@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from alphagen.bench.records import VerdictLike, VerdictRecord
+from alphagen.evaluation.records import VerdictLike, VerdictRecord
 from alphagen.problems.model import Problem
 
 if TYPE_CHECKING:

@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from alphagen.atomic import write_atomic
-from alphagen.bench.store import PROBLEMS, safe_name
 from alphagen.console import plural
+from alphagen.evaluation.store import PROBLEMS, safe_name
 from alphagen.statuses import RunStatus
 
-log = logging.getLogger("alphagen.bench")
+log = logging.getLogger("alphagen.evaluation")
 
 PLOT = "solve_rate.png"
 REPORT = "report.html"
@@ -234,8 +234,8 @@ def _anchor(name: str, *rest: object) -> str:
 def load_details(run_dir: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per finished problem: its stored samples (stages, candidates, picks, test inputs) and verdicts, read from
     the event logs, for the per-problem sections of the report."""
-    from alphagen.bench.runner import stored_state
-    from alphagen.bench.store import read_jsonl
+    from alphagen.evaluation.runner import stored_state
+    from alphagen.evaluation.store import read_jsonl
 
     out: dict[str, dict[str, Any]] = {}
     for name, rec in records.items():
