@@ -50,8 +50,9 @@ clean:
 
 # Clustering vs random example-passing picks with the embedded model, averaged over seeds (issue #5). Too slow for
 # `make bench` (about 10-12 min per seed on 2 CPU cores with int8): one resumable run directory per seed, then
-# `alphagen.bench.compare` averages them into BENCH_PICKS.json. Default problems: the 12 shipped ones where some
-# sample passed the examples at -n 16, seed 0 (runs/problems-16-int8); elsewhere no picking rule can differ.
+# `alphagen.evaluation.compare_runs` averages them into BENCH_PICKS.json. Default problems: the 12 shipped ones
+# where some sample passed the examples at -n 16, seed 0 (runs/problems-16-int8); elsewhere no picking rule can
+# differ.
 PICKS_N        ?= 32
 PICKS_SEEDS    ?= 0 1 2 3
 PICKS_PROBLEMS ?= $(addprefix problems/,$(addsuffix .json,anagram-classes close-pairs count-at-most count-vowels \
@@ -64,4 +65,4 @@ bench-picks: install
 	@for s in $(PICKS_SEEDS); do d=runs/picks-$(PICKS_N)-int8-s$$s; r=; [ -d $$d ] && r=--resume; \
 	  $(VENV)/bin/alphagen bench $(PICKS_PROBLEMS) -n $(PICKS_N) --quantize int8 --seed $$s --out $$d $$r \
 	    || exit 1; done
-	$(PY) -m alphagen.bench.compare $(PICKS_RUNS) --out BENCH_PICKS.json >/dev/null
+	$(PY) -m alphagen.evaluation.compare_runs $(PICKS_RUNS) --out BENCH_PICKS.json >/dev/null

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
-from sandbox import CompareOptions, Executor, Limits, Program, Result, Status
+from alphagen.seams import BatchExecutor
+from alphagen.statuses import VERDICT_STATUSES, TestStatus
+from sandbox import CompareOptions, Limits, Program, Result, Status
 
-STATUSES = frozenset(
-    {
-        "ok",
-        "wrong_answer",
-        "runtime_error",
-        "time_limit",
-        "memory_limit",
-        "output_limit",
-        "compile_error",
-        "sandbox_error",
-        "no_tests",
-    }
-)
+STATUSES = VERDICT_STATUSES
+"""What a Verdict may say (alphagen.statuses: sandbox.Status plus wrong_answer and no_tests)."""
 
 
 @dataclass(frozen=True)
@@ -37,36 +27,38 @@ class Verdict:
     """Tests that ran and matched (with stop_on_first_failure, later tests are not run)."""
     first_failure: int | None
     """0-based index of the first failing test (the harness is index num_tests - 1), None if all passed."""
-    status: str
+    status: TestStatus
     """'ok', or the first failure's kind: wrong_answer, runtime_error, time_limit, memory_limit, ..."""
     detail: str = ""
     """One line for people: which test and why (never the expected output of a hidden test)."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {sorted(STATUSES)}, got {self.status!r}")
+            raise ValueError(f"status must be one of {sorted(STATUSES)}, got {str(self.status)!r}")
+        # A plain string of the vocabulary (a caller's literal, a stored record) becomes its member.
+        object.__setattr__(self, "status", TestStatus(self.status))
         if not 0 <= self.num_passed <= self.num_tests:
             raise ValueError(f"num_passed must be in [0, {self.num_tests}], got {self.num_passed}")
-        if self.passed != (self.status == "ok"):
-            raise ValueError(f"passed must be {self.status == 'ok'} for status {self.status!r}")
+        if self.passed != (self.status == TestStatus.OK):
+            raise ValueError(f"passed must be {self.status == TestStatus.OK} for status {str(self.status)!r}")
 
 
-def result_status(result: Result) -> str:
+def result_status(result: Result) -> TestStatus:
     """The verdict status of one execution: a non-ok sandbox status, else wrong_answer unless it matched."""
     if result.status is not Status.OK:
-        return str(result.status.value)
-    return "ok" if result.passed is not False else "wrong_answer"
+        return TestStatus.from_sandbox(result.status)
+    return TestStatus.OK if result.passed is not False else TestStatus.WRONG_ANSWER
 
 
 def describe(result: Result, index: int, total: int) -> str:
     """One line naming the test and the reason; the program's own output only, never the expected one."""
     status = result_status(result)
     where = f"test {index + 1}/{total}: {status.replace('_', ' ')}"
-    if status == "wrong_answer":
+    if status == TestStatus.WRONG_ANSWER:
         got = result.stdout[:60].decode("utf-8", "replace")
         return f"{where} (got {got!r}{'...' if len(result.stdout) > 60 else ''})"
     text = (result.stderr.decode("utf-8", "replace").strip() or result.detail).strip().splitlines()
-    if status == "compile_error":
+    if status == TestStatus.COMPILE_ERROR:
         # A compiler's first "error" line names the cause; its last line is often a caret or a bracket.
         first = next((line for line in text if "error" in line.lower()), text[0] if text else "")
         return f"{where}: {first.strip()[:200]}" if first else where
@@ -75,7 +67,7 @@ def describe(result: Result, index: int, total: int) -> str:
 
 
 def run_tests(
-    executor: Executor,
+    executor: BatchExecutor,
     program: Program,
     inputs: Sequence[str],
     expected: Sequence[str],
@@ -87,8 +79,7 @@ def run_tests(
     if not inputs:
         return []
     # Verdicts on hidden tests: one fresh child per test (a program sharing a child between its tests could
-    # shift its own output or CPU time from one test to another).
-    single: dict[str, Any] = {"tests_per_child": 1} if isinstance(executor, Executor) else {}
+    # shift its own output or CPU time from one test to another). Every BatchExecutor takes the cap.
     results = executor.run_batch(
         [program],
         list(inputs),
@@ -96,13 +87,13 @@ def run_tests(
         expected=list(expected),
         compare=compare,
         stop_on_first_failure=stop_on_first_failure,
-        **single,
+        tests_per_child=1,
     )
     return sorted(results, key=lambda r: r.input_index)
 
 
 def judge(
-    executor: Executor,
+    executor: BatchExecutor,
     problem: Problem,
     code: str,
     language: str,
@@ -118,19 +109,20 @@ def judge(
     """
     default_tests = tests is None
     chosen = tuple(tests) if tests is not None else (problem.hidden_tests() or problem.public_tests)
-    limits = limits_for(problem, time_limit_s, memory_limit_mb)
-    compare = compare_options(problem)
-    inputs, expected = io_for_tests(problem, chosen)
-    program = program_for(problem, code, language)
+    # The problem's execution context, derived once for this judgement.
+    context = ProblemHarness.of(problem, time_limit_s, memory_limit_mb)
+    limits, compare = context.limits, context.compare
+    inputs, expected = context.io(chosen)
+    program = context.program(code, language)
     results = run_tests(executor, program, inputs, expected, limits, compare, stop_on_first_failure)
     if stop_on_first_failure:
         results = _first_failure_in_order(executor, program, inputs, expected, limits, compare, results)
-    harness = harness_program(problem, code) if default_tests else None
+    harness = context.hidden_check(code) if default_tests else None
     total = len(chosen) + (1 if harness else 0)
     if total == 0:
-        return Verdict(False, 0, 0, None, "no_tests", "the problem has no tests to judge on")
+        return Verdict(False, 0, 0, None, TestStatus.NO_TESTS, "the problem has no tests to judge on")
     # The harness runs unless an earlier test already failed and the caller wants to stop there.
-    failed_early = any(result_status(r) != "ok" for r in results)
+    failed_early = any(result_status(r) != TestStatus.OK for r in results)
     if harness is not None and not (failed_early and stop_on_first_failure):
         h_program, h_input, h_expected = harness
         for r in run_tests(executor, h_program, [h_input], [h_expected], limits, CompareOptions(), True):
@@ -139,7 +131,7 @@ def judge(
 
 
 def _first_failure_in_order(
-    executor: Executor,
+    executor: BatchExecutor,
     program: Program,
     inputs: Sequence[str],
     expected: Sequence[str],
@@ -151,7 +143,7 @@ def _first_failure_in_order(
 
     Tests run in parallel, so the failure that stopped the batch is whichever arrived first, and tests before it
     may not have run: run those, then keep only the results before and at the first failure in index order."""
-    failures = [r.input_index for r in results if result_status(r) != "ok"]
+    failures = [r.input_index for r in results if result_status(r) != TestStatus.OK]
     if not failures:
         return results
     have = {r.input_index for r in results}
@@ -160,7 +152,7 @@ def _first_failure_in_order(
         more = run_tests(executor, program, [inputs[i] for i in missing], [expected[i] for i in missing], limits,
                          compare, False)
         results = results + [_reindexed(r, missing[r.input_index]) for r in more]
-    first = min(r.input_index for r in results if result_status(r) != "ok")
+    first = min(r.input_index for r in results if result_status(r) != TestStatus.OK)
     return sorted((r for r in results if r.input_index <= first), key=lambda r: r.input_index)
 
 
@@ -171,13 +163,15 @@ def _reindexed(result: Result, index: int) -> Result:
 
 
 def _verdict(results: list[Result], total: int) -> Verdict:
-    passed = [r for r in results if result_status(r) == "ok"]
-    failures = [r for r in results if result_status(r) != "ok"]
+    passed = [r for r in results if result_status(r) == TestStatus.OK]
+    failures = [r for r in results if result_status(r) != TestStatus.OK]
     if not failures and len(passed) == total:
-        return Verdict(True, total, total, None, "ok", f"all {total} tests passed")
+        return Verdict(True, total, total, None, TestStatus.OK, f"all {total} tests passed")
     if not failures:
         # Fewer results than tests without a failure: some were skipped: that is no pass.
-        return Verdict(False, total, len(passed), len(passed), "sandbox_error", "some tests produced no result")
+        return Verdict(
+            False, total, len(passed), len(passed), TestStatus.SANDBOX_ERROR, "some tests produced no result"
+        )
     first = min(failures, key=lambda r: r.input_index)
     return Verdict(
         False,

@@ -14,13 +14,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from alphagen import clustering, extract, prompting
-from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, SolveResult, StageStat
+from alphagen.seams import BatchExecutor
+from alphagen.statuses import TestStatus
 
 if TYPE_CHECKING:
-    import sandbox
     from alphagen.models import LoadedModel
+    from alphagen.sampling.factory import Sampler
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
     from alphagen.testgen import TestGenConfig
 
@@ -96,9 +98,9 @@ class Models:
     """The code model and its sampler, plus the test-input model (by default the same weights)."""
 
     code: LoadedModel
-    sampler: Any
+    sampler: Sampler
     test: LoadedModel | None = None
-    test_sampler: Any = None
+    test_sampler: Sampler | None = None
     backend: str = "hf"
 
     @classmethod
@@ -220,77 +222,75 @@ def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 
 def example_verdicts(
-    problem: Problem,
+    harness: ProblemHarness,
     distinct: Sequence[Candidate],
-    executor: sandbox.Executor,
-    limits: sandbox.Limits,
+    executor: BatchExecutor,
     progress: Progress = _noop,
-) -> dict[int, str]:
+) -> dict[int, TestStatus]:
     """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
-    status: dict[int, str] = {}
+    status: dict[int, TestStatus] = {}
     runnable = []
     for c in distinct:
         # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
         if c.language == "python" and not extract.python_syntax_ok(c.code):
-            status[c.index] = "compile_error"
+            status[c.index] = TestStatus.COMPILE_ERROR
         else:
             runnable.append(c)
     progress("filter", len(distinct) - len(runnable), None)
-    inputs, expected = io_for_tests(problem, problem.public_tests)
+    inputs, expected = list(harness.example_inputs), list(harness.example_expected)
     if not inputs:
         # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
         # and clustering alone ranks them.
-        status.update({c.index: "ok" for c in runnable})
+        status.update({c.index: TestStatus.OK for c in runnable})
         progress("filter", len(runnable), None)
         return status
     if not runnable:
         return status
-    programs = [program_for(problem, c.code, c.language) for c in runnable]
+    programs = [harness.program(c.code, c.language) for c in runnable]
     passed_count: dict[int, int] = {}
     for r in executor.run_batch(
-        programs, inputs, limits, expected=expected, compare=compare_options(problem), stop_on_first_failure=True
+        programs, inputs, harness.limits, expected=expected, compare=harness.compare, stop_on_first_failure=True
     ):
         c = runnable[r.program_index]
-        if r.status.value != "ok" or not r.passed:
+        ran = TestStatus(r.status.value)
+        if ran is not TestStatus.OK or not r.passed:
             if c.index not in status:
-                status[c.index] = r.status.value if r.status.value != "ok" else "wrong_answer"
+                status[c.index] = ran if ran is not TestStatus.OK else TestStatus.WRONG_ANSWER
                 progress("filter", 1, None)
         else:
             passed_count[c.index] = passed_count.get(c.index, 0) + 1
             if passed_count[c.index] == len(inputs):
-                status[c.index] = "ok"
+                status[c.index] = TestStatus.OK
                 progress("filter", 1, None)
     return status
 
 
-def with_verdicts(candidates: Sequence[Candidate], status: dict[int, str]) -> list[Candidate]:
+def with_verdicts(candidates: Sequence[Candidate], status: dict[int, TestStatus]) -> list[Candidate]:
     """Set each candidate's example verdict; duplicates inherit the verdict of the program they duplicate."""
     out = []
     for c in candidates:
-        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, "not_run")
-        out.append(replace(c, passed_examples=(s == "ok"), example_status=s))
+        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, TestStatus.NOT_RUN)
+        out.append(replace(c, passed_examples=(s == TestStatus.OK), example_status=s))
     return out
 
 
 def filter_on_examples(
-    problem: Problem,
+    harness: ProblemHarness,
     candidates: Sequence[Candidate],
-    executor: sandbox.Executor,
-    limits: sandbox.Limits,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> list[Candidate]:
     """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
     distinct = [c for c in candidates if c.duplicate_of is None]
     progress("filter", 0, len(distinct))
-    return with_verdicts(candidates, example_verdicts(problem, distinct, executor, limits, progress))
+    return with_verdicts(candidates, example_verdicts(harness, distinct, executor, progress))
 
 
 def sample_and_filter(
-    problem: Problem,
+    harness: ProblemHarness,
     cfg: SolveConfig,
     models: Models,
-    executor: sandbox.Executor,
-    limits: sandbox.Limits,
+    executor: BatchExecutor,
     progress: Progress = _noop,
     batch: int = FILTER_BATCH,
 ) -> tuple[list[Candidate], float]:
@@ -305,17 +305,17 @@ def sample_and_filter(
     """
     from alphagen.overlap import Background
 
-    plan = plan_sampling(problem, cfg, models.code.tokenizer)
+    plan = plan_sampling(harness.problem, cfg, models.code.tokenizer)
     progress("sample", 0, cfg.n)
     progress("filter", 0, None)
     started = time.perf_counter()
     sampled: list[Candidate] = []
-    by_key: dict[str, str] = {}  # fingerprint -> verdict of the class's executed program
+    by_key: dict[str, TestStatus] = {}  # fingerprint -> verdict of the class's executed program
     pending: list[tuple[str, Candidate]] = []
 
     def flush() -> None:
-        status = example_verdicts(problem, [c for _, c in pending], executor, limits, progress)
-        by_key.update({key: status.get(c.index, "not_run") for key, c in pending})
+        status = example_verdicts(harness, [c for _, c in pending], executor, progress)
+        by_key.update({key: status.get(c.index, TestStatus.NOT_RUN) for key, c in pending})
         pending.clear()
 
     stream = models.sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))
@@ -338,11 +338,10 @@ def sample_and_filter(
 
 
 def cluster_survivors(
-    problem: Problem,
+    harness: ProblemHarness,
     candidates: Sequence[Candidate],
     test_inputs: Sequence[str],
-    executor: sandbox.Executor,
-    limits: sandbox.Limits,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> tuple[list[Candidate], dict[int, float], int]:
     """Stage 5: run survivors on the extra inputs; signature = their normalized behaviour.
@@ -351,14 +350,14 @@ def cluster_survivors(
     at least two survivors.
     """
     survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
-    opts = compare_options(problem)
+    opts = harness.compare
     norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
     keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
     cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
     progress("cluster", 0, len(survivors) * len(test_inputs))
     if survivors and test_inputs:
-        programs = [program_for(problem, c.code, c.language) for c in survivors]
-        for r in executor.run_batch(programs, list(test_inputs), limits):
+        programs = [harness.program(c.code, c.language) for c in survivors]
+        for r in executor.run_batch(programs, list(test_inputs), harness.limits):
             c = survivors[r.program_index]
             keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
             cpu[c.index] += r.cpu_s
@@ -391,18 +390,20 @@ def solve(
     cfg: SolveConfig,
     *,
     models: Models,
-    executor: sandbox.Executor,
+    executor: BatchExecutor,
     progress: Progress = _noop,
 ) -> SolveResult:
     """Run the whole pipeline on one problem."""
     from alphagen.testgen import TestGenConfig, generate_test_inputs
 
     timer = _Timer()
-    limits = limits_for(problem, cfg.time_limit_s, cfg.memory_limit_mb)
+    # Everything the stages need to run this problem's programs, derived once: limits (with the config's
+    # overrides), compare options, the function driver wrapping, the examples.
+    harness = ProblemHarness.of(problem, cfg.time_limit_s, cfg.memory_limit_mb)
 
     # Stages 1-3 overlap (the filter runs while the sampler draws); their timings are split where sampling ends.
     t0 = time.perf_counter()
-    candidates, sample_s = sample_and_filter(problem, cfg, models, executor, limits, progress)
+    candidates, sample_s = sample_and_filter(harness, cfg, models, executor, progress)
     distinct = sum(1 for c in candidates if c.duplicate_of is None)
     survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
     timer.stages += [
@@ -420,9 +421,9 @@ def solve(
         if len(survivors) >= 2:
             ti = generate_test_inputs(
                 problem.public_view(),
-                [program_for(problem, c.code, c.language) for c in survivors],
+                [harness.program(c.code, c.language) for c in survivors],
                 executor,
-                limits,
+                harness.limits,
                 _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
                 cfg.seed,
                 sampler=models.test_sampler,
@@ -436,7 +437,7 @@ def solve(
 
     with timer.stage("cluster", len(survivors)) as out:
         candidates, agreement, distinguishing = cluster_survivors(
-            problem, candidates, test_inputs, executor, limits, progress
+            harness, candidates, test_inputs, executor, progress
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement)

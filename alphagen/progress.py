@@ -66,6 +66,12 @@ class StageBars:
         if advance:
             self._progress.advance(task, advance)
 
+    def reset(self) -> None:
+        """Remove every stage's bar (bench shows the current problem's stages only)."""
+        for task_id in self._tasks.values():
+            self._progress.remove_task(task_id)
+        self._tasks = {}
+
     def finish(self) -> None:
         # Stages whose totals were unknown or estimates end at 100% so the display never looks stuck.
         for task_id in self._tasks.values():

@@ -21,7 +21,8 @@ class Candidate:
     """Index of the earlier candidate it normalizes to (then it was not executed again)."""
     passed_examples: bool = False
     example_status: str = ""
-    """First non-ok status on the public tests ('ok', 'wrong_answer', 'runtime_error', ...)."""
+    """First non-ok status on the public tests, an alphagen.statuses.TestStatus ('ok', 'wrong_answer',
+    'runtime_error', ..., 'not_run'); '' before the filter ran."""
     signature: str | None = None
     """Hash of the normalized outputs (crashes/timeouts included) on the clustering inputs; None if filtered."""
     cpu_s: float = 0.0

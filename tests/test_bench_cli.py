@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from alphagen.bench.runner import BenchConfig
-from alphagen.bench.store import safe_name
 from alphagen.cli import main
 from alphagen.clustering import select
+from alphagen.evaluation.runner import BenchConfig
+from alphagen.evaluation.store import safe_name
 from alphagen.problems import load_problem
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, SolveResult, StageStat

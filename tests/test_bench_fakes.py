@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alphagen.bench.runner import BenchConfig, run_bench
-from alphagen.bench.store import RunStore
 from alphagen.clustering import select
+from alphagen.evaluation.runner import BenchConfig, run_bench
+from alphagen.evaluation.store import RunStore
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import HiddenTests, Problem, Test
 from alphagen.results import Candidate, SolveResult, StageStat

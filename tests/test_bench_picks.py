@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from test_bench_fakes import fake_judge, fake_problems, fake_solve
 
-from alphagen.bench.compare import CompareError, combine, load_run, main
-from alphagen.bench.picks import compare_picks, pick_counts, random_solve
-from alphagen.bench.records import VerdictRecord
-from alphagen.bench.report import metric_rows
-from alphagen.bench.runner import BenchConfig, run_bench
-from alphagen.bench.store import RESULTS, RunStore, append_jsonl, read_jsonl
-from alphagen.bench.summary import build_summary
 from alphagen.clustering import select
+from alphagen.evaluation.compare_runs import CompareError, combine, load_run, main
+from alphagen.evaluation.picks import compare_picks, pick_counts, random_solve
+from alphagen.evaluation.records import VerdictRecord
+from alphagen.evaluation.report import metric_rows
+from alphagen.evaluation.runner import BenchConfig, run_bench
+from alphagen.evaluation.store import RESULTS, RunStore, append_jsonl, read_jsonl
+from alphagen.evaluation.summary import build_summary
 from alphagen.pipeline import SolveConfig
 from alphagen.results import Candidate, Pick, SolveResult
 

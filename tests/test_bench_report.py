@@ -11,8 +11,8 @@ from typing import Any, cast
 import pytest
 from test_bench_fakes import run_fake_bench
 
-from alphagen.bench.report import metric_rows, render_html, write_report
-from alphagen.bench.summary import build_summary
+from alphagen.evaluation.report import metric_rows, render_html, write_report
+from alphagen.evaluation.summary import build_summary
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -70,7 +70,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_each_problem_explains_itself(tmp_path: Path) -> None:
-    from alphagen.bench.report import picks_rows
+    from alphagen.evaluation.report import picks_rows
 
     run, summary, records = _run(tmp_path)
     page = write_report(run, summary, records).read_text()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_bench_fakes import comparable, run_fake_bench
 
-from alphagen.bench.store import RESULTS, read_jsonl
+from alphagen.evaluation.store import RESULTS, read_jsonl
 
 FAKES = Path(__file__).with_name("test_bench_fakes.py")
 REPO = Path(__file__).resolve().parents[1]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from test_bench_fakes import comparable, fake_judge, fake_problems, fake_solve, run_fake_bench
 
-from alphagen.bench.metrics import pass_at_k
-from alphagen.bench.runner import BenchConfig, run_bench
-from alphagen.bench.store import RESULTS, RunDirError, RunStore, read_jsonl
-from alphagen.bench.summary import build_summary
 from alphagen.clustering import select
+from alphagen.evaluation.metrics import pass_at_k
+from alphagen.evaluation.runner import BenchConfig, run_bench
+from alphagen.evaluation.store import RESULTS, RunDirError, RunStore, read_jsonl
+from alphagen.evaluation.summary import build_summary
 from alphagen.pipeline import SolveConfig
 
 
@@ -143,7 +143,7 @@ def test_bench_config_validation() -> None:
 
 
 def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_path: Path) -> None:
-    from alphagen.bench.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+    from alphagen.evaluation.runner import COMPARE_KEYS, LEGACY_DEFAULTS
 
     cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
     config = cfg.to_dict()

@@ -148,7 +148,7 @@ def test_check_validates_the_shipped_problems() -> None:
 
 def test_a_reference_over_a_defaulted_time_limit_is_reported_slow_not_mismatched() -> None:
     from alphagen.problems import Problem, Solution, Test
-    from alphagen.problems.references import check_references
+    from alphagen.references import check_references
     from sandbox import Executor
 
     burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\nprint(1)\n"

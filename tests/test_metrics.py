@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from alphagen.bench.metrics import CandidateOutcome, budgets, mean, n_at_k, pass_at_k, subsample_candidates
 from alphagen.clustering import select
+from alphagen.evaluation.metrics import CandidateOutcome, budgets, mean, n_at_k, pass_at_k, subsample_candidates
 
 
 def test_pass_at_k_hand_values() -> None:

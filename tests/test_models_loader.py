@@ -11,7 +11,6 @@ import torch
 from alphagen.models import DEFAULT_MODEL, REGISTRY, EmbeddedModel, ModelError, load_model, pick_dtype
 from alphagen.models.cache import cache_root, write_dir_atomic, write_file_atomic
 from alphagen.models.gguf_parts import join_parts, part_files
-from tests.tiny_model import tiny_model  # noqa: F401  (fixture)
 
 
 def test_cache_root_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -93,7 +92,7 @@ def test_auto_dtype_on_cpu_follows_bf16_support(monkeypatch, flags, probe, expec
         loader._cpu_bf16_verdict.cache_clear()
 
 
-def test_local_directory_loads(tiny_model) -> None:  # noqa: F811
+def test_local_directory_loads(tiny_model) -> None:
     assert tiny_model.device.type == "cpu" and tiny_model.dtype == torch.float32
     assert tiny_model.path is not None and (tiny_model.path / "config.json").is_file()
 

@@ -74,12 +74,6 @@ def models(sampler: Any) -> Models:
     return Models(code=lm, sampler=sampler, test=None, test_sampler=None)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def executor() -> Iterator[Executor]:
-    with Executor(workers=2) as ex:
-        yield ex
-
-
 CFG = SolveConfig(n=20, seed=7, testgen=TestGenConfig(sources=("mutation",), num_mutations=30, max_inputs=30))
 
 
@@ -151,15 +145,16 @@ def test_without_examples_every_compiling_program_survives(executor: Executor) -
 
 @pytest.mark.parametrize("batch", [1, 3, 100])
 def test_streamed_filter_equals_the_staged_stages(executor: Executor, batch: int) -> None:
-    from alphagen.pipeline import dedup, filter_on_examples, limits_for, sample_and_filter, sample_candidates
+    from alphagen.pipeline import dedup, filter_on_examples, sample_and_filter, sample_candidates
+    from alphagen.problems.harness import ProblemHarness
 
     problem, cfg = make_problem(), SolveConfig(n=40, seed=11)
-    limits = limits_for(problem)
+    harness = ProblemHarness.of(problem)
     staged = filter_on_examples(
-        problem, dedup(sample_candidates(problem, cfg, models(ScriptedSampler(POOL)))), executor, limits
+        harness, dedup(sample_candidates(problem, cfg, models(ScriptedSampler(POOL)))), executor
     )
     streamed, sample_s = sample_and_filter(
-        problem, cfg, models(ScriptedSampler(POOL)), executor, limits, batch=batch
+        harness, cfg, models(ScriptedSampler(POOL)), executor, batch=batch
     )
     # Same candidates, same representatives (lowest index of each dedup class), same verdicts.
     assert streamed == staged

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from alphagen.judging import Verdict, judge
 from alphagen.problems import Checker, Problem, Test
 from alphagen.problems.driver import render
-from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness, compare_options, io_for_tests, limits_for, program_for
 from sandbox import Executor, Language, Limits
 
 ADD = Problem(
@@ -28,12 +27,6 @@ ECHO = Problem(
     public_tests=(Test("1 2\n", "3\n"),),
     private_tests=(Test("5 5\n", "10\n"), Test("7\n", "7\n"), Test("1 1 1\n", "3\n")),  # type: ignore[arg-type]
 )
-
-
-@pytest.fixture(scope="module")
-def executor() -> Iterator[Executor]:
-    with Executor(workers=2) as ex:
-        yield ex
 
 
 def test_render_gives_every_json_scalar_its_own_token() -> None:
@@ -119,3 +112,11 @@ def test_verdict_is_validated() -> None:
         Verdict(True, 1, 2, None, "ok", "")
     with pytest.raises(ValueError, match="passed must be False"):
         Verdict(True, 1, 0, 0, "wrong_answer", "")
+
+
+def test_the_problem_harness_carries_what_the_functions_derive() -> None:
+    for problem in (ADD, ECHO):
+        h = ProblemHarness.of(problem, time_limit_s=0.5)
+        assert h.limits == limits_for(problem, 0.5) and h.compare == compare_options(problem)
+        assert (list(h.example_inputs), list(h.example_expected)) == io_for_tests(problem, problem.public_tests)
+        assert h.program("x = 1", "python") == program_for(problem, "x = 1", "python")

@@ -4,7 +4,6 @@ test in the sandbox, its validators accept every test, and its hidden tests catc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,6 @@ EASY = ("sum-of-two", "max-in-array", "count-vowels", "reverse-words", "even-sum
 @pytest.fixture(scope="module")
 def problems() -> list[Problem]:
     return load_problems(FILES)
-
-
-@pytest.fixture(scope="module")
-def executor() -> Iterator[Executor]:
-    with Executor(workers=2) as ex:
-        yield ex
 
 
 def test_every_file_loads_and_is_named_after_its_file(problems: list[Problem]) -> None:

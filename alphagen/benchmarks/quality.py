@@ -23,13 +23,15 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from alphagen.bench.export import humaneval_completion
-from alphagen.bench.metrics import pass_at_k
-from alphagen.bench.store import append_jsonl, atomic_write_text, read_jsonl, repair_tail, safe_name
+from alphagen.atomic import write_atomic
+from alphagen.evaluation.export import humaneval_completion
+from alphagen.evaluation.metrics import pass_at_k
+from alphagen.evaluation.store import append_jsonl, read_jsonl, repair_tail, safe_name
 from alphagen.pipeline import Models, SamplingPlan, SolveConfig, plan_sampling
 from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS
 from alphagen.sampling.params import PromptRequest, sample_offsets
+from alphagen.seams import BatchExecutor
 
 log = logging.getLogger("alphagen.benchmarks.quality")
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +104,7 @@ def sample_problems(
             yield todo[i][1], [codes[i][k] for k in sorted(codes[i])]
 
 
-def score_problem(bp: BenchProblem, codes: list[str], executor: Any) -> dict[str, Any]:
+def score_problem(bp: BenchProblem, codes: list[str], executor: BatchExecutor) -> dict[str, Any]:
     """One problem's record: per sample, alphagen's verdict and (HumanEval) the official harness's."""
     from alphagen.judging import judge
 
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     existing.setdefault("variants", {})[name] = result
-    atomic_write_text(args.out, json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    write_atomic(args.out, json.dumps(existing, indent=2, sort_keys=True) + "\n")
     for set_name, entry in result["results"].items():
         scores = ", ".join(f"{k} {100 * v:.1f}%" for k, v in entry.items() if "pass@" in k)
         extra = f", {len(entry['disagreements'])} disagreements" if "disagreements" in entry else ""

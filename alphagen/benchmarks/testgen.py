@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphagen import clustering
 from alphagen.benchmarks.wrong_programs import mutants as mu
@@ -37,6 +37,9 @@ from alphagen.problems import Problem, load_problems
 from alphagen.problems.harness import compare_options, limits_for, program_for
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from sandbox import Executor, Program
+
+if TYPE_CHECKING:
+    from alphagen.sampling.factory import Sampler
 
 SETTINGS: dict[str, tuple[str, ...]] = {
     "mutation": ("mutation",),
@@ -150,7 +153,7 @@ def score_case(
     cache: OutputCache,
     cfg: TestGenConfig,
     seed: int,
-    sampler: Any,
+    sampler: Sampler | None,
     tokenizer: Any,
 ) -> None:
     programs = [program_for(case.problem, c, "python") for c in case.programs()]

@@ -12,14 +12,16 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
-from alphagen.bench.runner import BenchConfig
 from alphagen.console import console, plural
+from alphagen.evaluation.runner import BenchConfig
 from alphagen.options import PipelineOptions, default, json_option, pipeline_options
+from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from alphagen.bench.runner import SolveFn
+    from alphagen.evaluation.runner import SolveFn
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
+    from alphagen.seams import BatchExecutor
 
 
 def select_problems(
@@ -34,7 +36,7 @@ def select_problems(
     return problems, [(str(e.path), str(e)) for e in errors]
 
 
-def lazy_pipeline(executor: Any, pipeline: PipelineOptions, progress: Any,
+def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
                   load_models: Any = None, next_problem: Any = None) -> SolveFn:
     """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
 
@@ -95,9 +97,9 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     with --resume --out RUN_DIR to continue. Exit status: 0 when the run finished (solved or not), 130 when
     interrupted, 2 on a usage or model error.
     """
-    from alphagen.bench.report import print_report, write_report
-    from alphagen.bench.runner import COMPARE_KEYS, LEGACY_DEFAULTS
-    from alphagen.bench.store import RunDirError, RunStore
+    from alphagen.evaluation.report import print_report, write_report
+    from alphagen.evaluation.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+    from alphagen.evaluation.store import RunDirError, RunStore
     from alphagen.problems import load_problems
 
     try:
@@ -136,7 +138,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         summary = _finish(store, records, problems, errors, config, interrupted)
     print_report(summary, console)
     if export_samples is not None:
-        from alphagen.bench.export import bench_run_samples, write_humaneval_samples
+        from alphagen.evaluation.export import bench_run_samples, write_humaneval_samples
 
         written = write_humaneval_samples(export_samples, bench_run_samples(run_dir, problems))
         console.print(f"exported {plural(written, 'HumanEval sample')} to {export_samples}", highlight=False)
@@ -152,29 +154,6 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         sys.exit(130)
 
 
-class _ProblemBars:
-    """Pipeline stage bars for the current problem only (the previous problem's bars are removed)."""
-
-    def __init__(self, progress: Any) -> None:
-        self._progress = progress
-        self._tasks: dict[str, Any] = {}
-
-    def reset(self) -> None:
-        for task_id in self._tasks.values():
-            self._progress.remove_task(task_id)
-        self._tasks = {}
-
-    def __call__(self, stage: str, advance: int, total: int | None) -> None:
-        from alphagen.progress import label
-
-        if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(f"  {label(stage)}", total=total)
-        if total is not None:
-            self._progress.update(self._tasks[stage], total=total)
-        if advance:
-            self._progress.advance(self._tasks[stage], advance)
-
-
 def _run(
     problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: Any,
     pipeline: PipelineOptions, retry_errors: bool,
@@ -182,10 +161,10 @@ def _run(
     """Run the loop with progress bars; Ctrl-C stops it cleanly (everything finished is already stored)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from alphagen.bench.runner import run_bench
-    from alphagen.bench.verdicts import executor_judge
+    from alphagen.evaluation.runner import run_bench
+    from alphagen.evaluation.verdicts import executor_judge
     from alphagen.pipeline import TESTS_PER_CHILD
-    from alphagen.progress import StageLines
+    from alphagen.progress import StageBars, StageLines
     from sandbox import Executor
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -194,7 +173,8 @@ def _run(
     task = progress.add_task("problems", total=total)
     # On a terminal, bars for the current problem; in a log or a pipe, a line per problem and per stage.
     lines = None if console.is_terminal else StageLines("  ")
-    bars: Any = _ProblemBars(progress) if lines is None else lines
+    # Bars for the current problem only: each problem's start resets them.
+    bars: Any = StageBars(progress, prefix="  ") if lines is None else lines
     solved = [0, 0, 0]
 
     def on_event(kind: str, name: str, rec: dict[str, Any]) -> None:
@@ -207,7 +187,7 @@ def _run(
             progress.update(task, description=f"problems · {name}")
             return
         solved[2] += 1
-        if rec.get("status") == "ok":
+        if rec.get("status") == RunStatus.OK:
             solved[0] += bool(rec["solved"])
             solved[1] += 1
         elif kind == "error":
@@ -255,7 +235,7 @@ def _finish(
     config: dict[str, Any], interrupted: bool,
 ) -> dict[str, Any]:
     """Summary over the selected problems (in their order) and write it."""
-    from alphagen.bench.summary import build_summary
+    from alphagen.evaluation.summary import build_summary
 
     order = [name for name, _ in errors] + [p.name for p in problems]
     ordered = [records[name] for name in order if name in records]

@@ -15,9 +15,15 @@ from rich.table import Table
 
 from alphagen.console import console, plural
 from alphagen.problems import Problem, ProblemError, load_problems
+from alphagen.statuses import ReferenceStatus
 
 _ROW_SUFFIX = re.compile(r"(:\d+|\[\d+\])$")
-_STYLE = {"pass": "green", "slow": "yellow", "mismatch": "red", "multiple answers": "yellow"}
+_STYLE: dict[str, str] = {
+    ReferenceStatus.PASS: "green",
+    ReferenceStatus.SLOW: "yellow",
+    ReferenceStatus.MISMATCH: "red",
+    ReferenceStatus.MULTIPLE_ANSWERS: "yellow",
+}
 
 
 def _file_of(error: ProblemError) -> str:
@@ -60,7 +66,7 @@ def _json_row(problem: Problem, report: Any) -> dict[str, Any]:
 def _run_references(problems: list[Problem], workers: int | None) -> dict[str, Any]:
     """Reports by problem name, with a progress bar over every (reference, test) execution."""
     # Imported here: the sandbox is only needed when references actually run.
-    from alphagen.problems.references import check_references, count_runs
+    from alphagen.references import check_references, count_runs
     from sandbox import Executor
 
     total = count_runs(problems)
@@ -114,7 +120,8 @@ def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json:
     # Failure details, one line each, after the table where they are easy to find.
     for report in reports.values():
         for line in report.failures:
-            label = report.status if report.status in ("multiple answers", "slow") else "mismatch"
+            label = report.status if report.status in (ReferenceStatus.MULTIPLE_ANSWERS, ReferenceStatus.SLOW) \
+                else ReferenceStatus.MISMATCH
             console.print(f"[yellow]{label}[/yellow] {escape(report.problem)}: {escape(line)}", soft_wrap=True)
     if as_json:
         for problem in problems:
@@ -122,10 +129,10 @@ def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json:
         for error in errors:
             sys.stdout.write(json.dumps({"error": str(error), "path": error.path, "field": error.field}) + "\n")
     # Summary and exit status: invalid files and real mismatches fail the command; multiple answers do not.
-    passing = sum(r.references - len(r.failures) for r in reports.values() if r.status != "slow")
-    mismatches = sum(1 for r in reports.values() if r.status == "mismatch")
-    several = sum(1 for r in reports.values() if r.status == "multiple answers")
-    slow = sum(1 for r in reports.values() if r.status == "slow")
+    passing = sum(r.references - len(r.failures) for r in reports.values() if r.status != ReferenceStatus.SLOW)
+    mismatches = sum(1 for r in reports.values() if r.status == ReferenceStatus.MISMATCH)
+    several = sum(1 for r in reports.values() if r.status == ReferenceStatus.MULTIPLE_ANSWERS)
+    slow = sum(1 for r in reports.values() if r.status == ReferenceStatus.SLOW)
     invalid = len({_file_of(e) for e in errors})
     summary = f"{plural(len(problems), 'problem')}, {plural(passing, 'reference')} pass{'es' if passing == 1 else ''}, "
     summary += f"{plural(mismatches, 'mismatch')}, {plural(invalid, 'invalid file')}"

@@ -112,7 +112,7 @@ def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: 
     """
     from rich.table import Table
 
-    from alphagen.bench.verdicts import judge_program
+    from alphagen.evaluation.verdicts import judge_program
     from alphagen.judging import judge
     from alphagen.problems import ProblemError, load_problems
     from sandbox import Executor

@@ -15,6 +15,7 @@ from alphagen.options import PipelineOptions, json_option, pipeline_options
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
+from alphagen.seams import BatchExecutor
 
 
 def pick_records(result: SolveResult) -> list[dict[str, Any]]:
@@ -72,13 +73,13 @@ def render_summary(result: SolveResult) -> None:
         out.print(Syntax(p.code, "python" if p.language == "python" else "cpp", line_numbers=False))
 
 
-def explain_no_pick(problem: Problem, result: SolveResult, executor: Any, cfg: SolveConfig) -> list[str]:
+def explain_no_pick(problem: Problem, result: SolveResult, executor: BatchExecutor, cfg: SolveConfig) -> list[str]:
     """Lines for stderr when no sample passed the examples: the likely causes, and whether the problem's own
     reference solutions pass its examples (if they do not, the examples or the limits are wrong)."""
     from collections import Counter
 
     from alphagen.judging import judge
-    from alphagen.problems.references import runnable
+    from alphagen.references import runnable
 
     statuses = Counter(c.example_status for c in result.candidates if c.duplicate_of is None)
     seen = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in statuses.most_common())

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from alphagen.statuses import RunStatus
+
 RAY_HELP = ("Run on a Ray cluster: `auto` (this machine's cluster) or the head's HOST:PORT. Sampling runs in "
             "actors holding a model each, execution as Ray tasks. Needs alphagen[ray].")
 
@@ -37,6 +39,6 @@ def ray_setup(address: str, model_spec: str | None, backend: str, device: str | 
 def upcoming(problems: list[Any], finished: dict[str, Any], retry_errors: bool) -> Any:
     """problem -> the next problem the bench will solve (skipping finished ones), or None at the end."""
     todo = [p for p in problems
-            if p.name not in finished or (retry_errors and finished[p.name].get("status") == "error")]
+            if p.name not in finished or (retry_errors and finished[p.name].get("status") == RunStatus.ERROR)]
     following = {a.name: b for a, b in zip(todo, todo[1:], strict=False)}
     return lambda problem: following.get(problem.name)

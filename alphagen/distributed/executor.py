@@ -40,12 +40,15 @@ def run_chunk(
     compare: CompareOptions | None,
     stop_on_first_failure: bool,
     pairs: list[tuple[int, int]] | None,
+    tests_per_child: int | None,
 ) -> tuple[str, list[Result]]:
     """The body of one execution task (runs on a worker node); returns the node's id with the results."""
     import ray
 
     results = list(
-        _local_executor().run_batch(programs, inputs, limits, expected, compare, stop_on_first_failure, pairs)
+        _local_executor().run_batch(
+            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
+        )
     )
     # Deterministic order inside a chunk: the local executor yields in finishing order.
     results.sort(key=lambda r: (r.program_index, r.input_index))
@@ -80,14 +83,17 @@ class RayExecutor:
         compare: CompareOptions | None = None,
         stop_on_first_failure: bool = False,
         pairs: Sequence[tuple[int, int]] | None = None,
+        tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        """Yield a Result per (program, input) pair, chunk by chunk in program order."""
+        """Yield a Result per (program, input) pair, chunk by chunk in program order (alphagen.seams.BatchExecutor).
+
+        tests_per_child goes to each worker's executor (None: its default, one test per child)."""
         if not isinstance(limits, Limits):
             raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
         if expected is not None and len(expected) != len(inputs):
             raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
         return self._run(
-            list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs
+            list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
         )
 
     def _chunks(
@@ -113,6 +119,7 @@ class RayExecutor:
         compare: CompareOptions | None,
         stop_on_first_failure: bool,
         pairs: Sequence[tuple[int, int]] | None,
+        tests_per_child: int | None,
     ) -> Iterator[Result]:
         import ray
 
@@ -133,7 +140,7 @@ class RayExecutor:
                     break
                 start, chunk, local = nxt
                 ref = self._task.remote(
-                    chunk, inputs_ref, limits, expected_ref, compare, stop_on_first_failure, local
+                    chunk, inputs_ref, limits, expected_ref, compare, stop_on_first_failure, local, tests_per_child
                 )
                 pending.append((start, ref))
             if not pending:

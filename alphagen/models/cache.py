@@ -8,6 +8,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from alphagen.atomic import write_file_atomic
+
+__all__ = ["cache_root", "write_dir_atomic", "write_file_atomic"]
+
 
 def cache_root() -> Path:
     """The alphagen cache directory: ``$ALPHAGEN_CACHE``, else ``$XDG_CACHE_HOME/alphagen``, else
@@ -20,22 +24,6 @@ def cache_root() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "alphagen"
-
-
-def write_file_atomic(dest: Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` and rename the result onto ``dest``; readers see the old file or the whole
-    new one."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary file must be on the same filesystem as dest for os.replace to be an atomic rename.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        writer(tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
 
 
 def write_dir_atomic(dest: Path, writer: Callable[[Path], None]) -> Path:

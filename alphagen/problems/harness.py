@@ -1,8 +1,12 @@
-"""How a problem is run in the sandbox: a candidate's program, limits, compare options, test I/O."""
+"""How a problem is run in the sandbox: a candidate's program, limits, compare options, test I/O.
+
+The functions derive one piece each; ProblemHarness derives them all once for a solve and carries them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from alphagen.problems.driver import HARNESS_OK, call_driver, harness_driver, render_json_text
 from alphagen.problems.model import Problem, Test
@@ -66,3 +70,44 @@ def io_for_tests(problem: Problem, tests: Iterable[Test]) -> tuple[list[str], li
     if problem.kind == "function":
         return inputs, [render_json_text(t.output) + "\n" for t in tests]
     return inputs, [t.output for t in tests]
+
+
+@dataclass(frozen=True)
+class ProblemHarness:
+    """How one problem's programs run, derived once (at the start of a solve, a judgement, a check) and handed
+    to every stage, so no stage goes back to the problem for its limits, compare options or driver wrapping."""
+
+    problem: Problem
+    limits: Limits
+    """The problem's limits with the caller's overrides applied."""
+    compare: CompareOptions
+    """How outputs are compared (checker, float tolerance, case)."""
+    example_inputs: tuple[str, ...]
+    """The public tests' stdin texts (function problems: JSON arguments)."""
+    example_expected: tuple[str, ...]
+    """The public tests' expected stdout texts (function problems: the rendered result)."""
+
+    @classmethod
+    def of(
+        cls, problem: Problem, time_limit_s: float | None = None, memory_limit_mb: int | None = None
+    ) -> ProblemHarness:
+        inputs, expected = io_for_tests(problem, problem.public_tests)
+        return cls(
+            problem=problem,
+            limits=limits_for(problem, time_limit_s, memory_limit_mb),
+            compare=compare_options(problem),
+            example_inputs=tuple(inputs),
+            example_expected=tuple(expected),
+        )
+
+    def program(self, code: str, language: str | Language) -> Program:
+        """A candidate's sandbox program (function code wrapped by the calling driver)."""
+        return program_for(self.problem, code, language)
+
+    def io(self, tests: Iterable[Test]) -> tuple[list[str], list[str]]:
+        """(stdin texts, expected stdout texts) of some of the problem's tests."""
+        return io_for_tests(self.problem, tests)
+
+    def hidden_check(self, code: str) -> tuple[Program, str, str] | None:
+        """The hidden `check(entry_point)` harness as one extra test, or None (see harness_program)."""
+        return harness_program(self.problem, code)

@@ -16,9 +16,10 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
+from alphagen.seams import BatchExecutor
 from alphagen.testgen import model_inputs as mi
 from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
@@ -28,6 +29,9 @@ from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
 from sandbox.types import Limits, Program
+
+if TYPE_CHECKING:
+    from alphagen.sampling.factory import Sampler
 
 ProgressFn = Callable[[str, int], None]
 
@@ -44,11 +48,11 @@ def canonical(text: str, kind: str) -> str | None:
 
 def _propose(
     view: PublicView,
-    executor: Any,
+    executor: BatchExecutor,
     limits: Limits,
     cfg: TestGenConfig,
     seed: int,
-    sampler: Any,
+    sampler: Sampler | None,
     tokenizer: Any,
     progress: ProgressFn,
     shape_ok: Callable[[str, str], bool],
@@ -128,11 +132,11 @@ def _interleave(pools: dict[str, list[tuple[str, str]]], rng: random.Random) -> 
 def generate_test_inputs(
     view: PublicView,
     survivors: Sequence[Program],
-    executor: Any,
+    executor: BatchExecutor,
     limits: Limits,
     cfg: TestGenConfig,
     seed: int,
-    sampler: Any = None,
+    sampler: Sampler | None = None,
     tokenizer: Any = None,
     validator: str | None = None,
     progress: ProgressFn | None = None,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
+
+if TYPE_CHECKING:
+    from alphagen.sampling.factory import Sampler
 
 SYSTEM = "You are an expert competitive programmer who writes tricky but valid test inputs."
 
@@ -91,7 +94,7 @@ def parse_generator(text: str) -> str | None:
 
 
 def sample_texts(
-    sampler: Any, prompt: str, count: int, temperature: float, max_new_tokens: int, seed: int
+    sampler: Sampler, prompt: str, count: int, temperature: float, max_new_tokens: int, seed: int
 ) -> list[str]:
     """`count` completions of one prompt in one batch, in sample order."""
     if count < 1:
@@ -105,7 +108,7 @@ def sample_texts(
 
 
 def model_inputs(
-    sampler: Any,
+    sampler: Sampler,
     tokenizer: Any,
     view: PublicView,
     count: int,
@@ -119,7 +122,7 @@ def model_inputs(
 
 
 def generator_programs(
-    sampler: Any,
+    sampler: Sampler,
     tokenizer: Any,
     view: PublicView,
     count: int,

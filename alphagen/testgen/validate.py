@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
+from alphagen.seams import BatchExecutor
 from sandbox.types import Limits, Program, Status
 
 Advance = Callable[[int], None]
 
 
 def validator_accepts(
-    executor: Any, validator: str, inputs: Sequence[str], limits: Limits, advance: Advance
+    executor: BatchExecutor, validator: str, inputs: Sequence[str], limits: Limits, advance: Advance
 ) -> list[bool]:
     """Per input: does the validator program exit 0 on it?"""
     ok = [False] * len(inputs)
@@ -33,7 +33,7 @@ def validator_accepts(
 
 
 def clean_fractions(
-    executor: Any, programs: Sequence[Program], inputs: Sequence[str], limits: Limits, advance: Advance
+    executor: BatchExecutor, programs: Sequence[Program], inputs: Sequence[str], limits: Limits, advance: Advance
 ) -> tuple[list[float], list[list[str]]]:
     """Per input: the fraction of `programs` that ran without a non-ok status; and each program's outputs
     (crashes as `<status>` markers) for reporting what distinguishes."""
@@ -60,7 +60,7 @@ def check_sample(survivors: Sequence[Program], k: int, seed: int) -> list[Progra
 
 
 def generator_outputs(
-    executor: Any,
+    executor: BatchExecutor,
     generators: Sequence[str],
     seed_inputs: Sequence[str],
     limits: Limits,

@@ -21,6 +21,8 @@ import re
 from pathlib import Path
 from typing import IO, Any
 
+from alphagen.atomic import write_atomic
+
 CONFIG = "config.json"
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
@@ -38,25 +40,6 @@ def safe_name(name: str) -> str:
     if cleaned == name:
         return name
     return f"{cleaned[:80]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary sibling, fsync, then rename: readers see the old or the new file, never half."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -131,7 +114,7 @@ class RunStore:
         # keeps the original file, the record of how the run started. (Resuming a run killed before it even
         # wrote its config simply starts it.)
         if not existing.exists():
-            atomic_write_text(existing, json.dumps(config, indent=2, sort_keys=True) + "\n")
+            write_atomic(existing, json.dumps(config, indent=2, sort_keys=True) + "\n")
         (root / PROBLEMS).mkdir(exist_ok=True)
         repair_tail(root / RESULTS)
 
@@ -179,4 +162,4 @@ class RunStore:
 
     # -- summaries -------------------------------------------------------------------------------------------
     def write_summary(self, summary: dict[str, Any]) -> None:
-        atomic_write_text(self.root / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        write_atomic(self.root / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")

@@ -13,14 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from alphagen.bench import metrics
-from alphagen.bench.picks import compare_picks
-from alphagen.bench.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
-from alphagen.bench.store import RunStore
-from alphagen.bench.verdicts import JudgeFn, judge_program
+from alphagen.evaluation import metrics
+from alphagen.evaluation.picks import compare_picks
+from alphagen.evaluation.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.store import RunStore
+from alphagen.evaluation.verdicts import JudgeFn, judge_program
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
+from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
 
 # Standard pass@k points, reported whenever the budget allows (on top of the 1, 2, 4, ... curve).
@@ -175,7 +176,7 @@ def score_problem(
     judge_s = sum(v.seconds for v in verdicts.values())
     return {
         "name": problem.name,
-        "status": "ok",
+        "status": RunStatus.OK,
         "source": problem.source,
         "kind": problem.kind,
         "n": total,
@@ -202,12 +203,12 @@ def score_problem(
 
 def error_record(name: str, kind: str, message: str, source: str = "") -> dict[str, Any]:
     """A problem that could not be loaded, solved or judged: recorded, then the run goes on."""
-    return {"name": name, "status": "error", "error_kind": kind, "error": message, "source": source}
+    return {"name": name, "status": RunStatus.ERROR, "error_kind": kind, "error": message, "source": source}
 
 
 def stored_state(events: list[dict[str, Any]]) -> tuple[SolveResult | None, dict[int, VerdictRecord]]:
     """The latest stored samples of a problem's event log and the verdicts logged after them (an interrupted
-    attempt resumes from them; `alphagen.bench.compare` re-scores old runs from them)."""
+    attempt resumes from them; `alphagen.evaluation.compare_runs` re-scores old runs from them)."""
     result: SolveResult | None = None
     verdicts: dict[int, VerdictRecord] = {}
     for ev in events:
@@ -276,7 +277,7 @@ def run_bench(
     notify = on_event or (lambda kind, name, detail: None)
     done = store.finished()
     if retry_errors:
-        done = {k: r for k, r in done.items() if r.get("status") != "error"}
+        done = {k: r for k, r in done.items() if r.get("status") != RunStatus.ERROR}
     for name, message in load_errors:
         if name not in done:
             done[name] = error_record(name, "load", message)
@@ -289,5 +290,5 @@ def run_bench(
         notify("start", problem.name, {})
         record = run_problem(problem, cfg, store, solve_fn, judge_fn, select)
         done[problem.name] = record
-        notify("error" if record["status"] == "error" else "done", problem.name, record)
+        notify("error" if record["status"] == RunStatus.ERROR else "done", problem.name, record)
     return done

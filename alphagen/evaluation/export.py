@@ -55,8 +55,8 @@ def write_humaneval_samples(path: Path, rows: Iterable[tuple[Problem, str]]) -> 
 
 def bench_run_samples(run_dir: Path, problems: Iterable[Problem]) -> Iterator[tuple[Problem, str]]:
     """Every stored sample of a bench run directory, as (problem, code), in sample order per problem."""
-    from alphagen.bench.runner import stored_state
-    from alphagen.bench.store import PROBLEMS, read_jsonl, repair_tail, safe_name
+    from alphagen.evaluation.runner import stored_state
+    from alphagen.evaluation.store import PROBLEMS, read_jsonl, repair_tail, safe_name
 
     for problem in problems:
         events = run_dir / PROBLEMS / f"{safe_name(problem.name)}.jsonl"

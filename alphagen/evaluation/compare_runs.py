@@ -1,9 +1,9 @@
 """Average clustering-vs-random picks over several bench runs (one per seed) into one table and one JSON object.
 
-    python -m alphagen.bench.compare RUN_DIR... [--out FILE]
+    python -m alphagen.evaluation.compare_runs RUN_DIR... [--out FILE]
 
 Each run contributes its mean solve rate per pick count j for three rules: the run's real ranked picks
-(clustering, first j), j random distinct survivors, j random survivor samples (see `alphagen.bench.picks`).
+(clustering, first j), j random distinct survivors, j random survivor samples (see `alphagen.evaluation.picks`).
 The table (stderr) and the JSON (stdout, last line; also written to --out) give the mean over runs with every
 run's own value. Runs scored before `picks_vs_random` existed are re-scored from their stored samples and
 verdicts, so every finished run directory can be compared. All runs must cover the same problems with the
@@ -21,10 +21,11 @@ from typing import Any
 
 from rich.table import Table
 
-from alphagen.bench.picks import RULES, aggregate, compare_picks
-from alphagen.bench.runner import stored_state
-from alphagen.bench.store import CONFIG, PROBLEMS, RESULTS, read_jsonl, safe_name
 from alphagen.console import console
+from alphagen.evaluation.picks import RULES, aggregate, compare_picks
+from alphagen.evaluation.runner import stored_state
+from alphagen.evaluation.store import CONFIG, PROBLEMS, RESULTS, read_jsonl, safe_name
+from alphagen.statuses import RunStatus
 
 
 class CompareError(Exception):
@@ -60,7 +61,7 @@ def load_run(path: Path) -> RunPicks:
     # A name committed twice keeps its last record, as the bench itself reads results.jsonl.
     records = {str(r["name"]): r for r in read_jsonl(path / RESULTS) if "name" in r}
     for name, rec in records.items():
-        if rec.get("status") != "ok":
+        if rec.get("status") != RunStatus.OK:
             errors.append(name)
             continue
         seconds += sum(rec["timing"]["stages"].values()) + rec["timing"]["judge"]

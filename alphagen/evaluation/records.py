@@ -1,13 +1,18 @@
 """JSON round-trips for what a bench run stores: solve results and verdicts.
 
+The dataclasses' own fields drive both directions (`dataclasses.asdict` out, `from_record` back with each
+field's declared type), so a field added to Candidate or Pick is stored and read back without a change here.
+
 Everything written to a run directory goes through these functions, so a resumed run reads back exactly
 what an uninterrupted one kept in memory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+import types
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from alphagen.results import Candidate, Pick, SolveResult, StageStat
 
@@ -62,77 +67,56 @@ class VerdictRecord:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "status": self.status,
-            "num_passed": self.num_passed,
-            "num_tests": self.num_tests,
-            "detail": self.detail,
-            "seconds": self.seconds,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> VerdictRecord:
-        return cls(
-            passed=bool(d["passed"]),
-            status=str(d["status"]),
-            num_passed=int(d["num_passed"]),
-            num_tests=int(d["num_tests"]),
-            detail=str(d.get("detail", "")),
-            seconds=float(d.get("seconds", 0.0)),
-        )
+        return from_record(cls, d)
+
+
+T = TypeVar("T")
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """A JSON value as the field's declared type: scalars converted, None kept for optional fields, a missing
+    dict empty."""
+    if get_origin(hint) in (Union, types.UnionType):
+        if value is None:
+            return None
+        hint = next(a for a in get_args(hint) if a is not type(None))
+    if hint is dict or get_origin(hint) is dict:
+        return dict(value or {})
+    if hint in (bool, int, float, str):
+        return hint(value)
+    return value
+
+
+def from_record(cls: type[T], d: Mapping[str, Any]) -> T:
+    """A flat dataclass from its stored dict; fields the record lacks (older runs) take their defaults."""
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in d:
+            kwargs[f.name] = _coerce(hints[f.name], d[f.name])
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise KeyError(f.name)  # a required field: the record is damaged
+    return cls(**kwargs)
 
 
 def candidate_to_dict(c: Candidate) -> dict[str, Any]:
-    return {
-        "index": c.index,
-        "language": c.language,
-        "code": c.code,
-        "meta": c.meta,
-        "duplicate_of": c.duplicate_of,
-        "passed_examples": c.passed_examples,
-        "example_status": c.example_status,
-        "signature": c.signature,
-        "cpu_s": c.cpu_s,
-    }
+    return asdict(c)
 
 
 def candidate_from_dict(d: dict[str, Any]) -> Candidate:
-    return Candidate(
-        index=int(d["index"]),
-        language=str(d["language"]),
-        code=str(d["code"]),
-        meta=dict(d.get("meta") or {}),
-        duplicate_of=None if d.get("duplicate_of") is None else int(d["duplicate_of"]),
-        passed_examples=bool(d.get("passed_examples", False)),
-        example_status=str(d.get("example_status", "")),
-        signature=d.get("signature"),
-        cpu_s=float(d.get("cpu_s", 0.0)),
-    )
+    return from_record(Candidate, d)
 
 
 def pick_to_dict(p: Pick) -> dict[str, Any]:
-    return {
-        "rank": p.rank,
-        "candidate": p.candidate,
-        "language": p.language,
-        "code": p.code,
-        "cluster_id": p.cluster_id,
-        "cluster_size": p.cluster_size,
-        "score": p.score,
-    }
+    return asdict(p)
 
 
 def pick_from_dict(d: dict[str, Any]) -> Pick:
-    return Pick(
-        rank=int(d["rank"]),
-        candidate=int(d["candidate"]),
-        language=str(d["language"]),
-        code=str(d["code"]),
-        cluster_id=int(d["cluster_id"]),
-        cluster_size=int(d["cluster_size"]),
-        score=float(d["score"]),
-    )
+    return from_record(Pick, d)
 
 
 def solve_result_to_dict(r: SolveResult) -> dict[str, Any]:
@@ -143,10 +127,7 @@ def solve_result_to_dict(r: SolveResult) -> dict[str, Any]:
         "num_clusters": r.num_clusters,
         "candidates": [candidate_to_dict(c) for c in r.candidates],
         "picks": [pick_to_dict(p) for p in r.picks],
-        "stages": [
-            {"name": s.name, "seconds": s.seconds, "count_in": s.count_in, "count_out": s.count_out}
-            for s in r.stages
-        ],
+        "stages": [asdict(s) for s in r.stages],
         "test_inputs": list(r.test_inputs),
         "testgen": dict(r.testgen),
     }
@@ -157,15 +138,7 @@ def solve_result_from_dict(d: dict[str, Any]) -> SolveResult:
         problem=str(d["problem"]),
         candidates=tuple(candidate_from_dict(c) for c in d["candidates"]),
         picks=tuple(pick_from_dict(p) for p in d["picks"]),
-        stages=tuple(
-            StageStat(
-                name=str(s["name"]),
-                seconds=float(s["seconds"]),
-                count_in=int(s["count_in"]),
-                count_out=int(s["count_out"]),
-            )
-            for s in d["stages"]
-        ),
+        stages=tuple(from_record(StageStat, s) for s in d["stages"]),
         test_inputs=tuple(str(t) for t in d.get("test_inputs", ())),
         testgen={str(k): int(v) for k, v in (d.get("testgen") or {}).items()},
         num_clusters=int(d.get("num_clusters", 0)),

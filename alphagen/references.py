@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from alphagen.judging import describe, result_status
-from alphagen.problems.harness import compare_options, harness_program, io_for_tests, limits_for, program_for
+from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Solution
-from sandbox import CompareOptions, Executor, Limits, Program, Result, compare_outputs
+from alphagen.seams import BatchExecutor
+from alphagen.statuses import ReferenceStatus, TestStatus
+from sandbox import CompareOptions, Limits, Program, Result, compare_outputs
 
-REPORT_STATUSES = ("pass", "slow", "mismatch", "multiple answers", "no reference")
+REPORT_STATUSES = tuple(s.value for s in ReferenceStatus)
 SLOW_LIMIT_S = 10.0
 """A reference over a *defaulted* time limit is run again with this one: passing, it is reported as slow."""
 
@@ -26,7 +28,7 @@ class ReferenceReport:
 
     problem: str
     """Problem name."""
-    status: str
+    status: ReferenceStatus
     """'pass'; 'slow' (passes, but only above the default time limit of a problem whose data gave none);
     'mismatch'; 'multiple answers' (only wrong answers, on a problem that admits several);
     'no reference' (nothing runnable to check)."""
@@ -39,7 +41,8 @@ class ReferenceReport:
 
     def __post_init__(self) -> None:
         if self.status not in REPORT_STATUSES:
-            raise ValueError(f"status must be one of {REPORT_STATUSES}, got {self.status!r}")
+            raise ValueError(f"status must be one of {REPORT_STATUSES}, got {str(self.status)!r}")
+        object.__setattr__(self, "status", ReferenceStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -68,18 +71,18 @@ def _plan(
     to some (problem, reference) pairs; `time_limit_s` overrides every problem's limit."""
     groups: Plan = defaultdict(list)
     for pi, problem in enumerate(problems):
-        compare = compare_options(problem)
-        limits = limits_for(problem, time_limit_s)
+        context = ProblemHarness.of(problem, time_limit_s)
+        compare, limits = context.compare, context.limits
         key = (limits, pi if compare.checker is not None else -1)
         tests = problem.public_tests + problem.hidden_tests()
-        inputs, expected = io_for_tests(problem, tests)
+        inputs, expected = context.io(tests)
         for ri, solution in enumerate(runnable(problem)):
             if only is not None and (pi, ri) not in only:
                 continue
-            harness = harness_program(problem, solution.code)
+            harness = context.hidden_check(solution.code)
             total = len(tests) + (1 if harness else 0)
             jobs = [(inputs[ti], _Job(pi, ri, ti, total, expected[ti], compare)) for ti in range(len(tests))]
-            groups[key].append((program_for(problem, solution.code, solution.language), jobs))
+            groups[key].append((context.program(solution.code, solution.language), jobs))
             if harness is not None:
                 h_program, h_input, h_expected = harness
                 h_job = _Job(pi, ri, len(tests), total, h_expected, CompareOptions())
@@ -103,7 +106,7 @@ def count_runs(problems: Sequence[Problem]) -> int:
     return sum(len(runnable(p)) * _tests_per_reference(p) for p in problems)
 
 
-def _execute(executor: Executor, plan: Plan, on_result: Callable[[], None] | None) -> Failures:
+def _execute(executor: BatchExecutor, plan: Plan, on_result: Callable[[], None] | None) -> Failures:
     """Run a plan; the first failing test of each (problem, reference)."""
     failures: Failures = {}
     for (limits, external), entries in plan.items():
@@ -131,9 +134,9 @@ def _execute(executor: Executor, plan: Plan, on_result: Callable[[], None] | Non
             stream = executor.run_batch(programs, inputs, limits, stop_on_first_failure=True, pairs=pairs)
         for result in stream:
             job = jobs[result.input_index]
-            if external < 0 and result.passed is None and result_status(result) == "ok":
+            if external < 0 and result.passed is None and result_status(result) == TestStatus.OK:
                 result = replace(result, passed=compare_outputs(job.expected, result.stdout, job.compare))
-            if result_status(result) != "ok":
+            if result_status(result) != TestStatus.OK:
                 key = (job.problem, job.reference)
                 if key not in failures or failures[key][0] > job.test:
                     failures[key] = (job.test, result)
@@ -143,7 +146,7 @@ def _execute(executor: Executor, plan: Plan, on_result: Callable[[], None] | Non
 
 
 def check_references(
-    executor: Executor, problems: Sequence[Problem], on_result: Callable[[], None] | None = None
+    executor: BatchExecutor, problems: Sequence[Problem], on_result: Callable[[], None] | None = None
 ) -> list[ReferenceReport]:
     """Run each problem's references on all its tests; one report per problem, in input order."""
     failures = _execute(executor, _plan(problems), on_result)
@@ -151,7 +154,7 @@ def check_references(
     slow = {
         key
         for key, (_, result) in failures.items()
-        if result_status(result) == "time_limit" and not problems[key[0]].limits_given
+        if result_status(result) == TestStatus.TIME_LIMIT and not problems[key[0]].limits_given
     }
     if slow:
         again = _execute(executor, _plan(problems, only=slow, time_limit_s=SLOW_LIMIT_S), None)
@@ -168,7 +171,7 @@ def _report(pi: int, problem: Problem, failures: Failures, slow: set[tuple[int, 
     refs = runnable(problem)
     total = _tests_per_reference(problem)
     if not refs:
-        return ReferenceReport(problem.name, "no reference", 0, 0)
+        return ReferenceReport(problem.name, ReferenceStatus.NO_REFERENCE, 0, 0)
     lines, statuses = [], []
     for ri in range(len(refs)):
         if (pi, ri) in failures:
@@ -182,9 +185,9 @@ def _report(pi: int, problem: Problem, failures: Failures, slow: set[tuple[int, 
         if (pi, ri) in slow
     ]
     if not lines:
-        status = "slow" if slow_lines else "pass"
-    elif problem.multiple_answers and all(s == "wrong_answer" for s in statuses):
-        status = "multiple answers"
+        status = ReferenceStatus.SLOW if slow_lines else ReferenceStatus.PASS
+    elif problem.multiple_answers and all(s == TestStatus.WRONG_ANSWER for s in statuses):
+        status = ReferenceStatus.MULTIPLE_ANSWERS
     else:
-        status = "mismatch"
+        status = ReferenceStatus.MISMATCH
     return ReferenceReport(problem.name, status, len(refs), len(refs) * total, tuple(lines + slow_lines))

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alphagen.bench.metrics import mean
-from alphagen.bench.picks import aggregate
+from alphagen.evaluation.metrics import mean
+from alphagen.evaluation.picks import aggregate
+from alphagen.statuses import RunStatus
 
 SUMMARY_VERSION = 1
 
@@ -54,8 +55,8 @@ def build_summary(
     interrupted: bool = False,
 ) -> dict[str, Any]:
     """summary.json for the given finished records (in problem order) out of `selected` problems."""
-    ok = [r for r in records if r.get("status") == "ok"]
-    errors = [r for r in records if r.get("status") != "ok"]
+    ok = [r for r in records if r.get("status") == RunStatus.OK]
+    errors = [r for r in records if r.get("status") != RunStatus.OK]
     pass_ks = _common_ks(ok, "pass_at_k")
     n_ks = _common_ks(ok, "n_at_k")
     total_samples = sum(int(r["n"]) for r in ok)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alphagen.bench.metrics import pass_at_k
-from alphagen.bench.records import VerdictRecord
+from alphagen.evaluation.metrics import pass_at_k
+from alphagen.evaluation.records import VerdictRecord
 from alphagen.results import SolveResult
 
 # Pick counts reported besides the run's own: with small n few problems have more than 10 survivors, so only

@@ -6,17 +6,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from alphagen.bench.records import VerdictLike, VerdictRecord
+from alphagen.evaluation.records import VerdictLike, VerdictRecord
 from alphagen.problems.model import Problem
 
 if TYPE_CHECKING:
-    import sandbox
+    from alphagen.seams import BatchExecutor
 
 # judge_fn(problem, code, language) -> verdict on the hidden tests (private + generated, else public).
 JudgeFn = Callable[[Problem, str, str], VerdictLike]
 
 
-def executor_judge(executor: sandbox.Executor) -> JudgeFn:
+def executor_judge(executor: BatchExecutor) -> JudgeFn:
     """The real judge (alphagen.judging.judge) bound to a shared executor."""
     from alphagen.judging import judge
 

@@ -17,10 +17,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from alphagen.bench.store import PROBLEMS, atomic_write_bytes, atomic_write_text, safe_name
+from alphagen.atomic import write_atomic
 from alphagen.console import plural
+from alphagen.evaluation.store import PROBLEMS, safe_name
+from alphagen.statuses import RunStatus
 
-log = logging.getLogger("alphagen.bench")
+log = logging.getLogger("alphagen.evaluation")
 
 PLOT = "solve_rate.png"
 REPORT = "report.html"
@@ -95,7 +97,7 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         for col in ("problem", "passed ex.", "correct", "clusters", "solved", "rank"):
             per.add_column(col, justify="left" if col == "problem" else "right")
         for r in rows:
-            if r["status"] != "ok":
+            if r["status"] != RunStatus.OK:
                 per.add_row(r["name"], "[red]error[/red]", "", "", "", (r.get("error") or "")[:40])
                 continue
             solved = "[green]yes[/green]" if r["solved"] else "no"
@@ -192,7 +194,7 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
     )
     for row in summary["per_problem"]:
         name = row["name"]
-        if row["status"] != "ok":
+        if row["status"] != RunStatus.OK:
             # A file that could not be read has no event log to link to; a problem that failed later does.
             label = e(name) if row.get("error_kind") == "load" else _link(name)
             parts.append(
@@ -232,12 +234,12 @@ def _anchor(name: str, *rest: object) -> str:
 def load_details(run_dir: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per finished problem: its stored samples (stages, candidates, picks, test inputs) and verdicts, read from
     the event logs, for the per-problem sections of the report."""
-    from alphagen.bench.runner import stored_state
-    from alphagen.bench.store import read_jsonl
+    from alphagen.evaluation.runner import stored_state
+    from alphagen.evaluation.store import read_jsonl
 
     out: dict[str, dict[str, Any]] = {}
     for name, rec in records.items():
-        if rec.get("status") != "ok":
+        if rec.get("status") != RunStatus.OK:
             continue
         result, verdicts = stored_state(read_jsonl(run_dir / PROBLEMS / f"{safe_name(name)}.jsonl"))
         if result is not None:
@@ -310,7 +312,7 @@ def write_report(run_dir: Path, summary: dict[str, Any], records: dict[str, dict
     """Write solve_rate.png and report.html (atomically) and return the report's path."""
     png = render_plot(summary)
     if png is not None:
-        atomic_write_bytes(run_dir / PLOT, png)
+        write_atomic(run_dir / PLOT, png)
     path = run_dir / REPORT
-    atomic_write_text(path, render_html(summary, records, png, load_details(run_dir, records)))
+    write_atomic(path, render_html(summary, records, png, load_details(run_dir, records)))
     return path
