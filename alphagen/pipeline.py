@@ -59,7 +59,7 @@ class SolveConfig:
     """Samples that share one metadata draw (and its encoded prompt prefix)."""
     use_metadata: bool = True
     """Show a random rating and tags in stdio problems' prompts (AlphaCode); function problems never show them."""
-    prefill: prompting.Prefill = "stub"
+    prefill: prompting.Prefill = "fence"
     """Assistant pre-fill: the code fence only, or (function problems) the fence and the function stub."""
     num_picks: int = 10
     """How many submissions to pick."""
@@ -151,17 +151,17 @@ class SamplingPlan:
     groups: tuple[prompting.PromptGroup, ...]
     requests: tuple[PromptRequest, ...]
     params: SamplingParams
+    stub: tuple[str, str] | None = None
+    """(stub, entry point) of a function problem: its imports and helpers complete programs that omit them."""
 
     def candidate(self, comp: Completion) -> Candidate:
         """The pipeline's record of one finished sample of this plan."""
         g = self.groups[comp.request_index]
         meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
-        return Candidate(
-            index=comp.sample_index,
-            language=g.meta.language,
-            code=extract.extract_code(comp.text, g.code_prefix),
-            meta=meta,
-        )
+        code = extract.extract_code(comp.text, g.code_prefix)
+        if self.stub is not None and not g.code_prefix:
+            code = extract.with_stub_context(code, *self.stub)
+        return Candidate(index=comp.sample_index, language=g.meta.language, code=code, meta=meta)
 
 
 def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> SamplingPlan:
@@ -187,7 +187,10 @@ def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> Samplin
         stop=("```",),
     )
     requests = tuple(PromptRequest(prompt=g.text, count=g.count) for g in groups)
-    return SamplingPlan(groups=tuple(groups), requests=requests, params=params)
+    stub = None
+    if problem.kind == "function" and problem.signature and problem.entry_point:
+        stub = (problem.signature, problem.entry_point)
+    return SamplingPlan(groups=tuple(groups), requests=requests, params=params, stub=stub)
 
 
 def sample_candidates(

@@ -156,7 +156,7 @@ def build_prompts(
     language: LanguageChoice = "python",
     samples_per_prompt: int = 8,
     use_metadata: bool = True,
-    prefill: Prefill = "stub",
+    prefill: Prefill = "fence",
 ) -> list[PromptGroup]:
     """Split a budget of n samples into prompt groups, each with its own metadata draw.
 

@@ -40,3 +40,46 @@ def test_broken_python_still_gets_a_key() -> None:
     assert normalize("def f(:\n  pass", "python")
     assert not python_syntax_ok("def f(:\n  pass")
     assert python_syntax_ok("print(1)")
+
+
+STUB = '''import math
+from typing import List
+
+
+def is_even(x: int) -> bool:
+    """Helper the task expects to be used."""
+    return x % 2 == 0
+
+
+LIMIT = 10
+
+
+@staticmethod
+def decorated(x):
+    return x
+
+
+def count_even(xs: List[int]) -> int:
+    """Count the even numbers below LIMIT."""
+'''
+
+
+def test_stub_context_adds_only_what_the_program_uses_without_defining() -> None:
+    from alphagen.extract import with_stub_context
+
+    program = "def count_even(xs):\n    return sum(1 for x in xs if is_even(x) and x < LIMIT)\n"
+    full = with_stub_context(program, STUB, "count_even")
+    assert full.endswith(program)
+    head = full[: -len(program)]
+    # Imports, the helper (body included), the constant and the decorated helper; never the entry point's stub.
+    assert "import math" in head and "from typing import List" in head and "LIMIT = 10" in head
+    assert "return x % 2 == 0" in head and "@staticmethod\ndef decorated" in head
+    assert "Count the even numbers" not in head
+    namespace: dict = {}
+    exec(full, namespace)  # noqa: S102 - our own test program
+    assert namespace["count_even"]([1, 2, 4, 12]) == 2
+    # A program that defines everything itself is left alone, and one that does not parse too.
+    own = "import math\nfrom typing import List\nLIMIT = 3\ndef is_even(x):\n    return True\n" \
+          "def decorated(x):\n    return x\ndef count_even(xs):\n    return 0\n"
+    assert with_stub_context(own, STUB, "count_even") == own
+    assert with_stub_context("def count_even(:\n", STUB, "count_even") == "def count_even(:\n"

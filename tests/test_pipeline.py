@@ -169,3 +169,20 @@ def test_a_sampler_failure_reaches_the_caller(executor: Executor) -> None:
 
     with pytest.raises(RuntimeError, match="out of memory"):
         solve(make_problem(), SolveConfig(n=8), models=models(Failing(POOL)), executor=executor)
+
+
+def test_fence_prefill_programs_get_the_stubs_helpers() -> None:
+    from alphagen.pipeline import plan_sampling
+
+    stub = 'import math\n\ndef half(x):\n    return x / 2\n\ndef f(x):\n    """Half of sqrt."""\n'
+    p = Problem(name="fn", description="Half of sqrt.", kind="function", entry_point="f", signature=stub,
+                public_tests=(Test("[4]", "1.0"),))
+    comp = Completion(request_index=0, sample_index=0, text="def f(x):\n    return half(math.sqrt(x))\n",
+                      num_tokens=5, finish_reason="stop")
+    fence = plan_sampling(p, SolveConfig(n=1, prefill="fence"), Tok()).candidate(comp).code
+    assert fence.startswith("import math\ndef half(x):\n    return x / 2\n") and fence.endswith(comp.text)
+    # The stub pre-fill already carries the stub: nothing is added twice.
+    stubbed = plan_sampling(p, SolveConfig(n=1, prefill="stub"), Tok()).candidate(
+        Completion(request_index=0, sample_index=0, text="\n    return half(math.sqrt(x))\n", num_tokens=5,
+                   finish_reason="stop"))
+    assert stubbed.code.count("def half") == 1

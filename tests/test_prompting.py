@@ -58,7 +58,7 @@ def test_mix_alternates_languages_and_function_problems_stay_python() -> None:
     assert groups[1].text.endswith("```cpp\n")
     fn = problem(kind="function", entry_point="add", signature="def add(a, b):\n    \"\"\"Sum.\"\"\"\n",
                  public_tests=(Test("[1, 2]", "3"),))
-    g = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, language="mix")
+    g = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, language="mix", prefill="stub")
     assert {x.meta.language for x in g} == {"python"}
     # The pre-fill stops after the docstring's close: the model writes the newline and the body's indentation.
     assert g[0].text.endswith('```python\ndef add(a, b):\n    """Sum."""')
