@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROBLEM ?= problems/sum-of-two.json
 N      ?= 16
+# Extra package index for the torch pin only, e.g. PyTorch's CPU wheels: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# Empty (the default): torch comes from pip's configured index like every other package.
+TORCH_INDEX ?=
 
 .PHONY: install test solve bench lint clean sysdeps sysdeps-test
 
@@ -23,8 +26,9 @@ sysdeps-test:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# Pin the CPU build first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q "torch==2.13.0"
+	# torch is pinned and installed first. Where the index offers no CPU wheel of this version (PyPI's Linux x86_64
+	# wheels are CUDA builds, several GB), TORCH_INDEX names an index that does; its 2.13.0+cpu sorts above 2.13.0.
+	$(PY) -m pip install -q "torch==2.13.0"$(if $(TORCH_INDEX), --extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -e ".[model,humaneval,report,dev,ray]"
 	touch $(STAMP)
 
