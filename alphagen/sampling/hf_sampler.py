@@ -19,6 +19,7 @@ from transformers.cache_utils import DynamicCache
 from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
+from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.kv_slots import SlotCache
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.stops import StopChecker
@@ -60,15 +61,7 @@ class HFSampler:
         self.model = lm.model
         self.config = lm.model.config
         self.vocab_size = output_vocab_size(lm.model)
-        eos = self.config.eos_token_id
-        gen_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
-        ids = {
-            *(eos if isinstance(eos, list) else [eos]),
-            *(gen_eos if isinstance(gen_eos, list) else [gen_eos]),
-        }
-        if lm.tokenizer.eos_token_id is not None:
-            ids.add(lm.tokenizer.eos_token_id)
-        self.eos_ids = {int(i) for i in ids if i is not None}
+        self.eos_ids = eos_ids_of(lm)
         self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
@@ -181,7 +174,7 @@ class _Run:
     def _finish_reason(self, slot: _Slot) -> FinishReason | None:
         """Why the slot's sample ends after its latest token, or None when it goes on."""
         last = slot.tokens[-1]
-        if last in self.s.eos_ids:
+        if last in self.s.eos_ids and not self.params.ignore_eos:
             return "eos"
         if self.stops.candidates[last] and self.stops.hit(slot.tokens):
             return "stop"
