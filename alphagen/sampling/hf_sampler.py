@@ -10,6 +10,7 @@ no row is padded to the longest. When nothing is left to start, finished rows ar
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -63,6 +64,9 @@ class HFSampler:
         self.vocab_size = output_vocab_size(lm.model)
         self.eos_ids = eos_ids_of(lm)
         self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
+        # transformers renamed past_key_values to cache (5.2x; the old name warns and goes away in 5.40).
+        forward_args = inspect.signature(lm.model.forward).parameters
+        self.cache_kw = "cache" if "cache" in forward_args else "past_key_values"
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
         """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
@@ -140,13 +144,9 @@ class _Run:
     def _encode(self, request_index: int) -> _Encoded:
         """Run the prompt once (batch 1) and keep its KV and last-position logits for all its samples."""
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
-        out = self.s.model(
-            input_ids=ids,
-            past_key_values=DynamicCache(config=self.s.config),
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        cache = DynamicCache(config=self.s.config)
+        out = self.s.model(input_ids=ids, use_cache=True, logits_to_keep=1, **{self.s.cache_kw: cache})
+        kv = [(layer.keys, layer.values) for layer in cache.layers]
         return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
 
     def _refill(self, row: int) -> None:
@@ -212,8 +212,8 @@ class _Run:
             input_ids=input_ids,
             position_ids=position_ids,
             attention_mask=mask,
-            past_key_values=self.cache,
             use_cache=True,
+            **{self.s.cache_kw: self.cache},
         )
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
         draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)

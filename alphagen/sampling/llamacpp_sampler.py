@@ -15,6 +15,7 @@ transformers tokenizer of the same model, so prompts and texts are exactly those
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ from alphagen.sampling.token_select import sample_uniforms, select_tokens
 Progress = Callable[[int], None]
 
 
+_QUIET: list[Any] = []  # the installed log callback, kept alive (ctypes would free it otherwise)
+
+
 def import_llama_cpp() -> Any:
     """The low-level ``llama_cpp`` bindings, or a ModelError naming the extra that installs them."""
     try:
@@ -43,6 +47,10 @@ def import_llama_cpp() -> Any:
             "the llamacpp backend needs llama-cpp-python: pip install 'alphagen[llamacpp]' "
             '(compiles llama.cpp; CMAKE_ARGS="-DGGML_NATIVE=ON" builds for this CPU)'
         ) from None
+    # llama.cpp logs every load and graph to stderr, over our progress bars; -vv (DEBUG) keeps it.
+    if not _QUIET and not logging.getLogger("alphagen").isEnabledFor(logging.DEBUG):
+        _QUIET.append(llama_cpp.llama_log_callback(lambda level, text, data: None))
+        llama_cpp.llama_log_set(_QUIET[0], ctypes.c_void_p(0))
     return llama_cpp
 
 
