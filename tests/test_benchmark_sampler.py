@@ -71,3 +71,16 @@ def test_gpu_bench_script_runs_tiny_on_cpu(tmp_path: Path) -> None:
     assert result["default_tokens"] == 2 * 3 and result["baseline_tokens"] == 2 * 3
     assert [row["batch_size"] for row in result["batch_sweep"]] == [1, 2]
     assert json.loads(proc.stdout.strip().splitlines()[-2]) == result  # --json line, then "wrote ..."
+
+
+@pytest.mark.slow
+def test_cached_gguf_joins_once() -> None:
+    from alphagen.models.gguf_file import cached_gguf
+    from alphagen.models.registry import DEFAULT_MODEL, REGISTRY
+
+    path = cached_gguf()
+    with path.open("rb") as f:
+        assert f.read(4) == b"GGUF"
+    assert path.stat().st_size == REGISTRY[DEFAULT_MODEL].size
+    stamp = path.stat().st_mtime_ns
+    assert cached_gguf() == path and path.stat().st_mtime_ns == stamp  # the second call reuses the checked file

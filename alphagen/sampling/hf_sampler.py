@@ -146,8 +146,9 @@ class _Run:
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
         cache = DynamicCache(config=self.s.config)
         out = self.s.model(input_ids=ids, use_cache=True, logits_to_keep=1, **{self.s.cache_kw: cache})
-        kv = [(layer.keys, layer.values) for layer in cache.layers]
-        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
+        # Plain attention layers only (Qwen2): every layer holds keys and values tensors after the forward.
+        kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]
+        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])  # type: ignore[arg-type]
 
     def _refill(self, row: int) -> None:
         """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token
