@@ -33,6 +33,7 @@ from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
 
 Progress = Callable[[int], None]
+MAX_SEQUENCES = 256
 
 
 _QUIET: list[Any] = []  # the installed log callback, kept alive (ctypes would free it otherwise)
@@ -202,7 +203,8 @@ class _Run:
         offsets = sample_offsets(requests)
         self.queue = [(ri, offsets[ri] + k) for ri, r in enumerate(requests) for k in range(r.count)][::-1]
         total = len(self.queue)
-        rows = min(params.batch_size or CPU_MAX_ROWS, total)
+        # llama.cpp caps sequences per context (LLAMA_MAX_SEQ, 256 in current builds); one is the prompt's.
+        rows = min(params.batch_size or CPU_MAX_ROWS, total, MAX_SEQUENCES - 1)
         width = max(len(p) for p in self.prompt_ids)
         # Cells: every row's own tokens, plus a prompt per row and the one being encoded (worst case: all differ).
         cells = (rows + 1) * width + rows * (params.max_new_tokens + 1)
