@@ -21,7 +21,7 @@ from alphagen.testgen.config import SOURCES, TestGenConfig
 
 # The sampler backends (alphagen.sampling.factory.BACKENDS; importing that module imports torch, which `--help`
 # must not). tests/test_options.py keeps the two lists equal.
-BACKENDS = ("hf", "generate", "vllm")
+BACKENDS = ("hf", "generate", "vllm", "llamacpp")
 DTYPES = ("auto", "fp32", "bf16")
 
 QUANTIZE_HELP = (

@@ -20,8 +20,10 @@ DEFAULT_CHUNK = 32
 class GenerateSampler:
     """Samples with plain ``model.generate``; completions are yielded chunk by chunk."""
 
-    def __init__(self, lm: LoadedModel) -> None:
+    def __init__(self, lm: LoadedModel, generate_kwargs: dict[str, object] | None = None) -> None:
         self.lm = lm
+        # Extra generate() arguments, e.g. cache_implementation="static" for the benchmark's static-cache path.
+        self.generate_kwargs = dict(generate_kwargs or {})
         vocab = output_vocab_size(lm.model)
         self._vocab = vocab
         eos = lm.model.generation_config.eos_token_id if lm.model.generation_config else None
@@ -71,12 +73,15 @@ class GenerateSampler:
                         eos_token_id=sorted(self.eos_ids),
                         stop_strings=list(params.stop) or None,
                         tokenizer=tok,
+                        # ignore_eos: EOS is suppressed until the length limit, so every row runs to the end.
+                        min_new_tokens=params.max_new_tokens if params.ignore_eos else None,
                         **kwargs,
+                        **self.generate_kwargs,
                     )
                 new = out[:, ids.shape[1] :].tolist()
                 batch: list[Completion] = []
                 for k, row in enumerate(new):
-                    toks, reason = stops.finish_unstopped(row, self.eos_ids)
+                    toks, reason = stops.finish_unstopped(row, set() if params.ignore_eos else self.eos_ids)
                     body = toks[:-1] if reason == "eos" else toks
                     batch.append(
                         Completion(

@@ -10,6 +10,7 @@ no row is padded to the longest. When nothing is left to start, finished rows ar
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from transformers.cache_utils import DynamicCache
 from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
+from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.kv_slots import SlotCache
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.stops import StopChecker
@@ -60,16 +62,11 @@ class HFSampler:
         self.model = lm.model
         self.config = lm.model.config
         self.vocab_size = output_vocab_size(lm.model)
-        eos = self.config.eos_token_id
-        gen_eos = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
-        ids = {
-            *(eos if isinstance(eos, list) else [eos]),
-            *(gen_eos if isinstance(gen_eos, list) else [gen_eos]),
-        }
-        if lm.tokenizer.eos_token_id is not None:
-            ids.add(lm.tokenizer.eos_token_id)
-        self.eos_ids = {int(i) for i in ids if i is not None}
+        self.eos_ids = eos_ids_of(lm)
         self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
+        # transformers renamed past_key_values to cache (5.2x; the old name warns and goes away in 5.40).
+        forward_args = inspect.signature(lm.model.forward).parameters
+        self.cache_kw = "cache" if "cache" in forward_args else "past_key_values"
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
         """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
@@ -147,14 +144,11 @@ class _Run:
     def _encode(self, request_index: int) -> _Encoded:
         """Run the prompt once (batch 1) and keep its KV and last-position logits for all its samples."""
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
-        out = self.s.model(
-            input_ids=ids,
-            cache=DynamicCache(config=self.s.config),
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        kv = [(layer.keys, layer.values) for layer in out.cache.layers]
-        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])
+        cache = DynamicCache(config=self.s.config)
+        out = self.s.model(input_ids=ids, use_cache=True, logits_to_keep=1, **{self.s.cache_kw: cache})
+        # Plain attention layers only (Qwen2): every layer holds keys and values tensors after the forward.
+        kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]
+        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])  # type: ignore[arg-type]
 
     def _refill(self, row: int) -> None:
         """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token
@@ -181,7 +175,7 @@ class _Run:
     def _finish_reason(self, slot: _Slot) -> FinishReason | None:
         """Why the slot's sample ends after its latest token, or None when it goes on."""
         last = slot.tokens[-1]
-        if last in self.s.eos_ids:
+        if last in self.s.eos_ids and not self.params.ignore_eos:
             return "eos"
         if self.stops.candidates[last] and self.stops.hit(slot.tokens):
             return "stop"
@@ -219,8 +213,8 @@ class _Run:
             input_ids=input_ids,
             position_ids=position_ids,
             attention_mask=mask,
-            cache=self.cache,
             use_cache=True,
+            **{self.s.cache_kw: self.cache},
         )
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
         draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)

@@ -28,6 +28,9 @@ class SamplingParams:
     """Strings that end a sample; matched on the decoded new text only and removed from Completion.text."""
     batch_size: int | None = None
     """Rows decoded together; None picks one from free memory (psutil on CPU, CUDA memory on GPU)."""
+    ignore_eos: bool = False
+    """Keep sampling past end-of-sequence tokens (finish_reason "length" or "stop" only): benchmarks use it with
+    ``stop=()`` to fix every sample's length, so throughput does not depend on what the weights say."""
 
     def __post_init__(self) -> None:
         if (
@@ -53,6 +56,8 @@ class SamplingParams:
             not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1
         ):
             raise ValueError(f"batch_size must be None or an integer >= 1, got {self.batch_size!r}")
+        if not isinstance(self.ignore_eos, bool):
+            raise ValueError(f"ignore_eos must be a bool, got {self.ignore_eos!r}")
 
     @property
     def greedy(self) -> bool:
