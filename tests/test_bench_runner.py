@@ -158,7 +158,8 @@ def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_p
     run = tmp_path / "old"
     run.mkdir()
     (run / "config.json").write_text(json.dumps(old))
-    with pytest.raises(RunDirError, match="prefill: run has 'legacy', now 'stub', dtype: run has 'fp32', now 'auto'"):
+    now = SolveConfig().prefill
+    with pytest.raises(RunDirError, match=f"prefill: run has 'legacy', now '{now}', dtype: run has 'fp32', now 'auto'"):
         RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
     # Only the keys it lacks fall back to what such runs used; with those, it resumes.
     with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy"}, True, COMPARE_KEYS, LEGACY_DEFAULTS):

@@ -14,13 +14,13 @@ import pytest
 from alphagen.benchmarks.sampler import main as bench_main
 from alphagen.models import LoadedModel
 from alphagen.sampling import PromptRequest, SamplingParams, make_sampler
-from tests.tiny_model import build_tiny_dir, tiny_model  # noqa: F401  (fixture)
+from tests.tiny_model import build_tiny_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("backend", ["hf", "generate"])
-def test_ignore_eos_gives_fixed_length(tiny_model: LoadedModel, backend: str) -> None:  # noqa: F811
+def test_ignore_eos_gives_fixed_length(tiny_model: LoadedModel, backend: str) -> None:
     # The tiny model's EOS is a common byte-level pick; without ignore_eos some samples would end early.
     params = SamplingParams(temperature=1.0, max_new_tokens=20, stop=(), ignore_eos=True, batch_size=3, seed=1)
     prompt = str(tiny_model.tokenizer.apply_chat_template([{"role": "user", "content": "q"}], tokenize=False))

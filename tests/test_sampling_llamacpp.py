@@ -14,7 +14,6 @@ import pytest
 from alphagen.models import LoadedModel, ModelError
 from alphagen.sampling import BACKENDS, Completion, PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.eos import eos_ids_of
-from tests.tiny_model import tiny_model  # noqa: F401  (fixture)
 
 
 def _prompt(lm: LoadedModel, text: str) -> str:
@@ -30,7 +29,7 @@ def _by_index(completions: list[Completion]) -> list[Completion]:
 
 
 def test_backend_listed_and_missing_package_named(
-    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert "llamacpp" in BACKENDS
     # A None entry in sys.modules makes `import llama_cpp` raise ImportError, as on a machine without the extra.
@@ -40,7 +39,7 @@ def test_backend_listed_and_missing_package_named(
 
 
 @pytest.fixture(scope="module")
-def llama_sampler(tiny_model: LoadedModel, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+def llama_sampler(tiny_model: LoadedModel, tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("llama_cpp")
     from alphagen.sampling.llamacpp_sampler import LlamaCppSampler
     from tests.tiny_gguf import write_tiny_gguf
@@ -49,7 +48,7 @@ def llama_sampler(tiny_model: LoadedModel, tmp_path_factory: pytest.TempPathFact
     return LlamaCppSampler(path, tiny_model.tokenizer, eos_ids_of(tiny_model))
 
 
-def test_greedy_matches_ours(tiny_model: LoadedModel, llama_sampler) -> None:  # noqa: F811
+def test_greedy_matches_ours(tiny_model: LoadedModel, llama_sampler) -> None:
     reqs = [
         PromptRequest(_prompt(tiny_model, "sum two numbers"), 3),
         PromptRequest(_prompt(tiny_model, "hi"), 2),
@@ -63,7 +62,7 @@ def test_greedy_matches_ours(tiny_model: LoadedModel, llama_sampler) -> None:  #
     assert theirs[0].text != theirs[3].text
 
 
-def test_same_seed_same_samples(tiny_model: LoadedModel, llama_sampler) -> None:  # noqa: F811
+def test_same_seed_same_samples(tiny_model: LoadedModel, llama_sampler) -> None:
     reqs = [PromptRequest(_prompt(tiny_model, "write code"), 6)]
 
     def run(seed: int, batch: int) -> list[str]:
@@ -82,7 +81,7 @@ def test_same_seed_same_samples(tiny_model: LoadedModel, llama_sampler) -> None:
     assert sum(a == b for a, b in zip(ours, first, strict=True)) >= 4
 
 
-def test_stops_and_fixed_length(tiny_model: LoadedModel, llama_sampler) -> None:  # noqa: F811
+def test_stops_and_fixed_length(tiny_model: LoadedModel, llama_sampler) -> None:
     stops = tuple("aeiou")
     params = SamplingParams(temperature=1.0, max_new_tokens=32, stop=stops, batch_size=3, seed=3)
     out = list(llama_sampler.sample([PromptRequest(_prompt(tiny_model, "x"), 8)], params))
