@@ -256,9 +256,15 @@ def test_candidate_cannot_change_metadata_outside_scratch(ex2: Executor, tmp_pat
 def test_cleared_pdeathsig_does_not_outlive_close() -> None:
     ex = Executor(workers=1)
     src = "import ctypes, time\nctypes.CDLL(None).prctl(1, 0, 0, 0, 0)\ntime.sleep(30)\n"
-    thread = threading.Thread(
-        target=lambda: list(ex.run_batch([Program(src)], [""], Limits(time_s=30.0))), daemon=True
-    )
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            list(ex.run_batch([Program(src)], [""], Limits(time_s=30.0)))
+        except RuntimeError as exc:  # closing the executor under a running batch is documented to raise this
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     children: list[psutil.Process] = []
     deadline = time.monotonic() + 10
@@ -272,6 +278,8 @@ def test_cleared_pdeathsig_does_not_outlive_close() -> None:
     ex.close()
     gone, alive = psutil.wait_procs(children, timeout=3)
     assert alive == []
+    thread.join(timeout=10)
+    assert [str(e) for e in outcome] == ["Executor was closed during run_batch"]
 
 
 def test_escapes_hold_as_an_unprivileged_user(tmp_path: Path) -> None:
