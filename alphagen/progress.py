@@ -101,28 +101,33 @@ def stage_bars(prefix: str = "", enabled: bool = True) -> Iterator[StageBars]:
 
 class StageLines:
     """Progress for a log file or a pipe (stderr not a terminal): one line when a stage starts and one when it
-    ends, with its count and time, instead of bars nobody sees."""
+    ends, with its count and time, instead of bars nobody sees.
+
+    Sampling and the example filter run at the same time (the filter works while the sampler draws), so their
+    updates interleave: both stay open together, and either one's first update after the other is no new stage.
+    Any other stage's start ends every open stage.
+    """
+
+    OVERLAPPING = frozenset({"sample", "filter"})
 
     def __init__(self, prefix: str = "") -> None:
         self._prefix = prefix
-        self._current: str | None = None
-        self._count = 0
-        self._started = 0.0
+        self._open: dict[str, list[float]] = {}  # stage -> [count, start time]
 
     def __call__(self, stage: str, advance: int, total: int | None) -> None:
-        if stage != self._current:
-            self._end()
-            self._current, self._count, self._started = stage, 0, time.perf_counter()
+        if stage not in self._open:
+            if not (stage in self.OVERLAPPING and set(self._open) <= self.OVERLAPPING):
+                self._end()
+            self._open[stage] = [0, time.perf_counter()]
             expected = f" ({total} expected)" if total else ""
             console.print(f"{self._prefix}{label(stage)}…{expected}", highlight=False)
-        self._count += advance
+        self._open[stage][0] += advance
 
     def _end(self) -> None:
-        if self._current is not None:
-            seconds = time.perf_counter() - self._started
-            console.print(f"{self._prefix}{label(self._current)}: {self._count} done in {seconds:.1f}s",
-                          highlight=False)
-            self._current = None
+        for stage, (count, started) in self._open.items():
+            seconds = time.perf_counter() - started
+            console.print(f"{self._prefix}{label(stage)}: {int(count)} done in {seconds:.1f}s", highlight=False)
+        self._open = {}
 
     def finish(self) -> None:
         self._end()
