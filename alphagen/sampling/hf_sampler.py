@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from transformers.cache_utils import DynamicCache
@@ -22,7 +22,8 @@ from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
 from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.kv_slots import SlotCache
-from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
 
@@ -37,21 +38,6 @@ class _Encoded:
     kv: list[tuple[torch.Tensor, torch.Tensor]]
     first_logits: torch.Tensor
     length: int
-
-
-@dataclass
-class _Slot:
-    """The sample a batch row currently holds (None fields: the row is idle)."""
-
-    request_index: int = -1
-    sample_index: int = -1
-    prompt_len: int = 0
-    tokens: list[int] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        """Whether the row is decoding a sample."""
-        return self.sample_index >= 0
 
 
 class HFSampler:
@@ -128,7 +114,7 @@ class _Run:
                 self.device,
             )
             self.cache.set_length(self.prompt_width)
-        self.slots = [_Slot() for _ in range(rows)]
+        self.slots = [Slot() for _ in range(rows)]
         self.starts = [self.prompt_width] * rows
         self.uniforms = torch.zeros(rows, params.max_new_tokens, dtype=torch.float64)
         self.pending: list[Completion] = []
@@ -160,39 +146,17 @@ class _Run:
             enc = self.encoded
             self.uniforms[row] = sample_uniforms(self.params.seed, gi, self.params.max_new_tokens)
             first = int(select_tokens(enc.first_logits.unsqueeze(0), self.params, self.uniforms[row, :1])[0])
-            slot = _Slot(ri, gi, enc.length, [first])
-            reason = self._finish_reason(slot)
+            slot = Slot(ri, gi, enc.length, [first])
+            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
             if reason is not None:
-                self.pending.append(self._completion(slot, reason))
+                self.pending.append(slot.completion(reason, self.stops))
                 continue
             self.slots[row] = slot
             self.cache.load_prompt(row, enc.kv, self.prompt_width)
             # The row's own columns start where the next step writes; older columns of this row stay masked.
             self.starts[row] = self.cache.length
             return
-        self.slots[row] = _Slot()
-
-    def _finish_reason(self, slot: _Slot) -> FinishReason | None:
-        """Why the slot's sample ends after its latest token, or None when it goes on."""
-        last = slot.tokens[-1]
-        if last in self.s.eos_ids and not self.params.ignore_eos:
-            return "eos"
-        if self.stops.candidates[last] and self.stops.hit(slot.tokens):
-            return "stop"
-        if len(slot.tokens) >= self.params.max_new_tokens:
-            return "length"
-        return None
-
-    def _completion(self, slot: _Slot, reason: FinishReason) -> Completion:
-        """The user-facing record of a finished sample."""
-        body = slot.tokens[:-1] if reason == "eos" else slot.tokens
-        return Completion(
-            request_index=slot.request_index,
-            sample_index=slot.sample_index,
-            text=self.stops.text_of(body),
-            num_tokens=len(slot.tokens),
-            finish_reason=reason,
-        )
+        self.slots[row] = Slot()
 
     @torch.inference_mode()
     def step(self) -> list[Completion]:
@@ -224,9 +188,9 @@ class _Run:
             if not slot.active:
                 continue
             slot.tokens.append(int(tokens[row]))
-            reason = self._finish_reason(slot)
+            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
             if reason is not None:
-                finished.append(self._completion(slot, reason))
+                finished.append(slot.completion(reason, self.stops))
                 self._refill(row)
         finished.extend(self.pending)
         self.pending = []

@@ -18,7 +18,7 @@ import ctypes
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ import torch
 from alphagen.models import LoadedModel, ModelError
 from alphagen.sampling.batching import CPU_MAX_ROWS
 from alphagen.sampling.eos import eos_ids_of
-from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
 
@@ -82,21 +83,6 @@ class LlamaCppConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 0:
             raise ValueError(f"threads must be an integer >= 0, got {self.threads!r}")
-
-
-@dataclass
-class _Slot:
-    """The sample a sequence (= batch row) currently holds; sample_index -1 means idle."""
-
-    request_index: int = -1
-    sample_index: int = -1
-    prompt_len: int = 0
-    tokens: list[int] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        """Whether the sequence is decoding a sample."""
-        return self.sample_index >= 0
 
 
 class LlamaCppSampler:
@@ -215,7 +201,7 @@ class _Run:
         self.prompt_seq = rows
         self.encoded = -1  # request whose prompt the prompt sequence holds
         self.first_logits = torch.empty(0)
-        self.slots = [_Slot() for _ in range(rows)]
+        self.slots = [Slot() for _ in range(rows)]
         self.uniforms = torch.zeros(rows, params.max_new_tokens, dtype=torch.float64)
         self.pending: list[Completion] = []
         for row in range(rows):
@@ -269,36 +255,15 @@ class _Run:
                 self._encode(ri)
             self.uniforms[row] = sample_uniforms(self.params.seed, gi, self.params.max_new_tokens)
             first = int(select_tokens(self.first_logits.unsqueeze(0), self.params, self.uniforms[row, :1])[0])
-            slot = _Slot(ri, gi, len(self.prompt_ids[ri]), [first])
-            reason = self._finish_reason(slot)
+            slot = Slot(ri, gi, len(self.prompt_ids[ri]), [first])
+            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
             if reason is not None:
-                self.pending.append(self._completion(slot, reason))
+                self.pending.append(slot.completion(reason, self.stops))
                 continue
             self.ll.llama_memory_seq_cp(self.mem, self.prompt_seq, row, -1, -1)
             self.slots[row] = slot
             return
-        self.slots[row] = _Slot()
-
-    def _finish_reason(self, slot: _Slot) -> FinishReason | None:
-        """Why the sample ends after its latest token, or None (the rules of the transformers sampler)."""
-        last = slot.tokens[-1]
-        if last in self.s.eos_ids and not self.params.ignore_eos:
-            return "eos"
-        if self.stops.candidates[last] and self.stops.hit(slot.tokens):
-            return "stop"
-        if len(slot.tokens) >= self.params.max_new_tokens:
-            return "length"
-        return None
-
-    def _completion(self, slot: _Slot, reason: FinishReason) -> Completion:
-        body = slot.tokens[:-1] if reason == "eos" else slot.tokens
-        return Completion(
-            request_index=slot.request_index,
-            sample_index=slot.sample_index,
-            text=self.stops.text_of(body),
-            num_tokens=len(slot.tokens),
-            finish_reason=reason,
-        )
+        self.slots[row] = Slot()
 
     def step(self) -> list[Completion]:
         """One llama_decode for all active rows; returns the samples that finished."""
@@ -317,9 +282,9 @@ class _Run:
         for row, token in zip(active, tokens, strict=True):
             slot = self.slots[row]
             slot.tokens.append(int(token))
-            reason = self._finish_reason(slot)
+            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
             if reason is not None:
-                finished.append(self._completion(slot, reason))
+                finished.append(slot.completion(reason, self.stops))
                 self._refill(row)
         finished.extend(self.pending)
         self.pending = []
