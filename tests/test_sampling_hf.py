@@ -7,28 +7,17 @@ import pytest
 from alphagen.models import LoadedModel, load_model
 from alphagen.sampling import Completion, PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.vllm_sampler import completion_from_vllm, vllm_params_kwargs
-
-
-def _prompt(lm: LoadedModel, text: str) -> str:
-    return str(
-        lm.tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
-        )
-    )
-
-
-def _by_index(completions: list[Completion]) -> list[Completion]:
-    return sorted(completions, key=lambda c: c.sample_index)
+from tests.tiny_model import by_index, chat_prompt
 
 
 def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:
     reqs = [
-        PromptRequest(_prompt(tiny_model, "sum two numbers"), 3),
-        PromptRequest(_prompt(tiny_model, "hi"), 2),
+        PromptRequest(chat_prompt(tiny_model, "sum two numbers"), 3),
+        PromptRequest(chat_prompt(tiny_model, "hi"), 2),
     ]
     params = SamplingParams(temperature=0.0, max_new_tokens=30, stop=("ab",), batch_size=2)
-    ours = _by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))
-    base = _by_index(list(make_sampler(tiny_model, "generate").sample(reqs, params)))
+    ours = by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))
+    base = by_index(list(make_sampler(tiny_model, "generate").sample(reqs, params)))
     assert [c.text for c in ours] == [c.text for c in base]
     assert [c.sample_index for c in ours] == list(range(5))
     assert [c.request_index for c in ours] == [0, 0, 0, 1, 1]
@@ -36,12 +25,12 @@ def test_greedy_matches_generate(tiny_model: LoadedModel) -> None:
 
 
 def test_same_seed_same_completions_any_batch_size(tiny_model: LoadedModel) -> None:
-    reqs = [PromptRequest(_prompt(tiny_model, "write code"), 6)]
+    reqs = [PromptRequest(chat_prompt(tiny_model, "write code"), 6)]
     sampler = make_sampler(tiny_model, "hf")
 
     def run(seed: int, batch: int) -> list[str]:
         params = SamplingParams(temperature=1.0, max_new_tokens=24, seed=seed, stop=(), batch_size=batch)
-        return [c.text for c in _by_index(list(sampler.sample(reqs, params)))]
+        return [c.text for c in by_index(list(sampler.sample(reqs, params)))]
 
     first = run(0, 4)
     assert run(0, 4) == first
@@ -54,7 +43,7 @@ def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:
     # Stops on common single bytes so the random tiny model hits them quickly.
     stops = tuple("aeiou")
     params = SamplingParams(temperature=1.0, max_new_tokens=64, stop=stops, batch_size=3, seed=3)
-    out = list(make_sampler(tiny_model, "hf").sample([PromptRequest(_prompt(tiny_model, "x"), 8)], params))
+    out = list(make_sampler(tiny_model, "hf").sample([PromptRequest(chat_prompt(tiny_model, "x"), 8)], params))
     stopped = [c for c in out if c.finish_reason == "stop"]
     assert stopped, "expected some samples to end on a stop string"
     for c in stopped:
@@ -69,7 +58,7 @@ def test_streams_and_reports_progress(tiny_model: LoadedModel) -> None:
     seen: list[int] = []
     params = SamplingParams(temperature=1.0, max_new_tokens=16, stop=(), batch_size=2)
     it = make_sampler(tiny_model, "hf").sample(
-        [PromptRequest(_prompt(tiny_model, "y"), 5)], params, seen.append
+        [PromptRequest(chat_prompt(tiny_model, "y"), 5)], params, seen.append
     )
     first = next(it)  # an iterator: the first completion arrives before the others are sampled
     assert isinstance(first, Completion)
@@ -114,9 +103,9 @@ def test_vllm_request_mapping() -> None:
 @pytest.mark.slow
 def test_real_model_greedy_matches_generate() -> None:
     lm = load_model()
-    prompt = _prompt(lm, "Write a Python function that returns the sum of a list.") + "```python\n"
+    prompt = chat_prompt(lm, "Write a Python function that returns the sum of a list.") + "```python\n"
     params = SamplingParams(temperature=0.0, max_new_tokens=24, batch_size=2)
-    ours = _by_index(list(make_sampler(lm, "hf").sample([PromptRequest(prompt, 2)], params)))
-    base = _by_index(list(make_sampler(lm, "generate").sample([PromptRequest(prompt, 2)], params)))
+    ours = by_index(list(make_sampler(lm, "hf").sample([PromptRequest(prompt, 2)], params)))
+    base = by_index(list(make_sampler(lm, "generate").sample([PromptRequest(prompt, 2)], params)))
     assert [c.text for c in ours] == [c.text for c in base]
     assert "def" in ours[0].text

@@ -12,20 +12,9 @@ from pathlib import Path
 import pytest
 
 from alphagen.models import LoadedModel, ModelError
-from alphagen.sampling import BACKENDS, Completion, PromptRequest, SamplingParams, make_sampler
+from alphagen.sampling import BACKENDS, PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.eos import eos_ids_of
-
-
-def _prompt(lm: LoadedModel, text: str) -> str:
-    return str(
-        lm.tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
-        )
-    )
-
-
-def _by_index(completions: list[Completion]) -> list[Completion]:
-    return sorted(completions, key=lambda c: c.sample_index)
+from tests.tiny_model import by_index, chat_prompt
 
 
 def test_backend_listed_and_missing_package_named(
@@ -50,12 +39,12 @@ def llama_sampler(tiny_model: LoadedModel, tmp_path_factory: pytest.TempPathFact
 
 def test_greedy_matches_ours(tiny_model: LoadedModel, llama_sampler) -> None:
     reqs = [
-        PromptRequest(_prompt(tiny_model, "sum two numbers"), 3),
-        PromptRequest(_prompt(tiny_model, "hi"), 2),
+        PromptRequest(chat_prompt(tiny_model, "sum two numbers"), 3),
+        PromptRequest(chat_prompt(tiny_model, "hi"), 2),
     ]
     params = SamplingParams(temperature=0.0, max_new_tokens=24, stop=("ab",), batch_size=2)
-    ours = _by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))
-    theirs = _by_index(list(llama_sampler.sample(reqs, params)))
+    ours = by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))
+    theirs = by_index(list(llama_sampler.sample(reqs, params)))
     # Same fp32 weights, same prompt tokens: llama.cpp's forward pass agrees with transformers'.
     assert [c.text for c in theirs] == [c.text for c in ours]
     assert [c.request_index for c in theirs] == [0, 0, 0, 1, 1]
@@ -63,11 +52,11 @@ def test_greedy_matches_ours(tiny_model: LoadedModel, llama_sampler) -> None:
 
 
 def test_same_seed_same_samples(tiny_model: LoadedModel, llama_sampler) -> None:
-    reqs = [PromptRequest(_prompt(tiny_model, "write code"), 6)]
+    reqs = [PromptRequest(chat_prompt(tiny_model, "write code"), 6)]
 
     def run(seed: int, batch: int) -> list[str]:
         params = SamplingParams(temperature=1.0, max_new_tokens=16, seed=seed, stop=(), batch_size=batch)
-        return [c.text for c in _by_index(list(llama_sampler.sample(reqs, params)))]
+        return [c.text for c in by_index(list(llama_sampler.sample(reqs, params)))]
 
     first = run(0, 4)
     assert run(0, 4) == first
@@ -77,18 +66,18 @@ def test_same_seed_same_samples(tiny_model: LoadedModel, llama_sampler) -> None:
     # Per-sample streams: on the same weights most samples match ours exactly. Not all: llama.cpp's float
     # arithmetic differs from torch's in the last bits, which flips a draw that falls on a near-tie.
     params = SamplingParams(temperature=1.0, max_new_tokens=16, seed=0, stop=(), batch_size=4)
-    ours = [c.text for c in _by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))]
+    ours = [c.text for c in by_index(list(make_sampler(tiny_model, "hf").sample(reqs, params)))]
     assert sum(a == b for a, b in zip(ours, first, strict=True)) >= 4
 
 
 def test_stops_and_fixed_length(tiny_model: LoadedModel, llama_sampler) -> None:
     stops = tuple("aeiou")
     params = SamplingParams(temperature=1.0, max_new_tokens=32, stop=stops, batch_size=3, seed=3)
-    out = list(llama_sampler.sample([PromptRequest(_prompt(tiny_model, "x"), 8)], params))
+    out = list(llama_sampler.sample([PromptRequest(chat_prompt(tiny_model, "x"), 8)], params))
     assert sorted(c.sample_index for c in out) == list(range(8))
     stopped = [c for c in out if c.finish_reason == "stop"]
     assert stopped and all(not any(s in c.text for s in stops) for c in stopped)
     fixed = SamplingParams(temperature=1.0, max_new_tokens=12, stop=(), ignore_eos=True, batch_size=2)
-    out = list(llama_sampler.sample([PromptRequest(_prompt(tiny_model, "x"), 3)], fixed))
+    out = list(llama_sampler.sample([PromptRequest(chat_prompt(tiny_model, "x"), 3)], fixed))
     assert [c.num_tokens for c in out] == [12, 12, 12]
     assert {c.finish_reason for c in out} == {"length"}

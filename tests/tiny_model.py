@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from alphagen.models import LoadedModel, load_model
+from alphagen.sampling import Completion
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -69,3 +70,17 @@ def make_tiny_model(directory: Path, seed: int = 0) -> LoadedModel:
     """Build the tiny model into ``directory`` and load it on the CPU in fp32 through ``load_model``."""
     build_tiny_dir(directory, seed)
     return load_model(str(directory), device="cpu", dtype="float32")
+
+
+def chat_prompt(lm: LoadedModel, text: str) -> str:
+    """``text`` as one user turn in the model's chat template, ready to sample from."""
+    return str(
+        lm.tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+        )
+    )
+
+
+def by_index(completions: list[Completion]) -> list[Completion]:
+    """Completions in sample order (samplers yield them in finishing order)."""
+    return sorted(completions, key=lambda c: c.sample_index)
