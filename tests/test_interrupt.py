@@ -54,15 +54,30 @@ def test_solve_interrupted_exits_130_in_one_line(monkeypatch: pytest.MonkeyPatch
     assert lines == ["interrupted: nothing kept (solve prints its picks at the end)"]
 
 
+def _blocked_reading_stdin(pid: int) -> bool:
+    """Whether the process sits in read(0, ...) (x86-64 syscall 0 on fd 0), per /proc/PID/syscall."""
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return fields[:2] == ["0", "0x0"]
+
+
 def test_sigint_on_a_waiting_judge() -> None:
     # A real SIGINT on a subprocess waiting for picks on stdin.
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", "from alphagen.cli import main; main()", "judge", str(SUM)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        time.sleep(3)  # imports done, blocked on stdin
+        # Imports can take seconds on a busy machine: signal only once it really waits on stdin (a fixed sleep
+        # raced with slow imports). stdin stays open: closing it would end the wait with "no picks" instead.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _blocked_reading_stdin(proc.pid):
+            time.sleep(0.1)
+        time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        err = proc.stderr.read() if proc.stderr else b""
     finally:
         proc.kill()
     assert proc.returncode == 130, err
