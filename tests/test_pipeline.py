@@ -145,8 +145,8 @@ def test_without_examples_every_compiling_program_survives(executor: Executor) -
 
 @pytest.mark.parametrize("batch", [1, 3, 100])
 def test_streamed_filter_equals_the_staged_stages(executor: Executor, batch: int) -> None:
-    from alphagen.pipeline import dedup, filter_on_examples, sample_and_filter, sample_candidates
     from alphagen.problems.harness import ProblemHarness
+    from alphagen.sample_filter import dedup, filter_on_examples, sample_and_filter, sample_candidates
 
     problem, cfg = make_problem(), SolveConfig(n=40, seed=11)
     harness = ProblemHarness.of(problem)
@@ -172,7 +172,7 @@ def test_a_sampler_failure_reaches_the_caller(executor: Executor) -> None:
 
 
 def test_fence_prefill_programs_get_the_stubs_helpers() -> None:
-    from alphagen.pipeline import plan_sampling
+    from alphagen.sample_filter import plan_sampling
 
     stub = 'import math\n\ndef half(x):\n    return x / 2\n\ndef f(x):\n    """Half of sqrt."""\n'
     p = Problem(name="fn", description="Half of sqrt.", kind="function", entry_point="f", signature=stub,

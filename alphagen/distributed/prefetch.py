@@ -12,7 +12,7 @@ def plan_next(models: Any, problem: Problem | None, cfg: Any) -> None:
     if problem is None or not hasattr(models.sampler, "plan_next"):
         return
     # The pipeline's own plan: the shards the actors prepare match what stage 1 will ask for exactly.
-    from alphagen.pipeline import plan_sampling
+    from alphagen.sample_filter import plan_sampling
 
     plan = plan_sampling(problem, cfg, models.code.tokenizer)
     models.sampler.plan_next(list(plan.requests), plan.params)
