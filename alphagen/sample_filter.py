@@ -205,6 +205,7 @@ def sample_and_filter(
     started = time.perf_counter()
     sampled: list[Candidate] = []
     by_key: dict[str, TestStatus] = {}  # fingerprint -> verdict of the class's executed program
+    key_of: dict[int, str] = {}  # sample index -> fingerprint
     pending: list[tuple[str, Candidate]] = []
 
     def flush() -> None:
@@ -218,7 +219,7 @@ def sample_and_filter(
         for comp in completions:
             cand = plan.candidate(comp)
             sampled.append(cand)
-            key = extract.fingerprint(cand.code, cand.language)
+            key = key_of[cand.index] = extract.fingerprint(cand.code, cand.language)
             if key not in seen:
                 seen.add(key)
                 pending.append((key, cand))
@@ -227,5 +228,5 @@ def sample_and_filter(
     sample_s = time.perf_counter() - started
     flush()
     candidates = dedup(sorted(sampled, key=lambda c: c.index))
-    status = {c.index: by_key[extract.fingerprint(c.code, c.language)] for c in candidates if c.duplicate_of is None}
+    status = {c.index: by_key[key_of[c.index]] for c in candidates if c.duplicate_of is None}
     return with_verdicts(candidates, status), sample_s
