@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from alphagen import clustering, prompting
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
-from alphagen.results import Candidate, SolveResult, StageStat
+from alphagen.results import Candidate, InputSplit, SolveResult, StageStat
 from alphagen.sample_filter import Progress, noop_progress, sample_and_filter
 from alphagen.seams import BatchExecutor
 
@@ -138,11 +138,11 @@ def cluster_survivors(
     test_inputs: Sequence[str],
     executor: BatchExecutor,
     progress: Progress = noop_progress,
-) -> tuple[list[Candidate], dict[int, float], int]:
+) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
     """Stage 5: run survivors on the extra inputs; signature = their normalized behaviour.
 
-    Returns the candidates with signatures, the CodeT agreement per survivor, and how many inputs distinguish
-    at least two survivors.
+    Returns the candidates with signatures, the CodeT agreement per survivor, how many inputs distinguish at
+    least two survivors, and the first inputs that split the clusters (what a report shows to explain them).
     """
     survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
     opts = harness.compare
@@ -165,7 +165,32 @@ def cluster_survivors(
     out = [
         replace(c, signature=sig[c.index], cpu_s=cpu[c.index]) if c.index in sig else c for c in candidates
     ]
-    return out, agreement, distinguishing
+    return out, agreement, distinguishing, input_splits(keys, sig)
+
+
+SPLITS_KEPT = 10
+"""Splitting inputs kept per problem: enough to explain the clusters, few enough for the stored results."""
+OUTPUT_CHARS = 200
+"""Each cluster's output on a splitting input is cut to this many characters in the stored results."""
+
+
+def input_splits(keys: dict[int, list[str]], sig: dict[int, str]) -> tuple[InputSplit, ...]:
+    """The first SPLITS_KEPT inputs on which the clusters' representatives (lowest sample of each signature)
+    disagree, with each representative's output."""
+    first: dict[str, int] = {}
+    for i in sorted(sig):
+        first.setdefault(sig[i], i)
+    reps = sorted(first.values())
+    if len(reps) < 2:
+        return ()
+    splits = []
+    for j in range(len(keys[reps[0]])):
+        outputs = tuple((r, keys[r][j][:OUTPUT_CHARS]) for r in reps)
+        if len({keys[r][j] for r in reps}) > 1:
+            splits.append(InputSplit(j, outputs))
+            if len(splits) == SPLITS_KEPT:
+                break
+    return tuple(splits)
 
 
 TESTGEN_MODEL_SHARE = 0.5
@@ -231,7 +256,7 @@ def solve(
         out[0] = len(test_inputs)
 
     with timer.stage("cluster", len(survivors)) as out:
-        candidates, agreement, distinguishing = cluster_survivors(
+        candidates, agreement, distinguishing, splits = cluster_survivors(
             harness, candidates, test_inputs, executor, progress
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement)
@@ -248,5 +273,6 @@ def solve(
         testgen=counts,
         num_clusters=len(clusters),
         seed=cfg.seed,
+        splits=splits,
     )
 

@@ -55,6 +55,16 @@ class StageStat:
 
 
 @dataclass(frozen=True)
+class InputSplit:
+    """A generated input on which the clusters behave differently: why they are separate clusters."""
+
+    input_index: int
+    """Index into SolveResult.test_inputs."""
+    outputs: tuple[tuple[int, str], ...]
+    """(representative sample, its normalized output on this input, cut to OUTPUT_CHARS) per cluster."""
+
+
+@dataclass(frozen=True)
 class SolveResult:
     problem: str
     candidates: tuple[Candidate, ...]
@@ -66,6 +76,8 @@ class SolveResult:
     """Counts: proposed, valid, distinguishing (per source)."""
     num_clusters: int = 0
     seed: int = 0
+    splits: tuple[InputSplit, ...] = ()
+    """The first few generated inputs that tell clusters apart, with each cluster's output on them."""
 
     @property
     def stats(self) -> dict[str, Any]:

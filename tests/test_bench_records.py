@@ -12,14 +12,19 @@ from alphagen.evaluation.records import (
     solve_result_from_dict,
     solve_result_to_dict,
 )
-from alphagen.results import Candidate, Pick, SolveResult, StageStat
+from alphagen.results import Candidate, InputSplit, Pick, SolveResult, StageStat
 
 
 def test_solve_result_round_trips() -> None:
     cand = Candidate(3, "python", "print(1)", {"rating": 1200}, None, True, "ok", "abc", 0.25)
     result = SolveResult("p", (cand,), (Pick(1, 3, "python", "print(1)", 0, 1, 1.0),),
-                         (StageStat("sample", 1.5, 4, 4),), ("1\n",), {"valid": 2}, 1, 7)
+                         (StageStat("sample", 1.5, 4, 4),), ("1\n",), {"valid": 2}, 1, 7,
+                         (InputSplit(0, ((3, "1"), (5, "<runtime_error>"))),))
     assert solve_result_from_dict(solve_result_to_dict(result)) == result
+    # Runs stored before splits were kept read back without them.
+    old = solve_result_to_dict(result)
+    del old["splits"]
+    assert solve_result_from_dict(old).splits == ()
     verdict = VerdictRecord(False, "wrong_answer", 1, 3, "test 2/3", 0.5)
     assert VerdictRecord.from_dict(verdict.to_dict()) == verdict
 

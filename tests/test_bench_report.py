@@ -88,3 +88,23 @@ def test_each_problem_explains_itself(tmp_path: Path) -> None:
     rows = dict(picks_rows(pvr))
     assert "cannot differ" in rows["10 picks: clustering / random"]
     assert "cannot differ" not in rows["1 pick: clustering / random"]
+
+
+def test_a_problem_section_shows_the_inputs_that_split_its_clusters() -> None:
+    from alphagen.evaluation.records import VerdictRecord
+    from alphagen.evaluation.report import problem_details
+    from alphagen.results import Candidate, InputSplit, Pick, SolveResult
+
+    cands = (Candidate(0, "python", "print(max(a))", passed_examples=True, signature="s1"),
+             Candidate(1, "python", "print(a[-1])", passed_examples=True, signature="s2"),
+             Candidate(2, "python", "print(max(a))  # again", duplicate_of=0, passed_examples=True))
+    result = SolveResult("p", cands, (Pick(1, 0, "python", "print(max(a))", 0, 2, 2.0),), (),
+                         test_inputs=("3\n9 1 2\n", "2\n1 5\n"), num_clusters=2,
+                         splits=(InputSplit(0, ((0, "9"), (1, "2"))),))
+    verdicts = {0: VerdictRecord(True, "ok", 3, 3, "all 3 tests passed", 0.1)}
+    page = problem_details("p", {"result": result, "verdicts": verdicts,
+                                 "record": {"solved": True, "passed_examples": 3, "n": 3, "num_clusters": 2}})
+    section = page[page.index("that split the clusters"):]
+    # The splitting input, then each cluster (0 is the larger) with its representative and output.
+    assert section.index("3\n9 1 2") < section.index("<td>0</td><td>sample 0</td><td><code>9</code>")
+    assert "<td>1</td><td>sample 1</td><td><code>2</code>" in section

@@ -99,6 +99,13 @@ def test_solve_filters_clusters_and_picks_the_majority_behaviour(executor: Execu
     assert sig[CORRECT] == sig[CORRECT_2]
     assert len({sig[CORRECT], sig[LAST], sig[FIRST_SORTED]}) == 3
     assert result.num_clusters == 3
+    # The inputs that split the clusters are kept, with each cluster's representative (its lowest sample) and
+    # output: on each of them the three representatives do not all agree.
+    reps = {min(c.index for c in result.candidates if c.passed_examples and c.duplicate_of is None
+                and c.signature == s) for s in {sig[CORRECT], sig[LAST], sig[FIRST_SORTED]}}
+    assert result.splits and all({rep for rep, _ in sp.outputs} == reps for sp in result.splits)
+    assert all(len({out for _, out in sp.outputs}) > 1 for sp in result.splits)
+    assert all(0 <= sp.input_index < len(result.test_inputs) for sp in result.splits)
 
     # The correct cluster is the largest (8 programs with duplicates), so it is picked first; then the others.
     first = result.picks[0]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from alphagen.results import Candidate, Pick, SolveResult, StageStat
+from alphagen.results import Candidate, InputSplit, Pick, SolveResult, StageStat
 
 
 class VerdictLike(Protocol):
@@ -130,6 +130,7 @@ def solve_result_to_dict(r: SolveResult) -> dict[str, Any]:
         "stages": [asdict(s) for s in r.stages],
         "test_inputs": list(r.test_inputs),
         "testgen": dict(r.testgen),
+        "splits": [{"input_index": sp.input_index, "outputs": [list(o) for o in sp.outputs]} for sp in r.splits],
     }
 
 
@@ -143,4 +144,9 @@ def solve_result_from_dict(d: dict[str, Any]) -> SolveResult:
         testgen={str(k): int(v) for k, v in (d.get("testgen") or {}).items()},
         num_clusters=int(d.get("num_clusters", 0)),
         seed=int(d.get("seed", 0)),
+        # Runs stored before splits were kept have none.
+        splits=tuple(
+            InputSplit(int(sp["input_index"]), tuple((int(i), str(o)) for i, o in sp["outputs"]))
+            for sp in d.get("splits", ())
+        ),
     )

@@ -296,7 +296,19 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
         parts.append(f"<details id='{anchor}'><summary><a href='#{anchor}'>#{p.rank}</a> · sample "
                      f"{p.candidate} · cluster size {p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
                      f"<pre>{e(p.code)}</pre></details>")
-    # Generated inputs: which of them told survivors apart is not stored per input, only the count.
+    # The generated inputs that split the clusters, with each cluster's output: why they are separate clusters.
+    if result.splits:
+        cluster_of = {members[0]: k for k, members in enumerate(ordered)} if clusters else {}
+        parts.append(f"<p>{plural(len(result.splits), 'generated input')} that split the clusters (each "
+                     "cluster's representative and its output):</p>")
+        for sp in result.splits:
+            text = result.test_inputs[sp.input_index] if sp.input_index < len(result.test_inputs) else ""
+            parts.append(f"<pre>{e(text[:300])}{'…' if len(text) > 300 else ''}</pre><table>"
+                         + _row(["cluster", "representative", "output"], "th"))
+            parts += [_row([str(cluster_of.get(rep, "?")), f"sample {rep}", f"<code>{e(out)}</code>"])
+                      for rep, out in sp.outputs]
+            parts.append("</table>")
+    # All generated inputs, collapsed.
     if result.test_inputs:
         split = result.testgen.get("distinguishing")
         parts.append(f"<details><summary>{plural(len(result.test_inputs), 'generated input')}"
