@@ -290,12 +290,6 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
         parts.append("</table>")
     else:
         parts.append("<p class='muted'>no sample passed the examples: nothing to cluster or pick.</p>")
-    # Picks: code collapsed, verdict detail linked from the rank.
-    for p in result.picks:
-        anchor = _anchor(name, "pick", p.rank)
-        parts.append(f"<details id='{anchor}'><summary><a href='#{anchor}'>#{p.rank}</a> · sample "
-                     f"{p.candidate} · cluster size {p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
-                     f"<pre>{e(p.code)}</pre></details>")
     # The generated inputs that split the clusters, with each cluster's output: why they are separate clusters.
     if result.splits:
         cluster_of = {members[0]: k for k, members in enumerate(ordered)} if clusters else {}
@@ -308,6 +302,12 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
             parts += [_row([str(cluster_of.get(rep, "?")), f"sample {rep}", f"<code>{e(out)}</code>"])
                       for rep, out in sp.outputs]
             parts.append("</table>")
+    # Picks: code collapsed, verdict detail linked from the rank.
+    for p in result.picks:
+        anchor = _anchor(name, "pick", p.rank)
+        parts.append(f"<details id='{anchor}'><summary><a href='#{anchor}'>#{p.rank}</a> · sample "
+                     f"{p.candidate} · cluster size {p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
+                     f"<pre>{e(p.code)}</pre></details>")
     # All generated inputs, collapsed.
     if result.test_inputs:
         split = result.testgen.get("distinguishing")
