@@ -5,7 +5,7 @@ It never imports torch or alphagen. See the README, "Threat model".
 
 from sandbox.compare import CompareOptions, compare_outputs
 from sandbox.executor import Executor
-from sandbox.types import Language, Limits, Program, Result, Status
+from sandbox.values import Language, Limits, Program, Result, Status
 
 __all__ = [
     "CompareOptions",

@@ -20,7 +20,7 @@ from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
-from sandbox.types import Language, Limits, Program, Result
+from sandbox.values import Language, Limits, Program, Result
 
 logger = logging.getLogger("sandbox")
 ISOLATION_MODES = ("auto", "strict", "none")

@@ -28,7 +28,7 @@ from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
-from sandbox.types import Limits, Program
+from sandbox.values import Limits, Program
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from alphagen.seams import BatchExecutor
-from sandbox.types import Limits, Program, Status
+from sandbox.values import Limits, Program, Status
 
 Advance = Callable[[int], None]
 
