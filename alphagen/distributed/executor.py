@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from alphagen.distributed.cluster import RayOptions, connect, cpu_count
-from sandbox import CompareOptions, Executor, Limits, Program, Result
+from sandbox import CompareOptions, Executor, Limits, Program, Result, check_batch_args
 
 log = logging.getLogger("alphagen.distributed")
 
@@ -85,13 +85,14 @@ class RayExecutor:
         pairs: Sequence[tuple[int, int]] | None = None,
         tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        """Yield a Result per (program, input) pair, chunk by chunk in program order (alphagen.seams.BatchExecutor).
+        """Yield a Result per (program, input) pair, chunk by chunk in program order (sandbox.BatchExecutor).
 
         tests_per_child goes to each worker's executor (None: its default, one test per child)."""
-        if not isinstance(limits, Limits):
-            raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
-        if expected is not None and len(expected) != len(inputs):
-            raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
+        # Checked here, on the driver, before anything is put in the object store: a wrong argument must not
+        # surface as a task failure on some worker node (_run is a generator and would raise only when read).
+        check_batch_args(
+            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
+        )
         return self._run(
             list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
         )

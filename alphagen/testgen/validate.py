@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from alphagen.seams import BatchExecutor
+from sandbox import BatchExecutor
 from sandbox.values import Limits, Program, Status
 
 Advance = Callable[[int], None]
