@@ -237,6 +237,9 @@ class Executor:
             yield from batch.run()
         finally:
             self._drain()
+            # What a zygote said during the batch reaches the log now, not only when it stops (a long run).
+            for slot in self._slots:
+                slot.log.forward()
             self._busy.release()
 
     def _drain(self) -> None:
