@@ -43,8 +43,8 @@ _configured = False
 def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     """Rich handler on stderr at WARNING/INFO/DEBUG by verbosity; optional debug log file.
 
-    multiprocessing-logging forwards records from forked workers (sandbox slots) to these handlers, so worker logs
-    reach the main log file too.
+    Worker logs reach these handlers without help: the sandbox forwards its zygotes' stderr to the
+    'sandbox.zygote' logger in this process, and a Ray execution task returns its records to the driver.
     """
     global _configured
     root = logging.getLogger()
@@ -60,12 +60,6 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"))
         root.addHandler(fh)
-    try:
-        import multiprocessing_logging
-
-        multiprocessing_logging.install_mp_handler()
-    except ImportError:  # pragma: no cover - it is a declared dependency
-        pass
     # Third-party chatter (transformers, urllib3) stays quiet unless -vv.
     for name in ("transformers", "urllib3", "filelock", "accelerate"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.ERROR)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
-from alphagen.seams import BatchExecutor
 from alphagen.statuses import VERDICT_STATUSES, TestStatus
-from sandbox import CompareOptions, Limits, Program, Result, Status
+from sandbox import BatchExecutor, CompareOptions, Limits, Program, Result, Status
 
 STATUSES = VERDICT_STATUSES
 """What a Verdict may say (alphagen.statuses: sandbox.Status plus wrong_answer and no_tests)."""

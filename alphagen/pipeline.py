@@ -18,7 +18,7 @@ from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, InputSplit, SolveResult, StageStat
 from alphagen.sample_filter import Progress, noop_progress, sample_and_filter
-from alphagen.seams import BatchExecutor
+from sandbox import BatchExecutor
 
 if TYPE_CHECKING:
     from alphagen.models import LoadedModel

@@ -13,9 +13,8 @@ from dataclasses import dataclass, replace
 from alphagen.judging import describe, result_status
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Solution
-from alphagen.seams import BatchExecutor
 from alphagen.statuses import ReferenceStatus, TestStatus
-from sandbox import CompareOptions, Limits, Program, Result, compare_outputs
+from sandbox import BatchExecutor, CompareOptions, Limits, Program, Result, compare_outputs
 
 REPORT_STATUSES = tuple(s.value for s in ReferenceStatus)
 SLOW_LIMIT_S = 10.0

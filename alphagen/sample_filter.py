@@ -16,8 +16,8 @@ from alphagen import extract, prompting
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate
-from alphagen.seams import BatchExecutor
 from alphagen.statuses import TestStatus
+from sandbox import BatchExecutor
 
 if TYPE_CHECKING:
     from alphagen.pipeline import Models, SolveConfig

@@ -5,9 +5,11 @@ It never imports torch or alphagen. See the README, "Threat model".
 
 from sandbox.compare import CompareOptions, compare_outputs
 from sandbox.executor import Executor
-from sandbox.types import Language, Limits, Program, Result, Status
+from sandbox.interface import BatchExecutor, check_batch_args
+from sandbox.values import Language, Limits, Program, Result, Status
 
 __all__ = [
+    "BatchExecutor",
     "CompareOptions",
     "Executor",
     "Language",
@@ -15,5 +17,6 @@ __all__ = [
     "Program",
     "Result",
     "Status",
+    "check_batch_args",
     "compare_outputs",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 from sandbox import _protocol
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions, compare_outputs
-from sandbox.types import Limits, Result, Status
+from sandbox.values import Limits, Result, Status
 
 logger = logging.getLogger("sandbox")
 PIPELINE_MAX_FRAME = 16 << 10

@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from sandbox import _protocol
+from sandbox._zygote_log import ZygoteLog
 
 logger = logging.getLogger("sandbox")
 ZYGOTE = str(Path(__file__).with_name("_zygote.py"))
@@ -40,15 +41,14 @@ class Slot:
         self.capabilities: dict[str, Any] = {}
         self._proc: subprocess.Popen[bytes] | None = None
         self._frames = _protocol.FrameBuffer()
-        self._log_path = scratch.parent / f"zygote-{index}.log"
+        self.log = ZygoteLog(scratch.parent / f"zygote-{index}.log", index)
+        """The zygote's stderr: quoted in errors about it, forwarded to the 'sandbox.zygote' logger."""
 
     # ---- lifecycle
     # --------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Launch the zygote with an empty environment and hand it its configuration."""
-        # 0600 and never through a symlink: the log holds candidates' crash details (and errors of ours).
-        fd = os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        with open(fd, "ab") as log:
+        with open(self.log.open_for_zygote(), "ab") as log:
             # env={}: nothing of ours (tokens, paths) is inherited by the zygote and hence by any candidate.
             self._proc = subprocess.Popen(
                 [self.python, "-I", ZYGOTE],
@@ -113,9 +113,12 @@ class Slot:
             if stream is not None:
                 stream.close()
         self._kill_uid()
+        # The zygote is gone, so its log is complete: forward the rest before a restart or close() moves on.
+        self.log.forward(final=True)
 
     def restart(self) -> None:
-        logger.warning("sandbox: restarting worker slot %d%s", self.index, self.log_tail())
+        # No log tail here: stop() forwards the zygote's last words to the 'sandbox.zygote' logger, line by line.
+        logger.warning("sandbox: restarting worker slot %d", self.index)
         self.stop(graceful=False)
         self.start()
         self.wait_ready()
@@ -191,8 +194,4 @@ class Slot:
             raise SlotError(f"zygote {self.index} sent a malformed frame: {exc}") from exc
 
     def log_tail(self) -> str:
-        try:
-            tail = self._log_path.read_bytes()[-1500:].decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
-        return f" (zygote log: {tail})" if tail else ""
+        return self.log.tail()

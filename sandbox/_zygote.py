@@ -26,8 +26,11 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _load(name: str) -> Any:
-    """Import a sibling module by path: -I keeps our directory off sys.path (and sandbox/types.py would shadow
-    the stdlib types module if we put it there)."""
+    """Import a sibling module by path, leaving sys.path and sys.modules as they were.
+
+    Not a plain `import`: -I keeps our directory off sys.path, and putting it there (or registering our modules
+    in sys.modules) would hand it to every candidate forked from us, whose `import compile` or `import executor`
+    would then find sandbox code instead of failing as it does on a judge."""
     spec = importlib.util.spec_from_file_location(f"_sandbox{name}", os.path.join(_HERE, f"{name}.py"))
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {name}")

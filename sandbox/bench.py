@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 
 from sandbox.executor import Executor
-from sandbox.types import Limits, Program
+from sandbox.values import Limits, Program
 
 TRIVIAL = "print(input())\n"
 DIJKSTRA = """\

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from sandbox.executor import Executor
-from sandbox.types import Language, Limits, Program, Result
+from sandbox.values import Language, Limits, Program, Result
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sandbox.types import Language, Program
+from sandbox.values import Language, Program
 
 
 @dataclass(frozen=True)

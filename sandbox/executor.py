@@ -20,11 +20,11 @@ from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
-from sandbox.types import Language, Limits, Program, Result
+from sandbox.interface import check_batch_args, check_tests_per_child
+from sandbox.values import Language, Limits, Program, Result
 
 logger = logging.getLogger("sandbox")
 ISOLATION_MODES = ("auto", "strict", "none")
-MAX_TESTS_PER_CHILD = 64
 _WARNED: set[str] = set()
 _WARN_LOCK = threading.Lock()
 _instances = itertools.count()
@@ -70,7 +70,7 @@ class Executor:
         compiler: str = "g++",
         tests_per_child: int = 1,
     ) -> None:
-        _check_tests_per_child(tests_per_child)
+        check_tests_per_child(tests_per_child)
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
         count = workers if workers is not None else (psutil.cpu_count(logical=True) or 1)
@@ -148,21 +148,15 @@ class Executor:
         tests_per_child overrides the Executor's default for this batch (see the class docstring)."""
         if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
-        if not isinstance(limits, Limits):
-            raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
-        for program in programs:
-            if not isinstance(program, Program):
-                raise ValueError(f"programs must contain Program values, got {type(program).__name__}")
-        if expected is not None and len(expected) != len(inputs):
-            raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
+        # The same checks as every BatchExecutor, here at the call: _batch is a generator and would raise late.
+        check_batch_args(
+            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
+        )
         todo = (
             list(pairs)
             if pairs is not None
             else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
         )
-        for p, i in todo:
-            if not (0 <= p < len(programs) and 0 <= i < len(inputs)):
-                raise ValueError(f"pairs must index programs and inputs, got ({p}, {i})")
         return self._batch(
             programs,
             [_as_bytes(x) for x in inputs],
@@ -171,7 +165,7 @@ class Executor:
             compare or CompareOptions(),
             stop_on_first_failure,
             todo,
-            self.tests_per_child if tests_per_child is None else _check_tests_per_child(tests_per_child),
+            self.tests_per_child if tests_per_child is None else tests_per_child,
         )
 
     def zygote_pids(self) -> list[int]:
@@ -243,6 +237,9 @@ class Executor:
             yield from batch.run()
         finally:
             self._drain()
+            # What a zygote said during the batch reaches the log now, not only when it stops (a long run).
+            for slot in self._slots:
+                slot.log.forward()
             self._busy.release()
 
     def _drain(self) -> None:
@@ -264,12 +261,6 @@ class Executor:
                     slot.restart()
                 except (SlotError, OSError) as exc:
                     logger.error("sandbox: worker slot %d could not restart: %s", slot.index, exc)
-
-
-def _check_tests_per_child(value: int) -> int:
-    if not isinstance(value, int) or not 1 <= value <= MAX_TESTS_PER_CHILD:
-        raise ValueError(f"tests_per_child must be an int in 1..{MAX_TESTS_PER_CHILD}, got {value!r}")
-    return value
 
 
 def _shutdown(slots: list[Slot], root: Path) -> None:

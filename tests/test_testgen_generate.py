@@ -7,7 +7,7 @@ import pytest
 from alphagen.problems.model import PublicView, Test
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from alphagen.testgen.model_inputs import GENERATOR_HEAD, parse_direct, parse_generator
-from sandbox.types import Limits, Program
+from sandbox.values import Limits, Program
 from tests.testgen_fakes import RIGHT, VIEW, FakeExecutor, FakeSampler
 
 FIRST_WINS = "n = int(input())\na = list(map(int, input().split()))\nprint(max(a[:3]))\n"

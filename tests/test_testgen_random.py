@@ -12,7 +12,7 @@ from alphagen.testgen.constraints import Constraint, parse_constraints
 from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import split_lines
 from alphagen.testgen.template import Array, Block, Fixed, Repeat, Str, learn_template, read
-from sandbox.types import Limits, Program
+from sandbox.values import Limits, Program
 from tests.testgen_fakes import RIGHT, VIEW, FakeExecutor, run_source
 
 ARRAY_EXAMPLES = ["3\n1 5 2\n", "4\n7 7 1 2\n"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from alphagen.problems.model import PublicView, Test
-from sandbox.types import Limits, Program, Result, Status
+from sandbox.values import Limits, Program, Result, Status
 
 # A small stdio problem shared by the test-input tests: the maximum of n numbers.
 STATEMENT = """Given n numbers, print their maximum.

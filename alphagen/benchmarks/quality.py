@@ -32,7 +32,7 @@ from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS
 from alphagen.sample_filter import SamplingPlan, plan_sampling
 from alphagen.sampling.params import PromptRequest, sample_offsets
-from alphagen.seams import BatchExecutor
+from sandbox import BatchExecutor
 
 log = logging.getLogger("alphagen.benchmarks.quality")
 ROOT = Path(__file__).resolve().parents[2]

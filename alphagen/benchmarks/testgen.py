@@ -36,7 +36,7 @@ from alphagen.benchmarks.wrong_programs.build import CODECONTESTS, REPO, STORE, 
 from alphagen.problems import Problem, load_problems
 from alphagen.problems.harness import compare_options, limits_for, program_for
 from alphagen.testgen import TestGenConfig, generate_test_inputs
-from sandbox import Executor, Program
+from sandbox import BatchExecutor, Executor, Program
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler
@@ -130,7 +130,7 @@ def load_cases(patterns: Sequence[str], limit: int | None) -> list[Case]:
 class OutputCache:
     """Each (program, input) pair runs once, whatever setting proposed the input."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: BatchExecutor) -> None:
         self.executor = executor
         self.keys: dict[tuple[int, str], str] = {}
 
@@ -149,7 +149,7 @@ def score_case(
     case: Case,
     setting: str,
     tally: Tally,
-    executor: Executor,
+    executor: BatchExecutor,
     cache: OutputCache,
     cfg: TestGenConfig,
     seed: int,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +21,10 @@ from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
     from alphagen.evaluation.runner import SolveFn
+    from alphagen.pipeline import Models
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
-    from alphagen.seams import BatchExecutor
+    from sandbox import BatchExecutor
 
 
 def select_problems(
@@ -37,7 +40,8 @@ def select_problems(
 
 
 def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
-                  load_models: Any = None, next_problem: Any = None) -> SolveFn:
+                  load_models: Callable[[], Models] | None = None,
+                  next_problem: Callable[[Problem], Problem | None] | None = None) -> SolveFn:
     """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
 
     `load_models` replaces `Models.load` (with --ray: sampler actors on the cluster); with it, `next_problem`
@@ -212,7 +216,9 @@ def _run(
 
     try:
         # With --ray, execution is Ray tasks and sampling Ray actors; everything else is the same code path.
-        load_models = next_problem = None
+        load_models: Callable[[], Models] | None = None
+        next_problem: Callable[[Problem], Problem | None] | None = None
+        executor_cm: AbstractContextManager[BatchExecutor]
         if pipeline.ray_address is not None:
             from alphagen.distributed.cli import ray_setup, upcoming
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from alphagen.options import PipelineOptions, json_option, pipeline_options
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
-from alphagen.seams import BatchExecutor
+from sandbox import BatchExecutor
 
 
 def pick_records(result: SolveResult) -> list[dict[str, Any]]:
@@ -124,7 +125,7 @@ def command(problem_path: Path, pipeline: PipelineOptions, as_json: bool | None)
     click.get_current_context().meta["interrupted"] = "interrupted: nothing kept (solve prints its picks at the end)"
 
     # With --ray: sampler actors hold the model and execution runs as Ray tasks; the pipeline is unchanged.
-    executor_cm: Any
+    executor_cm: AbstractContextManager[BatchExecutor]
     if pipeline.ray_address is not None:
         from alphagen.distributed.cli import ray_setup
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from alphagen.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from alphagen.distributed.executor import RayExecutor
+    from alphagen.pipeline import Models
+    from alphagen.problems.model import Problem
 
 RAY_HELP = ("Run on a Ray cluster: `auto` (this machine's cluster) or the head's HOST:PORT. Sampling runs in "
             "actors holding a model each, execution as Ray tasks. Needs alphagen[ray].")
@@ -16,7 +22,9 @@ def ray_option(f: Any) -> Any:
     return click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP)(f)
 
 
-def ray_setup(address: str, model_spec: str | None, backend: str, device: str | None) -> tuple[Any, Any]:
+def ray_setup(
+    address: str, model_spec: str | None, backend: str, device: str | None
+) -> tuple[RayExecutor, Callable[[], Models]]:
     """Connect and build (executor, models-loader) for a Ray run; raises ClickException with the fix."""
     from alphagen.distributed import require_ray
 
@@ -36,7 +44,9 @@ def ray_setup(address: str, model_spec: str | None, backend: str, device: str | 
     return executor, lambda: load_models(options, model_spec, backend, device)
 
 
-def upcoming(problems: list[Any], finished: dict[str, Any], retry_errors: bool) -> Any:
+def upcoming(
+    problems: list[Problem], finished: dict[str, Any], retry_errors: bool
+) -> Callable[[Problem], Problem | None]:
     """problem -> the next problem the bench will solve (skipping finished ones), or None at the end."""
     todo = [p for p in problems
             if p.name not in finished or (retry_errors and finished[p.name].get("status") == RunStatus.ERROR)]

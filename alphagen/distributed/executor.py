@@ -4,6 +4,10 @@ Each task runs a chunk of programs on the inputs with the node-local `sandbox.Ex
 worker process, so zygotes are not re-forked per task). Chunks are split by program, so per-program semantics
 such as stop-on-first-failure are unchanged. A task lost with its node is re-run by Ray (`max_retries`); the
 driver only consumes finished chunks, so nothing is counted twice.
+
+Logs: what the worker's sandbox logs during a task (its warnings, its zygotes' lines on 'sandbox.zygote') travels
+back with the task's results and is logged again on the driver, so it reaches `--log-file` like a local run's.
+Ray's own forwarding of worker stderr (log_to_driver) would show it on the console only, never in the file.
 """
 
 from __future__ import annotations
@@ -16,16 +20,49 @@ from dataclasses import replace
 from typing import Any
 
 from alphagen.distributed.cluster import RayOptions, connect, cpu_count
-from sandbox import CompareOptions, Executor, Limits, Program, Result
+from sandbox import CompareOptions, Executor, Limits, Program, Result, check_batch_args
 
 log = logging.getLogger("alphagen.distributed")
 
 # One executor per Ray worker process: built on its first task, reused by every later one.
 _LOCAL: Executor | None = None
 
+LogLine = tuple[str, int, str]
+"""A log record as it travels from a worker to the driver: logger name, level, formatted message."""
+
+
+class _TaskLog(logging.Handler):
+    """In a worker process: keeps the 'sandbox' logger's records until a task returns them to the driver."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        # Bounded: records logged between tasks (none are expected) must not pile up without end.
+        self.records: deque[LogLine] = deque(maxlen=1000)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+    def take(self) -> list[LogLine]:
+        taken = list(self.records)
+        self.records.clear()
+        return taken
+
+
+_TASK_LOG = _TaskLog()
+
+
+def _capture_sandbox_logs() -> None:
+    """Route this worker's 'sandbox' records to _TASK_LOG only (idempotent). Not propagated: Ray would also
+    forward them as stderr lines, and the driver would show each twice."""
+    sandbox_log = logging.getLogger("sandbox")
+    if _TASK_LOG not in sandbox_log.handlers:
+        sandbox_log.addHandler(_TASK_LOG)
+        sandbox_log.propagate = False
+
 
 def _local_executor() -> Executor:
     global _LOCAL
+    _capture_sandbox_logs()  # before the executor exists: its start-up warnings (ISOLATION DEGRADED) count too
     if _LOCAL is None:
         # One slot: Ray already gives each task its own CPU, so parallelism comes from tasks, not slots.
         _LOCAL = Executor(workers=1)
@@ -41,8 +78,9 @@ def run_chunk(
     stop_on_first_failure: bool,
     pairs: list[tuple[int, int]] | None,
     tests_per_child: int | None,
-) -> tuple[str, list[Result]]:
-    """The body of one execution task (runs on a worker node); returns the node's id with the results."""
+) -> tuple[str, list[Result], list[LogLine]]:
+    """The body of one execution task (runs on a worker node); returns the node's id, the results and what the
+    sandbox logged meanwhile."""
     import ray
 
     results = list(
@@ -52,7 +90,7 @@ def run_chunk(
     )
     # Deterministic order inside a chunk: the local executor yields in finishing order.
     results.sort(key=lambda r: (r.program_index, r.input_index))
-    return ray.get_runtime_context().get_node_id(), results
+    return ray.get_runtime_context().get_node_id(), results, _TASK_LOG.take()
 
 
 class RayExecutor:
@@ -73,6 +111,8 @@ class RayExecutor:
         """(program, input) pairs executed so far, for throughput measurements."""
         self.by_node: dict[str, int] = {}
         """Executions per Ray node id: shows where the work ran."""
+        self._logged: set[LogLine] = set()
+        """Worker log lines already logged here: every worker says the same once (ISOLATION DEGRADED)."""
 
     def run_batch(
         self,
@@ -85,13 +125,14 @@ class RayExecutor:
         pairs: Sequence[tuple[int, int]] | None = None,
         tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        """Yield a Result per (program, input) pair, chunk by chunk in program order (alphagen.seams.BatchExecutor).
+        """Yield a Result per (program, input) pair, chunk by chunk in program order (sandbox.BatchExecutor).
 
         tests_per_child goes to each worker's executor (None: its default, one test per child)."""
-        if not isinstance(limits, Limits):
-            raise ValueError(f"limits must be a Limits, got {type(limits).__name__}")
-        if expected is not None and len(expected) != len(inputs):
-            raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
+        # Checked here, on the driver, before anything is put in the object store: a wrong argument must not
+        # surface as a task failure on some worker node (_run is a generator and would raise only when read).
+        check_batch_args(
+            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
+        )
         return self._run(
             list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
         )
@@ -147,11 +188,20 @@ class RayExecutor:
                 return
             # Oldest first keeps the output order deterministic; later chunks keep running meanwhile.
             start, ref = pending.popleft()
-            node, results = ray.get(ref)
+            node, results, lines = ray.get(ref)
+            self._log_worker_lines(node, lines)
             self.by_node[node] = self.by_node.get(node, 0) + len(results)
             for r in results:
                 self.executions += 1
                 yield replace(r, program_index=r.program_index + start)
+
+    def _log_worker_lines(self, node: str, lines: list[LogLine]) -> None:
+        """Log a task's worker records here, on their own logger and level, each distinct line once."""
+        for name, level, message in lines:
+            if (name, level, message) in self._logged:
+                continue
+            self._logged.add((name, level, message))
+            logging.getLogger(name).log(level, "ray node %s: %s", node[:8], message)
 
     def close(self) -> None:
         """Leave the cluster: this driver's actors end with it; worker executors end with their Ray workers."""

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphagen.distributed.cluster import RayOptions, connect, gpu_count
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+
+if TYPE_CHECKING:
+    from alphagen.pipeline import Models
 
 log = logging.getLogger("alphagen.distributed")
 
@@ -163,7 +166,7 @@ class RaySampler:
             ray.kill(a)
 
 
-def load_models(options: RayOptions, model_spec: str | None, backend: str, device: str | None) -> Any:
+def load_models(options: RayOptions, model_spec: str | None, backend: str, device: str | None) -> Models:
     """A `pipeline.Models` whose code and test samplers are the actors (the driver holds no weights)."""
     from alphagen.pipeline import Models
 

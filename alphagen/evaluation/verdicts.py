@@ -10,7 +10,7 @@ from alphagen.evaluation.records import VerdictLike, VerdictRecord
 from alphagen.problems.model import Problem
 
 if TYPE_CHECKING:
-    from alphagen.seams import BatchExecutor
+    from sandbox import BatchExecutor
 
 # judge_fn(problem, code, language) -> verdict on the hidden tests (private + generated, else public).
 JudgeFn = Callable[[Problem, str, str], VerdictLike]

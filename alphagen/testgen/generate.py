@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
-from alphagen.seams import BatchExecutor
 from alphagen.testgen import model_inputs as mi
 from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
@@ -28,7 +27,8 @@ from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
-from sandbox.types import Limits, Program
+from sandbox import BatchExecutor
+from sandbox.values import Limits, Program
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler

@@ -12,8 +12,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from alphagen.seams import BatchExecutor
-from sandbox.types import Limits, Program, Status
+from sandbox import BatchExecutor
+from sandbox.values import Limits, Program, Status
 
 Advance = Callable[[int], None]
 

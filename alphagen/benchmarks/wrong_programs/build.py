@@ -24,7 +24,7 @@ from typing import Any
 from alphagen.benchmarks.wrong_programs import mutants as mu
 from alphagen.problems import Problem, load_problems
 from alphagen.problems.harness import compare_options, io_for_tests, limits_for, program_for
-from sandbox import Executor
+from sandbox import BatchExecutor, Executor
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -65,7 +65,7 @@ def candidate_problems(limit: int | None) -> list[tuple[str, Problem]]:
     return out
 
 
-def _passing(executor: Executor, problem: Problem, codes: Sequence[str], tests: Sequence[Any]) -> list[bool]:
+def _passing(executor: BatchExecutor, problem: Problem, codes: Sequence[str], tests: Sequence[Any]) -> list[bool]:
     """Per program: does it pass every test (stopping at its first failure)?"""
     inputs, expected = io_for_tests(problem, tests)
     ok = [True] * len(codes)
@@ -85,7 +85,7 @@ def _passing(executor: Executor, problem: Problem, codes: Sequence[str], tests: 
     return ok
 
 
-def build_one(executor: Executor, name: str, problem: Problem, per_problem: int) -> dict[str, Any] | None:
+def build_one(executor: BatchExecutor, name: str, problem: Problem, per_problem: int) -> dict[str, Any] | None:
     code = reference(problem)
     if code is None:
         return None

@@ -1,0 +1,108 @@
+"""What every executor offers (the BatchExecutor Protocol) and the one check of run_batch's arguments.
+
+`sandbox.Executor` (one machine) and `alphagen.distributed.executor.RayExecutor` (a Ray cluster) implement
+BatchExecutor, and fakes in tests may; every stage that runs programs asks for a BatchExecutor, never for one of
+them. Both call check_batch_args first, so a wrong argument fails the same way, at the call, on either, and
+before any work starts (a Ray executor would otherwise only fail on a worker node).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from sandbox.compare import CompareOptions
+from sandbox.values import Limits, Program, Result
+
+MAX_TESTS_PER_CHILD = 64
+"""The most tests of one program that may share one isolated child."""
+
+
+class BatchExecutor(Protocol):
+    """Runs programs on inputs in isolation and yields one Result per (program, input) pair, in any order."""
+
+    def run_batch(
+        self,
+        programs: Sequence[Program],
+        inputs: Sequence[str | bytes],
+        limits: Limits,
+        expected: Sequence[str | bytes] | None = None,
+        compare: CompareOptions | None = None,
+        stop_on_first_failure: bool = False,
+        pairs: Sequence[tuple[int, int]] | None = None,
+        tests_per_child: int | None = None,
+    ) -> Iterator[Result]:
+        """Yield a Result per pair as each finishes; a program's failure is a status, never an exception.
+
+        `expected` (one per input) makes the executor compare outputs with `compare`; `pairs` restricts the
+        (program index, input index) pairs run; `tests_per_child` caps how many tests of one program may share
+        one isolated child (None: the executor's default; hidden-test judging asks for 1). Wrong arguments
+        raise at the call (check_batch_args), before anything runs."""
+        ...
+
+
+def check_batch_args(
+    programs: Sequence[Program],
+    inputs: Sequence[str | bytes],
+    limits: Limits,
+    expected: Sequence[str | bytes] | None = None,
+    compare: CompareOptions | None = None,
+    stop_on_first_failure: bool = False,
+    pairs: Sequence[tuple[int, int]] | None = None,
+    tests_per_child: int | None = None,
+) -> None:
+    """Raise TypeError (a wrong type) or ValueError (a wrong value) for arguments no executor can run.
+
+    Linear in the arguments' size, once per batch: negligible beside running even one test."""
+    # Strings are sequences too: a bare str for programs or inputs would otherwise run character by character.
+    for name, value in (("programs", programs), ("inputs", inputs)):
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be a sequence (list or tuple), got {type(value).__name__}")
+    for program in programs:
+        if not isinstance(program, Program):
+            raise TypeError(f"programs must contain Program values, got {type(program).__name__}")
+    _check_texts("inputs", inputs)
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
+    if expected is not None:
+        if not isinstance(expected, Sequence) or isinstance(expected, (str, bytes)):
+            raise TypeError(f"expected must be a sequence (list or tuple) or None, got {type(expected).__name__}")
+        if len(expected) != len(inputs):
+            raise ValueError(f"expected must have one entry per input ({len(inputs)}), got {len(expected)}")
+        _check_texts("expected", expected)
+    # Options that compare outputs without outputs to compare with would be silently ignored: say so instead.
+    if compare is not None:
+        if not isinstance(compare, CompareOptions):
+            raise TypeError(f"compare must be a CompareOptions or None, got {type(compare).__name__}")
+        if expected is None:
+            raise ValueError("compare must come with expected outputs, got compare without expected")
+    if not isinstance(stop_on_first_failure, bool):
+        raise TypeError(f"stop_on_first_failure must be a bool, got {type(stop_on_first_failure).__name__}")
+    if pairs is not None:
+        _check_pairs(pairs, len(programs), len(inputs))
+    if tests_per_child is not None:
+        check_tests_per_child(tests_per_child)
+
+
+def check_tests_per_child(value: int) -> int:
+    """The per-batch cap and the Executor's default take the same values."""
+    if not isinstance(value, int) or not 1 <= value <= MAX_TESTS_PER_CHILD:
+        raise ValueError(f"tests_per_child must be an int in 1..{MAX_TESTS_PER_CHILD}, got {value!r}")
+    return value
+
+
+def _check_texts(name: str, values: Sequence[str | bytes]) -> None:
+    for value in values:
+        if not isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must contain str or bytes values, got {type(value).__name__}")
+
+
+def _check_pairs(pairs: Sequence[tuple[int, int]], programs: int, inputs: int) -> None:
+    # Every pair must name a program and an input that exist: an out-of-range one would fail deep in a
+    # scheduler (or, with Ray, be dropped silently when chunks are split by program).
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(x, int) for x in pair)):
+            raise TypeError(f"pairs must contain (program index, input index) tuples of ints, got {pair!r}")
+        p, i = pair
+        if not (0 <= p < programs and 0 <= i < inputs):
+            raise ValueError(f"pairs must index programs and inputs, got ({p}, {i})")
