@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alphagen import extract, prompting
@@ -256,7 +256,3 @@ def plan_round(
     return RepairPlan(round_no=round_no, parents=tuple(p for p, _ in parents), requests=tuple(requests),
                       params=params, stub=stub)
 
-
-def with_lineage(c: Candidate, parent: int | None, round_no: int) -> Candidate:
-    """`c` marked as a repair of `parent` drawn in round `round_no` (None, 0: a fresh sample)."""
-    return replace(c, parent=parent, repair_round=round_no)

@@ -158,8 +158,7 @@ def example_outcomes(
     executor: BatchExecutor,
     progress: Progress = noop_progress,
 ) -> dict[int, ExampleOutcome]:
-    """Each program's outcome on the public tests, stopping at its first failure (the lowest-numbered failing
-    example is the one kept: a program's tests run in order in one child, so that is its first failure)."""
+    """Each program's outcome on the public tests, stopping at its first failure in example order."""
     out: dict[int, ExampleOutcome] = {}
     runnable = []
     for c in distinct:
@@ -181,8 +180,13 @@ def example_outcomes(
     programs = [harness.program(c.code, c.language) for c in runnable]
     passed_count: dict[int, int] = {}
     failures: dict[int, Result] = {}
+    # All of a program's examples in one child, in order, stopping at the first failure: that failure (and the
+    # examples passed before it) is then the same on every run, whatever the scheduling, so the repair prompts
+    # built from it are too (examples over the sandbox's 8 KiB grouping limit may still be split: the lowest
+    # failing example received is kept).
     for r in executor.run_batch(
-        programs, inputs, harness.limits, expected=expected, compare=harness.compare, stop_on_first_failure=True
+        programs, inputs, harness.limits, expected=expected, compare=harness.compare, stop_on_first_failure=True,
+        tests_per_child=len(inputs),
     ):
         c = runnable[r.program_index]
         ran = TestStatus(r.status.value)

@@ -2,7 +2,8 @@
 
     python -m alphagen.benchmarks.repair [--sets shipped,codecontests,humaneval] [--n 16,32] [--shares 0,0.5]
         [--seeds 0,1,2] [--limit K] [--limits shipped=33,codecontests=40,humaneval=164] [--rounds 2]
-        [--work runs/repair] [--out BENCH_REPAIR.json] [--model M] [--dtype auto]
+        [--problems GLOB] [--max-new-tokens 512] [--test-sources ...] [--work runs/repair] [--out BENCH_REPAIR.json]
+        [--model M] [--dtype auto]
 
 Every arm (set, n, share, seed) is an ordinary bench run directory, `<work>/<set>/n<n>-share<F>-seed<S>/`, run by
 `alphagen.evaluation.runner` (each problem stored as it finishes, a problem killed mid-repair replays its finished
@@ -19,6 +20,7 @@ streams), so each is drawn once and reused; an arm's seconds charge a reused sam
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import logging
@@ -328,6 +330,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seeds", default="0,1,2", help="comma list of seeds")
     ap.add_argument("--rounds", type=int, default=SolveConfig.repair_rounds, help="repair rounds at most")
     ap.add_argument("--limit", type=int, default=None, help="only the first K problems of every set")
+    ap.add_argument("--problems", default=None, metavar="GLOB", help="only problems whose name matches (before limits)")
     ap.add_argument("--limits", default="", help="per set, e.g. shipped=10,humaneval=20 (beats --limit)")
     ap.add_argument("--max-new-tokens", type=int, default=SolveConfig.max_new_tokens, help="longest program")
     ap.add_argument("--test-sources", default=None, help="test-input sources (default: all four, as solve)")
@@ -359,8 +362,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    problems = {s: load_set(s, args.codecontests_dir)[: args.limit_of.get(s, args.limit or DEFAULT_LIMITS.get(s))]
-                for s in args.sets}
+    problems = {s: [bp for bp in load_set(s, args.codecontests_dir)
+                    if args.problems is None or fnmatch.fnmatchcase(bp.problem.name, args.problems)]
+                [: args.limit_of.get(s, args.limit or DEFAULT_LIMITS.get(s))] for s in args.sets}
     from alphagen.testgen.config import TestGenConfig
 
     testgen = None if args.test_sources is None else TestGenConfig(
