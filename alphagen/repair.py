@@ -179,7 +179,9 @@ def failure_message(view: PublicView, parent: Candidate, time_limit_s: float) ->
         elif status is TestStatus.TIME_LIMIT:
             lines.append("time limit exceeded: it is too slow or never stops (waiting for input that is not there?).")
     lines.append("")
-    lines.append(f"Find the bug and fix it. Write the complete corrected {what} in a single ```{lang} code block.")
+    # Small models often hand the same program back: say that it must change.
+    lines.append(f"Find the bug and fix it; the {what} above is wrong, so do not repeat it unchanged. Write the "
+                 f"complete corrected {what} in a single ```{lang} code block.")
     return "\n".join(lines)
 
 

@@ -61,7 +61,7 @@ class CachedSample:
     num_tokens: int
     finish_reason: str
     seconds: float
-    """Wall seconds the sampler spent on it: its share of the call that drew it (inter-arrival time)."""
+    """Wall seconds the sampler spent on it: its share (by tokens) of the call that drew it."""
 
 
 class CachingSampler:
@@ -117,18 +117,24 @@ class CachingSampler:
             yield c
         if not missing:
             return
-        last = time.perf_counter()
+        started = time.perf_counter()
+        drawn: list[Completion] = []
         for comp in self.inner.sample(missing, params, progress):
-            now = time.perf_counter()
-            ri, key = owner[comp.request_index]
-            entry = CachedSample(comp.text, comp.num_tokens, comp.finish_reason, round(now - last, 4))
-            last = now
-            self.cache[(key, comp.sample_index)] = entry
-            append_jsonl(self.path, {"key": key, "index": comp.sample_index, "text": entry.text,
+            comp = replace(comp, request_index=owner[comp.request_index][0])
+            drawn.append(comp)
+            self.drawn += 1
+            yield comp
+        # The call's wall time, shared out by tokens (what a sample costs in a batch), is each sample's cost when it
+        # is reused. Kept once the call is complete: a call cut short is drawn again whole, like a pipeline step.
+        wall = time.perf_counter() - started
+        tokens = sum(max(1, c.num_tokens) for c in drawn)
+        keys = {ri: key for ri, key in owner}
+        for c in drawn:
+            entry = CachedSample(c.text, c.num_tokens, c.finish_reason, round(wall * max(1, c.num_tokens) / tokens, 4))
+            self.cache[(keys[c.request_index], c.sample_index)] = entry
+            append_jsonl(self.path, {"key": keys[c.request_index], "index": c.sample_index, "text": entry.text,
                                      "num_tokens": entry.num_tokens, "finish_reason": entry.finish_reason,
                                      "seconds": entry.seconds})
-            self.drawn += 1
-            yield replace(comp, request_index=ri)
 
 
 def _runs(indices: Sequence[int]) -> list[tuple[int, int]]:
