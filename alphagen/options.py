@@ -99,6 +99,11 @@ def _options() -> list[Callable[[Any], Any]]:
                      help="MiB per test (default: the problem's)."),
         click.option("--test-sources", default=sources_default, show_default=True,
                      help=f"Where extra clustering inputs come from (comma list of {', '.join(SOURCES)})."),
+        click.option("--repair-share", type=float, default=default("repair_share"), show_default=True,
+                     metavar="F", help="Share of -n spent repairing programs that failed an example, from what "
+                     "they did wrong (0: off; -n stays the total number of model samples). See docs/repair.md."),
+        click.option("--repair-rounds", type=int, default=default("repair_rounds"), show_default=True,
+                     help="At most this many repair rounds (a round's failing fixes may be repaired next)."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
     ]
 
@@ -106,7 +111,7 @@ def _options() -> list[Callable[[Any], Any]]:
 # The keyword arguments the options above produce, taken out of the command's arguments by the decorator.
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
          "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
-         "time_limit", "memory_limit", "test_sources", "ray_address")
+         "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "ray_address")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -124,6 +129,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
         raise click.BadParameter("int8 is not available on Ray sampler actors yet", param_hint="--quantize")
     if kw["ray_address"] is not None and kw["test_model"] not in (None, kw["model"]):
         raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
+    if not 0.0 <= kw["repair_share"] < 1.0:
+        raise click.BadParameter(f"repair share must be in [0, 1), got {kw['repair_share']:g}",
+                                 param_hint="--repair-share")
+    if kw["repair_rounds"] < 1:
+        raise click.BadParameter(f"repair rounds must be >= 1, got {kw['repair_rounds']}",
+                                 param_hint="--repair-rounds")
     # Only values a user chose: SolveConfig's own defaults fill the rest.
     testgen = None if sources == default("sources", TestGenConfig) else TestGenConfig(sources=sources)
     try:
@@ -131,7 +142,8 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             max_new_tokens=kw["max_new_tokens"], seed=kw["seed"], language=kw["language"],
                             prefill=kw["prefill"], use_metadata=kw["use_metadata"],
                             ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
-                            memory_limit_mb=kw["memory_limit"], testgen=testgen)
+                            memory_limit_mb=kw["memory_limit"], testgen=testgen,
+                            repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
     return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],

@@ -11,13 +11,23 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from alphagen import clustering, prompting
+from alphagen import clustering, prompting, repair
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
-from alphagen.results import Candidate, InputSplit, SolveResult, StageStat
-from alphagen.sample_filter import Progress, noop_progress, sample_and_filter
+from alphagen.results import Candidate, InputSplit, PoolStage, SolveResult, StageStat
+from alphagen.sample_filter import (
+    DrawPlan,
+    ExampleOutcome,
+    Progress,
+    draw_and_filter,
+    noop_progress,
+    plan_sampling,
+    plan_slice,
+    pool_outcomes,
+    resolve,
+)
 from sandbox import BatchExecutor
 
 if TYPE_CHECKING:
@@ -63,6 +73,10 @@ class SolveConfig:
     """Override the problem's time limit (seconds)."""
     memory_limit_mb: int | None = None
     """Override the problem's memory limit (MiB)."""
+    repair_share: float = 0.0
+    """Share of the n model samples spent repairing programs that failed an example (0: none, as AlphaCode)."""
+    repair_rounds: int = 2
+    """At most this many repair rounds; a round's fixes that still fail may be repaired in the next one."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -83,6 +97,10 @@ class SolveConfig:
             raise ValueError(f"prefill must be one of {', '.join(prompting.PREFILLS)}, got {self.prefill!r}")
         if self.samples_per_prompt < 1:
             raise ValueError(f"samples_per_prompt must be >= 1, got {self.samples_per_prompt}")
+        if not 0.0 <= self.repair_share < 1.0:
+            raise ValueError(f"repair share must be in [0, 1), got {self.repair_share}")
+        if self.repair_rounds < 1:
+            raise ValueError(f"repair rounds must be >= 1, got {self.repair_rounds}")
 
 
 @dataclass
@@ -193,6 +211,100 @@ def input_splits(keys: dict[int, list[str]], sig: dict[int, str]) -> tuple[Input
     return tuple(splits)
 
 
+class StageLog(Protocol):
+    """Where a solve keeps its finished sampling steps (a bench run's event log), so a killed solve resumes after
+    the last one: its samples are read back, never drawn or counted twice."""
+
+    def stored(self) -> Sequence[PoolStage]:
+        """The steps a previous attempt finished (any order; a name seen twice keeps its last)."""
+        ...
+
+    def record(self, stage: PoolStage) -> None:
+        """Keep a step just finished."""
+        ...
+
+
+def sample_and_repair(
+    harness: ProblemHarness,
+    cfg: SolveConfig,
+    models: Models,
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+    checkpoint: StageLog | None = None,
+) -> tuple[list[Candidate], list[StageStat]]:
+    """Stages 1-3 and the repair rounds: the fresh samples, filtered while drawn; then, while the repair budget
+    lasts, fixes of the most promising failures, filtered the same way; then, if nothing is left to repair, the
+    rest of the budget as the fresh samples a run without repairs would have drawn. Every step is deterministic
+    given the pool before it, so a step stored in `checkpoint` is replayed instead of drawn. Returns the deduplicated,
+    filtered pool and the stage statistics (sample, dedup, filter, and repair when the share is not 0)."""
+    stored = {st.name: st for st in (checkpoint.stored() if checkpoint is not None else ())}
+    by_key: dict[str, ExampleOutcome] = {}
+    tok = models.code.tokenizer
+
+    def step(name: str, plan: DrawPlan, report: Progress) -> tuple[list[Candidate], float]:
+        # A step a killed attempt finished is read back: same samples, same verdicts, nothing drawn again.
+        if name in stored:
+            drawn, seconds = list(stored[name].candidates), stored[name].seconds
+            for key, outcome in pool_outcomes(drawn).items():
+                by_key.setdefault(key, outcome)
+            return drawn, seconds
+        drawn, outcomes, seconds = draw_and_filter(harness, plan, models.sampler, executor, report, known=by_key)
+        by_key.update(outcomes)
+        if checkpoint is not None:
+            checkpoint.record(PoolStage(name, tuple(drawn), round(seconds, 4)))
+        return drawn, seconds
+
+    # Stage 1-3: the fresh samples, exactly the first ones a run without repairs draws.
+    fresh_n, repair_n = repair.split_budget(cfg.n, cfg.repair_share)
+    t0 = time.perf_counter()
+    progress("sample", 0, fresh_n)
+    progress("filter", 0, None)
+    plan = plan_sampling(harness.problem, cfg, tok)
+    pool, sample_s = step("fresh", plan, progress)
+    fresh = resolve(pool, by_key)
+    distinct = sum(1 for c in fresh if c.duplicate_of is None)
+    survivors = sum(1 for c in fresh if c.passed_examples and c.duplicate_of is None)
+    stats = [
+        StageStat("sample", sample_s, fresh_n, len(fresh)),
+        StageStat("dedup", 0.0, len(fresh), distinct),
+        StageStat("filter", max(0.0, time.perf_counter() - t0 - sample_s), distinct, survivors),
+    ]
+    if not repair_n:
+        return fresh, stats
+
+    # The repair rounds: each spends its share of what is left on the most promising failures not repaired yet.
+    t1 = time.perf_counter()
+    stored_s = sum(st.seconds for name, st in stored.items() if name != "fresh")
+    progress("repair", 0, repair_n)
+    report: Progress = lambda stage, k, total: progress("repair", k, None) if stage == "sample" else None  # noqa: E731
+    remaining, used, next_index, parents_total = repair_n, set[int](), cfg.n, 0
+    view = harness.problem.public_view()
+    for round_no in range(1, cfg.repair_rounds + 1):
+        if remaining == 0:
+            break
+        chosen = repair.choose_parents(resolve(pool, by_key), used, repair.round_budget(remaining, round_no,
+                                       cfg.repair_rounds), harness.example_expected)
+        if not chosen:
+            break
+        # Fixes are numbered after every sample a run without repairs could draw: their own random streams.
+        rplan = repair.plan_round(tok, view, chosen, round_no, next_index, plan.params, harness.limits.time_s,
+                                  plan.stub)
+        drawn, _ = step(f"repair-{round_no}", rplan, report)
+        pool += drawn
+        used |= {p.index for p, _ in chosen}
+        parents_total += len(chosen)
+        remaining -= rplan.size
+        next_index += rplan.size
+    if remaining:
+        # Nothing (left) to repair: the rest of the budget goes to the fresh samples a run without repairs draws.
+        drawn, _ = step("topup", plan_slice(harness.problem, cfg, tok, fresh_n, fresh_n + remaining), report)
+        pool += drawn
+    final = resolve(pool, by_key)
+    fixed = sum(1 for c in final if c.parent is not None and c.passed_examples and c.duplicate_of is None)
+    stats.append(StageStat("repair", time.perf_counter() - t1 + stored_s, parents_total, fixed))
+    return final, stats
+
+
 TESTGEN_MODEL_SHARE = 0.5
 """The model test-input sources may spend this share of the problem's sampling time (at least
 TESTGEN_MODEL_MIN_S): until they earn their time, test generation must not dominate a short run."""
@@ -212,8 +324,9 @@ def solve(
     models: Models,
     executor: BatchExecutor,
     progress: Progress = noop_progress,
+    checkpoint: StageLog | None = None,
 ) -> SolveResult:
-    """Run the whole pipeline on one problem."""
+    """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable)."""
     from alphagen.testgen import TestGenConfig, generate_test_inputs
 
     timer = _Timer()
@@ -222,15 +335,11 @@ def solve(
     harness = ProblemHarness.of(problem, cfg.time_limit_s, cfg.memory_limit_mb)
 
     # Stages 1-3 overlap (the filter runs while the sampler draws); their timings are split where sampling ends.
-    t0 = time.perf_counter()
-    candidates, sample_s = sample_and_filter(harness, cfg, models, executor, progress)
-    distinct = sum(1 for c in candidates if c.duplicate_of is None)
+    # Then the repair rounds (when the config gives them a share of the budget) add their fixes to the pool.
+    candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint)
+    sample_s = sum(st.seconds for st in stats if st.name in ("sample", "repair"))
     survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
-    timer.stages += [
-        StageStat("sample", sample_s, cfg.n, len(candidates)),
-        StageStat("dedup", 0.0, len(candidates), distinct),
-        StageStat("filter", time.perf_counter() - t0 - sample_s, distinct, len(survivors)),
-    ]
+    timer.stages += stats
     for st in timer.stages:
         log.info("stage %s: %d -> %d in %.2fs", st.name, st.count_in, st.count_out, st.seconds)
 

@@ -27,6 +27,17 @@ class Candidate:
     """Hash of the normalized outputs (crashes/timeouts included) on the clustering inputs; None if filtered."""
     cpu_s: float = 0.0
     """Total CPU seconds over the clustering inputs (reported; not used to rank, as timings vary between runs)."""
+    examples_passed: int = 0
+    """Examples it passed before its first failure (every example when it passed them; 0 when it never ran)."""
+    failed_example: int | None = None
+    """Index of the first example it failed (None when it passed, or never ran: a syntax error)."""
+    feedback: str = ""
+    """What it did on that example, cut short: its output (wrong answer), its stderr tail (runtime error), the
+    compiler's message (compile error); '' for a time limit or when it passed. A repair prompt shows it."""
+    parent: int | None = None
+    """Sample index of the program this one is a repair of (None: a fresh sample of the problem's prompt)."""
+    repair_round: int = 0
+    """The repair round that drew it (0: a fresh sample)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,29 @@ class InputSplit:
 
 
 @dataclass(frozen=True)
+class PoolStage:
+    """One sampling step of a solve (the fresh samples, a repair round, a top-up), filtered on the examples: what a
+    bench run stores as it goes, so a killed run resumes after the last finished step instead of sampling again."""
+
+    name: str
+    """'fresh', 'repair-<round>' or 'topup'."""
+    candidates: tuple[Candidate, ...]
+    """The samples this step drew, with their example verdicts (not yet deduplicated against the pool)."""
+    seconds: float = 0.0
+    """Sampling seconds of this step (the filter overlaps them)."""
+
+
+def lineage(candidates: tuple[Candidate, ...] | list[Candidate], index: int) -> list[int]:
+    """The sample indices from `index` back to its fresh ancestor: [index, parent, grandparent, ...]."""
+    by_index = {c.index: c for c in candidates}
+    chain = [index]
+    while index in by_index and by_index[index].parent is not None and len(chain) <= len(by_index):
+        index = int(by_index[index].parent)  # type: ignore[arg-type]
+        chain.append(index)
+    return chain
+
+
+@dataclass(frozen=True)
 class SolveResult:
     problem: str
     candidates: tuple[Candidate, ...]
@@ -90,5 +124,11 @@ class SolveResult:
             "picked": len(self.picks),
             "test_inputs": len(self.test_inputs),
         }
+        repairs = [c for c in self.candidates if c.parent is not None]
+        if repairs:
+            # Only runs that repaired say so: a share-0 run's statistics stay what they were.
+            out["fresh"] = len(self.candidates) - len(repairs)
+            out["repairs"] = len(repairs)
+            out["repairs_passed_examples"] = sum(1 for c in repairs if c.passed_examples)
         out.update({f"{s.name}_seconds": round(s.seconds, 3) for s in self.stages})
         return out

@@ -8,19 +8,20 @@ functions (`sample_candidates`, `dedup`, `filter_on_examples`) give the same res
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from alphagen import extract, prompting
+from alphagen import extract, prompting, repair
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate
 from alphagen.statuses import TestStatus
-from sandbox import BatchExecutor
+from sandbox import BatchExecutor, Result
 
 if TYPE_CHECKING:
     from alphagen.pipeline import Models, SolveConfig
+    from alphagen.sampling.factory import Sampler
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
 
 # progress(stage, advance, total): `total` is given once when a stage starts (advance 0), then advances follow.
@@ -56,10 +57,21 @@ class SamplingPlan:
 
 
 def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> SamplingPlan:
-    """The prompts and sampling params of stage 1 for this problem and config (Ray prefetch plans the same)."""
+    """The prompts and sampling params of stage 1 for this problem and config (Ray prefetch plans the same): the
+    fresh samples, cfg.n less the repair share. They are exactly the first samples of a run without repairs."""
+    fresh, _ = repair.split_budget(cfg.n, cfg.repair_share)
+    return plan_slice(problem, cfg, tokenizer, 0, fresh)
+
+
+def plan_slice(problem: Problem, cfg: SolveConfig, tokenizer: Any, start: int, stop: int) -> SamplingPlan:
+    """The fresh samples start..stop-1 of the cfg.n a run without repairs would draw: the same prompt groups
+    (metadata draws) and the same sample indices, hence the same programs. From 0 it is stage 1's plan; later
+    slices top a repair run's budget up when nothing is left to repair."""
     # Imported here: the sampling package pulls in torch, which commands that never sample should not pay for.
     from alphagen.sampling.params import PromptRequest, SamplingParams
 
+    if not 0 <= start < stop <= cfg.n:
+        raise ValueError(f"need 0 <= start < stop <= n={cfg.n}, got {start}..{stop}")
     groups = prompting.build_prompts(
         tokenizer,
         problem.public_view(),
@@ -77,19 +89,29 @@ def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> Samplin
         seed=cfg.seed,
         stop=("```",),
     )
-    requests = tuple(PromptRequest(prompt=g.text, count=g.count) for g in groups)
+    kept: list[prompting.PromptGroup] = []
+    requests: list[PromptRequest] = []
+    at = 0
+    for g in groups:
+        lo, hi = max(at, start), min(at + g.count, stop)
+        if lo < hi:
+            kept.append(replace(g, count=hi - lo))
+            # From sample 0 the requests number themselves (as they always did); a later slice says where it starts.
+            requests.append(PromptRequest(prompt=g.text, count=hi - lo, first_index=None if start == 0 else lo))
+        at += g.count
     stub = None
     if problem.kind == "function" and problem.signature and problem.entry_point:
         stub = (problem.signature, problem.entry_point)
-    return SamplingPlan(groups=tuple(groups), requests=requests, params=params, stub=stub)
+    return SamplingPlan(groups=tuple(kept), requests=tuple(requests), params=params, stub=stub)
 
 
 def sample_candidates(
     problem: Problem, cfg: SolveConfig, models: Models, progress: Progress = noop_progress
 ) -> list[Candidate]:
-    """Stage 1: draw cfg.n programs. Only the public view of the problem reaches the prompt."""
+    """Stage 1: draw the fresh programs (cfg.n without repairs). Only the public view of the problem reaches the
+    prompt."""
     plan = plan_sampling(problem, cfg, models.code.tokenizer)
-    progress("sample", 0, cfg.n)
+    progress("sample", 0, sum(r.count for r in plan.requests))
     candidates = [
         plan.candidate(comp)
         for comp in models.sampler.sample(
@@ -115,19 +137,33 @@ def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def example_verdicts(
+@dataclass(frozen=True)
+class ExampleOutcome:
+    """How one program did on the public tests: its status, and for a failure what a repair prompt shows."""
+
+    status: TestStatus
+    """'ok' when it passed every example, else its first failure's status."""
+    passed: int = 0
+    """Examples passed (before its first failure: the filter stops there)."""
+    failed_example: int | None = None
+    """Index of the first failing example (None when it passed or never ran)."""
+    feedback: str = ""
+    """Its output there (wrong answer), its stderr tail (crash), the compiler's message; see repair.feedback_text."""
+
+
+def example_outcomes(
     harness: ProblemHarness,
     distinct: Sequence[Candidate],
     executor: BatchExecutor,
     progress: Progress = noop_progress,
-) -> dict[int, TestStatus]:
-    """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
-    status: dict[int, TestStatus] = {}
+) -> dict[int, ExampleOutcome]:
+    """Each program's outcome on the public tests, stopping at its first failure in example order."""
+    out: dict[int, ExampleOutcome] = {}
     runnable = []
     for c in distinct:
         # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
         if c.language == "python" and not extract.python_syntax_ok(c.code):
-            status[c.index] = TestStatus.COMPILE_ERROR
+            out[c.index] = ExampleOutcome(TestStatus.COMPILE_ERROR, feedback=repair.syntax_feedback(c.code))
         else:
             runnable.append(c)
     progress("filter", len(distinct) - len(runnable), None)
@@ -135,37 +171,71 @@ def example_verdicts(
     if not inputs:
         # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
         # and clustering alone ranks them.
-        status.update({c.index: TestStatus.OK for c in runnable})
+        out.update({c.index: ExampleOutcome(TestStatus.OK) for c in runnable})
         progress("filter", len(runnable), None)
-        return status
+        return out
     if not runnable:
-        return status
+        return out
     programs = [harness.program(c.code, c.language) for c in runnable]
     passed_count: dict[int, int] = {}
+    failures: dict[int, Result] = {}
+    # All of a program's examples in one child, in order, stopping at the first failure: that failure (and the
+    # examples passed before it) is then the same on every run, whatever the scheduling, so the repair prompts
+    # built from it are too (examples over the sandbox's 8 KiB grouping limit may still be split: the lowest
+    # failing example received is kept).
     for r in executor.run_batch(
-        programs, inputs, harness.limits, expected=expected, compare=harness.compare, stop_on_first_failure=True
+        programs, inputs, harness.limits, expected=expected, compare=harness.compare, stop_on_first_failure=True,
+        tests_per_child=len(inputs),
     ):
         c = runnable[r.program_index]
         ran = TestStatus(r.status.value)
         if ran is not TestStatus.OK or not r.passed:
-            if c.index not in status:
-                status[c.index] = ran if ran is not TestStatus.OK else TestStatus.WRONG_ANSWER
+            if c.index not in failures:
                 progress("filter", 1, None)
+            if c.index not in failures or r.input_index < failures[c.index].input_index:
+                failures[c.index] = r
         else:
             passed_count[c.index] = passed_count.get(c.index, 0) + 1
             if passed_count[c.index] == len(inputs):
-                status[c.index] = TestStatus.OK
+                out[c.index] = ExampleOutcome(TestStatus.OK, passed=len(inputs))
                 progress("filter", 1, None)
-    return status
+    for index, r in failures.items():
+        ran = TestStatus(r.status.value)
+        status = ran if ran is not TestStatus.OK else TestStatus.WRONG_ANSWER
+        out[index] = ExampleOutcome(status, passed=passed_count.get(index, 0), failed_example=r.input_index,
+                                    feedback=repair.feedback_text(status, r.stdout, r.stderr, r.detail))
+    return out
+
+
+def example_verdicts(
+    harness: ProblemHarness,
+    distinct: Sequence[Candidate],
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+) -> dict[int, TestStatus]:
+    """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
+    return {i: o.status for i, o in example_outcomes(harness, distinct, executor, progress).items()}
 
 
 def with_verdicts(candidates: Sequence[Candidate], status: dict[int, TestStatus]) -> list[Candidate]:
     """Set each candidate's example verdict; duplicates inherit the verdict of the program they duplicate."""
+    return with_outcomes(candidates, {i: ExampleOutcome(s) for i, s in status.items()})
+
+
+def with_outcomes(candidates: Sequence[Candidate], outcomes: dict[int, ExampleOutcome]) -> list[Candidate]:
+    """Set each candidate's example outcome; duplicates inherit the outcome of the program they duplicate."""
     out = []
     for c in candidates:
-        s = status.get(c.duplicate_of if c.duplicate_of is not None else c.index, TestStatus.NOT_RUN)
-        out.append(replace(c, passed_examples=(s == TestStatus.OK), example_status=s))
+        o = outcomes.get(c.duplicate_of if c.duplicate_of is not None else c.index, ExampleOutcome(TestStatus.NOT_RUN))
+        out.append(replace(c, passed_examples=(o.status == TestStatus.OK), example_status=o.status,
+                           examples_passed=o.passed, failed_example=o.failed_example, feedback=o.feedback))
     return out
+
+
+def outcome_of(c: Candidate) -> ExampleOutcome:
+    """A filtered candidate's outcome, read back from its fields (a resumed run's stored samples)."""
+    return ExampleOutcome(TestStatus(c.example_status or TestStatus.NOT_RUN), c.examples_passed, c.failed_example,
+                          c.feedback)
 
 
 def filter_on_examples(
@@ -177,45 +247,53 @@ def filter_on_examples(
     """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
     distinct = [c for c in candidates if c.duplicate_of is None]
     progress("filter", 0, len(distinct))
-    return with_verdicts(candidates, example_verdicts(harness, distinct, executor, progress))
+    return with_outcomes(candidates, example_outcomes(harness, distinct, executor, progress))
 
 
-def sample_and_filter(
+class DrawPlan(Protocol):
+    """What `draw_and_filter` needs of a plan: the requests, the params, and how a completion becomes a candidate
+    (SamplingPlan for fresh samples, repair.RepairPlan for fixes)."""
+
+    @property
+    def requests(self) -> tuple[PromptRequest, ...]: ...
+    @property
+    def params(self) -> SamplingParams: ...
+    def candidate(self, comp: Completion) -> Candidate: ...
+
+
+def draw_and_filter(
     harness: ProblemHarness,
-    cfg: SolveConfig,
-    models: Models,
+    plan: DrawPlan,
+    sampler: Sampler,
     executor: BatchExecutor,
     progress: Progress = noop_progress,
+    known: Mapping[str, ExampleOutcome] | None = None,
     batch: int = FILTER_BATCH,
-) -> tuple[list[Candidate], float]:
-    """Stages 1-3 overlapped: programs are run on the examples while the sampler goes on drawing.
+) -> tuple[list[Candidate], dict[str, ExampleOutcome], float]:
+    """Draw a plan's samples and run each new distinct program on the examples while the sampler goes on.
 
     The sampler runs in a background thread (a bounded queue between them); every ``batch`` new distinct programs
-    go to the sandbox at once. The result equals the staged pipeline's: samples arrive out of order, so the first
-    program of each dedup class to *arrive* is the one run, and its verdict is the class's (programs equal up to
-    comments and layout behave alike); the final dedup then names the lowest sample index as the class's
-    representative, as stage 2 does. Returns the candidates and the sampling seconds (the rest of the time is the
-    filter's tail).
+    go to the sandbox at once. Programs whose fingerprint is in ``known`` (the pool drawn before) are not run
+    again. Returns the drawn candidates in index order, each with its class's outcome (not yet deduplicated: the
+    pool is, once complete), every fingerprint's outcome (``known`` included) and the sampling seconds (the rest
+    of the time is the filter's tail).
     """
     from alphagen.overlap import Background
 
-    plan = plan_sampling(harness.problem, cfg, models.code.tokenizer)
-    progress("sample", 0, cfg.n)
-    progress("filter", 0, None)
     started = time.perf_counter()
     sampled: list[Candidate] = []
-    by_key: dict[str, TestStatus] = {}  # fingerprint -> verdict of the class's executed program
-    key_of: dict[int, str] = {}  # sample index -> fingerprint
+    by_key: dict[str, ExampleOutcome] = dict(known or {})  # fingerprint -> outcome of the class's executed program
     pending: list[tuple[str, Candidate]] = []
+    key_of: dict[int, str] = {}  # sample index -> fingerprint
 
     def flush() -> None:
-        status = example_verdicts(harness, [c for _, c in pending], executor, progress)
-        by_key.update({key: status.get(c.index, TestStatus.NOT_RUN) for key, c in pending})
+        outcomes = example_outcomes(harness, [c for _, c in pending], executor, progress)
+        by_key.update({key: outcomes.get(c.index, ExampleOutcome(TestStatus.NOT_RUN)) for key, c in pending})
         pending.clear()
 
-    stream = models.sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))
+    stream = sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))
     with Background(stream, maxsize=max(2 * batch, 16)) as completions:
-        seen: set[str] = set()
+        seen: set[str] = set(by_key)
         for comp in completions:
             cand = plan.candidate(comp)
             sampled.append(cand)
@@ -227,6 +305,40 @@ def sample_and_filter(
                 flush()
     sample_s = time.perf_counter() - started
     flush()
-    candidates = dedup(sorted(sampled, key=lambda c: c.index))
-    status = {c.index: by_key[key_of[c.index]] for c in candidates if c.duplicate_of is None}
-    return with_verdicts(candidates, status), sample_s
+    drawn = [with_outcomes([c], {c.index: by_key[key_of[c.index]]})[0] for c in sorted(sampled, key=lambda c: c.index)]
+    return drawn, by_key, sample_s
+
+
+def pool_outcomes(pool: Sequence[Candidate]) -> dict[str, ExampleOutcome]:
+    """Fingerprint -> outcome of the pool's executed programs (what a later step need not run again)."""
+    return {extract.fingerprint(c.code, c.language): outcome_of(c) for c in pool if c.duplicate_of is None}
+
+
+def resolve(pool: Sequence[Candidate], by_key: Mapping[str, ExampleOutcome]) -> list[Candidate]:
+    """The whole pool deduplicated (the lowest sample index of each class is its original, as stage 2 marks it)
+    with each class's outcome: the class's first *arrived* program was the one run, and programs equal up to
+    comments and layout behave alike."""
+    candidates = dedup(sorted(pool, key=lambda c: c.index))
+    outcomes = {c.index: by_key[extract.fingerprint(c.code, c.language)] for c in candidates
+                if c.duplicate_of is None}
+    return with_outcomes(candidates, outcomes)
+
+
+def sample_and_filter(
+    harness: ProblemHarness,
+    cfg: SolveConfig,
+    models: Models,
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+    batch: int = FILTER_BATCH,
+) -> tuple[list[Candidate], float]:
+    """Stages 1-3 overlapped: the fresh samples are run on the examples while the sampler goes on drawing.
+
+    The result equals the staged pipeline's (`sample_candidates`, `dedup`, `filter_on_examples`). Returns the
+    candidates and the sampling seconds.
+    """
+    plan = plan_sampling(harness.problem, cfg, models.code.tokenizer)
+    progress("sample", 0, sum(r.count for r in plan.requests))
+    progress("filter", 0, None)
+    drawn, by_key, sample_s = draw_and_filter(harness, plan, models.sampler, executor, progress, batch=batch)
+    return resolve(drawn, by_key), sample_s

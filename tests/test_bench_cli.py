@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(not (DATA / FILES[0]).exists(), reason="no share
 def pool_solver(executor: Any, *args: Any) -> Any:
     from alphagen.judging import judge
 
-    def solve_fn(problem: Problem, cfg: BenchConfig, seed: int) -> SolveResult:
+    def solve_fn(problem: Problem, cfg: BenchConfig, seed: int, checkpoint: Any = None) -> SolveResult:
         ref = problem.solutions[0].code
         pool = [ref, ref + "\n# same program\n", "print(0)", "import sys\nsys.exit(1)", "def broken(:\n"]
         rng = random.Random(f"{seed}:{problem.name}")

@@ -38,7 +38,7 @@ def fake_problems(count: int = 6) -> list[Problem]:
     ]
 
 
-def fake_solve(problem: Problem, cfg: BenchConfig, seed: int) -> SolveResult:
+def fake_solve(problem: Problem, cfg: BenchConfig, seed: int, checkpoint: Any = None) -> SolveResult:
     """Draw cfg.n programs: correct with a per-problem probability, wrong-but-plausible, or broken."""
     if "boom" in problem.name:
         raise RuntimeError("the fake model crashed")

@@ -72,7 +72,7 @@ def test_resume_after_interrupt_is_identical_and_skips_finished_work(tmp_path: P
     cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
     calls: list[str] = []
 
-    def solve_then_stop(problem: Any, c: BenchConfig, seed: int) -> Any:
+    def solve_then_stop(problem: Any, c: BenchConfig, seed: int, checkpoint: Any = None) -> Any:
         calls.append(problem.name)
         return fake_solve(problem, c, seed)
 

@@ -25,7 +25,7 @@ def test_bench_interrupted_says_where_the_run_is_and_how_to_resume(tmp_path: Pat
     import alphagen.commands.bench as bench_cmd
 
     def interrupted(*args: Any) -> Any:
-        def solve_fn(*a: Any) -> Any:
+        def solve_fn(*a: Any, **k: Any) -> Any:
             raise KeyboardInterrupt
         return solve_fn
 

@@ -114,7 +114,7 @@ def test_bench_exports_every_sample_for_the_official_harness(tmp_path: Path, mon
     wrong = {t: ROWS[t]["prompt"].rstrip() + "\n    return None\n" for t in tasks}
 
     def fake_pipeline(*args: object) -> object:
-        def solve_fn(problem, cfg, seed):  # type: ignore[no-untyped-def]
+        def solve_fn(problem, cfg, seed, checkpoint=None):  # type: ignore[no-untyped-def]
             task = f"HumanEval/{problem.name.split('-')[1]}"
             codes = [right[task], wrong[task], right[task]]
             cands = tuple(Candidate(index=i, language="python", code=c) for i, c in enumerate(codes))

@@ -152,6 +152,21 @@ def test_solve_on_ray_reports_like_one_machine(cluster: Cluster, tmp_path: Path)
     assert counts[-1] in distributed.output.splitlines()
 
 
+def test_repairs_on_ray_equal_one_machine(cluster: Cluster, tmp_path: Path) -> None:
+    # The tiny random model fails every example: half the budget goes to repairs, numbered after n, through the
+    # actors; the stored pools (lineage included) and the summary equal the single-machine run's.
+    model = build_tiny_dir(tmp_path / "tiny")
+    common = [str(PROBLEMS), "--limit", "1", "-n", "6", "--max-new-tokens", "12", "--model", str(model),
+              "--seed", "2", "--repair-share", "0.5", "--test-sources", "mutation"]
+    local = _bench([*common, "--out", str(tmp_path / "local")])
+    distributed = _bench([*common, "--out", str(tmp_path / "ray"), "--ray", cluster.address])
+    assert _without_timing(distributed) == _without_timing(local)
+    samples = _samples(tmp_path / "ray")
+    assert samples == _samples(tmp_path / "local")
+    (pool,) = samples.values()
+    assert [i for i, _, _ in pool] == [0, 1, 2, 6, 7, 8]
+
+
 def test_sampler_actor_lost_with_its_node_is_restarted_and_samples_are_unchanged(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -21,7 +21,7 @@ from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
     from alphagen.evaluation.runner import SolveFn
-    from alphagen.pipeline import Models
+    from alphagen.pipeline import Models, StageLog
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
     from sandbox import BatchExecutor
@@ -48,7 +48,7 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
     (problem -> the one after it, or None) lets the actors sample ahead while this problem executes."""
     state: dict[str, Any] = {}
 
-    def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int) -> SolveResult:
+    def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int, checkpoint: StageLog | None = None) -> SolveResult:
         from dataclasses import replace
 
         from alphagen.models import ModelError
@@ -71,7 +71,8 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
             from alphagen.distributed.prefetch import plan_next
 
             plan_next(state["models"], next_problem(problem), scfg)
-        return solve(problem, scfg, models=state["models"], executor=executor, progress=progress)
+        return solve(problem, scfg, models=state["models"], executor=executor, progress=progress,
+                     checkpoint=checkpoint)
 
     return solve_fn
 

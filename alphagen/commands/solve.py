@@ -15,13 +15,15 @@ from alphagen.console import console, plural, stdout_console
 from alphagen.options import PipelineOptions, json_option, pipeline_options
 from alphagen.pipeline import SolveConfig
 from alphagen.problems.model import Problem
-from alphagen.results import SolveResult
+from alphagen.results import SolveResult, lineage
 from sandbox import BatchExecutor
 
 
 def pick_records(result: SolveResult) -> list[dict[str, Any]]:
-    """The JSON-lines records a judge script reads: one per pick, in rank order."""
+    """The JSON-lines records a judge script reads: one per pick, in rank order. `lineage` is the pick's sample,
+    its parent, ... back to a fresh sample ([candidate] when it is one); `repair_round` 0 for a fresh sample."""
     stats = result.stats | {f"testgen_{k}": v for k, v in result.testgen.items()}
+    by_index = {c.index: c for c in result.candidates}
     return [
         {
             "rank": p.rank,
@@ -33,6 +35,8 @@ def pick_records(result: SolveResult) -> list[dict[str, Any]]:
             "candidate": p.candidate,
             "score": p.score,
             "seed": result.seed,
+            "lineage": lineage(result.candidates, p.candidate),
+            "repair_round": by_index[p.candidate].repair_round if p.candidate in by_index else 0,
             "stats": stats,
         }
         for p in result.picks
@@ -46,6 +50,7 @@ STAGE_UNITS = {
     "filter": ("distinct", "passed examples"),
     "testgen": ("survivors", "test inputs"),
     "cluster": ("survivors", "picks"),
+    "repair": ("parents", "fixes passed examples"),
 }
 
 
@@ -70,7 +75,10 @@ def render_summary(result: SolveResult) -> None:
         table.add_row(st.name, f"{st.count_in} {unit_in}", f"{st.count_out} {unit_out}", f"{st.seconds:.2f}")
     out.print(table)
     for p in result.picks:
-        out.rule(f"#{p.rank}  cluster {p.cluster_id} (size {p.cluster_size})  sample {p.candidate}  {p.language}")
+        chain = lineage(result.candidates, p.candidate)
+        origin = f"  repair of {' <- '.join(map(str, chain[1:]))}" if len(chain) > 1 else ""
+        out.rule(f"#{p.rank}  cluster {p.cluster_id} (size {p.cluster_size})  sample {p.candidate}{origin}  "
+                 f"{p.language}")
         out.print(Syntax(p.code, "python" if p.language == "python" else "cpp", line_numbers=False))
 
 

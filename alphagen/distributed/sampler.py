@@ -63,9 +63,11 @@ class SamplerWorker:
         self, requests: list[PromptRequest], first_index: int, params: SamplingParams
     ) -> list[Completion]:
         """Sample every request of the shard; sample indices start at the shard's global `first_index`."""
-        # Number the shard's samples globally, so the per-sample random streams are the single-machine ones.
+        # Number the shard's samples globally, so the per-sample random streams are the single-machine ones. A
+        # request may carry its own first_index (repairs, top-ups): offsets are taken relative to the shard's first
+        # request, so that index is not added twice.
         local = sample_offsets(requests)
-        shifted = [replace(r, first_index=first_index + o) for r, o in zip(requests, local, strict=True)]
+        shifted = [replace(r, first_index=first_index + o - local[0]) for r, o in zip(requests, local, strict=True)]
         return list(self.sampler.sample(shifted, params))
 
 

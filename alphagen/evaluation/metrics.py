@@ -2,6 +2,11 @@
 
 Both are computed from one run's per-candidate data, so a single run of K samples gives the whole solve-rate
 curve for every budget k <= K without re-sampling.
+
+With repairs (docs/repair.md) a k-subset keeps a repair only when its parent (and so its whole lineage) is in the
+subset too: the picks a run would make had it drawn only those samples and repaired only those parents. Such a
+subset uses at most k samples, so at k < K the estimate can only understate what repair buys; at k = K it is
+the run's own pool. pass@k stays the chance that k samples drawn from the final pool include a correct one.
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ class CandidateOutcome:
     """'python' or 'cpp'."""
     code: str = ""
     """The program (select breaks ties inside a cluster by code length)."""
+    parent: int | None = None
+    """Sample index of the program it repairs (None: a fresh sample)."""
 
     def __post_init__(self) -> None:
         if self.index < 0 or self.root < 0:
@@ -108,8 +115,23 @@ def subsample_candidates(outcomes: Sequence[CandidateOutcome]) -> list[Candidate
     return out
 
 
+def with_lineage(outcomes: Sequence[CandidateOutcome]) -> list[CandidateOutcome]:
+    """The samples of a subset a run could have had: repairs whose parent is missing (they repair a program the
+    run never drew) are dropped, and with them their own repairs."""
+    kept: set[int] = set()
+    out = []
+    # A parent always has a lower index than its repairs, so one pass in index order settles every chain.
+    for o in sorted(outcomes, key=lambda o: o.index):
+        if o.parent is None or o.parent in kept:
+            kept.add(o.index)
+            out.append(o)
+    return out
+
+
 def picks_solve(outcomes: Sequence[CandidateOutcome], select: SelectFn, num_picks: int) -> bool:
-    """Does filter + cluster + pick over exactly these samples submit at least one correct program?"""
+    """Does filter + cluster + pick over exactly these samples (less the repairs of absent parents) submit at
+    least one correct program?"""
+    outcomes = with_lineage(outcomes)
     correct = {o.index for o in outcomes if o.correct}
     # Nothing correct among the samples: no selection rule can solve it (and select need not run).
     if not correct:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from alphagen.results import Candidate, InputSplit, Pick, SolveResult, StageStat
+from alphagen.results import Candidate, InputSplit, Pick, PoolStage, SolveResult, StageStat
 
 
 class VerdictLike(Protocol):
@@ -150,3 +150,13 @@ def solve_result_from_dict(d: dict[str, Any]) -> SolveResult:
             for sp in d.get("splits", ())
         ),
     )
+
+
+def pool_stage_to_dict(st: PoolStage) -> dict[str, Any]:
+    """One finished sampling step of a solve (a bench 'pool' event)."""
+    return {"name": st.name, "seconds": st.seconds, "candidates": [candidate_to_dict(c) for c in st.candidates]}
+
+
+def pool_stage_from_dict(d: dict[str, Any]) -> PoolStage:
+    return PoolStage(name=str(d["name"]), candidates=tuple(candidate_from_dict(c) for c in d["candidates"]),
+                     seconds=float(d.get("seconds", 0.0)))

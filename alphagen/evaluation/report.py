@@ -205,9 +205,11 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
         link = _link(name) + (f" <a href='#{_anchor(name)}'>why</a>" if details and name in details else "")
         rec = records.get(name, {})
         # Each pick links to its code and verdict detail below.
+        # A repaired pick is marked "r" (its lineage is in the title and in the problem's section).
         pick_cells = " ".join(
             f"<a href='#{_anchor(name, 'pick', p['rank'])}' class='{'yes' if p['passed'] else 'no'}' "
-            f"title='{e(p['status'])}'>#{p['rank']}:{p['num_passed']}/{p['num_tests']}</a>"
+            f"title='{e(p['status'])}{e(_lineage_title(p))}'>#{p['rank']}:{p['num_passed']}/{p['num_tests']}"
+            f"{'r' if len(p.get('lineage', [])) > 1 else ''}</a>"
             for p in rec.get("picks", [])
         )
         solved = "<span class='yes'>yes</span>" if row["solved"] else "<span class='no'>no</span>"
@@ -225,6 +227,11 @@ def render_html(summary: dict[str, Any], records: dict[str, dict[str, Any]], plo
         parts += [problem_details(name, d) for name, d in details.items()]
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _lineage_title(pick: dict[str, Any]) -> str:
+    chain = pick.get("lineage") or []
+    return f"; repair of sample {' <- '.join(map(str, chain[1:]))}" if len(chain) > 1 else ""
 
 
 def _anchor(name: str, *rest: object) -> str:
@@ -306,7 +313,8 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
     for p in result.picks:
         anchor = _anchor(name, "pick", p.rank)
         parts.append(f"<details id='{anchor}'><summary><a href='#{anchor}'>#{p.rank}</a> · sample "
-                     f"{p.candidate} · cluster size {p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
+                     f"{p.candidate}{e(lineage_text(result.candidates, p.candidate))} · cluster size "
+                     f"{p.cluster_size} · {verdict_cell(p.candidate)}</summary>"
                      f"<pre>{e(p.code)}</pre></details>")
     # All generated inputs, collapsed.
     if result.test_inputs:
@@ -318,6 +326,18 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
         parts.append("</details>")
     parts.append("</details>")
     return "\n".join(parts)
+
+
+def lineage_text(candidates: Sequence[Any], index: int) -> str:
+    """' · repair (round r) of sample p <- q' for a repaired pick: what it was fixed from; '' for a fresh one."""
+    from alphagen.results import lineage
+
+    chain = lineage(tuple(candidates), index)
+    if len(chain) == 1:
+        return ""
+    by_index = {c.index: c for c in candidates}
+    round_no = getattr(by_index.get(index), "repair_round", 0)
+    return f" · repair (round {round_no}) of sample {' <- '.join(map(str, chain[1:]))}"
 
 
 def write_report(run_dir: Path, summary: dict[str, Any], records: dict[str, dict[str, Any]]) -> Path:

@@ -11,16 +11,22 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from alphagen.evaluation import metrics
 from alphagen.evaluation.picks import compare_picks
-from alphagen.evaluation.records import VerdictRecord, solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.records import (
+    VerdictRecord,
+    pool_stage_from_dict,
+    pool_stage_to_dict,
+    solve_result_from_dict,
+    solve_result_to_dict,
+)
 from alphagen.evaluation.store import RunStore
 from alphagen.evaluation.verdicts import JudgeFn, judge_program
-from alphagen.pipeline import SolveConfig
+from alphagen.pipeline import SolveConfig, StageLog
 from alphagen.problems.model import Problem
-from alphagen.results import SolveResult
+from alphagen.results import PoolStage, SolveResult, lineage
 from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
 
@@ -83,12 +89,36 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "test_sources": list(TestGenConfig().sources), "test_model": None, "dtype": "fp32",
     # Earlier prompts (pre-filled stub ending in a newline, one metadata draw per run) are not reproducible now.
     "prefill": "legacy",
+    # Runs from before repairs existed repaired nothing.
+    "repair_share": 0.0, "repair_rounds": SolveConfig().repair_rounds,
 }
 
 # Every setting changes results, so a resume must match all of them.
 COMPARE_KEYS = tuple(BenchConfig().to_dict())
 
-SolveFn = Callable[[Problem, BenchConfig, int], SolveResult]
+
+
+class SolveFn(Protocol):
+    """Solves one problem of a bench run; `checkpoint` keeps its finished sampling steps (resume mid-solve)."""
+
+    def __call__(self, problem: Problem, cfg: BenchConfig, seed: int, /,
+                 checkpoint: StageLog | None = None) -> SolveResult: ...
+
+
+class EventCheckpoint:
+    """A problem's event log as the pipeline's StageLog: each finished sampling step is a 'pool' event, and a
+    resumed attempt replays the steps any earlier attempt stored (they are deterministic given the pool)."""
+
+    def __init__(self, store: RunStore, name: str, events: list[dict[str, Any]]) -> None:
+        self.store, self.name = store, name
+        self._stored = [pool_stage_from_dict(ev["stage"]) for ev in events if ev.get("event") == "pool"]
+
+    def stored(self) -> Sequence[PoolStage]:
+        return list(self._stored)
+
+    def record(self, stage: PoolStage) -> None:
+        self.store.log(self.name, {"event": "pool", "stage": pool_stage_to_dict(stage)})
+
 # on_event(kind, name, detail): 'start' / 'done' / 'error' / 'skip' per problem, for progress display.
 OnEvent = Callable[[str, str, dict[str, Any]], None]
 
@@ -126,6 +156,7 @@ def outcomes_of(result: SolveResult, verdicts: dict[int, VerdictRecord]) -> list
                 correct=bool(r.passed_examples and v is not None and v.passed),
                 language=c.language,
                 code=c.code,
+                parent=c.parent,
             )
         )
     return out
@@ -166,6 +197,9 @@ def score_problem(
                 "cluster_id": p.cluster_id,
                 "cluster_size": p.cluster_size,
                 "score": p.score,
+                # Where the pick came from: itself, then its parent, ... back to a fresh sample.
+                "lineage": lineage(result.candidates, p.candidate),
+                "repair_round": c.repair_round if c is not None else 0,
             }
             | {k: v.to_dict()[k] for k in ("passed", "status", "num_passed", "num_tests")}
         )
@@ -180,6 +214,7 @@ def score_problem(
         "source": problem.source,
         "kind": problem.kind,
         "n": total,
+        "repairs": sum(1 for c in result.candidates if c.parent is not None),
         "distinct": sum(1 for c in result.candidates if c.duplicate_of is None),
         "passed_examples": sum(o.passed_examples for o in outcomes),
         "correct": correct,
@@ -230,13 +265,15 @@ def run_problem(
 ) -> dict[str, Any]:
     """Solve (or reuse stored samples), judge what is not judged yet, score, and commit one problem."""
     name = problem.name
-    result, verdicts = stored_state(store.events(name))
+    events = store.events(name)
+    result, verdicts = stored_state(events)
     stage = "solve"
     try:
-        # Samples are the expensive part: an attempt killed after storing them never samples again.
+        # Samples are the expensive part: an attempt killed after storing them never samples again, and one
+        # killed mid-solve replays the sampling steps (fresh samples, repair rounds) it had finished.
         if result is None:
             store.log(name, {"event": "start", "seed": cfg.seed, "time": time.time()})
-            result = solve_fn(problem, cfg, cfg.seed)
+            result = solve_fn(problem, cfg, cfg.seed, checkpoint=EventCheckpoint(store, name, events))
             store.log(name, {"event": "samples", "result": solve_result_to_dict(result)})
         stage = "judge"
         by_index = {c.index: c for c in result.candidates}

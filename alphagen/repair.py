@@ -1,0 +1,260 @@
+"""Repair from execution feedback: turn programs that failed an example into prompts for fixes.
+
+AlphaCode throws every program that fails an example away; S* (2025) and AlphaCodium show the model can often fix
+one when it is told *how* it failed. This module is the pure part of that stage: how the sample budget splits
+between fresh samples and repairs, which failures are worth repairing first, and the repair prompt (the statement,
+the program, the first failing example with what the program did on it). It prints nothing and runs nothing: the
+pipeline (`alphagen.pipeline`) draws the fixes, filters them like any sample and runs the rounds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from alphagen import extract, prompting
+from alphagen.problems.model import PublicView
+from alphagen.results import Candidate
+from alphagen.statuses import TestStatus
+
+if TYPE_CHECKING:
+    from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
+
+MAX_LINES = 20
+"""A program's output, an error tail or an example shown in a repair prompt is cut to this many lines ..."""
+MAX_CHARS = 1000
+"""... and this many characters: enough to see the mistake, few enough to keep the prompt short."""
+
+# How promising each kind of failure is, best first: a wrong answer ran to the end (often a near miss), a runtime
+# error names its line, a limit needs a new algorithm, a program that does not compile is often cut short.
+_STATUS_RANK = {
+    TestStatus.WRONG_ANSWER: 0,
+    TestStatus.RUNTIME_ERROR: 1,
+    TestStatus.TIME_LIMIT: 2,
+    TestStatus.MEMORY_LIMIT: 2,
+    TestStatus.OUTPUT_LIMIT: 2,
+    TestStatus.COMPILE_ERROR: 3,
+}
+REPAIRABLE = frozenset(_STATUS_RANK)
+"""Example statuses worth a repair (not 'ok', and not a sandbox fault or a program that never ran)."""
+
+
+def split_budget(n: int, share: float) -> tuple[int, int]:
+    """(fresh samples, repair samples) of a budget of n model samples: round(n * share) (halves up) go to repairs,
+    at least one sample stays fresh (something has to fail before it can be repaired)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"repair share must be in [0, 1), got {share}")
+    repairs = min(n - 1, math.floor(n * share + 0.5))
+    return n - repairs, repairs
+
+
+def round_budget(remaining: int, round_no: int, rounds: int) -> int:
+    """Samples for repair round `round_no` (1-based) of `rounds`: the remaining budget split evenly over the rounds
+    left, earlier rounds taking the odd sample (their fixes can still be repaired later)."""
+    if not 1 <= round_no <= rounds:
+        raise ValueError(f"round must be in [1, {rounds}], got {round_no}")
+    return math.ceil(remaining / (rounds - round_no + 1))
+
+
+def clip_head(text: str) -> str:
+    """The first MAX_LINES lines / MAX_CHARS characters of an output, marked when cut."""
+    lines = text.splitlines()
+    cut = "\n".join(lines[:MAX_LINES])[:MAX_CHARS]
+    return cut + "\n... (cut)" if cut != text.rstrip("\n") else cut
+
+
+def clip_tail(text: str) -> str:
+    """The last MAX_LINES lines / MAX_CHARS characters of an error stream (the traceback's end says why)."""
+    lines = text.rstrip("\n").splitlines()
+    cut = "\n".join(lines[-MAX_LINES:])[-MAX_CHARS:]
+    return "(cut) ...\n" + cut if cut != text.rstrip("\n") else cut
+
+
+def feedback_text(status: TestStatus, stdout: bytes, stderr: bytes, detail: str) -> str:
+    """What a repair prompt shows of a failed run: the output of a wrong answer, the error tail of a crash or of a
+    compiler, nothing for a limit (the status says it all)."""
+    if status is TestStatus.WRONG_ANSWER:
+        return clip_head(stdout.decode("utf-8", errors="replace"))
+    if status in (TestStatus.RUNTIME_ERROR, TestStatus.COMPILE_ERROR):
+        err = stderr.decode("utf-8", errors="replace").strip() or detail.strip()
+        return clip_tail(err)
+    return ""
+
+
+def syntax_feedback(code: str) -> str:
+    """The Python compiler's message for a program that does not compile (it never reached the sandbox)."""
+    try:
+        compile(code, "<program>", "exec")
+    except (SyntaxError, ValueError) as e:
+        line = getattr(e, "lineno", None)
+        return clip_tail(f"{type(e).__name__}: {getattr(e, 'msg', e)}" + (f" (line {line})" if line else ""))
+    return ""
+
+
+# -- which failures to repair ------------------------------------------------------------------------------------
+
+
+def repairable(c: Candidate) -> bool:
+    """A distinct program that ran (or failed to compile) and failed an example, with code to fix."""
+    return (c.duplicate_of is None and not c.passed_examples and c.example_status in REPAIRABLE
+            and bool(c.code.strip()))
+
+
+def closeness(c: Candidate, expected: Sequence[str]) -> float:
+    """For a wrong answer, how close its output was to the expected one (difflib ratio, 0..1); else 0."""
+    if c.example_status != TestStatus.WRONG_ANSWER or c.failed_example is None:
+        return 0.0
+    if not 0 <= c.failed_example < len(expected):
+        return 0.0
+    want = clip_head(expected[c.failed_example])
+    return difflib.SequenceMatcher(None, c.feedback, want, autojunk=False).ratio()
+
+
+def parent_key(c: Candidate, expected: Sequence[str]) -> tuple[Any, ...]:
+    """Sort key of a failure as a repair parent, most promising first: more examples passed, then the kind of
+    failure (wrong answer, crash, limit, compile error), then how close a wrong output was, then a program that was
+    not cut at the token limit, then fewer tokens (less to get wrong), then the sample index (deterministic)."""
+    truncated = c.meta.get("finish_reason") == "length"
+    return (-c.examples_passed, _STATUS_RANK.get(TestStatus(c.example_status), 9),
+            -round(closeness(c, expected), 4), truncated, int(c.meta.get("num_tokens", 0)), c.index)
+
+
+def choose_parents(
+    pool: Sequence[Candidate], used: Collection[int], budget: int, expected: Sequence[str]
+) -> list[tuple[Candidate, int]]:
+    """The parents of one round and how many fixes each gets: the `budget` most promising failures not repaired
+    before (one fix each), or, with fewer failures than samples, every one of them with the budget shared out
+    (the most promising first). Empty when there is nothing to repair."""
+    if budget < 1:
+        return []
+    ranked = sorted((c for c in pool if repairable(c) and c.index not in used), key=lambda c: parent_key(c, expected))
+    if not ranked:
+        return []
+    if len(ranked) >= budget:
+        return [(c, 1) for c in ranked[:budget]]
+    each, extra = divmod(budget, len(ranked))
+    return [(c, each + (1 if i < extra else 0)) for i, c in enumerate(ranked)]
+
+
+# -- the repair prompt -------------------------------------------------------------------------------------------
+
+
+def failure_message(view: PublicView, parent: Candidate, time_limit_s: float) -> str:
+    """The user turn that tells the model how its program failed, and asks for the whole corrected program."""
+    lang = parent.language
+    what = "function" if view.kind == "function" else "program"
+    lines: list[str] = []
+    status = TestStatus(parent.example_status)
+    k = parent.failed_example
+    test = view.public_tests[k] if k is not None and 0 <= k < len(view.public_tests) else None
+    if status is TestStatus.COMPILE_ERROR or test is None or k is None:
+        lines.append(f"Your {what} does not compile:" if status is TestStatus.COMPILE_ERROR
+                     else f"Your {what} fails:")
+        lines.append(parent.feedback or "(no message)")
+    else:
+        said = {
+            TestStatus.WRONG_ANSWER: "gives a wrong answer on",
+            TestStatus.RUNTIME_ERROR: "crashes with a runtime error on",
+            TestStatus.TIME_LIMIT: f"exceeds the time limit ({time_limit_s:g} s) on",
+            TestStatus.MEMORY_LIMIT: "exceeds the memory limit on",
+            TestStatus.OUTPUT_LIMIT: "prints far too much on",
+        }.get(status, "fails")
+        lines.append(f"Your {what} {said} example {k + 1}.")
+        if view.kind == "function":
+            lines += ["Arguments (JSON):", clip_head(test.input.strip()), "Expected return value (JSON):",
+                      clip_head(test.output.strip())]
+        else:
+            lines += ["Input:", clip_head(test.input.rstrip("\n")), "Expected output:",
+                      clip_head(test.output.rstrip("\n"))]
+        if status is TestStatus.WRONG_ANSWER:
+            got = "Your function returned (rendered as tokens):" if view.kind == "function" else "Your output:"
+            lines += [got, parent.feedback.rstrip("\n") or "(nothing)"]
+        elif status is TestStatus.RUNTIME_ERROR:
+            lines += ["The error (last lines of stderr):", parent.feedback or "(no message)"]
+        elif status is TestStatus.TIME_LIMIT:
+            lines.append("time limit exceeded: it is too slow or never stops (waiting for input that is not there?).")
+    lines.append("")
+    # Small models often hand the same program back: say that it must change.
+    lines.append(f"Find the bug and fix it; the {what} above is wrong, so do not repeat it unchanged. Write the "
+                 f"complete corrected {what} in a single ```{lang} code block.")
+    return "\n".join(lines)
+
+
+def render_repair(tokenizer: Any, view: PublicView, parent: Candidate, time_limit_s: float) -> str:
+    """The model input of a repair: the original task, the program as the assistant's answer, the failure as the
+    user's reply, and the assistant turn pre-filled with the code fence (the fix is extracted like any sample)."""
+    language: prompting.Language = "cpp" if parent.language == "cpp" else "python"
+    task = prompting.user_message(view, prompting.PromptMeta(language=language, rating=0, tags=()))
+    answer = f"```{language}\n{parent.code.rstrip()}\n```"
+    feedback = failure_message(view, parent, time_limit_s)
+    messages = [
+        {"role": "system", "content": prompting.SYSTEM},
+        {"role": "user", "content": task},
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": feedback},
+    ]
+    if getattr(tokenizer, "chat_template", None):
+        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    else:
+        # Base models: a plain transcript, as prompting.render does.
+        head = "\n\n".join(m["content"] for m in messages) + "\n\n"
+    return head + prompting.FENCE[language]
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """What one repair round asks the sampler for: one request per parent, numbered from `first_index`."""
+
+    round_no: int
+    """1-based round."""
+    parents: tuple[Candidate, ...]
+    """The parent of each request, in request order."""
+    requests: tuple[PromptRequest, ...]
+    params: SamplingParams
+    stub: tuple[str, str] | None = None
+    """(stub, entry point) of a function problem: its imports and helpers complete fixes that omit them."""
+
+    @property
+    def size(self) -> int:
+        """Model samples this round draws."""
+        return sum(r.count for r in self.requests)
+
+    def candidate(self, comp: Completion) -> Candidate:
+        """A drawn fix as a pipeline candidate, with its lineage (parent, round)."""
+        parent = self.parents[comp.request_index]
+        code = extract.extract_code(comp.text)
+        if self.stub is not None:
+            code = extract.with_stub_context(code, *self.stub)
+        meta = {"language": parent.language, "num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
+        return Candidate(index=comp.sample_index, language=parent.language, code=code, meta=meta,
+                         parent=parent.index, repair_round=self.round_no)
+
+
+def plan_round(
+    tokenizer: Any,
+    view: PublicView,
+    parents: Sequence[tuple[Candidate, int]],
+    round_no: int,
+    first_index: int,
+    params: SamplingParams,
+    time_limit_s: float,
+    stub: tuple[str, str] | None = None,
+) -> RepairPlan:
+    """The requests of one round: per parent its repair prompt, `count` fixes, global sample indices from
+    `first_index` on (each fix has its own reproducible random stream, after every fresh sample's)."""
+    from alphagen.sampling.params import PromptRequest
+
+    requests = []
+    at = first_index
+    for parent, count in parents:
+        requests.append(PromptRequest(prompt=render_repair(tokenizer, view, parent, time_limit_s), count=count,
+                                      first_index=at))
+        at += count
+    return RepairPlan(round_no=round_no, parents=tuple(p for p, _ in parents), requests=tuple(requests),
+                      params=params, stub=stub)
+
