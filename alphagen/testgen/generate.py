@@ -23,10 +23,10 @@ from alphagen.seams import BatchExecutor
 from alphagen.testgen import model_inputs as mi
 from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
+from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
 from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
-from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
 from sandbox.types import Limits, Program
 
@@ -57,6 +57,7 @@ def _propose(
     progress: ProgressFn,
     shape_ok: Callable[[str, str], bool],
     counts: dict[str, int],
+    fmt: InputFormat | None,
 ) -> dict[str, list[str]]:
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
@@ -66,11 +67,11 @@ def _propose(
         if view.kind == "function":
             mutator = ArgsMutator(examples, constraints, cfg.scale_cap)
         else:
-            mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale)
+            mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale, fmt)
         out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
         progress("mutation", len(out["mutation"]))
     if "random" in cfg.sources and view.kind != "function":
-        fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes)
+        fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, fmt)
         out["random"] = fresh.propose(cfg.num_random, random.Random(seed + 1))
         progress("random", len(out["random"]))
     if sampler is None:
@@ -147,23 +148,27 @@ def generate_test_inputs(
     report: ProgressFn = progress or (lambda stage, k: None)
     counts: dict[str, int] = {}
     examples = [t.input for t in view.public_tests]
-    fmt = learn_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
+    # One input-format model per problem: mutation, random generation, the model sources and validation all
+    # use it (learned once here instead of once per source).
+    fmt = learn_input_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
     seen = {canonical(e, view.kind) for e in examples}
 
     def shape_problem(src: str, text: str) -> str | None:
         if view.kind == "function":
             return args_problem(examples, text, cfg.max_input_bytes)
-        if src == "random":
-            # Written from the skeleton the examples follow, so well-formed by construction; the line
-            # count check would wrongly refuse an empty array (n = 1 with n - 1 numbers on a line).
-            return None if len(text) <= cfg.max_input_bytes else "too long"
-        return structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
+        if fmt is None:
+            return None
+        # Random inputs are written from the skeleton, so well-formed by construction (the loose line-count
+        # rule would wrongly refuse an empty array: n = 1 with n - 1 numbers on a line); the rest are held
+        # to the loose shape rules.
+        leniency = Leniency.CONSTRUCTED if src == "random" else Leniency.SHAPE
+        return fmt.problem(text, cfg.max_input_bytes, leniency)
 
     def shape_ok(src: str, raw: str) -> bool:
         text = canonical(raw, view.kind)
         return text is not None and text not in seen and shape_problem(src, text) is None
 
-    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts)
+    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt)
     pools: dict[str, list[tuple[str, str]]] = {}
     # Shape check and de-duplication across sources (the first source to propose an input owns it).
     for src in cfg.sources:
