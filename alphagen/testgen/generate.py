@@ -23,6 +23,8 @@ from alphagen.seams import BatchExecutor
 from alphagen.testgen import model_inputs as mi
 from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
+from alphagen.testgen.generator_skeleton import generator_skeleton
+from alphagen.testgen.grammar import input_grammar
 from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
 from alphagen.testgen.mutate_stdio import StdioMutator
@@ -68,11 +70,15 @@ def _propose(
             mutator = ArgsMutator(examples, constraints, cfg.scale_cap)
         else:
             mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale, fmt)
+        t0 = time.perf_counter()
         out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
+        counts["mutation_ms"] = int(1000 * (time.perf_counter() - t0))
         progress("mutation", len(out["mutation"]))
     if "random" in cfg.sources and view.kind != "function":
         fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, fmt)
+        t0 = time.perf_counter()
         out["random"] = fresh.propose(cfg.num_random, random.Random(seed + 1))
+        counts["random_ms"] = int(1000 * (time.perf_counter() - t0))
         progress("random", len(out["random"]))
     if sampler is None:
         return out
@@ -87,6 +93,13 @@ def _propose(
         return spent
 
     def in_batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
+        t0 = time.perf_counter()
+        got = _batches(src, total, draw)
+        # Time per source (sampling, and for generators their sandbox runs): the model sources' cost.
+        counts[f"{src}_ms"] = int(1000 * (time.perf_counter() - t0))
+        return got
+
+    def _batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
         got: list[str] = []
         first = min(cfg.first_batch, total)
         for batch, count in enumerate((first, total - first)):
@@ -101,14 +114,23 @@ def _propose(
         return got
 
     if "model" in cfg.sources:
+        # Direct inputs are decoded under the grammar of the learned format (well-formed by construction).
+        grammar = input_grammar(fmt) if fmt is not None else None
+        why = "a function problem" if view.kind == "function" else "no input format learned from the examples"
+        counts["model_constrained"] = int(grammar is not None)
+        tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
         out["model"] = in_batches("model", cfg.num_model_samples, lambda count, batch: mi.model_inputs(
-            sampler, tokenizer, view, count, cfg.temperature, cfg.max_new_tokens, seed + 1000 * batch))
+            sampler, tokenizer, view, count, cfg.temperature, tokens, seed + 1000 * batch, grammar, why))
     if "generator" in cfg.sources:
         seeds = mi.seed_inputs([seed * 1000 + s for s in range(cfg.seeds_per_generator)])
+        # The model writes value choices inside a skeleton that reads the seed and prints the learned layout.
+        skeleton = generator_skeleton(fmt, examples[0]) if fmt is not None and examples else None
+        counts["generator_skeleton"] = int(skeleton is not None)
+        gen_tokens = cfg.max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
 
         def generated(count: int, batch: int) -> list[str]:
             gens = mi.generator_programs(sampler, tokenizer, view, count, cfg.temperature,
-                                         max(cfg.max_new_tokens, 384), seed + 1000 * batch)
+                                         gen_tokens, seed + 1000 * batch, skeleton)
             per_gen = generator_outputs(executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: None)
             return [x for g in per_gen for x in g]
 

@@ -13,8 +13,8 @@ uses is only how strictly an input is held to it, and that is explicit (`Lenienc
     CONSTRUCTED only the byte cap: for the random source, which writes from the skeleton (an empty array
                 line for n - 1 = 0 numbers is legal there but not in a line-count rule).
 
-Mutation reads its size links from the skeleton (`size_links`), random generation draws from it, and
-validation checks against it at the leniency of the source.
+Mutation reads its size links from the skeleton (`size_links`), random generation draws from it, the model's
+decoding grammar (`grammar.py`) and the generator skeleton (`generator_skeleton.py`) are compiled from it.
 """
 
 from __future__ import annotations
