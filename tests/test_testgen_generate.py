@@ -73,9 +73,10 @@ def test_validator_program_is_honoured() -> None:
 
 def test_model_and_generator_sources_with_a_sampler() -> None:
     direct = ["2\n9 3\n```", "5\n1 2 3 4 5\n", "3\n1 2\n", "not numbers at all\n", "2\n9 3\n"]
+    # A `gen` body in the skeleton derived from the learned format: it returns values, the skeleton prints them.
     generator = (
-        "n = random.randint(1, 100)\nprint(n)\n"
-        "print(' '.join(str(random.randint(1, 1000)) for _ in range(n)))\n```"
+        "    n = rng.randint(1, 100)\n"
+        "    return {'a': [rng.randint(1, 1000) for _ in range(n)]}\nprint('stray output is cut off')\n```"
     )
     broken = "this is not python(\n"
     sampler = FakeSampler(direct, [generator, broken])
@@ -89,7 +90,8 @@ def test_model_and_generator_sources_with_a_sampler() -> None:
     assert "2\n9 3\n" in ti.inputs and "5\n1 2 3 4 5\n" in ti.inputs
     assert ti.counts["generator_proposed"] == 4  # one compiling generator x 4 seeds
     assert ti.counts["generator_valid"] == 4
-    assert any("seed = int(sys.stdin.readline())" in p for p in sampler.prompts)
+    assert any("def gen(rng):" in p for p in sampler.prompts)
+    assert ti.counts["model_constrained"] == 1 and ti.counts["generator_skeleton"] == 1
     assert all("Input" in p and "3\n1 5 2" in p for p in sampler.prompts)
 
 

@@ -6,8 +6,9 @@ import json
 import random
 
 from alphagen.testgen.constraints import parse_constraints
+from alphagen.testgen.input_format import Leniency, learn_input_format
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem
-from alphagen.testgen.mutate_stdio import Link, StdioMutator, find_links
+from alphagen.testgen.mutate_stdio import Link, StdioMutator, find_links, links_of
 from alphagen.testgen.structure import learn_format, split_lines, structure_problem
 
 
@@ -22,6 +23,22 @@ def test_links_find_counts_rows_and_string_lengths() -> None:
     assert _where(find_links(split_lines("6\n010011\n"))) == [(0, 0, "strlen", 1)]
     # The array's invariants are recorded so that resizing keeps it a sorted permutation.
     assert find_links(split_lines("5\n1 2 3 4 5\n"))[0].inv == {"perm", "sorted", "distinct", "bounded"}
+
+
+def test_links_come_from_the_shared_skeleton() -> None:
+    # One format model for the problem: its skeleton (learned from all examples) says what sizes what, including
+    # "n - 1" arrays and test-case counts that the one-example reading cannot see.
+    examples = ["4\n1 1 2\n", "3\n1 2\n"]
+    fmt = learn_input_format(examples)
+    got = links_of(split_lines(examples[0]), fmt)
+    assert [(lk.row, lk.col, lk.kind, lk.target, lk.delta) for lk in got] == [(0, 0, "count", 1, -1)]
+    for m in StdioMutator(examples, parse_constraints("2 ≤ n ≤ 30"), 1000, fmt=fmt).propose(40, random.Random(0)):
+        assert fmt.problem(m, 10_000, Leniency.EXACT) is None, m
+    cases = learn_input_format(["2\n3\n1 2 3\n2\n5 6\n"])
+    kinds = [lk.kind for lk in links_of(split_lines("2\n3\n1 2 3\n2\n5 6\n"), cases)]
+    assert kinds == ["pinned", "count", "count"]
+    for m in StdioMutator(["2\n3\n1 2 3\n2\n5 6\n"], [], 50, fmt=cases).propose(30, random.Random(1)):
+        assert cases.problem(m, 10_000, Leniency.EXACT) is None, m
 
 
 def test_stdio_mutants_keep_the_format_and_respect_constraints() -> None:

@@ -95,7 +95,9 @@ class FakeSampler:
             prompt: str = req.prompt  # type: ignore[attr-defined]
             count: int = req.count  # type: ignore[attr-defined]
             self.prompts.append(prompt)
-            pool = self.generators if "seed = int(sys.stdin.readline())" in prompt else self.direct
+            # Generator prompts: a whole program after the seed-reading head, or a `gen` body in the skeleton.
+            is_generator = "seed = int(sys.stdin.readline())" in prompt or "def gen(rng):" in prompt
+            pool = self.generators if is_generator else self.direct
             for j in range(count):
                 yield FakeCompletion(r, k, pool[j % len(pool)])
                 k += 1

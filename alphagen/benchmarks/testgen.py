@@ -16,6 +16,11 @@ Hidden-equivalent mutants (pass every hidden test) are reported apart: splitting
 
     python -m alphagen.benchmarks.testgen [--json] [--problems SUBSTR ...] [--limit K] [--sources
     mutation,random,all]
+
+The default setting is `all`, what the pipeline uses by default (mutation + random + model + generator; it loads
+the embedded test-input model). Per source, the JSON reports how many inputs it proposed, how many were
+well-formed, valid (passed the validator and the clean-run check), kept (within `max_inputs`), how many wrong
+programs its kept inputs separate on their own (`separated_alone`), and the seconds it spent proposing.
 """
 
 from __future__ import annotations
@@ -84,6 +89,26 @@ class Tally:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
+    kept: dict[str, int] = field(default_factory=dict)
+    """Per source: inputs kept."""
+    separated_alone: dict[str, int] = field(default_factory=dict)
+    """Per source: wrong programs that source's kept inputs separate on their own."""
+    sources: tuple[str, ...] = ()
+
+    def per_source(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for src in self.sources:
+            alone = self.separated_alone.get(src, 0)
+            out[src] = {
+                "proposed": self.counts.get(f"{src}_proposed", 0),
+                "well_formed": self.counts.get(f"{src}_wellformed", 0),
+                "valid": self.counts.get(f"{src}_valid", 0),
+                "kept": self.kept.get(src, 0),
+                "separated_alone": alone,
+                "separated_alone_fraction": round(alone / self.wrong, 4) if self.wrong else None,
+                "seconds": round(self.counts.get(f"{src}_ms", 0) / 1000, 1),
+            }
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +123,7 @@ class Tally:
             "inputs": self.inputs,
             "distinguishing_inputs": self.distinguishing,
             "seconds": round(self.seconds, 1),
+            "per_source": self.per_source(),
             "counts": dict(sorted(self.counts.items())),
         }
 
@@ -186,6 +212,14 @@ def score_case(
             tally.wrong_separated += 1
         else:
             tally.missed.append(f"{case.name}: {where}")
+    # Per source: its kept inputs alone, as if it were the only source (what it contributes by itself).
+    tally.sources = cfg.sources
+    for src in cfg.sources:
+        cols = [j for j, s in enumerate(ti.sources) if s == src]
+        tally.kept[src] = tally.kept.get(src, 0) + len(cols)
+        sub = [clustering.signature([k[j] for j in cols]) for k in keys]
+        alone = sum(1 for s in sub[1 + nc : 1 + nc + nw] if s != sub[0]) if cols else 0
+        tally.separated_alone[src] = tally.separated_alone.get(src, 0) + alone
     tally.equivalent += len(case.equivalent)
     tally.equivalent_split += sum(1 for s in sigs[1 + nc + nw :] if s != ref)
 
@@ -239,7 +273,8 @@ def run(
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (see the module docstring)."""
     ap = argparse.ArgumentParser(description="Test-input discrimination benchmark (see module docstring).")
     ap.add_argument(
         "--json", action="store_true", help="print the figures as one JSON object on the last line"
@@ -250,9 +285,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="at most K problems")
     ap.add_argument(
         "--sources",
-        default="mutation",
+        default="all",
         help="comma-separated settings among mutation, random, mutation+random, model, generator, all (model "
-        "ones load the embedded model: slow on CPU). Default: mutation",
+        "ones load the embedded model: slow on CPU). Default: all (what the pipeline uses by default)",
     )
     ap.add_argument("--seeds", default="0", help="comma-separated seeds")
     ap.add_argument("--model", default=None, help="test-input model spec (default: the embedded model)")
@@ -260,6 +295,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--num-model-samples", type=int, default=8)
     ap.add_argument("--num-generator-programs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON object to this file")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = build_parser()
     args = ap.parse_args(argv)
     settings = [s.strip() for s in args.sources.split(",") if s.strip()]
     for s in settings:

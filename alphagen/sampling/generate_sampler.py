@@ -10,6 +10,7 @@ import torch
 
 from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
+from alphagen.sampling.grammar import refuse_grammars
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.stops import StopChecker
 
@@ -37,6 +38,7 @@ class GenerateSampler:
         progress: Callable[[int], None] | None = None,
     ) -> Iterator[Completion]:
         """Generate each request's samples in chunks of ``batch_size`` (default 32) sequences."""
+        refuse_grammars(requests, "generate")  # no constrained decoding here: refuse, never ignore
         tok = self.lm.tokenizer
         # The stop checker here only post-processes token lists, so it needs no candidate table.
         stops = StopChecker(tok, params.stop, 0)

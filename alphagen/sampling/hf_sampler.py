@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from transformers.cache_utils import DynamicCache
@@ -21,8 +22,9 @@ from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
 from alphagen.sampling.eos import eos_ids_of
+from alphagen.sampling.grammar import GrammarEngine
 from alphagen.sampling.kv_slots import SlotCache
-from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
@@ -50,6 +52,7 @@ class HFSampler:
         self.vocab_size = output_vocab_size(lm.model)
         self.eos_ids = eos_ids_of(lm)
         self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
+        self._grammar: GrammarEngine | None = None
         # transformers renamed past_key_values to cache (5.2x; the old name warns and goes away in 5.40).
         forward_args = inspect.signature(lm.model.forward).parameters
         self.cache_kw = "cache" if "cache" in forward_args else "past_key_values"
@@ -59,6 +62,12 @@ class HFSampler:
         if stops not in self._stop_checkers:
             self._stop_checkers[stops] = StopChecker(self.lm.tokenizer, stops, self.vocab_size)
         return self._stop_checkers[stops]
+
+    def grammar_engine(self) -> GrammarEngine:
+        """The grammar compiler for this tokenizer, built on the first constrained request (loads xgrammar)."""
+        if self._grammar is None:
+            self._grammar = GrammarEngine(self.lm.tokenizer, self.vocab_size, self.eos_ids)
+        return self._grammar
 
     def sample(
         self, requests: list[PromptRequest], params: SamplingParams, progress: Progress | None = None
@@ -93,6 +102,8 @@ class _Run:
             ::-1
         ]
         self.encoded: _Encoded | None = None
+        # Constrained requests: one grammar engine per sampler, one matcher per row holding a constrained sample.
+        self.engine = sampler.grammar_engine() if any(r.grammar is not None for r in requests) else None
         # Columns: prompts, then room for two samples' worth of generated columns between compactions.
         self.capacity = self.prompt_width + 2 * params.max_new_tokens + 8
         total = len(self.queue)
@@ -115,6 +126,7 @@ class _Run:
             )
             self.cache.set_length(self.prompt_width)
         self.slots = [Slot() for _ in range(rows)]
+        self.matchers: list[Any] = [None] * rows
         self.starts = [self.prompt_width] * rows
         self.uniforms = torch.zeros(rows, params.max_new_tokens, dtype=torch.float64)
         self.pending: list[Completion] = []
@@ -145,18 +157,35 @@ class _Run:
                 self.encoded = self._encode(ri)
             enc = self.encoded
             self.uniforms[row] = sample_uniforms(self.params.seed, gi, self.params.max_new_tokens)
-            first = int(select_tokens(enc.first_logits.unsqueeze(0), self.params, self.uniforms[row, :1])[0])
+            grammar = self.requests[ri].grammar
+            matcher = self.engine.matcher(grammar) if self.engine is not None and grammar is not None else None
+            logits = enc.first_logits.unsqueeze(0)
+            if matcher is not None:
+                # The first token is constrained too (it comes from the prompt's logits, not from a step).
+                assert self.engine is not None
+                logits = self.engine.mask(logits, [matcher])
+            first = int(select_tokens(logits, self.params, self.uniforms[row, :1])[0])
             slot = Slot(ri, gi, enc.length, [first])
-            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
+            reason = self._advance(matcher, slot)
             if reason is not None:
                 self.pending.append(slot.completion(reason, self.stops))
                 continue
             self.slots[row] = slot
+            self.matchers[row] = matcher
             self.cache.load_prompt(row, enc.kv, self.prompt_width)
             # The row's own columns start where the next step writes; older columns of this row stay masked.
             self.starts[row] = self.cache.length
             return
         self.slots[row] = Slot()
+        self.matchers[row] = None
+
+    def _advance(self, matcher: Any, slot: Slot) -> FinishReason | None:
+        """Feed the slot's latest token to its matcher (if constrained); why the sample ends, or None."""
+        if matcher is not None and not matcher.is_terminated():
+            # The mask allowed only tokens the matcher accepts; a refusal would be a bug, so end the sample.
+            if not matcher.accept_token(slot.tokens[-1]):
+                return "stop"
+        return slot.finish_reason(self.params, self.s.eos_ids, self.stops)
 
     @torch.inference_mode()
     def step(self) -> list[Completion]:
@@ -182,13 +211,16 @@ class _Run:
         )
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
         draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)
-        tokens = select_tokens(out.logits[:, -1], self.params, draws).tolist()
+        logits = out.logits[:, -1]
+        if self.engine is not None and any(m is not None for m in self.matchers):
+            logits = self.engine.mask(logits, self.matchers)
+        tokens = select_tokens(logits, self.params, draws).tolist()
         # Book-keeping on the CPU: append, detect ends, and refill finished rows immediately.
         for row, slot in enumerate(self.slots):
             if not slot.active:
                 continue
             slot.tokens.append(int(tokens[row]))
-            reason = slot.finish_reason(self.params, self.s.eos_ids, self.stops)
+            reason = self._advance(self.matchers[row], slot)
             if reason is not None:
                 finished.append(slot.completion(reason, self.stops))
                 self._refill(row)
@@ -208,6 +240,7 @@ class _Run:
         keep = torch.tensor(active, device=self.device)
         self.cache.select_rows(keep)
         self.slots = [self.slots[i] for i in active]
+        self.matchers = [self.matchers[i] for i in active]
         self.starts = [self.starts[i] for i in active]
         self.uniforms = self.uniforms[active]
 

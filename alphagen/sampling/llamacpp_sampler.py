@@ -28,6 +28,7 @@ import torch
 from alphagen.models import LoadedModel, ModelError
 from alphagen.sampling.batching import CPU_MAX_ROWS
 from alphagen.sampling.eos import eos_ids_of
+from alphagen.sampling.grammar import refuse_grammars
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
@@ -163,6 +164,7 @@ class LlamaCppSampler:
         self, requests: list[PromptRequest], params: SamplingParams, progress: Progress | None = None
     ) -> Iterator[Completion]:
         """Stream completions of all requests as they finish (sample_index is stable)."""
+        refuse_grammars(requests, "llamacpp")  # no constrained decoding here: refuse, never ignore
         if not requests:
             return
         run = _Run(self, requests, params)

@@ -78,6 +78,10 @@ class PromptRequest:
     """Global sample_index of this request's first sample (it picks the samples' random streams); None: right
     after the previous request's samples. Lets a caller that splits one job over several ``sample`` calls (Ray
     shards, a resumed benchmark) draw exactly the samples one call would have drawn."""
+    grammar: str | None = None
+    """An EBNF grammar (xgrammar's dialect, root rule ``root``) every completion must follow: a token mask per
+    step keeps each sample inside it, and a sample ends (eos) once it is a full sentence. None: unconstrained.
+    Backends that cannot constrain raise ``UnsupportedConstraint`` rather than ignore it."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt:
@@ -88,6 +92,8 @@ class PromptRequest:
             not isinstance(self.first_index, int) or isinstance(self.first_index, bool) or self.first_index < 0
         ):
             raise ValueError(f"first_index must be None or an integer >= 0, got {self.first_index!r}")
+        if self.grammar is not None and (not isinstance(self.grammar, str) or "root" not in self.grammar):
+            raise ValueError(f"grammar must be None or EBNF text with a root rule, got {self.grammar!r:.40}")
 
 
 @dataclass(frozen=True)

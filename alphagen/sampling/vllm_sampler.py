@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from alphagen.models import LoadedModel, ModelError
+from alphagen.sampling.grammar import refuse_grammars
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
 
 
@@ -75,6 +76,7 @@ class VLLMSampler:
         progress: Callable[[int], None] | None = None,
     ) -> Iterator[Completion]:
         """One vLLM generate call for all requests; completions are yielded request by request."""
+        refuse_grammars(requests, "vllm")  # no constrained decoding here: refuse, never ignore
         sps = [self._vllm.SamplingParams(**vllm_params_kwargs(i, r, params)) for i, r in enumerate(requests)]
         outputs = self.llm.generate([r.prompt for r in requests], sps)
         for ri, (out, offset) in enumerate(zip(outputs, sample_offsets(requests), strict=True)):

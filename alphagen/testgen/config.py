@@ -38,6 +38,9 @@ class TestGenConfig:
     """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
     max_new_tokens: int = 256
     """Longest model-written input or generator program, in tokens."""
+    direct_max_new_tokens: int = 128
+    """Longest grammar-constrained direct input, in tokens (the grammar keeps them small; they end when
+    complete)."""
     first_batch: int = 4
     """The model sources sample this many completions first (generator: programs); a source whose first batch
     yields no well-formed input stops there instead of sampling the rest (they often yield nothing)."""
@@ -76,6 +79,8 @@ class TestGenConfig:
             raise ValueError(f"clean_check_programs must be >= 1, got {self.clean_check_programs}")
         if not 0.0 <= self.temperature <= 5.0:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
+        if self.direct_max_new_tokens < 1:
+            raise ValueError(f"direct_max_new_tokens must be >= 1, got {self.direct_max_new_tokens}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.max_input_bytes < 16:

@@ -22,10 +22,12 @@ from alphagen.problems.model import PublicView
 from alphagen.testgen import model_inputs as mi
 from alphagen.testgen.config import TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
+from alphagen.testgen.generator_skeleton import generator_skeleton
+from alphagen.testgen.grammar import input_grammar
+from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
 from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
-from alphagen.testgen.structure import learn_format, structure_problem
 from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program
@@ -57,6 +59,7 @@ def _propose(
     progress: ProgressFn,
     shape_ok: Callable[[str, str], bool],
     counts: dict[str, int],
+    fmt: InputFormat | None,
 ) -> dict[str, list[str]]:
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
@@ -66,12 +69,16 @@ def _propose(
         if view.kind == "function":
             mutator = ArgsMutator(examples, constraints, cfg.scale_cap)
         else:
-            mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale)
+            mutator = StdioMutator(examples, constraints, cfg.scale_cap, cfg.large_scale, fmt)
+        t0 = time.perf_counter()
         out["mutation"] = mutator.propose(cfg.num_mutations, random.Random(seed))
+        counts["mutation_ms"] = int(1000 * (time.perf_counter() - t0))
         progress("mutation", len(out["mutation"]))
     if "random" in cfg.sources and view.kind != "function":
-        fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes)
+        fresh = RandomInputs(examples, constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, fmt)
+        t0 = time.perf_counter()
         out["random"] = fresh.propose(cfg.num_random, random.Random(seed + 1))
+        counts["random_ms"] = int(1000 * (time.perf_counter() - t0))
         progress("random", len(out["random"]))
     if sampler is None:
         return out
@@ -86,6 +93,13 @@ def _propose(
         return spent
 
     def in_batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
+        t0 = time.perf_counter()
+        got = _batches(src, total, draw)
+        # Time per source (sampling, and for generators their sandbox runs): the model sources' cost.
+        counts[f"{src}_ms"] = int(1000 * (time.perf_counter() - t0))
+        return got
+
+    def _batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
         got: list[str] = []
         first = min(cfg.first_batch, total)
         for batch, count in enumerate((first, total - first)):
@@ -100,14 +114,23 @@ def _propose(
         return got
 
     if "model" in cfg.sources:
+        # Direct inputs are decoded under the grammar of the learned format (well-formed by construction).
+        grammar = input_grammar(fmt) if fmt is not None else None
+        why = "a function problem" if view.kind == "function" else "no input format learned from the examples"
+        counts["model_constrained"] = int(grammar is not None)
+        tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
         out["model"] = in_batches("model", cfg.num_model_samples, lambda count, batch: mi.model_inputs(
-            sampler, tokenizer, view, count, cfg.temperature, cfg.max_new_tokens, seed + 1000 * batch))
+            sampler, tokenizer, view, count, cfg.temperature, tokens, seed + 1000 * batch, grammar, why))
     if "generator" in cfg.sources:
         seeds = mi.seed_inputs([seed * 1000 + s for s in range(cfg.seeds_per_generator)])
+        # The model writes value choices inside a skeleton that reads the seed and prints the learned layout.
+        skeleton = generator_skeleton(fmt, examples[0]) if fmt is not None and examples else None
+        counts["generator_skeleton"] = int(skeleton is not None)
+        gen_tokens = cfg.max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
 
         def generated(count: int, batch: int) -> list[str]:
             gens = mi.generator_programs(sampler, tokenizer, view, count, cfg.temperature,
-                                         max(cfg.max_new_tokens, 384), seed + 1000 * batch)
+                                         gen_tokens, seed + 1000 * batch, skeleton)
             per_gen = generator_outputs(executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: None)
             return [x for g in per_gen for x in g]
 
@@ -147,23 +170,27 @@ def generate_test_inputs(
     report: ProgressFn = progress or (lambda stage, k: None)
     counts: dict[str, int] = {}
     examples = [t.input for t in view.public_tests]
-    fmt = learn_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
+    # One input-format model per problem: mutation, random generation, the model sources and validation all
+    # use it (learned once here instead of once per source).
+    fmt = learn_input_format(examples, parse_constraints(view.description)) if view.kind != "function" else None
     seen = {canonical(e, view.kind) for e in examples}
 
     def shape_problem(src: str, text: str) -> str | None:
         if view.kind == "function":
             return args_problem(examples, text, cfg.max_input_bytes)
-        if src == "random":
-            # Written from the skeleton the examples follow, so well-formed by construction; the line
-            # count check would wrongly refuse an empty array (n = 1 with n - 1 numbers on a line).
-            return None if len(text) <= cfg.max_input_bytes else "too long"
-        return structure_problem(fmt, text, cfg.max_input_bytes) if fmt is not None else None
+        if fmt is None:
+            return None
+        # Random inputs are written from the skeleton, so well-formed by construction (the loose line-count
+        # rule would wrongly refuse an empty array: n = 1 with n - 1 numbers on a line); the rest are held
+        # to the loose shape rules.
+        leniency = Leniency.CONSTRUCTED if src == "random" else Leniency.SHAPE
+        return fmt.problem(text, cfg.max_input_bytes, leniency)
 
     def shape_ok(src: str, raw: str) -> bool:
         text = canonical(raw, view.kind)
         return text is not None and text not in seen and shape_problem(src, text) is None
 
-    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts)
+    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt)
     pools: dict[str, list[tuple[str, str]]] = {}
     # Shape check and de-duplication across sources (the first source to propose an input owns it).
     for src in cfg.sources:

@@ -1,20 +1,34 @@
 """Inputs proposed by the test-input model: written directly, or produced by model-written generator programs.
 
-Both prompts show the statement (which holds the input format and constraints) and the examples. Direct inputs
-are sampled in one batch; generator programs are Python scripts that read a seed from stdin and print one
-random input, so running one with several seeds yields large, well-formed inputs a model could never type out.
+Both prompts show the statement (which holds the input format and constraints) and the examples, and ask for
+small, tricky cases (edge cases, boundaries, ties): what a model is good at; the random source covers the
+maximum sizes.
+
+Direct inputs are sampled in one batch, constrained by the grammar compiled from the learned input format
+(`grammar.input_grammar`), so every one parses in that format; without a grammar (no format learned, a
+function problem, a backend that cannot constrain) they are sampled unconstrained and the reason is logged.
+
+Generator programs read a seed from stdin and print one random input, so running one with several seeds yields
+inputs a model could never type out. With a learned format the model only writes `gen(rng)` inside a skeleton
+that reads the seed and prints the returned values in the learned layout (`generator_skeleton.py`); without
+one it writes the whole program after a pre-filled head.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
+from alphagen.sampling.grammar import UnsupportedConstraint
+from alphagen.testgen.generator_skeleton import Skeleton
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "You are an expert competitive programmer who writes tricky but valid test inputs."
 
@@ -45,7 +59,7 @@ def _chat(tokenizer: Any, user: str, prefill: str) -> str:
 
 
 def direct_prompt(view: PublicView, tokenizer: Any) -> str:
-    """Ask for one new valid input, answered inside a pre-filled code fence."""
+    """Ask for one new small, tricky, valid input, answered inside a pre-filled code fence."""
     what = (
         "the arguments of one call, as a JSON array"
         if view.kind == "function"
@@ -53,11 +67,24 @@ def direct_prompt(view: PublicView, tokenizer: Any) -> str:
     )
     user = (
         f"{view.description.strip()}\n\n{_examples(view)}\n\n"
-        f"Write {what} for this problem: a new test that respects every constraint and is likely to expose "
-        "wrong solutions (edge cases, boundary values, tricky cases). "
+        f"Write {what} for this problem: a new, small test, different from the examples, that respects every "
+        "constraint and is likely to expose wrong solutions: an edge case (the smallest sizes, equal values, "
+        "boundary values, zeros, negative numbers where allowed) or a tricky case a careless solution gets wrong. "
         "Reply with only the input in a ``` block."
     )
     return _chat(tokenizer, user, "```\n")
+
+
+def skeleton_prompt(view: PublicView, tokenizer: Any, skeleton: Skeleton) -> str:
+    """Ask for the body of `gen(rng)` in the skeleton (pre-filled up to its docstring)."""
+    user = (
+        f"{view.description.strip()}\n\n{_examples(view)}\n\n"
+        "Complete the Python function `gen(rng)` below: it returns one random test for this problem as a dict, "
+        "respecting every constraint of the statement exactly. Do not print anything; the caller prints the "
+        "dict in the input format. Mix tiny tests, edge cases (equal values, boundaries) and large ones. "
+        "Reply with only the code in a ```python block."
+    )
+    return _chat(tokenizer, user, "```python\n" + skeleton.head)
 
 
 def generator_prompt(view: PublicView, tokenizer: Any) -> str:
@@ -94,15 +121,21 @@ def parse_generator(text: str) -> str | None:
 
 
 def sample_texts(
-    sampler: Sampler, prompt: str, count: int, temperature: float, max_new_tokens: int, seed: int
+    sampler: Sampler,
+    prompt: str,
+    count: int,
+    temperature: float,
+    max_new_tokens: int,
+    seed: int,
+    grammar: str | None = None,
 ) -> list[str]:
-    """`count` completions of one prompt in one batch, in sample order."""
+    """`count` completions of one prompt in one batch, in sample order (constrained by `grammar` if given)."""
     if count < 1:
         return []
     from alphagen.sampling.params import PromptRequest, SamplingParams
 
     params = SamplingParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=seed, stop=("```",))
-    done = list(sampler.sample([PromptRequest(prompt=prompt, count=count)], params))
+    done = list(sampler.sample([PromptRequest(prompt=prompt, count=count, grammar=grammar)], params))
     done.sort(key=lambda c: getattr(c, "sample_index", 0))
     return [c.text for c in done]
 
@@ -115,9 +148,21 @@ def model_inputs(
     temperature: float,
     max_new_tokens: int,
     seed: int,
+    grammar: str | None = None,
+    why_unconstrained: str = "no grammar given",
 ) -> list[str]:
-    """Directly written inputs, parsed (unparseable completions dropped)."""
-    texts = sample_texts(sampler, direct_prompt(view, tokenizer), count, temperature, max_new_tokens, seed)
+    """Directly written inputs, parsed (unparseable completions dropped). With `grammar` every completion is a
+    sentence of it; without (or on a backend that refuses grammars) sampling is unconstrained and logged."""
+    prompt = direct_prompt(view, tokenizer)
+    texts: list[str] | None = None
+    if grammar is not None:
+        try:
+            texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed, grammar)
+        except UnsupportedConstraint as e:
+            why_unconstrained = str(e)
+    if texts is None:
+        log.info("test-input model writes unconstrained inputs: %s", why_unconstrained)
+        texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed)
     return [t for t in (parse_direct(x) for x in texts) if t is not None]
 
 
@@ -129,8 +174,15 @@ def generator_programs(
     temperature: float,
     max_new_tokens: int,
     seed: int,
+    skeleton: Skeleton | None = None,
 ) -> list[str]:
-    """Model-written generator programs that compile."""
+    """Model-written generator programs that compile: `gen` bodies inside the skeleton when there is one,
+    else whole programs after the pre-filled head (logged)."""
+    if skeleton is not None:
+        prompt = skeleton_prompt(view, tokenizer, skeleton)
+        texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed + 1)
+        return [g for g in (skeleton.program(x) for x in texts) if g is not None]
+    log.info("test-input model writes whole generator programs: no input format learned")
     texts = sample_texts(
         sampler, generator_prompt(view, tokenizer), count, temperature, max_new_tokens, seed + 1
     )

@@ -6,6 +6,10 @@ Everything else is perturbed by kind: integers towards the boundaries the statem
 words within the alphabet the examples use, arrays reordered. Invariants an array shows in its example
 (a permutation, sorted, distinct, bounded by n) are kept, because breaking them would make invalid inputs on
 which even correct programs disagree.
+
+The links come from the problem's one input-format model (`input_format.InputFormat`: the skeleton learned
+from all examples reads each mutant's rows); `find_links`, a reading of one example on its own, is the
+fallback when no skeleton reads the rows (an example unlike the others, or no format was passed).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
+from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.structure import run_length, split_lines, token_kind
 
 Rows = list[list[str]]
@@ -37,6 +42,8 @@ class Link:
     inv: frozenset[str] = frozenset()
     """Invariants of the sized array in the example (perm, sorted, distinct, bounded), kept through
     mutations."""
+    delta: int = 0
+    """The sized thing's length is the value + delta (`p_2 ... p_n` after n: -1)."""
 
 
 def _stringish(tok: str) -> bool:
@@ -86,6 +93,20 @@ def find_links(rows: Rows) -> list[Link]:
     return links
 
 
+def links_of(rows: Rows, fmt: InputFormat | None) -> list[Link]:
+    """The size links of `rows`: from the shared skeleton when it reads them, else from `find_links`."""
+    got = fmt.links(rows) if fmt is not None else None
+    if got is None:
+        return find_links(rows)
+    out: list[Link] = []
+    for lk in got:
+        # A pinned scalar (a test-case count, a grid width) is linked to nothing mutation resizes: listing it
+        # keeps it out of the free tokens, so it never changes alone.
+        inv = frozenset(_invariants(rows[lk.target])) if lk.kind == "count" else frozenset()
+        out.append(Link(lk.row, lk.col, lk.kind, lk.target, inv, lk.delta))
+    return out
+
+
 def _block_len(rows: Rows, start: int) -> int:
     return 0 if start >= len(rows) or not rows[start] else run_length(rows, start)
 
@@ -94,14 +115,20 @@ class StdioMutator:
     """Proposes mutants of the examples; deterministic for a given RNG."""
 
     def __init__(
-        self, examples: Sequence[str], constraints: Sequence[Constraint], scale_cap: int, large_scale: int = 0
+        self,
+        examples: Sequence[str],
+        constraints: Sequence[Constraint],
+        scale_cap: int,
+        large_scale: int = 0,
+        fmt: InputFormat | None = None,
     ) -> None:
+        self.fmt = fmt
         self.examples = [split_lines(e) for e in examples if e.strip()]
         self.constraints = list(constraints)
         self.scale_cap = scale_cap
         self.large_scale = max(large_scale, scale_cap)
         words = [t for ex in self.examples for r in ex for t in r if token_kind(t) == "word"]
-        words += [ex[lk.target][0] for ex in self.examples for lk in find_links(ex) if lk.kind == "strlen"]
+        words += [ex[lk.target][0] for ex in self.examples for lk in links_of(ex, fmt) if lk.kind == "strlen"]
         self.alphabet = sorted({c for w in words for c in w}) or list(string.ascii_lowercase)
         if set(self.alphabet) <= set(string.ascii_lowercase) and len(self.alphabet) > 2:
             # Words of lowercase letters usually may use any lowercase letter; keep small alphabets (01, .#)
@@ -117,12 +144,13 @@ class StdioMutator:
                 break
             rows = [list(r) for r in rng.choice(self.examples)]
             # Links are read once from the example and kept up to date: a mutated input can be ambiguous.
-            links = find_links(rows)
+            links = links_of(rows, self.fmt)
             # A few mutants are forced to maximum size: only they can expose programs that are too slow.
-            if len(out) < max(1, count // 10) and links:
-                lk = rng.choice(links)
+            resizable = [lk for lk in links if lk.kind != "pinned"]
+            if len(out) < max(1, count // 10) and resizable:
+                lk = rng.choice(resizable)
                 self._resize(rows, lk, rng, grow=True)
-                links = find_links(rows) if lk.kind == "rows" else links
+                links = links_of(rows, self.fmt) if lk.kind == "rows" else links
             else:
                 for _ in range(rng.choice((1, 1, 2, 3))):
                     links = self._mutate_once(rows, links, rng)
@@ -137,7 +165,8 @@ class StdioMutator:
         sized = {lk.target: lk.inv for lk in links if lk.kind == "count"}
         strings = {lk.target for lk in links if lk.kind == "strlen"}
         ops = []
-        if links:
+        resizable = [lk for lk in links if lk.kind != "pinned"]
+        if resizable:
             ops += ["resize"] * 3 + ["grow"]
         free = [(i, j) for i, r in enumerate(rows) for j, t in enumerate(r) if (i, j) not in linked]
         if free:
@@ -149,7 +178,7 @@ class StdioMutator:
             return links
         op = rng.choice(ops)
         if op in ("resize", "grow"):
-            lk = rng.choice(links)
+            lk = rng.choice(resizable)
             shift = self._resize(rows, lk, rng, grow=(op == "grow"))
             if shift:
                 # Rows were added or removed after lk.target: later links move with them.
@@ -261,9 +290,10 @@ class StdioMutator:
         else:
             rows[i].sort(key=int, reverse=True)
 
-    def _new_size(self, v: int, rng: random.Random, grow: bool) -> int:
+    def _new_size(self, v: int, rng: random.Random, grow: bool, delta: int = 0) -> int:
         lo, hi = self._legal(v)
-        lo = max(lo, 1)
+        # The sized thing keeps at least one element (its row must stay: later links point past it).
+        lo = max(lo, 1 - delta)
         cap = max(min(hi, self.scale_cap), lo)
         if grow:
             return max(min(hi, self.large_scale), lo)
@@ -272,11 +302,13 @@ class StdioMutator:
     def _resize(self, rows: Rows, lk: Link, rng: random.Random, grow: bool) -> int:
         """Resize what `lk` sizes; returns how many rows were added (negative: removed)."""
         old = int(rows[lk.row][lk.col])
-        new = self._new_size(old, rng, grow)
+        new = self._new_size(old, rng, grow, lk.delta)
         if new == old:
             return 0
         rows[lk.row][lk.col] = str(new)
         target = rows[lk.target]
+        # From here on, lengths: what the sized thing holds (the value + delta).
+        old, new = old + lk.delta, new + lk.delta
         if lk.kind == "count":
             rows[lk.target] = _resized_array(target, new, lk.inv, rng, self)
         elif lk.kind == "strlen":

@@ -22,6 +22,7 @@ import string
 from collections.abc import Sequence
 
 from alphagen.testgen.constraints import Constraint
+from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import BlockModel, SlotModel, learn_models
 from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template
 
@@ -71,8 +72,10 @@ class RandomInputs:
         scale_cap: int,
         large_scale: int,
         max_bytes: int,
+        fmt: InputFormat | None = None,
     ) -> None:
-        self.template: Template | None = learn_template(examples)
+        # The skeleton is the problem's shared input-format model when one is given (learned once per problem).
+        self.template: Template | None = fmt.template if fmt is not None else learn_template(examples)
         self.models: dict[int, SlotModel] = {}
         self.blocks: dict[int, BlockModel] = {}
         if self.template is not None:

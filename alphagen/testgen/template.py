@@ -202,10 +202,33 @@ def _learn(rows: Rows, nearest: bool) -> Template | None:
     return Template(items, slots.kinds) if items else None
 
 
+@dataclass(frozen=True)
+class SizeLink:
+    """Where, in one input, a scalar sizes something after it (what mutation resizes together)."""
+
+    row: int
+    col: int
+    kind: str
+    """count (an array row), strlen (a lone word), rows (a block of rows), pinned (a test-case count or a grid
+    width: sizes something mutation does not resize, so it must not change alone)."""
+    target: int
+    """Row of the sized thing (the first row of a block); -1 for pinned."""
+    delta: int = 0
+    """Length of the sized thing = value + delta."""
+
+
 def _read_items(
-    items: Sequence[Item], rows: Rows, i: int, env: dict[int, int], out: list[tuple[int, Observation]]
+    items: Sequence[Item],
+    rows: Rows,
+    i: int,
+    env: dict[int, int],
+    out: list[tuple[int, Observation]],
+    pos: dict[int, tuple[int, int]] | None = None,
+    links: list[SizeLink] | None = None,
 ) -> int | None:
-    """Read `items` from row i on; the next row index, or None when the rows do not follow them."""
+    """Read `items` from row i on; the next row index, or None when the rows do not follow them. With `pos`
+    and `links`, also record where each scalar sat and which of them sized what."""
+    pos = {} if pos is None else pos
     for it in items:
         if isinstance(it, Fixed):
             if i >= len(rows) or len(rows[i]) != len(it.slots):
@@ -214,17 +237,27 @@ def _read_items(
                 if token_kind(tok) != k and not (k == "float" and token_kind(tok) == "int"):
                     return None
                 out.append((s, Observation([tok], dict(env))))
-            for s, k, tok in zip(it.slots, it.kinds, rows[i], strict=True):
+            for c, (s, k, tok) in enumerate(zip(it.slots, it.kinds, rows[i], strict=True)):
                 if k == "int":
                     env[s] = int(tok)
+                    pos[s] = (i, c)
             i += 1
             continue
         n = env.get(it.size, -1) + (0 if isinstance(it, Repeat) else it.delta)
         if n < 0:
             return None
+        if links is not None and it.size in pos:
+            r, c = pos[it.size]
+            if isinstance(it, Repeat):
+                links.append(SizeLink(r, c, "pinned", -1))
+            elif n > 0:
+                kind = "count" if isinstance(it, Array) else "strlen" if isinstance(it, Str) else "rows"
+                links.append(SizeLink(r, c, kind, i, it.delta))
+            if isinstance(it, Block) and it.width is not None and it.width in pos:
+                links.append(SizeLink(*pos[it.width], "pinned", -1))
         if isinstance(it, Repeat):
             for _ in range(n):
-                nxt = _read_items(it.body, rows, i, dict(env), out)
+                nxt = _read_items(it.body, rows, i, dict(env), out, dict(pos), links)
                 if nxt is None:
                     return None
                 i = nxt
@@ -257,6 +290,19 @@ def read(t: Template, rows: Rows) -> list[tuple[int, Observation]] | None:
     out: list[tuple[int, Observation]] = []
     end = _read_items(t.items, rows, 0, {}, out)
     return out if end == len(rows) else None
+
+
+def size_links(t: Template, rows: Rows) -> list[SizeLink] | None:
+    """Which scalars of `rows` size what, read with skeleton `t`; None when `rows` does not follow it."""
+    links: list[SizeLink] = []
+    end = _read_items(t.items, rows, 0, {}, [], {}, links)
+    if end != len(rows):
+        return None
+    # A scalar sizing several things (n for an array and a block) is resized through its first one only.
+    first: dict[tuple[int, int], SizeLink] = {}
+    for lk in links:
+        first.setdefault((lk.row, lk.col), lk)
+    return list(first.values())
 
 
 def learn_template(example_inputs: Sequence[str]) -> Template | None:
