@@ -55,6 +55,9 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "all": ("mutation", "random", "model", "generator"),
 }
 MODEL_FREE = ("mutation", "random", "mutation+random")
+MODEL_SOURCES = ("model", "generator")
+MODELS_TOGETHER = "model+generator"
+"""per_source key of the model sources' kept inputs taken together (in settings that run both)."""
 """Settings that need no test-input model (the rest load one)."""
 
 
@@ -107,6 +110,13 @@ class Tally:
                 "separated_alone": alone,
                 "separated_alone_fraction": round(alone / self.wrong, 4) if self.wrong else None,
                 "seconds": round(self.counts.get(f"{src}_ms", 0) / 1000, 1),
+            }
+        if MODELS_TOGETHER in self.separated_alone:
+            alone = self.separated_alone[MODELS_TOGETHER]
+            out[MODELS_TOGETHER] = {
+                "kept": sum(self.kept.get(src, 0) for src in MODEL_SOURCES),
+                "separated_alone": alone,
+                "separated_alone_fraction": round(alone / self.wrong, 4) if self.wrong else None,
             }
         return out
 
@@ -220,6 +230,12 @@ def score_case(
         sub = [clustering.signature([k[j] for j in cols]) for k in keys]
         alone = sum(1 for s in sub[1 + nc : 1 + nc + nw] if s != sub[0]) if cols else 0
         tally.separated_alone[src] = tally.separated_alone.get(src, 0) + alone
+    # The two model sources together (direct inputs + generator programs): what the test-input model adds.
+    model_cols = [j for j, s in enumerate(ti.sources) if s in MODEL_SOURCES]
+    if len(set(cfg.sources) & set(MODEL_SOURCES)) == len(MODEL_SOURCES):
+        sub = [clustering.signature([k[j] for j in model_cols]) for k in keys]
+        alone = sum(1 for s in sub[1 + nc : 1 + nc + nw] if s != sub[0]) if model_cols else 0
+        tally.separated_alone[MODELS_TOGETHER] = tally.separated_alone.get(MODELS_TOGETHER, 0) + alone
     tally.equivalent += len(case.equivalent)
     tally.equivalent_split += sum(1 for s in sigs[1 + nc + nw :] if s != ref)
 
@@ -292,8 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seeds", default="0", help="comma-separated seeds")
     ap.add_argument("--model", default=None, help="test-input model spec (default: the embedded model)")
     ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: all cores)")
-    ap.add_argument("--num-model-samples", type=int, default=8)
-    ap.add_argument("--num-generator-programs", type=int, default=3)
+    # The pipeline's own defaults, so that the benchmark with no flags measures what a solve does.
+    ap.add_argument("--num-model-samples", type=int, default=TestGenConfig.num_model_samples)
+    ap.add_argument("--num-generator-programs", type=int, default=TestGenConfig.num_generator_programs)
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON object to this file")
     return ap
 
