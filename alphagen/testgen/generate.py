@@ -198,16 +198,21 @@ def generate_test_inputs(
         counts[f"{src}_proposed"] = len(texts)
         counts[f"{src}_wellformed"] = 0
         counts[f"{src}_valid"] = 0
+        counts[f"{src}_duplicate"] = 0
         pools[src] = []
         for raw in texts:
             text = canonical(raw, view.kind)
-            if text is None or text in seen:
+            # Well-formed means it reads in the learned format, whether or not an example or an earlier source
+            # already has it (a model's "0 0" edge case is well-formed even when mutation proposed it first);
+            # only new inputs join the pool.
+            if text is None or shape_problem(src, text) is not None:
                 continue
-            why = shape_problem(src, text)
-            if why is None:
-                seen.add(text)
-                pools[src].append((src, text))
-                counts[f"{src}_wellformed"] += 1
+            counts[f"{src}_wellformed"] += 1
+            if text in seen:
+                counts[f"{src}_duplicate"] += 1
+                continue
+            seen.add(text)
+            pools[src].append((src, text))
     queue = _interleave(pools, random.Random(seed + 7))
     checkers = check_sample(survivors, cfg.clean_check_programs, seed)
     kept: list[tuple[str, str]] = []
