@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from alphagen.problems.model import PublicView, Test
 from alphagen.testgen import TestGenConfig, generate_test_inputs
-from alphagen.testgen.model_inputs import GENERATOR_HEAD, parse_direct, parse_generator
+from alphagen.testgen.model_inputs import FOCUS, GENERATOR_HEAD, parse_direct, parse_generator
 from sandbox.values import Limits, Program
 from tests.testgen_fakes import RIGHT, VIEW, FakeExecutor, FakeSampler
 
@@ -90,9 +92,18 @@ def test_model_and_generator_sources_with_a_sampler() -> None:
     assert "2\n9 3\n" in ti.inputs and "5\n1 2 3 4 5\n" in ti.inputs
     assert ti.counts["generator_proposed"] == 4  # one compiling generator x 4 seeds
     assert ti.counts["generator_valid"] == 4
+    # Per program: two sampled; the broken one is cut to an empty body (it compiles: the docstring), prints
+    # nothing; the other prints well-formed, valid inputs.
+    assert ti.counts["generator_sampled"] == 2 and ti.counts["generator_programs"] == 2
+    assert ti.counts["generator_programs_printing"] == 1
+    assert ti.counts["generator_programs_wellformed"] == 1 and ti.counts["generator_programs_valid"] == 1
+    # Checked: the new inputs run through the validity check (the model's duplicate is not checked again).
+    assert ti.counts["model_checked"] == 2 and ti.counts["model_duplicate"] == 1
     assert any("def gen(rng):" in p for p in sampler.prompts)
     assert ti.counts["model_constrained"] == 1 and ti.counts["generator_skeleton"] == 1
-    assert all("Input" in p and "3\n1 5 2" in p for p in sampler.prompts)
+    # Generator prompts show the examples; constrained direct prompts leave them out (the model copied them).
+    assert all("Input" in p for p in sampler.prompts)
+    assert all(("3\n1 5 2" in p) == ("def gen(rng):" in p) for p in sampler.prompts)
 
 
 def test_model_sources_are_skipped_without_a_sampler() -> None:
@@ -140,18 +151,20 @@ def test_function_kind_inputs_are_json_argument_lists() -> None:
 
 
 def test_a_model_source_whose_first_batch_is_unusable_stops_there() -> None:
-    # The embedded model's usual output: nothing well-formed. Sampling 16 of them would cost minutes.
+    # Generators that print nothing well-formed (the embedded model's usual output before the skeleton): sampling
+    # all of them would cost minutes, so a first batch probes.
     sampler = FakeSampler(["not numbers at all\n"], ["this is not python(\n"])
-    cfg = TestGenConfig(sources=("model", "generator"), num_model_samples=16, num_generator_programs=4,
-                        first_batch=2)
+    cfg = TestGenConfig(sources=("generator",), num_generator_programs=4, first_batch=2)
     ti, _ = _run(cfg, sampler=sampler)
-    assert ti.counts["model_proposed"] == 2 and ti.counts["model_stopped_early"] == 1
     assert ti.counts["generator_proposed"] == 0 and ti.counts["generator_stopped_early"] == 1
-    assert len(sampler.prompts) == 2  # one first batch per source, nothing after
-    # A usable first batch goes on to the rest.
+    assert ti.counts["generator_sampled"] == 2 and len(sampler.prompts) == 1  # the first batch, nothing after
+    # Grammar-constrained direct inputs are well-formed by construction: no probe, one batch (one request per
+    # focus of the prompt), so the prompts are encoded once.
     good = FakeSampler(["2\n9 3\n", "5\n1 2 3 4 5\n", "3\n7 8 9\n"], ["x(\n"])
     ti, _ = _run(TestGenConfig(sources=("model",), num_model_samples=6, first_batch=2), sampler=good)
-    assert ti.counts["model_proposed"] == 6 and "model_stopped_early" not in ti.counts
+    assert ti.counts["model_constrained"] == 1 and ti.counts["model_proposed"] == 6
+    assert len(good.prompts) == len(FOCUS) and len(set(good.prompts)) == len(FOCUS)
+    assert "model_stopped_early" not in ti.counts
 
 
 def test_model_sources_do_not_start_past_their_budget() -> None:
@@ -168,3 +181,17 @@ def test_the_pipeline_budgets_model_sources_by_the_sampling_time() -> None:
     assert _testgen_budget(TestGenConfig(), 44.0).model_budget_s == 22.0
     assert _testgen_budget(TestGenConfig(), 1.0).model_budget_s == TESTGEN_MODEL_MIN_S
     assert _testgen_budget(TestGenConfig(model_budget_s=300.0), 1.0).model_budget_s == 300.0
+
+
+def test_the_constrained_prompt_leaves_out_the_examples() -> None:
+    # Shown an example, the embedded model copied it (9 of 16 inputs on a shipped problem); under a grammar the
+    # format needs no example, so the direct prompt shows the statement without its examples section.
+    from alphagen.testgen.model_inputs import direct_prompt, without_examples
+
+    statement = "A long story about n.\n\nInput\nOne integer n.\n\nExamples\n\nInput\n42\nOutput\n43\n\nNote\nx\n"
+    assert without_examples(statement) == "A long story about n.\n\nInput\nOne integer n.\n"
+    assert without_examples("Examples\nshort statement\n") == "Examples\nshort statement\n"  # heading too early
+    assert without_examples("no heading\n") == "no heading\n"
+    view = dataclasses.replace(VIEW, description=statement, public_tests=(Test("42\n", "43\n"),))
+    assert "42" not in direct_prompt(view, None, examples=False)
+    assert "42" in direct_prompt(view, None)

@@ -111,6 +111,59 @@ def test_without_a_learned_format_sampling_falls_back_with_a_reason(
     assert "does not support grammar-constrained requests" in caplog.text
 
 
+def test_generator_skeleton_takes_the_shapes_a_small_model_returns() -> None:
+    # Seen from the embedded model: a bare list for the only value, a `yield`, `return n, a` in docstring order,
+    # module-level `random` instead of rng (seeded too, so still deterministic). A wrong shape prints nothing.
+    one_block = FORMATS[1]  # "x" and "rows"
+    only_array = FORMATS[0]  # "a" only
+    cases = [
+        (only_array, "    return [random.randint(1, 9) for _ in range(rng.randint(1, 5))]\n", True),
+        (only_array, "    yield {'a': [rng.randint(1, 9) for _ in range(3)]}\n", True),
+        (one_block, "    n = rng.randint(2, 9)\n    return n, [(1, 2)] * rng.randint(1, 4)\n", True),
+        (one_block, "    return [1, 2, 3]\n", False),
+    ]
+    with Executor(workers=2) as ex:
+        for (examples, statement, _), body, prints in cases:
+            fmt = learn_input_format(examples, parse_constraints(statement))
+            skeleton = generator_skeleton(fmt, examples[0])
+            assert skeleton is not None
+            program = skeleton.program(body)
+            assert program is not None
+            seeds = seed_inputs([0, 1, 0])
+            outs = generator_outputs(ex, [program], seeds, Limits(time_s=2.0), 10_000, lambda k: None)[0]
+            if not prints:
+                assert outs == [], (body, outs)
+                continue
+            assert len(outs) == 3 and outs[0] == outs[2], (body, outs)  # same seed, same input
+            assert all(fmt.problem(o, 10_000, Leniency.EXACT) is None for o in outs), (body, outs)
+
+
+def test_the_plain_body_shown_in_the_prompt_prints_well_formed_inputs() -> None:
+    # The prompt shows a plain `gen` for the model to improve on; it must itself be a working generator.
+    with Executor(workers=2) as ex:
+        for examples, statement, _ in FORMATS:
+            fmt = learn_input_format(examples, parse_constraints(statement))
+            skeleton = generator_skeleton(fmt, examples[0])
+            if skeleton is None:
+                continue
+            program = skeleton.program(skeleton.plain)
+            assert program is not None, skeleton.plain
+            outs = generator_outputs(ex, [program], seed_inputs(range(6)), Limits(time_s=2.0), 10_000, lambda k: None)
+            assert len(outs[0]) == 6 and len(set(outs[0])) > 1, (skeleton.plain, outs)
+            assert all(fmt.problem(o, 10_000, Leniency.EXACT) is None for o in outs[0]), (skeleton.plain, outs)
+
+
+def test_gen_body_sampling_stops_where_the_function_ends() -> None:
+    from alphagen.testgen.generator_skeleton import BODY_STOPS
+
+    completion = "    return {'a': [1]}\n\n\nif __name__ == '__main__':\n    print(gen(None))\n"
+    cut = min(i for i in (completion.find(s) for s in BODY_STOPS) if i >= 0)
+    assert completion[:cut] == "    return {'a': [1]}"
+    # No stop fires inside an ordinary body (indented lines, one blank line).
+    body = "    n = rng.randint(1, 5)\n\n    # sizes\n    for _ in range(n):\n        pass\n    return {}\n"
+    assert not any(s in body for s in BODY_STOPS)
+
+
 def test_generator_skeleton_prints_well_formed_inputs_in_the_sandbox() -> None:
     bodies = {
         0: "    n = rng.randint(1, 50)\n    return {'a': [rng.randint(1, 1000) for _ in range(n)]}\n",

@@ -91,6 +91,7 @@ class FakeSampler:
 
     def sample(self, requests: Sequence[object], params: object) -> Iterator[FakeCompletion]:
         k = 0
+        taken = {"direct": 0, "generator": 0}  # scripted texts hand out in order across the call's requests
         for r, req in enumerate(requests):
             prompt: str = req.prompt  # type: ignore[attr-defined]
             count: int = req.count  # type: ignore[attr-defined]
@@ -98,6 +99,8 @@ class FakeSampler:
             # Generator prompts: a whole program after the seed-reading head, or a `gen` body in the skeleton.
             is_generator = "seed = int(sys.stdin.readline())" in prompt or "def gen(rng):" in prompt
             pool = self.generators if is_generator else self.direct
-            for j in range(count):
-                yield FakeCompletion(r, k, pool[j % len(pool)])
+            which = "generator" if is_generator else "direct"
+            for _ in range(count):
+                yield FakeCompletion(r, k, pool[taken[which] % len(pool)])
+                taken[which] += 1
                 k += 1

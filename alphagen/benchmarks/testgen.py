@@ -1,13 +1,11 @@
 """Discrimination benchmark: do the generated inputs separate wrong programs from the reference?
 
 For every problem in the stored set (`wrong_programs/set.json`, built by `wrong_programs.build`): the Python
-reference, its correct variant(s), and plausible wrong programs that pass the public examples but fail a
-hidden
-test. All of them are "survivors" to the test-input stage, which never sees hidden tests. For each source
-setting (mutation only, random only, mutation + random, model inputs only, generator programs only, all
-together) we generate inputs, run
-every
-program on them, and compare normalized output signatures (crashes and timeouts included, as clustering does):
+reference, its correct variant(s), and plausible wrong programs that pass the public examples but fail a hidden
+test. All of them are "survivors" to the test-input stage, which never sees hidden tests. For each source setting
+(mutation only, random only, mutation + random, model inputs only, generator programs only, all together) we
+generate inputs, run every program on them, and compare normalized output signatures (crashes and timeouts
+included, as clustering does):
 
     separated_wrong_fraction   wrong programs whose signature differs from the reference's (higher is better)
     split_correct_fraction     correct variants whose signature differs from the reference's (lower is better)
@@ -19,8 +17,11 @@ Hidden-equivalent mutants (pass every hidden test) are reported apart: splitting
 
 The default setting is `all`, what the pipeline uses by default (mutation + random + model + generator; it loads
 the embedded test-input model). Per source, the JSON reports how many inputs it proposed, how many were
-well-formed, valid (passed the validator and the clean-run check), kept (within `max_inputs`), how many wrong
-programs its kept inputs separate on their own (`separated_alone`), and the seconds it spent proposing.
+well-formed (read in the learned format) and how many of those an example or an earlier source already had
+(`duplicate`), how many new ones were checked and valid (passed the validator and the clean-run check), kept
+(within `max_inputs`), how many wrong programs its kept inputs separate on their own (`separated_alone`), and
+the seconds it spent proposing; for generators also how many programs were sampled, compiled, printed
+anything, printed a well-formed input and printed a valid one.
 """
 
 from __future__ import annotations
@@ -102,15 +103,29 @@ class Tally:
         out: dict[str, dict[str, Any]] = {}
         for src in self.sources:
             alone = self.separated_alone.get(src, 0)
+            c = {k: self.counts.get(f"{src}_{k}", 0) for k in ("proposed", "wellformed", "duplicate", "checked",
+                                                               "valid")}
             out[src] = {
-                "proposed": self.counts.get(f"{src}_proposed", 0),
-                "well_formed": self.counts.get(f"{src}_wellformed", 0),
-                "valid": self.counts.get(f"{src}_valid", 0),
+                "proposed": c["proposed"],
+                "well_formed": c["wellformed"],
+                "well_formed_fraction": _frac(c["wellformed"], c["proposed"]),
+                "duplicate": c["duplicate"],
+                # Valid among the new inputs that were checked (a duplicate is not checked again as this
+                # source's; the check stops once max_inputs passed).
+                "checked": c["checked"],
+                "valid": c["valid"],
+                "valid_fraction": _frac(c["valid"], c["checked"]),
                 "kept": self.kept.get(src, 0),
                 "separated_alone": alone,
-                "separated_alone_fraction": round(alone / self.wrong, 4) if self.wrong else None,
+                "separated_alone_fraction": _frac(alone, self.wrong),
                 "seconds": round(self.counts.get(f"{src}_ms", 0) / 1000, 1),
             }
+            if src == "generator":
+                g = {k: self.counts.get(f"generator_{k}", 0) for k in ("sampled", "programs", "programs_printing",
+                                                                       "programs_wellformed", "programs_valid",
+                                                                       "plain_copies")}
+                out[src] |= g
+                out[src]["programs_valid_fraction"] = _frac(g["programs_valid"], g["sampled"])
         if MODELS_TOGETHER in self.separated_alone:
             alone = self.separated_alone[MODELS_TOGETHER]
             out[MODELS_TOGETHER] = {
@@ -136,6 +151,10 @@ class Tally:
             "per_source": self.per_source(),
             "counts": dict(sorted(self.counts.items())),
         }
+
+
+def _frac(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def load_cases(patterns: Sequence[str], limit: int | None) -> list[Case]:

@@ -41,6 +41,10 @@ class TestGenConfig:
     direct_max_new_tokens: int = 128
     """Longest grammar-constrained direct input, in tokens (the grammar keeps them small; they end when
     complete)."""
+    gen_body_max_new_tokens: int = 160
+    """Longest `gen` body in a generator skeleton, in tokens. The bodies that print a valid input are short (40 to
+    140 tokens on the benchmark); a batch lasts as long as its longest sample, and one that runs to the limit is
+    almost always a ramble."""
     first_batch: int = 4
     """The model sources sample this many completions first (generator: programs); a source whose first batch
     yields no well-formed input stops there instead of sampling the rest (they often yield nothing)."""
@@ -81,6 +85,8 @@ class TestGenConfig:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
         if self.direct_max_new_tokens < 1:
             raise ValueError(f"direct_max_new_tokens must be >= 1, got {self.direct_max_new_tokens}")
+        if self.gen_body_max_new_tokens < 1:
+            raise ValueError(f"gen_body_max_new_tokens must be >= 1, got {self.gen_body_max_new_tokens}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.max_input_bytes < 16:

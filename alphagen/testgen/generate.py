@@ -60,6 +60,7 @@ def _propose(
     shape_ok: Callable[[str, str], bool],
     counts: dict[str, int],
     fmt: InputFormat | None,
+    printed_by: dict[str, set[int]],
 ) -> dict[str, list[str]]:
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
@@ -92,16 +93,16 @@ def _propose(
             counts[f"{src}_skipped_budget"] = 1
         return spent
 
-    def in_batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
+    def in_batches(src: str, total: int, draw: Callable[[int, int], list[str]], probe: bool = True) -> list[str]:
         t0 = time.perf_counter()
-        got = _batches(src, total, draw)
+        got = _batches(src, total, draw, probe)
         # Time per source (sampling, and for generators their sandbox runs): the model sources' cost.
         counts[f"{src}_ms"] = int(1000 * (time.perf_counter() - t0))
         return got
 
-    def _batches(src: str, total: int, draw: Callable[[int, int], list[str]]) -> list[str]:
+    def _batches(src: str, total: int, draw: Callable[[int, int], list[str]], probe: bool = True) -> list[str]:
         got: list[str] = []
-        first = min(cfg.first_batch, total)
+        first = min(cfg.first_batch, total) if probe else total
         for batch, count in enumerate((first, total - first)):
             if count < 1 or over_budget(src):
                 break
@@ -119,19 +120,35 @@ def _propose(
         why = "a function problem" if view.kind == "function" else "no input format learned from the examples"
         counts["model_constrained"] = int(grammar is not None)
         tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
+        # Constrained inputs are well-formed by construction, so a probing first batch would only pay for one more
+        # encoding of the prompts: draw them in one batch.
         out["model"] = in_batches("model", cfg.num_model_samples, lambda count, batch: mi.model_inputs(
-            sampler, tokenizer, view, count, cfg.temperature, tokens, seed + 1000 * batch, grammar, why))
+            sampler, tokenizer, view, count, cfg.temperature, tokens, seed + 1000 * batch, grammar, why),
+            probe=grammar is None)
     if "generator" in cfg.sources:
         seeds = mi.seed_inputs([seed * 1000 + s for s in range(cfg.seeds_per_generator)])
         # The model writes value choices inside a skeleton that reads the seed and prints the learned layout.
         skeleton = generator_skeleton(fmt, examples[0]) if fmt is not None and examples else None
         counts["generator_skeleton"] = int(skeleton is not None)
-        gen_tokens = cfg.max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
+        gen_tokens = cfg.gen_body_max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
 
         def generated(count: int, batch: int) -> list[str]:
             gens = mi.generator_programs(sampler, tokenizer, view, count, cfg.temperature,
                                          gen_tokens, seed + 1000 * batch, skeleton)
             per_gen = generator_outputs(executor, gens, seeds, limits, cfg.max_input_bytes, lambda k: None)
+            # Which program printed what: the per-program counts ("how many generators print a valid input").
+            first = counts.get("generator_programs", 0)
+            for j, outs in enumerate(per_gen):
+                for x in outs:
+                    printed_by.setdefault(canonical(x, view.kind) or "", set()).add(first + j)
+            counts["generator_sampled"] = counts.get("generator_sampled", 0) + count
+            if skeleton is not None:
+                # A program that is the prompt's plain body verbatim is ours, not the model's: counted apart.
+                plain = skeleton.program(skeleton.plain)
+                counts["generator_plain_copies"] = counts.get("generator_plain_copies", 0) + sum(g == plain for g in gens)
+            counts["generator_programs"] = first + len(gens)
+            counts["generator_programs_printing"] = counts.get("generator_programs_printing", 0) + sum(
+                1 for outs in per_gen if outs)
             return [x for g in per_gen for x in g]
 
         out["generator"] = in_batches("generator", cfg.num_generator_programs, generated)
@@ -190,7 +207,12 @@ def generate_test_inputs(
         text = canonical(raw, view.kind)
         return text is not None and text not in seen and shape_problem(src, text) is None
 
-    proposed = _propose(view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt)
+    printed_by: dict[str, set[int]] = {}
+    proposed = _propose(
+        view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt, printed_by
+    )
+    wellformed_generators: set[int] = set()
+    valid_generators: set[int] = set()
     pools: dict[str, list[tuple[str, str]]] = {}
     # Shape check and de-duplication across sources (the first source to propose an input owns it).
     for src in cfg.sources:
@@ -198,6 +220,7 @@ def generate_test_inputs(
         counts[f"{src}_proposed"] = len(texts)
         counts[f"{src}_wellformed"] = 0
         counts[f"{src}_valid"] = 0
+        counts[f"{src}_checked"] = 0
         counts[f"{src}_duplicate"] = 0
         pools[src] = []
         for raw in texts:
@@ -208,6 +231,8 @@ def generate_test_inputs(
             if text is None or shape_problem(src, text) is not None:
                 continue
             counts[f"{src}_wellformed"] += 1
+            if src == "generator":
+                wellformed_generators |= printed_by.get(text, set())
             if text in seen:
                 counts[f"{src}_duplicate"] += 1
                 continue
@@ -235,14 +260,22 @@ def generate_test_inputs(
         )
         it = iter(fractions)
         for (src, text), good in zip(chunk, ok, strict=False):
+            counts[f"{src}_checked"] += 1
             if not good:
                 continue
             frac = next(it)
             if frac >= cfg.min_clean_fraction and (frac > 0 or not checkers):
                 counts[f"{src}_valid"] += 1
+                if src == "generator":
+                    valid_generators |= printed_by.get(text, set())
                 if len(kept) < cfg.max_inputs:
                     kept.append((src, text))
     counts["proposed"] = sum(counts[f"{s}_proposed"] for s in cfg.sources)
     counts["valid"] = sum(counts[f"{s}_valid"] for s in cfg.sources)
     counts["kept"] = len(kept)
+    if "generator_programs" in counts:
+        # Programs with at least one well-formed / valid output. Valid is a lower bound: an output that an
+        # earlier source proposed first, or that came after the cap, was never checked as the generator's.
+        counts["generator_programs_wellformed"] = len(wellformed_generators)
+        counts["generator_programs_valid"] = len(valid_generators)
     return TestInputs(inputs=tuple(t for _, t in kept), counts=counts, sources=tuple(s for s, _ in kept))

@@ -46,13 +46,42 @@ def _emit(layout, d, out):
                 out.append(str(d[it["name"]]))
         else:
             for r in d[it["name"]]:
-                out.append(r if isinstance(r, str) else " ".join(str(x) for x in r))
+                out.append(" ".join(str(x) for x in r) if isinstance(r, (list, tuple)) else str(r))
 
 
+def _as_test(v):
+    # A small model often returns the test in another shape; take it when the meaning is unambiguous.
+    if hasattr(v, "__next__"):
+        v = next(v)  # a generator function (it yielded): its first test
+    if isinstance(v, dict):
+        return v
+    keys = []  # the names in the docstring's order
+    for it in LAYOUT:
+        keys += [c["name"] for c in it["cols"] if "name" in c] if it["t"] == "fixed" else [it["name"]]
+    if len(keys) == 1:
+        return {keys[0]: v}  # the only value, returned bare
+    if isinstance(v, tuple) and len(v) == len(keys):
+        return dict(zip(keys, v))  # `return n, a`: the values in the docstring's order
+    raise TypeError("gen must return a dict, got " + type(v).__name__)
+
+
+_seed = int(sys.stdin.readline())
+# The module-level `random` is seeded too: a body that calls random.choice instead of rng.choice stays
+# deterministic for its seed.
+random.seed(_seed)
 _out = []
-_emit(LAYOUT, gen(random.Random(int(sys.stdin.readline()))), _out)
+_emit(LAYOUT, _as_test(gen(random.Random(_seed))), _out)
 sys.stdout.write("\\n".join(_out) + "\\n")
 '''
+
+BODY_STOPS: tuple[str, ...] = (
+    "```", "\n\n\n", "\ndef ", "\nif ", "\n#", "\nprint", "\nclass ", "\nfor ", "\nwhile ", "\nmain",
+    "\nimport ", "\nfrom ", "\nrng", "\ngen", "\ntest", "\nresult", "\n_", "\ntry", "\nwith ",
+)
+"""Stop strings for sampling a `gen` body: the usual ways a model starts code after the function (two blank
+lines, a new `def`, a test, a print). `Skeleton.program` cuts the body at its first unindented line anyway;
+stopping there saves the tokens a model spends on a `main` we would throw away (most of a generator's
+sampling time before)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +94,9 @@ class Skeleton:
     """The layout and the printer, appended after the body."""
     example: str
     """The first example as the dict `gen` returns (shown in the docstring)."""
+    plain: str = ""
+    """A plain `gen` body that draws a small test in the layout from the learned value ranges (shown in the
+    prompt: a 0.5B model shown only the docstring mostly returned the wrong shape)."""
 
     def program(self, completion: str) -> str | None:
         """The full program for a model completion (its body up to the first unindented line, or a fence);
@@ -234,6 +266,100 @@ def _example_dict(
     return d, i
 
 
+SMALL = 8
+"""The plain body draws sizes up to this (or the stated maximum, if smaller): it shows the shape, not scale."""
+
+
+def _int_expr(m: SlotModel, var: dict[int, str]) -> str:
+    """An integer in the slot's range, below the earlier scalars it was seen bounded by (vertices <= n)."""
+    hi = str(m.hi)
+    caps = [f"{var[b]}{off:+d}" if off else var[b] for b, off in m.bounds if b in var]
+    if caps:
+        # max(lo, ...): a bound read off few examples may be a coincidence; never an empty range.
+        hi = f"max({m.lo}, min({m.hi}, {', '.join(caps)}))"
+    return f"rng.randint({m.lo}, {hi})"
+
+
+def _value_expr(m: SlotModel | None, kind: str, var: dict[int, str]) -> str:
+    """A Python expression drawing one value of a slot from its learned model."""
+    if m is None:
+        return "rng.randint(1, 10)" if kind == "int" else "rng.choice('ab')"
+    if kind == "int" or m.kind == "int":
+        return _int_expr(m, var)
+    if kind == "float" or m.kind == "float":
+        return f"round(rng.uniform({m.flo}, {m.fhi}), {m.decimals})"
+    if m.choices:
+        return f"rng.choice({list(m.choices)!r})"
+    return _word_expr(m, f"rng.randint({max(1, m.lo)}, {max(1, min(m.hi, m.lo + SMALL))})")
+
+
+def _word_expr(m: SlotModel | None, length: str) -> str:
+    alphabet = m.alphabet if m is not None and m.alphabet else "ab"
+    return f"''.join(rng.choice({alphabet!r}) for _ in range({length}))"
+
+
+def _small(m: SlotModel | None, delta: int = 0) -> str:
+    lo, hi = (m.lo, m.hi) if m is not None else (1, SMALL)
+    lo, hi = max(0, lo + delta), max(0, hi + delta)
+    return f"rng.randint({lo}, {max(lo, min(hi, lo + SMALL))})"
+
+
+def _plain_dict(
+    layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel], var: dict[int, str]
+) -> str:
+    """A dict literal drawing one test in the layout; `var` names the scalars already drawn (slot -> variable)."""
+
+    def count(size: int, delta: int) -> str:
+        if size in var:
+            return f"max(0, {var[size]}{delta:+d})" if delta else var[size]
+        return _small(models.get(size), delta)
+
+    parts: list[str] = []
+    for spec, it in zip(layout, items, strict=True):
+        if isinstance(it, Fixed):
+            for c, slot, kind in zip(spec["cols"], it.slots, it.kinds, strict=True):
+                if "name" in c:
+                    value = var.get(slot) or _value_expr(models.get(slot), kind, var)
+                    parts.append(f"{c['name']!r}: {value}")
+        elif isinstance(it, Repeat):
+            inner = _plain_dict(spec["body"], it.body, models, {})
+            parts.append(f"{spec['name']!r}: [{inner} for _ in range({count(it.size, 0)})]")
+        elif isinstance(it, Array):
+            value = _value_expr(models.get(it.slot), it.kind, var)
+            parts.append(f"{spec['name']!r}: [{value} for _ in range({count(it.size, it.delta)})]")
+        elif isinstance(it, Str):
+            parts.append(f"{spec['name']!r}: {_word_expr(models.get(it.slot), count(it.size, it.delta))}")
+        elif it.width is not None:
+            row = _word_expr(models.get(it.slots[0]), count(it.width, 0))
+            parts.append(f"{spec['name']!r}: [{row} for _ in range({count(it.size, it.delta)})]")
+        else:
+            cols = ", ".join(
+                _value_expr(models.get(sl), k, var) for sl, k in zip(it.slots, it.kinds, strict=True)
+            )
+            parts.append(f"{spec['name']!r}: [({cols},) for _ in range({count(it.size, it.delta)})]")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _plain_body(layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel]) -> str:
+    """A plain `gen` body: the top-level integers first, as variables (so sizes and bounds can use them), then
+    the returned dict."""
+    var: dict[int, str] = {}
+    lines: list[str] = []
+    for spec, it in zip(layout, items, strict=True):
+        if not isinstance(it, Fixed):
+            continue
+        for c, slot, kind in zip(spec["cols"], it.slots, it.kinds, strict=True):
+            if kind != "int":
+                continue
+            m = models.get(slot)
+            name = c.get("name") or f"n{slot}"
+            # A size is drawn small (the printer writes it as the length); a value over its whole range.
+            expr = _int_expr(m, var) if "name" in c and m is not None else _small(m)
+            lines.append(f"    {name} = {expr}\n")
+            var[slot] = name
+    return "".join(lines) + "    return " + _plain_dict(layout, items, models, var) + "\n"
+
+
 def generator_skeleton(fmt: InputFormat, first_example: str) -> Skeleton | None:
     """The skeleton for this format; None without a learned skeleton (the caller uses the free-form prompt)."""
     t = fmt.template
@@ -259,4 +385,5 @@ def generator_skeleton(fmt: InputFormat, first_example: str) -> Skeleton | None:
         '    """\n'
     )
     tail = "\n\nLAYOUT = " + json.dumps(layout) + "\n" + PRINTER
-    return Skeleton(head, tail, shown)
+    plain = _plain_body(layout, t.items, models)
+    return Skeleton(head, tail, shown, plain)

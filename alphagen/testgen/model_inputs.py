@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
 from alphagen.sampling.grammar import UnsupportedConstraint
-from alphagen.testgen.generator_skeleton import Skeleton
+from alphagen.testgen.generator_skeleton import BODY_STOPS, Skeleton
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler
@@ -58,18 +58,44 @@ def _chat(tokenizer: Any, user: str, prefill: str) -> str:
     return str(head) + prefill
 
 
-def direct_prompt(view: PublicView, tokenizer: Any) -> str:
-    """Ask for one new small, tricky, valid input, answered inside a pre-filled code fence."""
+_EXAMPLES_HEADING = re.compile(r"^\s*(examples?|sample tests?|samples?)\s*:?\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def without_examples(statement: str) -> str:
+    """The statement cut before its last "Examples" heading (with the notes on them after it); unchanged when it
+    has none, or when the cut would leave less than a third of it (then the heading is not the examples')."""
+    heads = list(_EXAMPLES_HEADING.finditer(statement))
+    if not heads or heads[-1].start() < len(statement) / 3:
+        return statement
+    return statement[: heads[-1].start()].rstrip() + "\n"
+
+
+# What each direct request asks for. One prompt for every sample made the model write the same few inputs (36
+# of 48 duplicates on the benchmark's first three problems); a different ask per request spreads them out.
+FOCUS: tuple[str, ...] = (
+    "an edge case: the smallest sizes allowed",
+    "a case with equal values, repeated values or ties",
+    "a case with boundary values: the largest and smallest values allowed (zeros, negative numbers where "
+    "allowed), at a small size",
+    "a tricky case that a careless or greedy solution gets wrong",
+)
+
+
+def direct_prompt(view: PublicView, tokenizer: Any, focus: str = FOCUS[-1], examples: bool = True) -> str:
+    """Ask for one new small, valid input of the kind `focus` names, answered inside a pre-filled code fence.
+    Without `examples` the prompt shows the statement only (under a grammar the format needs no example, and
+    a small model shown one mostly copies it)."""
     what = (
         "the arguments of one call, as a JSON array"
         if view.kind == "function"
         else "one complete input exactly in the input format"
     )
+    shown = f"{_examples(view)}\n\n" if examples else ""
+    statement = view.description if examples else without_examples(view.description)
     user = (
-        f"{view.description.strip()}\n\n{_examples(view)}\n\n"
+        f"{statement.strip()}\n\n{shown}"
         f"Write {what} for this problem: a new, small test, different from the examples, that respects every "
-        "constraint and is likely to expose wrong solutions: an edge case (the smallest sizes, equal values, "
-        "boundary values, zeros, negative numbers where allowed) or a tricky case a careless solution gets wrong. "
+        f"constraint and is likely to expose wrong solutions. Write {focus}. "
         "Reply with only the input in a ``` block."
     )
     return _chat(tokenizer, user, "```\n")
@@ -77,12 +103,17 @@ def direct_prompt(view: PublicView, tokenizer: Any) -> str:
 
 def skeleton_prompt(view: PublicView, tokenizer: Any, skeleton: Skeleton) -> str:
     """Ask for the body of `gen(rng)` in the skeleton (pre-filled up to its docstring)."""
+    plain = (
+        "This plain version only follows the input format; its values ignore the statement's meaning:\n"
+        f"```python\ndef gen(rng):\n{skeleton.plain}```\n" if skeleton.plain else ""
+    )
     user = (
         f"{view.description.strip()}\n\n{_examples(view)}\n\n"
-        "Complete the Python function `gen(rng)` below: it returns one random test for this problem as a dict, "
-        "respecting every constraint of the statement exactly. Do not print anything; the caller prints the "
-        "dict in the input format. Mix tiny tests, edge cases (equal values, boundaries) and large ones. "
-        "Reply with only the code in a ```python block."
+        "Write the Python function `gen(rng)`: it returns one random test for this problem as a dict, and the "
+        f"caller prints the dict in the input format, so it must not print anything. {plain}"
+        "Write a better one: respect every constraint of the statement exactly, also those between values "
+        "(such as indices between 1 and n), and mix tiny tests, edge cases (equal values, boundaries) and "
+        "larger ones. Reply with only the code in a ```python block."
     )
     return _chat(tokenizer, user, "```python\n" + skeleton.head)
 
@@ -122,20 +153,27 @@ def parse_generator(text: str) -> str | None:
 
 def sample_texts(
     sampler: Sampler,
-    prompt: str,
+    prompt: str | Sequence[str],
     count: int,
     temperature: float,
     max_new_tokens: int,
     seed: int,
     grammar: str | None = None,
+    stop: tuple[str, ...] = ("```",),
 ) -> list[str]:
-    """`count` completions of one prompt in one batch, in sample order (constrained by `grammar` if given)."""
+    """`count` completions in one batch, in sample order (constrained by `grammar` if given); several prompts
+    share the count evenly (the first ones take the remainder)."""
     if count < 1:
         return []
     from alphagen.sampling.params import PromptRequest, SamplingParams
 
-    params = SamplingParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=seed, stop=("```",))
-    done = list(sampler.sample([PromptRequest(prompt=prompt, count=count, grammar=grammar)], params))
+    prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    shares = [count // len(prompts) + (i < count % len(prompts)) for i in range(len(prompts))]
+    params = SamplingParams(temperature=temperature, max_new_tokens=max_new_tokens, seed=seed, stop=stop)
+    requests = [
+        PromptRequest(prompt=p, count=k, grammar=grammar) for p, k in zip(prompts, shares, strict=True) if k > 0
+    ]
+    done = list(sampler.sample(requests, params))
     done.sort(key=lambda c: getattr(c, "sample_index", 0))
     return [c.text for c in done]
 
@@ -153,16 +191,17 @@ def model_inputs(
 ) -> list[str]:
     """Directly written inputs, parsed (unparseable completions dropped). With `grammar` every completion is a
     sentence of it; without (or on a backend that refuses grammars) sampling is unconstrained and logged."""
-    prompt = direct_prompt(view, tokenizer)
     texts: list[str] | None = None
     if grammar is not None:
         try:
-            texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed, grammar)
+            prompts = [direct_prompt(view, tokenizer, focus, examples=False) for focus in FOCUS]
+            texts = sample_texts(sampler, prompts, count, temperature, max_new_tokens, seed, grammar)
         except UnsupportedConstraint as e:
             why_unconstrained = str(e)
     if texts is None:
         log.info("test-input model writes unconstrained inputs: %s", why_unconstrained)
-        texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed)
+        prompts = [direct_prompt(view, tokenizer, focus) for focus in FOCUS]
+        texts = sample_texts(sampler, prompts, count, temperature, max_new_tokens, seed)
     return [t for t in (parse_direct(x) for x in texts) if t is not None]
 
 
@@ -180,7 +219,7 @@ def generator_programs(
     else whole programs after the pre-filled head (logged)."""
     if skeleton is not None:
         prompt = skeleton_prompt(view, tokenizer, skeleton)
-        texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed + 1)
+        texts = sample_texts(sampler, prompt, count, temperature, max_new_tokens, seed + 1, stop=BODY_STOPS)
         return [g for g in (skeleton.program(x) for x in texts) if g is not None]
     log.info("test-input model writes whole generator programs: no input format learned")
     texts = sample_texts(
