@@ -145,7 +145,8 @@ def _propose(
             if skeleton is not None:
                 # A program that is the prompt's plain body verbatim is ours, not the model's: counted apart.
                 plain = skeleton.program(skeleton.plain)
-                counts["generator_plain_copies"] = counts.get("generator_plain_copies", 0) + sum(g == plain for g in gens)
+                copies = sum(g == plain for g in gens)
+                counts["generator_plain_copies"] = counts.get("generator_plain_copies", 0) + copies
             counts["generator_programs"] = first + len(gens)
             counts["generator_programs_printing"] = counts.get("generator_programs_printing", 0) + sum(
                 1 for outs in per_gen if outs)
