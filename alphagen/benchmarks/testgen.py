@@ -12,7 +12,7 @@ included, as clustering does):
 
 Hidden-equivalent mutants (pass every hidden test) are reported apart: splitting one is not an error.
 
-    python -m alphagen.benchmarks.testgen [--json] [--problems SUBSTR ...] [--limit K] [--sources
+    python -m alphagen.benchmarks.testgen [--json] [--problems SUBSTR ...] [--limit K] [--work DIR] [--sources
     mutation,random,all]
 
 The default setting is `all`, what the pipeline uses by default (mutation + random + model + generator; it loads
@@ -22,11 +22,15 @@ well-formed (read in the learned format) and how many of those an example or an 
 (within `max_inputs`), how many wrong programs its kept inputs separate on their own (`separated_alone`), and
 the seconds it spent proposing; for generators also how many programs were sampled, compiled, printed
 anything, printed a well-formed input and printed a valid one.
+
+Each problem's figures are appended to a record under `--work` (default runs/testgen) as it is scored, with a
+progress line on stderr; run the same command again after an interruption and it resumes at the next problem.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -98,6 +102,25 @@ class Tally:
     separated_alone: dict[str, int] = field(default_factory=dict)
     """Per source: wrong programs that source's kept inputs separate on their own."""
     sources: tuple[str, ...] = ()
+
+    def add(self, other: Tally) -> None:
+        """Add another tally's counts (one problem's) to this one."""
+        for name in ("wrong", "wrong_separated", "correct", "correct_split", "equivalent", "equivalent_split",
+                     "inputs", "distinguishing", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for mine, theirs in ((self.counts, other.counts), (self.kept, other.kept),
+                             (self.separated_alone, other.separated_alone)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        self.missed += other.missed
+        self.sources = self.sources or other.sources
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Tally:
+        return cls(**{**d, "sources": tuple(d.get("sources", ()))})
 
     def per_source(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -267,6 +290,35 @@ def load_sampler(spec: str | None) -> tuple[Any, Any]:
     return make_sampler(lm, backend="hf"), lm.tokenizer
 
 
+class Checkpoint:
+    """Each problem's tally, appended as one JSON line when it is scored: an interrupted run resumes at the next
+    problem without scoring one twice. Records are keyed by everything that changes a result (setting, sources'
+    settings, seeds, model, the wrong-program set), so a run with other settings starts its own file."""
+
+    def __init__(self, work: Path | None, setting: str, key: dict[str, Any]) -> None:
+        digest = hashlib.sha256(json.dumps({**key, "setting": setting}, sort_keys=True).encode()).hexdigest()[:12]
+        self.path = work / f"{setting}-{digest}.jsonl" if work is not None else None
+        self.done: dict[str, Tally] = {}
+        if self.path is not None and self.path.exists():
+            good: list[str] = []
+            for line in self.path.read_text().splitlines():
+                try:
+                    rec = json.loads(line)
+                    self.done[rec["case"]] = Tally.from_json(rec["tally"])
+                    good.append(line)
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by the interruption: that problem is scored again
+            # Rewrite without the broken line, so the next record starts on a line of its own.
+            self.path.write_text("".join(line + "\n" for line in good))
+
+    def record(self, case: str, tally: Tally) -> None:
+        self.done[case] = tally
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps({"case": case, "tally": tally.to_json()}) + "\n")
+
+
 def run(
     cases: Sequence[Case],
     settings: Sequence[str],
@@ -274,18 +326,31 @@ def run(
     cfg_base: dict[str, Any],
     workers: int | None,
     model_spec: str | None,
+    work: Path | None = None,
 ) -> dict[str, Any]:
-    needs_model = any(s not in MODEL_FREE for s in settings)
+    key = {"cfg": cfg_base, "seeds": list(seeds), "model": model_spec,
+           "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16]}
+    checkpoints = {s: Checkpoint(work, s, key) for s in settings}
+    needs_model = any(s not in MODEL_FREE and len(checkpoints[s].done) < len(cases) for s in settings)
     sampler, tokenizer = load_sampler(model_spec) if needs_model else (None, None)
     results: dict[str, Any] = {}
     with Executor(workers=workers) as ex:
         for setting in settings:
             cfg = TestGenConfig(sources=SETTINGS[setting], **cfg_base)
+            ckpt = checkpoints[setting]
             tally = Tally()
-            for case in cases:
-                cache = OutputCache(ex)
-                for seed in seeds:
-                    score_case(case, setting, tally, ex, cache, cfg, seed, sampler, tokenizer)
+            for k, case in enumerate(cases, 1):
+                one = ckpt.done.get(case.name)
+                if one is None:
+                    one = Tally()
+                    cache = OutputCache(ex)
+                    for seed in seeds:
+                        score_case(case, setting, one, ex, cache, cfg, seed, sampler, tokenizer)
+                    ckpt.record(case.name, one)
+                # Progress on stderr, one line per problem (a model setting takes about half a minute each).
+                print(f"[{k}/{len(cases)}] {setting} {case.name}: separated {one.wrong_separated}/{one.wrong} "
+                      f"({one.seconds:.0f}s)", file=sys.stderr, flush=True)
+                tally.add(one)
             results[setting] = tally
             print(
                 f"{setting:10s} separated {tally.wrong_separated}/{tally.wrong} wrong, "
@@ -331,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--num-model-samples", type=int, default=TestGenConfig.num_model_samples)
     ap.add_argument("--num-generator-programs", type=int, default=TestGenConfig.num_generator_programs)
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON object to this file")
+    ap.add_argument("--work", type=Path, default=REPO / "runs" / "testgen",
+                    help="per-problem records, so an interrupted run resumes (default runs/testgen)")
+    ap.add_argument("--no-resume", action="store_true", help="neither read nor write per-problem records")
     return ap
 
 
@@ -354,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{sum(len(c.correct) for c in cases)} correct variants",
         flush=True,
     )
-    report = run(cases, settings, seeds, cfg_base, args.workers, args.model)
+    report = run(cases, settings, seeds, cfg_base, args.workers, args.model, None if args.no_resume else args.work)
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
     if args.json:
