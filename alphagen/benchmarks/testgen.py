@@ -146,9 +146,12 @@ class Tally:
             if src == "generator":
                 g = {k: self.counts.get(f"generator_{k}", 0) for k in ("sampled", "programs", "programs_printing",
                                                                        "programs_wellformed", "programs_valid",
-                                                                       "plain_copies")}
+                                                                       "plain_copies", "programs_valid_own")}
                 out[src] |= g
                 out[src]["programs_valid_fraction"] = _frac(g["programs_valid"], g["sampled"])
+                # Counting only what the model wrote: copies of the prompt's plain body left out of both sides.
+                out[src]["programs_valid_own_fraction"] = _frac(g["programs_valid_own"],
+                                                                g["sampled"] - g["plain_copies"])
         if MODELS_TOGETHER in self.separated_alone:
             alone = self.separated_alone[MODELS_TOGETHER]
             out[MODELS_TOGETHER] = {
@@ -328,9 +331,12 @@ def run(
     model_spec: str | None,
     work: Path | None = None,
 ) -> dict[str, Any]:
-    key = {"cfg": cfg_base, "seeds": list(seeds), "model": model_spec,
-           "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16]}
-    checkpoints = {s: Checkpoint(work, s, key) for s in settings}
+    key = {"seeds": list(seeds), "model": model_spec, "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16]}
+    # Keyed by the whole test-input config (defaults included), so a changed default starts a new record.
+    checkpoints = {
+        s: Checkpoint(work, s, {**key, "cfg": dataclasses.asdict(TestGenConfig(sources=SETTINGS[s], **cfg_base))})
+        for s in settings
+    }
     needs_model = any(s not in MODEL_FREE and len(checkpoints[s].done) < len(cases) for s in settings)
     sampler, tokenizer = load_sampler(model_spec) if needs_model else (None, None)
     results: dict[str, Any] = {}

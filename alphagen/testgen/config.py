@@ -27,8 +27,10 @@ class TestGenConfig:
     """How many input-generator programs the model writes."""
     seeds_per_generator: int = 5
     """How many seeds each generator program is run with (one input per seed)."""
-    max_inputs: int = 40
-    """At most this many validated inputs are returned."""
+    max_inputs: int = 80
+    """At most this many validated inputs are returned. 80, not 40: with the four sources interleaved, a cap of 40
+    left the model-free ones half their slots and all sources together separated fewer wrong programs (89.4%) than
+    mutation + random alone (96.3%) on the testgen benchmark."""
     min_clean_fraction: float = 0.5
     """An input is kept only if at least this fraction of the checked survivors run on it without crashing,
     timing out or exceeding a limit."""

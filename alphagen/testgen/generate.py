@@ -16,6 +16,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alphagen.problems.model import PublicView
@@ -48,6 +49,16 @@ def canonical(text: str, kind: str) -> str | None:
     return out + "\n" if out.strip() else None
 
 
+@dataclass
+class GeneratorLog:
+    """What the generator source's programs did, for the per-program counts."""
+
+    printed_by: dict[str, set[int]] = field(default_factory=dict)
+    """Canonical input -> the programs (numbered in sampling order) that printed it."""
+    copies: set[int] = field(default_factory=set)
+    """Programs that are the prompt's plain body verbatim (ours, not the model's)."""
+
+
 def _propose(
     view: PublicView,
     executor: BatchExecutor,
@@ -60,7 +71,7 @@ def _propose(
     shape_ok: Callable[[str, str], bool],
     counts: dict[str, int],
     fmt: InputFormat | None,
-    printed_by: dict[str, set[int]],
+    gen_log: GeneratorLog,
 ) -> dict[str, list[str]]:
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
@@ -140,13 +151,12 @@ def _propose(
             first = counts.get("generator_programs", 0)
             for j, outs in enumerate(per_gen):
                 for x in outs:
-                    printed_by.setdefault(canonical(x, view.kind) or "", set()).add(first + j)
+                    gen_log.printed_by.setdefault(canonical(x, view.kind) or "", set()).add(first + j)
             counts["generator_sampled"] = counts.get("generator_sampled", 0) + count
             if skeleton is not None:
                 # A program that is the prompt's plain body verbatim is ours, not the model's: counted apart.
                 plain = skeleton.program(skeleton.plain)
-                copies = sum(g == plain for g in gens)
-                counts["generator_plain_copies"] = counts.get("generator_plain_copies", 0) + copies
+                gen_log.copies |= {first + j for j, g in enumerate(gens) if g == plain}
             counts["generator_programs"] = first + len(gens)
             counts["generator_programs_printing"] = counts.get("generator_programs_printing", 0) + sum(
                 1 for outs in per_gen if outs)
@@ -208,9 +218,9 @@ def generate_test_inputs(
         text = canonical(raw, view.kind)
         return text is not None and text not in seen and shape_problem(src, text) is None
 
-    printed_by: dict[str, set[int]] = {}
+    gen_log = GeneratorLog()
     proposed = _propose(
-        view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt, printed_by
+        view, executor, limits, cfg, seed, sampler, tokenizer, report, shape_ok, counts, fmt, gen_log
     )
     wellformed_generators: set[int] = set()
     valid_generators: set[int] = set()
@@ -233,7 +243,7 @@ def generate_test_inputs(
                 continue
             counts[f"{src}_wellformed"] += 1
             if src == "generator":
-                wellformed_generators |= printed_by.get(text, set())
+                wellformed_generators |= gen_log.printed_by.get(text, set())
             if text in seen:
                 counts[f"{src}_duplicate"] += 1
                 continue
@@ -268,7 +278,7 @@ def generate_test_inputs(
             if frac >= cfg.min_clean_fraction and (frac > 0 or not checkers):
                 counts[f"{src}_valid"] += 1
                 if src == "generator":
-                    valid_generators |= printed_by.get(text, set())
+                    valid_generators |= gen_log.printed_by.get(text, set())
                 if len(kept) < cfg.max_inputs:
                     kept.append((src, text))
     counts["proposed"] = sum(counts[f"{s}_proposed"] for s in cfg.sources)
@@ -279,4 +289,7 @@ def generate_test_inputs(
         # earlier source proposed first, or that came after the cap, was never checked as the generator's.
         counts["generator_programs_wellformed"] = len(wellformed_generators)
         counts["generator_programs_valid"] = len(valid_generators)
+        # The same without the programs that are the prompt's plain body verbatim: what the model wrote.
+        counts["generator_plain_copies"] = len(gen_log.copies)
+        counts["generator_programs_valid_own"] = len(valid_generators - gen_log.copies)
     return TestInputs(inputs=tuple(t for _, t in kept), counts=counts, sources=tuple(s for s, _ in kept))
