@@ -175,10 +175,29 @@ def test_model_sources_do_not_start_past_their_budget() -> None:
     assert ti.counts["mutation_valid"] > 0  # the cheap sources still run
 
 
+def test_a_model_batch_starts_only_if_the_budget_left_covers_one_like_the_last() -> None:
+    import time
+
+    class Slow(FakeSampler):
+        def sample(self, requests, params):  # type: ignore[no-untyped-def]
+            time.sleep(0.3)
+            return super().sample(requests, params)
+
+    generator = "    return {'a': [rng.randint(1, 9) for _ in range(3)]}\n"
+    # 0.3 s spent of 0.5: 0.2 s left is less than the direct batch took, so the generators do not start.
+    sampler = Slow(["2\n9 3\n"], [generator])
+    ti, _ = _run(TestGenConfig(sources=("model", "generator"), model_budget_s=0.5), sampler=sampler)
+    assert ti.counts["model_proposed"] > 0 and ti.counts["generator_skipped_budget"] == 1
+    # With room for another such batch they do.
+    sampler = Slow(["2\n9 3\n"], [generator])
+    ti, _ = _run(TestGenConfig(sources=("model", "generator"), model_budget_s=5.0), sampler=sampler)
+    assert "generator_skipped_budget" not in ti.counts and ti.counts["generator_programs"] > 0
+
+
 def test_the_pipeline_budgets_model_sources_by_the_sampling_time() -> None:
     from alphagen.pipeline import TESTGEN_MODEL_MIN_S, _testgen_budget
 
-    assert _testgen_budget(TestGenConfig(), 44.0).model_budget_s == 22.0
+    assert _testgen_budget(TestGenConfig(), 44.0).model_budget_s == pytest.approx(8.8)
     assert _testgen_budget(TestGenConfig(), 1.0).model_budget_s == TESTGEN_MODEL_MIN_S
     assert _testgen_budget(TestGenConfig(model_budget_s=300.0), 1.0).model_budget_s == 300.0
 

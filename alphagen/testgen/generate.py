@@ -98,8 +98,13 @@ def _propose(
     # stops when none of it is well-formed; neither starts once the stage's model budget is spent.
     started = time.perf_counter()
 
+    last_batch_s = [0.0]  # how long the previous model batch took: the guess for the next one
+
     def over_budget(src: str) -> bool:
-        spent = cfg.model_budget_s is not None and time.perf_counter() - started >= cfg.model_budget_s
+        # A batch cannot be stopped once started, so one starts only if the budget left covers a batch as long
+        # as the previous one (the first always starts while any budget is left).
+        left = None if cfg.model_budget_s is None else cfg.model_budget_s - (time.perf_counter() - started)
+        spent = left is not None and (left <= 0 or left < last_batch_s[0])
         if spent:
             counts[f"{src}_skipped_budget"] = 1
         return spent
@@ -117,7 +122,9 @@ def _propose(
         for batch, count in enumerate((first, total - first)):
             if count < 1 or over_budget(src):
                 break
+            t0 = time.perf_counter()
             texts = draw(count, batch)
+            last_batch_s[0] = time.perf_counter() - t0
             got += texts
             progress(src, len(texts))
             if batch == 0 and not any(shape_ok(src, t) for t in texts):
