@@ -105,6 +105,7 @@ class RandomInputs:
         """One input in `profile`, or None when the drawn sizes cannot be honoured."""
         assert self.template is not None
         self.profile, self.rng, self.budget = profile, rng, self.max_bytes
+        self.row_share = self.max_bytes  # bytes a word may take: set per row inside a block of rows
         self.modes: dict[int, str] = {}
         self.soft = rng.random() < 0.85  # relations seen on a few scalars only: usually, not always, kept
         rows: list[list[str]] = []
@@ -177,7 +178,13 @@ class RandomInputs:
             alpha = "".join(rng.sample(alpha, min(len(alpha), rng.choice((1, 2)))))
         elif mode in ("small", "special"):
             alpha = "".join(rng.sample(alpha, min(len(alpha), 3)))
-        w = [rng.choice(alpha) for _ in range(n)]
+        # A word in a block of rows gets at most its share of the bytes left, so that the rows after it still
+        # fit (the maximum profile drew 20000-letter words for thousands of rows: every attempt overflowed the byte
+        # cap after drawing 400 KB, seconds per attempt); never below the word's smallest legal length.
+        n = min(n, max(m.lo, self.row_share - 1))
+        if n >= self.budget:
+            raise _TooBig  # it could never be emitted: give up before drawing the letters
+        w = rng.choices(alpha, k=n)
         if mode == "special":  # a palindrome
             for i in range(n // 2):
                 w[n - 1 - i] = w[i]
@@ -275,7 +282,8 @@ class RandomInputs:
                 self._emit(rows, [str(x) for x in (sorted(e) if "row_sorted" in bm.flags else e)])
             return True
         seen: set[tuple[str, ...]] = set()
-        for _ in range(n):
+        for i in range(n):
+            self.row_share = self.budget // (n - i)
             for _attempt in range(20):
                 row = [self._scalar(s, env) for s in it.slots]
                 ints = [int(t) for t in row] if all(k == "int" for k in it.kinds) else None
@@ -293,6 +301,7 @@ class RandomInputs:
                 return False
             seen.add(key)
             self._emit(rows, row)
+        self.row_share = self.max_bytes  # the share was for this block's rows only
         return True
 
     def _grid(self, m: SlotModel, n: int, width: int, slot: int, rows: list[list[str]]) -> bool:
