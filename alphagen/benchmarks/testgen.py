@@ -25,6 +25,8 @@ anything, printed a well-formed input and printed a valid one.
 
 Each problem's figures are appended to a record under `--work` (default runs/testgen) as it is scored, with a
 progress line on stderr; run the same command again after an interruption and it resumes at the next problem.
+Records are keyed by the settings and a hash of the test-input, sampling and clustering code, so a changed
+default or a code change starts afresh (`--no-resume` ignores them).
 """
 
 from __future__ import annotations
@@ -293,10 +295,22 @@ def load_sampler(spec: str | None) -> tuple[Any, Any]:
     return make_sampler(lm, backend="hf"), lm.tokenizer
 
 
+def code_fingerprint() -> str:
+    """A hash of the code that decides a problem's figures (test-input stage, sampler, clustering): records from
+    another version of it are not reused."""
+    pkg = Path(__file__).resolve().parents[1]
+    files = sorted([*(pkg / "testgen").glob("*.py"), *(pkg / "sampling").glob("*.py"), pkg / "clustering.py"])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class Checkpoint:
     """Each problem's tally, appended as one JSON line when it is scored: an interrupted run resumes at the next
     problem without scoring one twice. Records are keyed by everything that changes a result (setting, sources'
-    settings, seeds, model, the wrong-program set), so a run with other settings starts its own file."""
+    settings, seeds, model, the wrong-program set, the code), so a run with other settings or code starts its own
+    file."""
 
     def __init__(self, work: Path | None, setting: str, key: dict[str, Any]) -> None:
         digest = hashlib.sha256(json.dumps({**key, "setting": setting}, sort_keys=True).encode()).hexdigest()[:12]
@@ -331,7 +345,8 @@ def run(
     model_spec: str | None,
     work: Path | None = None,
 ) -> dict[str, Any]:
-    key = {"seeds": list(seeds), "model": model_spec, "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16]}
+    key = {"seeds": list(seeds), "model": model_spec, "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16],
+           "code": code_fingerprint()}
     # Keyed by the whole test-input config (defaults included), so a changed default starts a new record.
     checkpoints = {
         s: Checkpoint(work, s, {**key, "cfg": dataclasses.asdict(TestGenConfig(sources=SETTINGS[s], **cfg_base))})

@@ -94,8 +94,8 @@ def _propose(
         progress("random", len(out["random"]))
     if sampler is None:
         return out
-    # The model sources are the slow ones and often yield nothing: each starts with a small first batch and
-    # stops when none of it is well-formed; neither starts once the stage's model budget is spent.
+    # The model sources are the slow ones: an unconstrained source starts with a small first batch and stops when
+    # none of it is well-formed; no batch starts once the stage's model budget cannot cover it (see over_budget).
     started = time.perf_counter()
 
     last_batch_s = [0.0]  # how long the previous model batch took: the guess for the next one

@@ -1,8 +1,10 @@
 """Inputs proposed by the test-input model: written directly, or produced by model-written generator programs.
 
-Both prompts show the statement (which holds the input format and constraints) and the examples, and ask for
-small, tricky cases (edge cases, boundaries, ties): what a model is good at; the random source covers the
-maximum sizes.
+Both prompts show the statement (which holds the input format and constraints) and ask for small, tricky cases
+(edge cases, boundaries, ties): what a model is good at; the random source covers the maximum sizes. The
+generator prompt also shows the examples; the grammar-constrained direct prompt leaves them out (the format
+needs no example under a grammar, and the 0.5B model shown one mostly copied it) and splits its batch over four
+asks (`FOCUS`).
 
 Direct inputs are sampled in one batch, constrained by the grammar compiled from the learned input format
 (`grammar.input_grammar`), so every one parses in that format; without a grammar (no format learned, a
@@ -107,11 +109,12 @@ def skeleton_prompt(view: PublicView, tokenizer: Any, skeleton: Skeleton) -> str
         "This plain version only follows the input format; its values ignore the statement's meaning:\n"
         f"```python\ndef gen(rng):\n{skeleton.plain}```\n" if skeleton.plain else ""
     )
+    ask = "Write a better one: respect" if skeleton.plain else "Respect"
     user = (
         f"{view.description.strip()}\n\n{_examples(view)}\n\n"
         "Write the Python function `gen(rng)`: it returns one random test for this problem as a dict, and the "
         f"caller prints the dict in the input format, so it must not print anything. {plain}"
-        "Write a better one: respect every constraint of the statement exactly, also those between values "
+        f"{ask} every constraint of the statement exactly, also those between values "
         "(such as indices between 1 and n), and mix tiny tests, edge cases (equal values, boundaries) and "
         "larger ones. Reply with only the code in a ```python block."
     )
