@@ -71,9 +71,11 @@ def run_split(threads: int, workers: int, args: argparse.Namespace) -> dict[str,
         cmd = bench_command(sys.executable, args.files, args.n, args.seed, workers, out)
         # torch sizes its intra-op pool from OMP_NUM_THREADS when it starts; MKL follows the same variable.
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        proc = subprocess.run(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The bench's progress (stderr) shows through: a split takes minutes.
+        proc = subprocess.run(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
         if proc.returncode != 0:
-            raise SystemExit(f"bench for split {threads}x{workers} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+            raise SystemExit(f"bench for split {threads}x{workers} failed (exit {proc.returncode}); see its output "
+                             f"above, and rerun to resume it")
     run = read_run(out)
     timing = run["timing"]
     return {
