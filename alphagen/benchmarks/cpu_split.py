@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from alphagen.evaluation.store import read_jsonl
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PROBLEMS = ("sum-of-two", "max-in-array", "river-boats", "bfs-distances")
 """Four shipped problems (two quick, two with graphs): a run of about 4 minutes per split at -n 16 on 2 cores."""
@@ -56,8 +58,7 @@ def read_run(out: Path) -> dict[str, Any]:
     """Timing, 10@n and each problem's picks from a finished bench run directory."""
     summary = json.loads((out / "summary.json").read_text())
     picks: dict[str, list[Any]] = {}
-    for line in (out / "results.jsonl").read_text().splitlines():
-        rec = json.loads(line)
+    for rec in read_jsonl(out / "results.jsonl"):
         picks[rec["name"]] = [p.get("candidate") for p in rec.get("picks", [])]
     return {"complete": summary.get("complete", False), "timing": summary["timing"],
             "metrics": summary["metrics"], "picks": picks}

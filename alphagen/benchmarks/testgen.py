@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alphagen import clustering
+from alphagen.benchmarks.records import ProblemRecords, code_fingerprint
 from alphagen.benchmarks.wrong_programs import mutants as mu
 from alphagen.benchmarks.wrong_programs.build import CODECONTESTS, REPO, STORE, reference, sha
 from alphagen.problems import Problem, load_problems
@@ -287,53 +288,17 @@ def score_case(
     tally.equivalent_split += sum(1 for s in sigs[1 + nc + nw :] if s != ref)
 
 
+def set_sha() -> str:
+    """A short hash of the stored wrong-program set."""
+    return hashlib.sha256(STORE.read_bytes()).hexdigest()[:16]
+
+
 def load_sampler(spec: str | None) -> tuple[Any, Any]:
     from alphagen.models import load_model
     from alphagen.sampling import make_sampler
 
     lm = load_model(spec)
     return make_sampler(lm, backend="hf"), lm.tokenizer
-
-
-def code_fingerprint() -> str:
-    """A hash of the code that decides a problem's figures (test-input stage, sampler, clustering): records from
-    another version of it are not reused."""
-    pkg = Path(__file__).resolve().parents[1]
-    files = sorted([*(pkg / "testgen").glob("*.py"), *(pkg / "sampling").glob("*.py"), pkg / "clustering.py"])
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-class Checkpoint:
-    """Each problem's tally, appended as one JSON line when it is scored: an interrupted run resumes at the next
-    problem without scoring one twice. Records are keyed by everything that changes a result (setting, sources'
-    settings, seeds, model, the wrong-program set, the code), so a run with other settings or code starts its own
-    file."""
-
-    def __init__(self, work: Path | None, setting: str, key: dict[str, Any]) -> None:
-        digest = hashlib.sha256(json.dumps({**key, "setting": setting}, sort_keys=True).encode()).hexdigest()[:12]
-        self.path = work / f"{setting}-{digest}.jsonl" if work is not None else None
-        self.done: dict[str, Tally] = {}
-        if self.path is not None and self.path.exists():
-            good: list[str] = []
-            for line in self.path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                    self.done[rec["case"]] = Tally.from_json(rec["tally"])
-                    good.append(line)
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut short by the interruption: that problem is scored again
-            # Rewrite without the broken line, so the next record starts on a line of its own.
-            self.path.write_text("".join(line + "\n" for line in good))
-
-    def record(self, case: str, tally: Tally) -> None:
-        self.done[case] = tally
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a") as f:
-                f.write(json.dumps({"case": case, "tally": tally.to_json()}) + "\n")
 
 
 def run(
@@ -345,29 +310,29 @@ def run(
     model_spec: str | None,
     work: Path | None = None,
 ) -> dict[str, Any]:
-    key = {"seeds": list(seeds), "model": model_spec, "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16],
-           "code": code_fingerprint()}
-    # Keyed by the whole test-input config (defaults included), so a changed default starts a new record.
-    checkpoints = {
-        s: Checkpoint(work, s, {**key, "cfg": dataclasses.asdict(TestGenConfig(sources=SETTINGS[s], **cfg_base))})
-        for s in settings
-    }
-    needs_model = any(s not in MODEL_FREE and len(checkpoints[s].done) < len(cases) for s in settings)
+    # Keyed by the whole test-input config (defaults included) and the code that computes the figures, so a
+    # changed default or a code change starts new records.
+    pkg = Path(__file__).resolve().parents[1]
+    code = code_fingerprint([*(pkg / "testgen").glob("*.py"), *(pkg / "sampling").glob("*.py"), pkg / "clustering.py"])
+    key = {"seeds": list(seeds), "model": model_spec, "set_sha": set_sha(), "code": code}
+    cfgs = {s: TestGenConfig(sources=SETTINGS[s], **cfg_base) for s in settings}
+    records = {s: ProblemRecords(work, s, {**key, "cfg": dataclasses.asdict(cfgs[s])}) for s in settings}
+    needs_model = any(s not in MODEL_FREE and len(records[s].done) < len(cases) for s in settings)
     sampler, tokenizer = load_sampler(model_spec) if needs_model else (None, None)
     results: dict[str, Any] = {}
     with Executor(workers=workers) as ex:
         for setting in settings:
-            cfg = TestGenConfig(sources=SETTINGS[setting], **cfg_base)
-            ckpt = checkpoints[setting]
             tally = Tally()
             for k, case in enumerate(cases, 1):
-                one = ckpt.done.get(case.name)
-                if one is None:
+                stored = records[setting].done.get(case.name)
+                if stored is not None:
+                    one = Tally.from_json(stored)
+                else:
                     one = Tally()
                     cache = OutputCache(ex)
                     for seed in seeds:
-                        score_case(case, setting, one, ex, cache, cfg, seed, sampler, tokenizer)
-                    ckpt.record(case.name, one)
+                        score_case(case, setting, one, ex, cache, cfgs[setting], seed, sampler, tokenizer)
+                    records[setting].record(case.name, one.to_json())
                 # Progress on stderr, one line per problem (a model setting takes about half a minute each).
                 print(f"[{k}/{len(cases)}] {setting} {case.name}: separated {one.wrong_separated}/{one.wrong} "
                       f"({one.seconds:.0f}s)", file=sys.stderr, flush=True)
@@ -390,7 +355,7 @@ def run(
         "split_correct_fraction": headline.as_dict()["split_correct_fraction"],
         "per_setting": {s: t.as_dict() for s, t in results.items()},
         "missed_wrong": {s: t.missed for s, t in results.items()},
-        "set_sha": hashlib.sha256(STORE.read_bytes()).hexdigest()[:16],
+        "set_sha": set_sha(),
     }
 
 
