@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alphagen.testgen.constraints import (
+    TOTAL_LENGTH,
     Constraint,
     bounds_for,
     overall_span,
@@ -69,3 +70,13 @@ def test_lookups() -> None:
 def test_constraint_rejects_inverted_range() -> None:
     with pytest.raises(ValueError, match="lo must be <= hi"):
         Constraint(("n",), 5, 1)
+
+
+def test_a_bound_on_the_total_length_of_the_strings() -> None:
+    total = Constraint((TOTAL_LENGTH,), 1, 100_000)
+    assert parse_constraints("The total length of all words does not exceed 100000.") == [total]
+    assert parse_constraints("the sum of lengths of the strings is at most $2 \\cdot 10^5$") == [
+        Constraint((TOTAL_LENGTH,), 1, 200_000)
+    ]
+    # A sum of numbers is not a length.
+    assert parse_constraints("The sum of n over all test cases does not exceed 2·10^5") == []

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from alphagen.testgen import TestGenConfig, generate_test_inputs
-from alphagen.testgen.constraints import Constraint, parse_constraints
+from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint, parse_constraints
 from alphagen.testgen.random_inputs import RandomInputs
 from alphagen.testgen.structure import split_lines
 from alphagen.testgen.template import Array, Block, Fixed, Repeat, Str, learn_template, read
@@ -116,3 +116,47 @@ def test_config_rejects_negative_random_count() -> None:
     with pytest.raises(ValueError, match="num_random must be >= 0"):
         TestGenConfig(num_random=-1)
     assert "random" in TestGenConfig().sources
+
+
+def test_an_array_takes_its_own_stated_range_not_a_scalars() -> None:
+    # `1 <= n, k <= 10^4` belong to n and k; the examples show only positive a_i, yet a_i may be negative and
+    # up to 10^9 (with a's range handed to k, no input held more than 10^4 distinct values).
+    bounds = [Constraint(("n",), 1, 10_000), Constraint(("k",), 1, 10_000), Constraint(("a",), -(10**9), 10**9)]
+    inputs = _fresh(["6 2\n5 1 5 3 1 9\n", "3 3\n7 7 2\n"], bounds, count=40)
+    values = [int(v) for t in inputs for v in split_lines(t)[1]]
+    assert min(values) < 0 and max(values) > 10_000
+    assert all(-(10**9) <= v <= 10**9 for v in values)
+    # Query rows after the array keep n's range (positions are >= 1): a's range is the array's.
+    bounds = [Constraint(("n", "q"), 1, 10_000), Constraint(("a",), -(10**4), 10**4)]
+    for text in _fresh(["5 3\n2 -1 3 5 -4\n1 3\n2 5\n4 4\n"], bounds):
+        assert all(1 <= int(v) <= 10_000 for row in split_lines(text)[2:] for v in row), text[:80]
+
+
+WORDS = ["5\nlisten\nsilent\ncat\nact\ndog\n"]
+WORD_BOUNDS = [Constraint(("n",), 1, 20_000), Constraint((TOTAL_LENGTH,), 1, 100_000)]
+
+
+def test_strings_share_out_the_stated_total_length() -> None:
+    inputs = _fresh(WORDS, WORD_BOUNDS, count=40)
+    totals = [sum(len(r[0]) for r in split_lines(t)[1:]) for t in inputs]
+    assert max(totals) <= 100_000
+    # The largest inputs are both shapes: many short words, and a few words as long as the total allows.
+    rows = [split_lines(t) for t in inputs]
+    assert any(int(r[0][0]) == 20_000 for r in rows)
+    assert any(int(r[0][0]) <= 3 and max(len(w[0]) for w in r[1:]) >= 20_000 for r in rows)
+
+
+def test_exhaustive_small_inputs() -> None:
+    gen = RandomInputs(WORDS, WORD_BOUNDS, scale_cap=2000, large_scale=20_000, max_bytes=400_000)
+    text = gen.generate("allsmall", random.Random(1))
+    assert text is not None
+    rows = split_lines(text)
+    words = [r[0] for r in rows[1:]]
+    # Many short strings, all over the same two letters: anagrams, repeats and shared substrings are likely.
+    assert len(words) == int(rows[0][0]) and all(1 <= len(w) <= 10 for w in words)
+    assert len(set("".join(words))) <= 2
+    pairs = RandomInputs(["4\n4 1 4 2\n", "3\n5 5 1\n"], ARRAY_BOUNDS, 2000, 20_000, 400_000)
+    values = [split_lines(pairs.generate("allsmall", random.Random(s)) or "")[1] for s in range(10)]
+    # Values small, and equal values common (a third are copies of one drawn before).
+    assert all(1 <= int(v) <= 10 for vs in values for v in vs)
+    assert sum(len(vs) - len(set(vs)) for vs in values) >= 5

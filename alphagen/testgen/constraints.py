@@ -72,6 +72,17 @@ _BOTH = re.compile(rf"({_NUM})\s*(≤|<)\s*({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d
 _UPPER = re.compile(rf"(?<![≤<\w])({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
 
 
+# "The total length of all words does not exceed 10^5", "the sum of lengths of the strings is at most 2·10^5":
+# a bound on all strings together. Kept as the pseudo-name TOTAL_LENGTH.
+_TOTAL = re.compile(
+    rf"(?:total|sum|summary)\s+(?:of\s+(?:the\s+|all\s+)?)?lengths?\b[^.≤<]{{0,60}}?"
+    rf"(?:does\s+not\s+exceed|doesn't\s+exceed|is\s+at\s+most|is\s+not\s+greater\s+than|≤)\s*({_NUM})(?![\d^·])",
+    re.IGNORECASE,
+)
+TOTAL_LENGTH = "|*|"
+"""The name of a bound on the total length of all strings of an input (each string is at most that long too)."""
+
+
 def _unmangle(m: re.Match[str]) -> str:
     exp = int(m.group(1))
     return f"10^{exp}" if 4 <= exp <= 18 else m.group(0)
@@ -119,7 +130,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def parse_constraints(statement: str) -> list[Constraint]:
-    """Every `lo ≤ names ≤ hi` and `names ≤ hi` range found in the statement, in order of appearance."""
+    """Every `lo ≤ names ≤ hi` and `names ≤ hi` range found in the statement, in order of appearance, and a bound
+    on the total length of the strings (named TOTAL_LENGTH, from 1)."""
     text = _normalize(statement)
     found: list[tuple[int, Constraint]] = []
     covered: list[tuple[int, int]] = []
@@ -142,6 +154,10 @@ def parse_constraints(statement: str) -> list[Constraint]:
             continue
         hi = hi - 1 if m.group(2) == "<" else hi
         found.append((m.start(), Constraint(_names(m.group(1)), None, hi)))
+    for m in _TOTAL.finditer(text):
+        hi = parse_number(m.group(1))
+        if hi is not None and hi >= 1:
+            found.append((m.start(), Constraint((TOTAL_LENGTH,), 1, hi)))
     return [c for _, c in sorted(found, key=lambda pc: pc[0])]
 
 
@@ -156,9 +172,7 @@ def bounds_for(name: str, constraints: Sequence[Constraint]) -> tuple[int | None
 def ranges_containing(value: int, constraints: Sequence[Constraint]) -> list[tuple[int, int]]:
     """Fully stated ranges that contain `value`, tightest first: candidates for the token's legal range when
     we cannot tell which name the token stands for."""
-    spans = [
-        (c.lo, c.hi) for c in constraints if c.lo is not None and c.hi is not None and c.lo <= value <= c.hi
-    ]
+    spans = [(c.lo, c.hi) for c in constraints if c.lo is not None and c.hi is not None and c.lo <= value <= c.hi]
     return sorted(set(spans), key=lambda s: (s[1] - s[0], s))  # type: ignore[operator]
 
 

@@ -6,8 +6,16 @@ chosen to hit what wrong programs get wrong:
     min     every size and value at its smallest (n = 1, an empty-ish case: off-by-one on boundaries);
     tiny / small   sizes of a few elements, values from a narrow range (duplicates, collisions, ties);
     medium  sizes up to `scale_cap`;
+    allsmall   exhaustive small cases: many rows (test cases, queries) of small sizes and values, a third of
+            the values a copy of one drawn before, and strings over one two-letter alphabet shared by every
+            string, so that ties, equal values and repeated or shared substrings (n = 2k, s = x, "abab") turn up
+            in every input;
     max     the largest sizes (`large_scale`, within the constraints): slow programs time out, answers
-            outgrow a wrong modulus.
+            outgrow a wrong modulus. Where rows hold strings, half of these are "deep": a few rows of the
+            longest strings (a quadratic pass over one string of 10^5 letters, not 10^4 strings of 10).
+
+A bound on the total length of the strings ("the total length of all words does not exceed 10^5") is shared
+out over the strings left to write, as the byte cap is.
 
 Each value of a slot is drawn in a mode picked per slot and input: narrow, small, full range, log-uniform
 (every magnitude), extremes (lo / hi), or special numbers (powers of two and 2^k - 1, powers of ten, squares).
@@ -21,12 +29,12 @@ import random
 import string
 from collections.abc import Sequence
 
-from alphagen.testgen.constraints import Constraint
+from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import BlockModel, SlotModel, learn_models
 from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template
 
-PROFILES = ("tiny", "small", "small", "medium", "tiny", "small", "maxval", "medium", "small")
+PROFILES = ("tiny", "small", "allsmall", "small", "medium", "tiny", "small", "maxval", "allsmall", "medium", "small")
 """Profiles cycled after the first ("min") and besides every fifth ("max")."""
 MODES = ("narrow", "small", "full", "log", "extreme", "special", "full", "log")
 
@@ -84,6 +92,17 @@ class RandomInputs:
         self.sizes = self.template.sizes() if self.template else set()
         self.sizes |= {b for m in self.models.values() if "strong_bounds" in m.flags for b, _ in m.bounds}
         self.scale_cap, self.large_scale, self.max_bytes = scale_cap, max(large_scale, scale_cap), max_bytes
+        totals = [c.hi for c in constraints if TOTAL_LENGTH in c.names and c.hi is not None]
+        self.total_letters = min(totals) if totals else None
+        # Counts of rows (a block's, a repeat's): what a "deep" input keeps small. Not a string's stated length.
+        top = self.template.items if self.template else []
+        flat = [x for it in top for x in (it.body if isinstance(it, Repeat) else (it,))]
+        self.row_counts = {x.size for x in flat if isinstance(x, Block) and x.width is None}
+        self.row_counts |= {it.size for it in top if isinstance(it, Repeat)}
+        alphabets = [set(m.alphabet) for m in self.models.values() if m.kind == "word" and not m.choices]
+        self.has_words = bool(alphabets)
+        # Letters every string may hold: an "allsmall" input's two letters come from here when it has any.
+        self.common_letters = "".join(sorted(set.intersection(*alphabets))) if alphabets else ""
 
     def propose(self, count: int, rng: random.Random) -> list[str]:
         if self.template is None or count <= 0:
@@ -106,6 +125,12 @@ class RandomInputs:
         assert self.template is not None
         self.profile, self.rng, self.budget = profile, rng, self.max_bytes
         self.row_share = self.max_bytes  # bytes a word may take: set per row inside a block of rows
+        self.letters = self.total_letters  # letters all strings may still take (None: no stated total)
+        self.letter_share = self.letters  # letters this string may take: set per row inside a block of rows
+        # Drawn only where it matters, so inputs of problems without strings keep their random streams.
+        self.deep = profile == "max" and self.has_words and rng.random() < 0.5
+        self.pair = ""  # the two letters every string of an "allsmall" input is written in
+        self.drawn: list[int] = []  # the values of an "allsmall" input so far
         self.modes: dict[int, str] = {}
         self.soft = rng.random() < 0.85  # relations seen on a few scalars only: usually, not always, kept
         rows: list[list[str]] = []
@@ -126,6 +151,8 @@ class RandomInputs:
         if slot not in self.modes:
             if self.profile == "min":
                 self.modes[slot] = "narrow"
+            elif self.profile == "allsmall":
+                self.modes[slot] = "small"
             elif self.profile == "maxval":
                 self.modes[slot] = self.rng.choice(("extreme", "full", "special"))
             elif self.profile == "max":
@@ -133,6 +160,17 @@ class RandomInputs:
             else:
                 self.modes[slot] = self.rng.choice(MODES)
         return self.modes[slot]
+
+    def _value(self, lo: int, hi: int, mode: str) -> int:
+        """A value in [lo, hi]; in an "allsmall" input a third are a copy of one drawn before (when in range)."""
+        if self.profile == "allsmall" and self.drawn and self.rng.random() < 1 / 3:
+            v = self.rng.choice(self.drawn)
+            if lo <= v <= hi:
+                return v
+        v = draw_int(lo, hi, mode, self.rng)
+        if self.profile == "allsmall":
+            self.drawn.append(v)
+        return v
 
     def _range(self, m: SlotModel, env: dict[int, int]) -> tuple[int, int]:
         lo, hi = m.lo, m.hi
@@ -142,7 +180,7 @@ class RandomInputs:
                     hi = min(hi, env[b] + off)
         return lo, hi
 
-    def _size(self, m: SlotModel, env: dict[int, int], repeat: bool) -> int:
+    def _size(self, m: SlotModel, env: dict[int, int], repeat: bool, slot: int = -1) -> int:
         lo, hi = self._range(m, env)
         lo = max(lo, 0)
         p, rng = self.profile, self.rng
@@ -150,8 +188,13 @@ class RandomInputs:
             return lo
         if p == "min":
             return lo
+        if p == "allsmall":
+            # Many small cases in one input: rows many, each row's sizes (an array, a string) few.
+            top = 30 if repeat or slot in self.row_counts else 9
+            return rng.randint(lo, min(hi, lo + top))
         if p == "max":
-            return rng.randint(lo, min(hi, lo + 2)) if repeat else max(lo, min(hi, self.large_scale))
+            few = repeat or (self.deep and slot in self.row_counts)
+            return rng.randint(lo, min(hi, lo + 2)) if few else max(lo, min(hi, self.large_scale))
         top = {"tiny": 2, "small": 7, "maxval": 4}.get(p, self.scale_cap)
         top = min(hi, lo + top)
         return draw_int(lo, top, "log", rng) if p == "medium" else rng.randint(lo, top)
@@ -162,9 +205,9 @@ class RandomInputs:
             return "1"
         if m.kind == "int":
             if slot in self.sizes:
-                return str(self._size(m, env, repeat))
+                return str(self._size(m, env, repeat, slot))
             lo, hi = self._range(m, env)
-            return str(draw_int(lo, max(lo, hi), self._mode(slot), self.rng))
+            return str(self._value(lo, max(lo, hi), self._mode(slot)))
         if m.kind == "float":
             return f"{self.rng.uniform(m.flo, m.fhi):.{m.decimals}f}"
         if m.choices:
@@ -174,7 +217,12 @@ class RandomInputs:
     def _word(self, m: SlotModel, n: int, slot: int) -> str:
         rng, alpha = self.rng, m.alphabet
         mode = self._mode(slot)
-        if mode in ("narrow", "extreme"):
+        if self.profile == "allsmall":
+            if not self.pair:
+                pool = self.common_letters or alpha
+                self.pair = "".join(rng.sample(pool, min(len(pool), 2)))
+            alpha = "".join(c for c in self.pair if c in alpha) or alpha[:2]
+        elif mode in ("narrow", "extreme"):
             alpha = "".join(rng.sample(alpha, min(len(alpha), rng.choice((1, 2)))))
         elif mode in ("small", "special"):
             alpha = "".join(rng.sample(alpha, min(len(alpha), 3)))
@@ -184,6 +232,11 @@ class RandomInputs:
         n = min(n, max(m.lo, self.row_share - 1))
         if n >= self.budget:
             raise _TooBig  # it could never be emitted: give up before drawing the letters
+        if self.letters is not None and self.letter_share is not None:
+            n = min(n, max(m.lo, self.letter_share))
+            self.letters -= n
+            if self.letters < 0:
+                raise _TooBig  # over the stated total: the validator would refuse it
         w = rng.choices(alpha, k=n)
         if mode == "special":  # a palindrome
             for i in range(n // 2):
@@ -247,7 +300,7 @@ class RandomInputs:
             top = min(hi, max(draw_int(lo, hi, mode, rng), lo + n - 1))
             vals = rng.sample(range(lo, top + 1), n)
         else:
-            vals = [draw_int(lo, hi, mode, rng) for _ in range(n)]
+            vals = [self._value(lo, hi, mode) for _ in range(n)]
         if "sorted" in m.flags:
             vals.sort()
         return [str(v) for v in vals]
@@ -284,6 +337,8 @@ class RandomInputs:
         seen: set[tuple[str, ...]] = set()
         for i in range(n):
             self.row_share = self.budget // (n - i)
+            if self.letters is not None:
+                self.letter_share = self.letters // (n - i)
             for _attempt in range(20):
                 row = [self._scalar(s, env) for s in it.slots]
                 ints = [int(t) for t in row] if all(k == "int" for k in it.kinds) else None
@@ -302,6 +357,7 @@ class RandomInputs:
             seen.add(key)
             self._emit(rows, row)
         self.row_share = self.max_bytes  # the share was for this block's rows only
+        self.letter_share = self.letters
         return True
 
     def _grid(self, m: SlotModel, n: int, width: int, slot: int, rows: list[list[str]]) -> bool:

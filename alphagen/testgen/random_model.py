@@ -65,8 +65,8 @@ def _common_range(values: Sequence[int], constraints: Sequence[Constraint]) -> t
 class _RangePicker:
     """Which stated constraint a slot's values follow. The tightest that holds every value seen, except that a
     constraint naming k things is handed to at most k scalars (`1 <= n <= 50, 1 <= s <= 10^4`: n gets the
-    first, s the second, though 5 fits both), and an array avoids its own size's constraint when another fits
-    (`c_i <= 10^4`, not `n <= 50`)."""
+    first, s the second, though 5 fits both), and an array avoids its own size's constraint and those the
+    scalars took when another fits (`c_i <= 10^4`, not `n <= 50`)."""
 
     def __init__(self, constraints: Sequence[Constraint]) -> None:
         self.cs = [c for c in constraints if c.hi is not None]
@@ -87,9 +87,15 @@ class _RangePicker:
             k = (free or fits)[0]
             self.uses[k] = self.uses.get(k, 0) + 1
         else:
+            # An array's elements: a constraint nothing took yet (`1 <= n, k <= 10^4` belong to the scalars n
+            # and k, so `-10^9 <= a_i` is a's even when the examples show only positive a_i), then a sign like
+            # the values', then not its own size's, then the tightest (`fits`' order). Before, positive
+            # examples handed a's range to k: every drawn a_i was <= 10^4, too few distinct values to make a
+            # quadratic sort time out. Query rows `l r` after the array keep n's range: a's is taken.
             own = self.of_slot.get(element_of)
-            sign_ok = [x for x in fits if not min(values) >= 0 > spans[x][0]] or fits
-            k = next((x for x in sign_ok if x != own), sign_ok[0])
+            taken = {x for x in fits if self.uses.get(x, 0) >= len(self.cs[x].names)}
+            k = min(fits, key=lambda x: (x in taken, min(values) >= 0 > spans[x][0], x == own))
+            self.uses[k] = self.uses.get(k, 0) + 1
         self.of_slot[slot] = k
         return spans[k]
 
@@ -264,4 +270,3 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
                     break
         blocks[it.slots[0]] = bm
     return models, blocks
-
