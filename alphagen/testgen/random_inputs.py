@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint
 from alphagen.testgen.input_format import InputFormat
-from alphagen.testgen.random_model import BlockModel, SlotModel, learn_models
+from alphagen.testgen.random_model import BlockModel, SlotModel, flat_items, learn_models
 from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template
 
 PROFILES = ("tiny", "small", "allsmall", "small", "medium", "tiny", "small", "maxval", "allsmall", "medium", "small")
@@ -95,10 +95,9 @@ class RandomInputs:
         totals = [c.hi for c in constraints if TOTAL_LENGTH in c.names and c.hi is not None]
         self.total_letters = min(totals) if totals else None
         # Counts of rows (a block's, a repeat's): what a "deep" input keeps small. Not a string's stated length.
-        top = self.template.items if self.template else []
-        flat = [x for it in top for x in (it.body if isinstance(it, Repeat) else (it,))]
+        flat = flat_items(self.template) if self.template else []
         self.row_counts = {x.size for x in flat if isinstance(x, Block) and x.width is None}
-        self.row_counts |= {it.size for it in top if isinstance(it, Repeat)}
+        self.row_counts |= {it.size for it in (self.template.items if self.template else []) if isinstance(it, Repeat)}
         alphabets = [set(m.alphabet) for m in self.models.values() if m.kind == "word" and not m.choices]
         self.has_words = bool(alphabets)
         # Letters every string may hold: an "allsmall" input's two letters come from here when it has any.

@@ -207,14 +207,15 @@ def _block_flags(item: Block, obs: Sequence[Observation]) -> set[str]:
     return flags
 
 
-def _flat_items(t: Template) -> list[object]:
+def flat_items(t: Template) -> list[object]:
+    """The template's items with each repeat's body in its place (the repeat itself left out)."""
     return [x for it in t.items for x in (it.body if isinstance(it, Repeat) else (it,))]
 
 
 def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[int, SlotModel], dict[int, BlockModel]]:
     """Slot models by slot id, and block models by the id of the block's first slot."""
     owner: dict[int, object] = {}
-    for it in _flat_items(t):
+    for it in flat_items(t):
         for s in getattr(it, "slots", ()) or (getattr(it, "slot", None),):
             if s is not None:
                 owner[s] = it
@@ -254,7 +255,7 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
                 m.flags |= _array_flags(obs, it)
         models[s] = m
     blocks: dict[int, BlockModel] = {}
-    for it in _flat_items(t):
+    for it in flat_items(t):
         if not isinstance(it, Block):
             continue
         obs = t.observations.get(it.slots[0], [])
