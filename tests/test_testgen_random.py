@@ -160,3 +160,40 @@ def test_exhaustive_small_inputs() -> None:
     # Values small, and equal values common (a third are copies of one drawn before).
     assert all(1 <= int(v) <= 10 for vs in values for v in vs)
     assert sum(len(vs) - len(set(vs)) for vs in values) >= 5
+
+
+MAZE_EXAMPLES = ["3 4\nS.#.\n.##T\n....\n", "2 2\nS#\n#T\n"]
+MAZE = """import sys
+from collections import deque
+data = sys.stdin.read().split()
+n, m = int(data[0]), int(data[1])
+g = "".join(data[2:2 + n])
+s, t = g.index("S"), g.index("T")
+dist = [-1] * (n * m)
+dist[s] = 0
+dq = deque([s])
+while dq:
+    v = dq.popleft()
+    if v == t:
+        break
+    r, c = divmod(v, m)
+    for u, ok in ((v - m, r > 0), (v + m, r < n - 1), (v - 1, c > 0), (v + 1, c < m - 1)):
+        if ok and dist[u] < 0 and g[u] != "#":
+            dist[u] = dist[v] + 1
+            dq.append(u)
+print(dist[t])
+"""
+
+
+def test_grids_keep_the_examples_background_and_put_start_and_exit_on_opposite_edges() -> None:
+    # A move up from the top row that wraps to the bottom one (r >= 0): only a grid open enough for a path, with
+    # the start near one edge and the exit near the opposite one, shows it. Separated on every seed.
+    wraps = MAZE.replace("(v - m, r > 0)", "(v - m, r >= 0)")
+    for seed in range(5):
+        inputs = _fresh(MAZE_EXAMPLES, [Constraint(("n", "m"), 1, 300)], seed=seed)
+        assert any(run_source(MAZE, t) != run_source(wraps, t) for t in inputs), seed
+        grids = [[r[0] for r in split_lines(t)[1:]] for t in inputs]
+        # Mostly '.' (the examples' most common free cell), not walls.
+        assert sum("".join(g).count(".") > "".join(g).count("#") for g in grids) > len(grids) / 2
+        opposite = [g for g in grids if len(g) > 2 and ("S" in g[0] and "T" in g[-1] or "T" in g[0] and "S" in g[-1])]
+        assert opposite, seed

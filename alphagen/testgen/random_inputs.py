@@ -359,6 +359,24 @@ class RandomInputs:
         self.letter_share = self.letters
         return True
 
+    def _far_apart(self, n: int, width: int, need: int) -> list[int]:
+        """Cells for the fixed characters (a start, an exit) on opposite edges, alternately (top and bottom, or
+        left and right): far apart, and where a program's bounds checks go wrong (a move off the top row that
+        wraps to the bottom one). Random cells when the edges are too small to hold them."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            sides = [[c for c in range(width)], [(n - 1) * width + c for c in range(width)]]
+        else:
+            sides = [[r * width for r in range(n)], [r * width + width - 1 for r in range(n)]]
+        rng.shuffle(sides)
+        spots: list[int] = []
+        for k in range(need):
+            free = [i for i in sides[k % 2] if i not in spots]
+            if not free:
+                return rng.sample(range(n * width), need)
+            spots.append(rng.choice(free))
+        return spots
+
     def _grid(self, m: SlotModel, n: int, width: int, slot: int, rows: list[list[str]]) -> bool:
         rng = self.rng
         cells = n * width
@@ -366,10 +384,12 @@ class RandomInputs:
         if width < 1 or cells < need:
             return False
         free = [c for c in m.alphabet if c not in m.exact] or list(string.ascii_lowercase)
-        main = rng.choice(free)
+        # Mostly the examples' own background ('.' in a maze): a grid of walls with a few free cells has one
+        # answer (unreachable) whatever a program gets wrong about moving.
+        main = m.background if m.background in free and rng.random() < 0.75 else rng.choice(free)
         density = rng.choice((0.5, 0.7, 0.85, 0.95, 1.0))
         grid = [main if rng.random() < density else rng.choice(free) for _ in range(cells)]
-        spots = rng.sample(range(cells), need)
+        spots = self._far_apart(n, width, need) if need and rng.random() < 0.5 else rng.sample(range(cells), need)
         k = 0
         for c, cnt in m.exact.items():
             for _ in range(cnt):

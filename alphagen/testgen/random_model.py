@@ -18,6 +18,7 @@ parsed constraints), so a generated input stays within what the examples show is
 from __future__ import annotations
 
 import string
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ class SlotModel:
     fhi: float = 1.0
     exact: dict[str, int] = field(default_factory=dict)
     """Grid characters with a fixed count per grid."""
+    background: str = ""
+    """The grid character the examples show most often, besides those with a fixed count ('.' in a maze)."""
 
 
 @dataclass
@@ -230,15 +233,18 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
         digits_as_text = kind == "int" and any(len(v) >= 2 and v.startswith("0") for v in values)
         if kind == "word" or digits_as_text:
             m = _word_model(values, constraints)
-            if isinstance(it, Block) and it.width is not None and len(m.alphabet) > 2:
-                # Characters placed a fixed small number of times in every grid (a start S, an exit T).
+            if isinstance(it, Block) and it.width is not None:
                 grids = ["".join(o.values) for o in obs]
                 first = grids[0]
-                m.exact = {
-                    c: first.count(c)
-                    for c in sorted(set(first))
-                    if 1 <= first.count(c) <= 2 and all(g.count(c) == first.count(c) for g in grids)
-                }
+                if len(m.alphabet) > 2:
+                    # Characters placed a fixed small number of times in every grid (a start S, an exit T).
+                    m.exact = {
+                        c: first.count(c)
+                        for c in sorted(set(first))
+                        if 1 <= first.count(c) <= 2 and all(g.count(c) == first.count(c) for g in grids)
+                    }
+                cells = Counter(c for g in grids for c in g if c not in m.exact)
+                m.background = min(cells, key=lambda c: (-cells[c], c)) if cells else ""
         elif kind == "float":
             fs = [float(v) for v in values]
             m = SlotModel("float", flo=min(0.0, min(fs)), fhi=max(1.0, 2 * max(fs)))
