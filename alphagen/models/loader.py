@@ -17,6 +17,7 @@ import torch
 from alphagen.models.cache import cache_root, write_dir_atomic
 from alphagen.models.errors import ModelError
 from alphagen.models.gguf_parts import join_parts
+from alphagen.models.packed_linear import pack_for_cpu
 from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, EmbeddedModel
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,9 @@ def load_model(
     model.eval()
     if quantize is not None:
         quantize_int8(model, quantize, dev)
+    else:
+        # bf16 on the CPU: weights reordered once for oneDNN instead of at every call (same outputs, faster steps).
+        pack_for_cpu(model, dev, dt)
     log.info("loaded model %s on %s (%s) in %.1fs", spec, dev, dt, time.perf_counter() - started)
     return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path, quantized=quantize)
 

@@ -16,6 +16,7 @@ import torch
 from alphagen.models.cache import cache_root, write_dir_atomic
 from alphagen.models.errors import ModelError
 from alphagen.models.loader import LoadedModel, pick_device, pick_dtype
+from alphagen.models.packed_linear import pack_for_cpu
 from alphagen.models.registry import DEFAULT_MODEL
 
 ARCH_DIR = Path(__file__).parent / "arch"
@@ -67,4 +68,5 @@ def load_random_model(
         model = AutoModelForCausalLM.from_config(config, dtype=dt)
     model.generation_config = GenerationConfig.from_pretrained(directory)
     model.eval()
+    pack_for_cpu(model, dev, dt)  # as load_model does: the default path of a real model
     return LoadedModel(model=model, tokenizer=tok, name=f"{name} (random weights)", device=dev, dtype=dt)
