@@ -98,15 +98,42 @@ def _rep_order(c: Candidate) -> tuple[int, int]:
     return (len(c.code), c.index)
 
 
+def fallback_pool(candidates: Sequence[Candidate]) -> frozenset[int]:
+    """The programs to pick from when none passed every example: the distinct ones that answered wrongly (they
+    ran, no crash or limit first) and, among those, passed the most examples.
+
+    With no survivor a run would submit nothing, which a judge scores as a failure for sure. A program that fails
+    an example is usually wrong, but not always: the statement's examples can themselves be wrong (HumanEval/47
+    and /116 show outputs their own tests contradict) and a program right on every hidden test may still get one
+    worked example wrong. Passing more examples and answering rather than crashing are the evidence left.
+    """
+    answered = [c for c in candidates if c.duplicate_of is None and c.example_status == "wrong_answer"]
+    if not answered:
+        return frozenset()
+    best = max(c.examples_passed for c in answered)
+    return frozenset(c.index for c in answered if c.examples_passed == best)
+
+
+def picking_pool(candidates: Sequence[Candidate], fallback: bool = True) -> frozenset[int]:
+    """The distinct programs clustering and picking consider: those that passed every example (AlphaCode's
+    filter); when there are none and `fallback` is on, `fallback_pool`."""
+    survivors = frozenset(c.index for c in candidates if c.passed_examples and c.duplicate_of is None)
+    if survivors or not fallback:
+        return survivors
+    return fallback_pool(candidates)
+
+
 def cluster(
     candidates: Sequence[Candidate],
     ranking: Ranking = "alphacode",
     agreement: Mapping[int, float] | None = None,
+    fallback: bool = True,
 ) -> list[Cluster]:
-    """Group example-passing, non-duplicate candidates by signature and order the groups by score."""
+    """Group the picking pool's candidates (`picking_pool`) that have a signature, and order the groups by score."""
+    pool = picking_pool(candidates, fallback)
     groups: dict[str, list[Candidate]] = defaultdict(list)
     for c in candidates:
-        if c.passed_examples and c.duplicate_of is None and c.signature is not None:
+        if c.index in pool and c.signature is not None:
             groups[c.signature].append(c)
     dups = _duplicates(candidates)
     scored = []
@@ -135,10 +162,12 @@ def select(
     num_picks: int = 10,
     ranking: Ranking = "alphacode",
     agreement: Mapping[int, float] | None = None,
+    fallback: bool = True,
 ) -> list[Pick]:
     """One representative from each of the best clusters; round-robin over clusters when there are fewer than
-    `num_picks` (the second-best member of the first cluster, and so on)."""
-    clusters = cluster(candidates, ranking, agreement)
+    `num_picks` (the second-best member of the first cluster, and so on). Picks from the fallback pool (no program
+    passed every example) say so: `passed_examples` is False."""
+    clusters = cluster(candidates, ranking, agreement, fallback)
     by_index = {c.index: c for c in candidates}
     dups = _duplicates(candidates)
     sizes = {cl.id: sum(1 + dups.get(m, 0) for m in cl.members) for cl in clusters}
@@ -159,6 +188,7 @@ def select(
                         cluster_id=cl.id,
                         cluster_size=sizes[cl.id],
                         score=cl.score,
+                        passed_examples=cand.passed_examples,
                     )
                 )
         depth += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alphagen.problems.harness import ProblemHarness
+from alphagen.problems.harness import ProblemHarness, has_harness
 from alphagen.problems.model import Problem, Test
 from alphagen.statuses import VERDICT_STATUSES, TestStatus
 from sandbox import BatchExecutor, CompareOptions, Limits, Program, Result, Status
@@ -104,12 +104,19 @@ def judge(
     """Run `code` on `tests` (default: the hidden tests, or the public ones when a problem has none).
 
     Function problems with `test_code` judged on their default tests also run the hidden harness
-    (`check(entry_point)`) as one extra, last test.
+    (`check(entry_point)`) as one extra, last test; with no hidden tests besides it, the harness is the only test.
     """
     default_tests = tests is None
-    chosen = tuple(tests) if tests is not None else (problem.hidden_tests() or problem.public_tests)
     # The problem's execution context, derived once for this judgement.
     context = ProblemHarness.of(problem, time_limit_s, memory_limit_mb)
+    if tests is not None:
+        chosen = tuple(tests)
+    elif problem.hidden_tests() or not has_harness(problem):
+        chosen = problem.hidden_tests() or problem.public_tests
+    else:
+        # Its own test harness and nothing else hidden (HumanEval): the harness alone decides, as the official
+        # one does; the docstring's examples are not tests (HumanEval/47's and /116's contradict the harness).
+        chosen = ()
     limits, compare = context.limits, context.compare
     inputs, expected = context.io(chosen)
     program = context.program(code, language)

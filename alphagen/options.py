@@ -104,6 +104,10 @@ def _options() -> list[Callable[[Any], Any]]:
                      "they did wrong (0: off; -n stays the total number of model samples). See docs/repair.md."),
         click.option("--repair-rounds", type=int, default=default("repair_rounds"), show_default=True,
                      help="At most this many repair rounds (a round's failing fixes may be repaired next)."),
+        click.option("--fallback/--no-fallback", "fallback", default=default("fallback"), show_default=True,
+                     help="When no program passes every example of a problem judged by its own test harness "
+                     "(HumanEval: its examples are not its tests), pick among those that passed the most (marked "
+                     "passed_examples=false) instead of submitting nothing. Never on stdio problems."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
     ]
 
@@ -111,7 +115,7 @@ def _options() -> list[Callable[[Any], Any]]:
 # The keyword arguments the options above produce, taken out of the command's arguments by the decorator.
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
          "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
-         "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "ray_address")
+         "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "fallback", "ray_address")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -143,7 +147,8 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             prefill=kw["prefill"], use_metadata=kw["use_metadata"],
                             ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
                             memory_limit_mb=kw["memory_limit"], testgen=testgen,
-                            repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"])
+                            repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"],
+                            fallback=kw["fallback"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
     return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],

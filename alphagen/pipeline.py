@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from alphagen import clustering, prompting, repair
-from alphagen.problems.harness import ProblemHarness
+from alphagen.problems.harness import ProblemHarness, examples_are_tests
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, InputSplit, PoolStage, SolveResult, StageStat
 from alphagen.sample_filter import (
@@ -77,6 +77,11 @@ class SolveConfig:
     """Share of the n model samples spent repairing programs that failed an example (0: none, as AlphaCode)."""
     repair_rounds: int = 2
     """At most this many repair rounds; a round's fixes that still fail may be repaired in the next one."""
+    fallback: bool = True
+    """When no program passes every example of a problem whose examples are not its tests (a function problem
+    with its own test harness, as HumanEval), cluster and pick among those that passed the most (picks marked
+    `passed_examples=False`) rather than submit nothing. Never on a stdio problem: a judge runs its examples as
+    tests, so such a pick is rejected for sure. False: AlphaCode's strict filter everywhere."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -156,13 +161,16 @@ def cluster_survivors(
     test_inputs: Sequence[str],
     executor: BatchExecutor,
     progress: Progress = noop_progress,
+    fallback: bool = True,
 ) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
-    """Stage 5: run survivors on the extra inputs; signature = their normalized behaviour.
+    """Stage 5: run the picking pool (survivors, or the fallback pool when there are none: see
+    `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
 
     Returns the candidates with signatures, the CodeT agreement per survivor, how many inputs distinguish at
     least two survivors, and the first inputs that split the clusters (what a report shows to explain them).
     """
-    survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    pool = clustering.picking_pool(candidates, fallback)
+    survivors = [c for c in candidates if c.index in pool]
     opts = harness.compare
     norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
     keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
@@ -340,7 +348,14 @@ def solve(
     # Then the repair rounds (when the config gives them a share of the budget) add their fixes to the pool.
     candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint)
     sample_s = sum(st.seconds for st in stats if st.name in ("sample", "repair"))
-    survivors = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    # The programs to tell apart and pick from: the survivors, or, when none passed every example, the fallback
+    # pool (those that passed the most), so a run still submits its best guesses.
+    fallback = cfg.fallback and not examples_are_tests(problem)
+    pool = clustering.picking_pool(candidates, fallback)
+    survivors = [c for c in candidates if c.index in pool]
+    if survivors and not any(c.passed_examples for c in survivors):
+        log.info("no program passed every example: picking among the %d that passed the most (%d of %d)",
+                 len(survivors), survivors[0].examples_passed, len(harness.problem.public_tests))
     timer.stages += stats
     for st in timer.stages:
         log.info("stage %s: %d -> %d in %.2fs", st.name, st.count_in, st.count_out, st.seconds)
@@ -368,10 +383,10 @@ def solve(
 
     with timer.stage("cluster", len(survivors)) as out:
         candidates, agreement, distinguishing, splits = cluster_survivors(
-            harness, candidates, test_inputs, executor, progress
+            harness, candidates, test_inputs, executor, progress, fallback
         )
-        clusters = clustering.cluster(candidates, cfg.ranking, agreement)
-        picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement)
+        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
+        picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
         out[0] = len(picks)
     counts["distinguishing"] = distinguishing
 

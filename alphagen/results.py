@@ -54,6 +54,9 @@ class Pick:
     cluster_size: int
     score: float
     """Ranking score of its cluster (size for the AlphaCode rule; agreement*sqrt(size) for CodeT)."""
+    passed_examples: bool = True
+    """False for a fallback pick: no program passed every example, and this one passed the most of them
+    (`SolveConfig.fallback`). A judge-facing tool may want to skip or flag it."""
 
 
 @dataclass(frozen=True)

@@ -159,8 +159,52 @@ def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_p
     run.mkdir()
     (run / "config.json").write_text(json.dumps(old))
     now = SolveConfig().prefill
-    with pytest.raises(RunDirError, match=f"prefill: run has 'legacy', now '{now}', dtype: run has 'fp32', now 'auto'"):
+    with pytest.raises(RunDirError, match=f"prefill: run has 'legacy', now '{now}', fallback: run has False, now True, "
+                       "dtype: run has 'fp32', now 'auto'"):
         RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
     # Only the keys it lacks fall back to what such runs used; with those, it resumes.
-    with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy"}, True, COMPARE_KEYS, LEGACY_DEFAULTS):
+    with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy", "fallback": False}, True, COMPARE_KEYS,
+                  LEGACY_DEFAULTS):
         pass
+
+
+def _nothing_passes(problem: Any, cfg: BenchConfig, seed: int, checkpoint: Any = None) -> Any:
+    """Four programs, none passing every example: 'right' fails example 2 (wrong example, or a near miss)."""
+    from alphagen.results import Candidate, SolveResult
+
+    cands = [Candidate(index=i, language="python", code=code, passed_examples=False, example_status="wrong_answer",
+                       examples_passed=passed, failed_example=passed, signature=code if passed else None)
+             for i, (code, passed) in enumerate([("correct-right", 1), ("wrong-a", 1), ("wrong-b", 0),
+                                                 ("correct-late", 0)])]
+    return SolveResult(problem=problem.name, candidates=tuple(cands), picks=tuple(select(cands, cfg.num_picks)),
+                       stages=(), num_clusters=2, seed=seed)
+
+
+def test_fallback_picks_count_only_where_the_examples_are_not_tests(tmp_path: Path) -> None:
+    from alphagen.problems.model import HiddenTests, Problem, Test
+
+    stdio = Problem(name="stdio", description="d", public_tests=(Test("1\n", "1\n"), Test("2\n", "2\n")))
+    # HumanEval's shape: the docstring's examples public, `check`'s asserts hidden, and the harness itself.
+    harness = Problem(name="fn", description="d", kind="function", entry_point="f", signature="def f(x):\n",
+                      public_tests=(Test("[1]", "1"),), private_tests=HiddenTests((Test("[2]", "2"),)),
+                      test_code="def check(candidate):\n    assert candidate(2) == 2\n")
+    judged: list[tuple[str, str]] = []
+
+    def judge(problem: Any, code: str, language: str) -> Any:
+        judged.append((problem.name, code))
+        return fake_judge(problem, code, language)
+
+    cfg = BenchConfig(SolveConfig(n=4, seed=0), draws=10)
+    with RunStore(tmp_path / "run", cfg.to_dict(), False, ("n", "seed")) as store:
+        records = run_bench([stdio, harness], [], cfg, store, _nothing_passes, judge, select)
+    # On a stdio judge the examples are the first tests: the fallback picks are rejected without running.
+    # (Two clusters of one: the shorter program's first.)
+    assert [(p["candidate"], p["passed"], p["num_tests"]) for p in records["stdio"]["picks"]] == [(1, False, 0),
+                                                                                                  (0, False, 0)]
+    assert not records["stdio"]["solved"] and records["stdio"]["correct"] == 0
+    assert all(name != "stdio" for name, _ in judged)
+    # Judged by its own harness (HumanEval), every program is judged and a fallback pick can be right.
+    assert sorted(code for name, code in judged if name == "fn") == ["correct-late", "correct-right", "wrong-a",
+                                                                      "wrong-b"]
+    assert records["fn"]["first_passing_rank"] == 2 and records["fn"]["correct"] == 2
+    assert records["fn"]["n_at_k"]["4"] == 1.0

@@ -2,8 +2,10 @@ from alphagen.clustering import (
     OutputNorm,
     cluster,
     codet_scores,
+    fallback_pool,
     norm_from_tolerance,
     output_key,
+    picking_pool,
     select,
     signature,
 )
@@ -69,3 +71,35 @@ def test_codet_prefers_agreeing_cluster_over_bigger_one() -> None:
 def test_signature_depends_on_order_and_content() -> None:
     assert signature(["1", "2"]) != signature(["2", "1"])
     assert signature(["1", "2"]) == signature(["1", "2"])
+
+
+def failed(i: int, status: str, passed: int, sig: str | None = None, dup: int | None = None) -> Candidate:
+    return Candidate(index=i, language="python", code=f"p{i}", passed_examples=False, example_status=status,
+                     examples_passed=passed, signature=sig, duplicate_of=dup)
+
+
+def test_fallback_pool_takes_the_wrong_answers_that_passed_most_examples() -> None:
+    cs = [failed(0, "wrong_answer", 1), failed(1, "runtime_error", 2), failed(2, "wrong_answer", 1),
+          failed(3, "wrong_answer", 0), failed(4, "wrong_answer", 1, dup=0), failed(5, "compile_error", 0)]
+    # A crash passed more examples, but answering beats crashing; duplicates are votes, not members.
+    assert fallback_pool(cs) == {0, 2}
+    assert fallback_pool([failed(0, "runtime_error", 1), failed(1, "time_limit", 0)]) == frozenset()
+
+
+def test_picking_pool_is_the_survivors_whenever_there_are_any() -> None:
+    cs = [failed(0, "wrong_answer", 1), cand(1, "a")]
+    assert picking_pool(cs) == {1}
+    assert picking_pool(cs[:1]) == {0}
+    assert picking_pool(cs[:1], fallback=False) == frozenset()
+
+
+def test_fallback_picks_cluster_by_behaviour_and_say_they_failed_an_example() -> None:
+    cs = [failed(0, "wrong_answer", 1, "a"), failed(1, "wrong_answer", 1, "b"), failed(2, "wrong_answer", 1, "b"),
+          failed(3, "wrong_answer", 0, "c"), failed(4, "wrong_answer", 1, dup=0), failed(5, "wrong_answer", 1, dup=0)]
+    picks = select(cs, num_picks=10)
+    # Cluster a has one program and two duplicate votes: 3 > 2. Program 3 passed fewer examples: not a candidate.
+    assert [p.candidate for p in picks] == [0, 1, 2]
+    assert [p.cluster_size for p in picks] == [3, 2, 2]
+    assert not any(p.passed_examples for p in picks)
+    assert select(cs, num_picks=10, fallback=False) == []
+    assert [(p.candidate, p.passed_examples) for p in select([*cs, cand(9, "a")], num_picks=10)] == [(9, True)]

@@ -104,7 +104,5 @@ def test_subsample_reroots_duplicates_to_their_earliest_member() -> None:
 
 
 def test_outcome_validation() -> None:
-    with pytest.raises(ValueError, match="correct implies passed_examples"):
-        CandidateOutcome(0, 0, False, None, 0.0, True)
     with pytest.raises(ValueError, match="root must be an earlier sample"):
         CandidateOutcome(0, 1, True, "A", 0.0, False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +27,7 @@ LAST = "input()\nprint(input().split()[-1])\n"  # passes the example (max is las
 FIRST_SORTED = "input()\na = sorted(map(int, input().split()))\nprint(a[-1] if len(a) > 1 else 0)\n"  # n=1 bug
 WRONG = "input()\nprint(min(map(int, input().split())))\n"
 CRASH = "raise SystemExit(3)\n"
+NINE = "print(9)\n"  # right on the first example only
 BROKEN = "def f(:\n"
 
 POOL = [CORRECT, CORRECT_2, CORRECT_DUP, CORRECT, LAST, LAST, FIRST_SORTED, WRONG, CRASH, BROKEN]
@@ -133,11 +135,45 @@ def test_prompts_never_contain_hidden_tests(executor: Executor) -> None:
     assert sampler.prompts and all("424242" not in t and "171717" not in t for t in sampler.prompts)
 
 
-def test_nothing_passes_means_no_picks(executor: Executor) -> None:
-    result = solve(make_problem(), SolveConfig(n=6), models=models(ScriptedSampler([WRONG, CRASH, BROKEN])),
-                   executor=executor)
+def test_nothing_passes_means_no_picks_with_the_strict_filter(executor: Executor) -> None:
+    result = solve(make_problem(), SolveConfig(n=6, fallback=False),
+                   models=models(ScriptedSampler([WRONG, CRASH, BROKEN, NINE])), executor=executor)
     assert result.picks == ()
     assert result.num_clusters == 0
+
+
+def test_a_stdio_problem_never_falls_back(executor: Executor) -> None:
+    # NINE passes the first example and fails the second: a stdio judge runs the examples, so it is never picked.
+    result = solve(make_problem(), SolveConfig(n=8), models=models(ScriptedSampler([WRONG, CRASH, BROKEN, NINE])),
+                   executor=executor)
+    assert result.picks == () and all(c.signature is None for c in result.candidates)
+
+
+MEDIAN_STUB = ('def median(l: list):\n    """Median of l.\n    >>> median([3, 1, 2, 4, 5])\n    3\n'
+               '    >>> median([-10, 4, 6, 1000, 10, 20])\n    15.0\n    """\n')
+MEDIAN_RIGHT = ("def median(l):\n    s = sorted(l)\n    n = len(s)\n"
+                "    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2\n")
+MEDIAN_UPPER = "def median(l):\n    return sorted(l)[len(l) // 2]\n"  # passes the first example only, as RIGHT
+MEDIAN_FIRST = "def median(l):\n    return min(l)\n"  # passes no example
+MEDIAN_CRASH = "def median(l):\n    return 1 / 0\n"
+
+
+def test_a_problem_with_its_own_harness_falls_back_to_those_that_passed_most_examples(executor: Executor) -> None:
+    # HumanEval/47: the docstring says 15.0 where the harness (and the truth) say 8.0, so nothing passes both.
+    p = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
+                signature=MEDIAN_STUB,
+                public_tests=(Test("[[3, 1, 2, 4, 5]]", "3"), Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0")),
+                test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+    pool = [MEDIAN_RIGHT, MEDIAN_UPPER, MEDIAN_FIRST, MEDIAN_CRASH, MEDIAN_RIGHT]
+    cfg = SolveConfig(n=10, testgen=TestGenConfig(sources=("mutation",), num_mutations=20, max_inputs=20))
+    result = solve(p, cfg, models=models(ScriptedSampler(pool)), executor=executor)
+    picked = [pk.code.split("def median")[-1] for pk in result.picks]
+    # Two behaviours, the right one the larger cluster (its duplicates vote); the others never picked.
+    assert picked == [MEDIAN_RIGHT.split("def median")[-1], MEDIAN_UPPER.split("def median")[-1]]
+    assert not any(pk.passed_examples for pk in result.picks) and result.num_clusters == 2
+    assert result.picks[0].cluster_size > result.picks[1].cluster_size
+    strict = solve(p, replace(cfg, fallback=False), models=models(ScriptedSampler(pool)), executor=executor)
+    assert strict.picks == ()
 
 
 def test_without_examples_every_compiling_program_survives(executor: Executor) -> None:

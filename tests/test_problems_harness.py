@@ -105,6 +105,19 @@ def test_judge_function_runs_the_hidden_harness_as_a_last_test(executor: Executo
     assert missing.status == "runtime_error" and "no function 'add'" in missing.detail
 
 
+def test_judge_with_only_a_harness_ignores_the_docstring_examples(executor: Executor) -> None:
+    # HumanEval/47's docstring says median([-10, 4, 6, 1000, 10, 20]) is 15.0; its harness (and the truth) 8.0.
+    median = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
+                     signature="def median(l: list):\n", public_tests=(Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0"),),
+                     test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+    right = ("def median(l):\n    s = sorted(l)\n    n = len(s)\n"
+             "    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2\n")
+    assert judge(executor, median, right, "python") == Verdict(True, 1, 1, None, "ok", "all 1 tests passed")
+    assert not judge(executor, median, "def median(l):\n    return 15.0\n", "python").passed
+    # Asked for the examples, it runs them.
+    assert not judge(executor, median, right, "python", tests=median.public_tests).passed
+
+
 def test_verdict_is_validated() -> None:
     with pytest.raises(ValueError, match="status must be one of"):
         Verdict(False, 1, 0, 0, "bad", "")

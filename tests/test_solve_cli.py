@@ -61,3 +61,33 @@ def test_unsolved_with_good_examples_names_the_likely_causes(tiny_dir: Path) -> 
     # The human summary on stdout explains its in/out columns.
     assert "in/out: what entered and left each stage" in res.stdout
     assert "passed examples" in res.stdout and "1 clusters" not in res.stdout
+
+
+def test_fallback_picks_are_printed_marked_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pipeline stands in (it is tested on its own): nothing passed every example, one program passed the most.
+    from types import SimpleNamespace
+
+    import alphagen.pipeline as pipeline
+    from alphagen.clustering import select
+    from alphagen.results import Candidate, SolveResult
+
+    def fake_solve(problem: object, cfg: pipeline.SolveConfig, **kw: object) -> SolveResult:
+        cands = (Candidate(0, "python", "print(3)\n", passed_examples=False, example_status="wrong_answer",
+                           examples_passed=1, signature="a"),
+                 Candidate(1, "python", "1/0\n", passed_examples=False, example_status="runtime_error"))
+        picks = select(cands, cfg.num_picks, fallback=cfg.fallback)
+        return SolveResult("sum-of-two", cands, tuple(picks), (), num_clusters=len(picks))
+
+    lm = SimpleNamespace(name="fake", device="cpu", dtype="float32")
+    monkeypatch.setattr(pipeline.Models, "load", classmethod(lambda cls, *a, **k: cls(lm, None)))  # type: ignore[arg-type]
+    monkeypatch.setattr(pipeline, "solve", fake_solve)
+    res = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / "sum-of-two.json"), "--json", "--workers", "1"])
+    assert res.exit_code == 1, res.output
+    [rec] = [json.loads(line) for line in res.stdout.splitlines()]
+    assert rec["code"] == "print(3)\n" and rec["passed_examples"] is False
+    err = " ".join(res.stderr.split())
+    assert "no sample passed the examples" in err and "the picks are the programs that passed the most" in err
+    # With the strict filter nothing is printed.
+    res = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / "sum-of-two.json"), "--json", "--workers", "1",
+                                    "--no-fallback"])
+    assert res.exit_code == 1 and res.stdout == "" and "nothing to submit" in " ".join(res.stderr.split())

@@ -34,6 +34,8 @@ def pick_records(result: SolveResult) -> list[dict[str, Any]]:
             "cluster_id": p.cluster_id,
             "candidate": p.candidate,
             "score": p.score,
+            # False for a fallback pick: nothing passed every example and this one passed the most.
+            "passed_examples": p.passed_examples,
             "seed": result.seed,
             "lineage": lineage(result.candidates, p.candidate),
             "repair_round": by_index[p.candidate].repair_round if p.candidate in by_index else 0,
@@ -77,8 +79,9 @@ def render_summary(result: SolveResult) -> None:
     for p in result.picks:
         chain = lineage(result.candidates, p.candidate)
         origin = f"  repair of {' <- '.join(map(str, chain[1:]))}" if len(chain) > 1 else ""
+        failed = "" if p.passed_examples else "  fails an example (fallback)"
         out.rule(f"#{p.rank}  cluster {p.cluster_id} (size {p.cluster_size})  sample {p.candidate}{origin}  "
-                 f"{p.language}")
+                 f"{p.language}{failed}")
         out.print(Syntax(p.code, "python" if p.language == "python" else "cpp", line_numbers=False))
 
 
@@ -92,7 +95,9 @@ def explain_no_pick(problem: Problem, result: SolveResult, executor: BatchExecut
 
     statuses = Counter(c.example_status for c in result.candidates if c.duplicate_of is None)
     seen = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in statuses.most_common())
-    lines = [f"no sample passed the examples ({seen or 'nothing sampled'}): nothing to submit."]
+    fallback = ("the picks are the programs that passed the most examples (passed_examples false)"
+                if result.picks else "nothing to submit")
+    lines = [f"no sample passed the examples ({seen or 'nothing sampled'}): {fallback}."]
     failing = []
     for i, ref in enumerate(runnable(problem), 1):
         v = judge(executor, problem, ref.code, ref.language, tests=problem.public_tests,
@@ -116,8 +121,9 @@ def explain_no_pick(problem: Problem, result: SolveResult, executor: BatchExecut
 def command(problem_path: Path, pipeline: PipelineOptions, as_json: bool | None) -> None:
     """Solve PROBLEM: sample programs, keep those passing the examples, cluster, print the picks.
 
-    Exit status: 0 with picks; 1 when no sample passed the examples (the reason goes to stderr); 2 on a usage,
-    problem-file or model error; 130 when interrupted.
+    Exit status: 0 with picks that passed the examples; 1 when no sample passed them (the reason goes to stderr;
+    the fallback picks, if any, are still printed); 2 on a usage, problem-file or model error; 130 when
+    interrupted.
     """
     from alphagen.models import ModelError
     from alphagen.pipeline import TESTS_PER_CHILD, Models, solve
@@ -155,7 +161,8 @@ def command(problem_path: Path, pipeline: PipelineOptions, as_json: bool | None)
     with executor_cm as executor:
         with stage_progress() as bars:
             result = solve(problem, cfg, models=models, executor=executor, progress=bars)
-        no_pick = [] if result.picks else explain_no_pick(problem, result, executor, cfg)
+        passed = any(p.passed_examples for p in result.picks)
+        no_pick = [] if passed else explain_no_pick(problem, result, executor, cfg)
 
     if as_json is None:
         as_json = not sys.stdout.isatty()

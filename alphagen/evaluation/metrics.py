@@ -72,21 +72,24 @@ class CandidateOutcome:
     cpu_s: float
     """CPU seconds on the clustering inputs: the tie-break inside a cluster."""
     correct: bool
-    """Passed the examples and every hidden test: what `solved` means for a submission."""
+    """Judged correct: what `solved` means for a submission (a program that failed an example is correct only
+    where the examples are not tests: alphagen.problems.harness.examples_are_tests)."""
     language: str = "python"
     """'python' or 'cpp'."""
     code: str = ""
     """The program (select breaks ties inside a cluster by code length)."""
     parent: int | None = None
     """Sample index of the program it repairs (None: a fresh sample)."""
+    examples_passed: int = 0
+    """Examples passed before its first failure (resolved through `root`): the fallback pool's order."""
+    example_status: str = ""
+    """Its first non-ok status on the examples (resolved through `root`): the fallback pool takes wrong answers."""
 
     def __post_init__(self) -> None:
         if self.index < 0 or self.root < 0:
             raise ValueError(f"index and root must be >= 0, got {self.index}, {self.root}")
         if self.root > self.index:
             raise ValueError(f"root must be an earlier sample, got root {self.root} for index {self.index}")
-        if self.correct and not self.passed_examples:
-            raise ValueError(f"candidate {self.index}: correct implies passed_examples")
 
 
 def subsample_candidates(outcomes: Sequence[CandidateOutcome]) -> list[Candidate]:
@@ -107,8 +110,12 @@ def subsample_candidates(outcomes: Sequence[CandidateOutcome]) -> list[Candidate
                 code=o.code,
                 duplicate_of=None if original == o.index else original,
                 passed_examples=o.passed_examples,
-                example_status="ok" if o.passed_examples else "wrong_answer",
-                signature=o.signature if o.passed_examples else None,
+                example_status=o.example_status or ("ok" if o.passed_examples else "wrong_answer"),
+                examples_passed=o.examples_passed,
+                # Signatures exist for the run's picking pool only: its survivors, or its fallback pool. A subset
+                # whose own fallback pool reaches programs the run never clustered picks fewer of them (at k < n
+                # the estimate may understate the fallback; at k = n it is the run's own pool).
+                signature=o.signature,
                 cpu_s=o.cpu_s,
             )
         )

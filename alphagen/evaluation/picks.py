@@ -5,7 +5,8 @@ For each pick count j (1, 2, 5, 10, ... up to the run's number of picks) a probl
 * clustering: 1 if one of the first j of the run's real ranked picks passed every hidden test, else 0 (the
   pipeline ranks clusters first and fills round-robin, so its first j picks are what it would submit with j);
 * random: the exact probability that j example-passing programs drawn uniformly without replacement contain a
-  correct one, 1 - C(s-c, j) / C(s, j) for s survivors of which c are correct (pass@j over the survivors).
+  correct one, 1 - C(s-c, j) / C(s, j) for s survivors of which c are correct (pass@j over the survivors; when
+  no program passed every example, over the fallback pool the run picked from: `clustering.fallback_pool`).
 
 The random baseline is computed over *distinct* survivors (dedup runs before clustering; nobody submits one
 program twice) and, as AlphaCode's "10 random example-passing samples" reads, over survivor *samples*
@@ -63,8 +64,12 @@ def compare_picks(
         v = verdicts.get(root(i))
         return v is not None and v.passed
 
-    # Survivors as the filter left them: samples (with duplicates) and distinct programs.
-    sample_survivors = [c.index for c in result.candidates if by_index[root(c.index)].passed_examples]
+    # The pool the run picked from: the survivors of the filter or, when none passed every example, the fallback
+    # pool (the programs it clustered: those with a signature); as samples (duplicates too) and distinct programs.
+    passed = any(c.passed_examples for c in result.candidates)
+    sample_survivors = [c.index for c in result.candidates
+                        if (by_index[root(c.index)].passed_examples if passed
+                            else by_index[root(c.index)].signature is not None)]
     distinct_survivors = [i for i in sample_survivors if by_index[i].duplicate_of is None]
     s_samples, c_samples = len(sample_survivors), sum(correct(i) for i in sample_survivors)
     s_distinct, c_distinct = len(distinct_survivors), sum(correct(i) for i in distinct_survivors)

@@ -281,15 +281,18 @@ def problem_details(name: str, d: dict[str, Any]) -> str:
     parts.append("<table>" + _row(["stage", "in", "out", "seconds"], "th"))
     parts += [_row([e(st.name), str(st.count_in), str(st.count_out), f"{st.seconds:.2f}"]) for st in result.stages]
     parts.append("</table>")
-    # Clusters: example-passing samples grouped by behaviour on the generated inputs.
+    # Clusters: the picking pool's samples (those passing the examples, or the fallback pool when none did: only
+    # those get a signature) grouped by behaviour on the generated inputs.
     clusters: dict[str, list[int]] = {}
     for c in result.candidates:
         r = by_index[root(c.index)]
-        if r.passed_examples and r.signature is not None:
+        if r.signature is not None:
             clusters.setdefault(r.signature, []).append(c.index)
+    fallback = " none passed every example: these passed the most;" if clusters and not any(
+        c.passed_examples for c in result.candidates) else ""
     if clusters:
-        parts.append("<p>clusters (samples that behave alike on the generated inputs; the verdict is of the "
-                     "representative, its first sample):</p><table>"
+        parts.append(f"<p>clusters ({fallback} samples that behave alike on the generated inputs; the verdict is "
+                     "of the representative, its first sample):</p><table>"
                      + _row(["cluster", "size", "representative", "verdict on hidden tests"], "th"))
         ordered = sorted(clusters.values(), key=lambda m: (-len(m), m[0]))
         for k, members in enumerate(ordered):

@@ -25,8 +25,9 @@ from alphagen.evaluation.records import (
 from alphagen.evaluation.store import RunStore
 from alphagen.evaluation.verdicts import JudgeFn, judge_program
 from alphagen.pipeline import SolveConfig, StageLog
+from alphagen.problems.harness import examples_are_tests
 from alphagen.problems.model import Problem
-from alphagen.results import PoolStage, SolveResult, lineage
+from alphagen.results import Candidate, PoolStage, SolveResult, lineage
 from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
 
@@ -91,6 +92,8 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "prefill": "legacy",
     # Runs from before repairs existed repaired nothing.
     "repair_share": 0.0, "repair_rounds": SolveConfig().repair_rounds,
+    # Runs from before the fallback pool picked nothing when no program passed every example.
+    "fallback": False,
 }
 
 # Every setting changes results, so a resume must match all of them.
@@ -153,7 +156,9 @@ def outcomes_of(result: SolveResult, verdicts: dict[int, VerdictRecord]) -> list
                 passed_examples=r.passed_examples,
                 signature=r.signature,
                 cpu_s=r.cpu_s,
-                correct=bool(r.passed_examples and v is not None and v.passed),
+                correct=bool(v is not None and v.passed),
+                examples_passed=r.examples_passed,
+                example_status=r.example_status,
                 language=c.language,
                 code=c.code,
                 parent=c.parent,
@@ -162,15 +167,23 @@ def outcomes_of(result: SolveResult, verdicts: dict[int, VerdictRecord]) -> list
     return out
 
 
-def to_judge(result: SolveResult) -> list[int]:
+def to_judge(result: SolveResult, every: bool = False) -> list[int]:
     """Distinct programs to judge on hidden tests: every example-passing original (pass@k and the n@k estimate
-    need them) plus the actual picks' originals (whatever the pipeline picked is what gets submitted)."""
+    need them; with `every`, every original: a problem whose examples are not its tests) plus the actual picks'
+    originals (whatever the pipeline picked is what gets submitted)."""
     by_index = {c.index: c for c in result.candidates}
-    wanted = {c.index for c in result.candidates if c.passed_examples and c.duplicate_of is None}
+    wanted = {c.index for c in result.candidates if (every or c.passed_examples) and c.duplicate_of is None}
     for p in result.picks:
         c = by_index.get(p.candidate)
         wanted.add(c.duplicate_of if c is not None and c.duplicate_of is not None else p.candidate)
     return sorted(wanted)
+
+
+def failed_an_example(cand: Candidate) -> VerdictRecord:
+    """The verdict of a program that failed an example of a problem whose examples are tests: rejected, unrun."""
+    where = f"example {cand.failed_example + 1}" if cand.failed_example is not None else "an example"
+    return VerdictRecord(passed=False, status=cand.example_status or "wrong_answer", num_passed=0, num_tests=0,
+                         detail=f"failed {where}: not run on the hidden tests")
 
 
 def score_problem(
@@ -277,11 +290,17 @@ def run_problem(
             store.log(name, {"event": "samples", "result": solve_result_to_dict(result)})
         stage = "judge"
         by_index = {c.index: c for c in result.candidates}
-        for idx in to_judge(result):
+        binding = examples_are_tests(problem)
+        for idx in to_judge(result, every=not binding):
             if idx in verdicts:
                 continue
             cand = by_index[idx]
-            verdicts[idx] = judge_program(judge_fn, problem, cand.code, cand.language)
+            if binding and not cand.passed_examples:
+                # A fallback pick: a judge that runs the examples as tests (any stdio judge: they are its first
+                # tests) has already rejected it, whatever the hidden tests say.
+                verdicts[idx] = failed_an_example(cand)
+            else:
+                verdicts[idx] = judge_program(judge_fn, problem, cand.code, cand.language)
             store.log(name, {"event": "verdict", "candidate": idx, "verdict": verdicts[idx].to_dict()})
         stage = "score"
         record = score_problem(problem, cfg, result, verdicts, select)

@@ -35,10 +35,22 @@ def program_for(problem: Problem, code: str, language: str | Language) -> Progra
     return Program(source=call_driver(code, problem.entry_point), language=Language.PYTHON)
 
 
+def has_harness(problem: Problem) -> bool:
+    """A function problem with its own test harness (`test_code` defining `check(entry_point)`, as HumanEval)."""
+    return problem.kind == "function" and bool(problem.test_code) and problem.entry_point is not None
+
+
+def examples_are_tests(problem: Problem) -> bool:
+    """Does failing an example fail the problem? Yes (every stdio judge runs the examples as its first tests),
+    unless the problem is judged by its own test harness (HumanEval: the official harness runs `check`, never the
+    docstring's examples, and HumanEval/47's and /116's examples contradict `check`)."""
+    return not has_harness(problem)
+
+
 def harness_program(problem: Problem, code: str) -> tuple[Program, str, str] | None:
     """The hidden harness (`check(entry_point)` from `test_code`) as one extra test:
     (program, input, expected), or None when the problem has no harness."""
-    if problem.kind != "function" or not problem.test_code or problem.entry_point is None:
+    if not has_harness(problem) or problem.test_code is None or problem.entry_point is None:
         return None
     source = harness_driver(code, problem.test_code, problem.entry_point)
     return Program(source=source, language=Language.PYTHON), "", HARNESS_OK + "\n"
