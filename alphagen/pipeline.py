@@ -348,8 +348,9 @@ def solve(
     # Then the repair rounds (when the config gives them a share of the budget) add their fixes to the pool.
     candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint)
     sample_s = sum(st.seconds for st in stats if st.name in ("sample", "repair"))
-    # The programs to tell apart and pick from: the survivors, or, when none passed every example, the fallback
-    # pool (those that passed the most), so a run still submits its best guesses.
+    # The programs to tell apart and pick from: the survivors or, when none passed every example of a problem whose
+    # examples are not its tests (its own harness judges it: HumanEval), the fallback pool (those that passed the
+    # most), so a run still submits its best guesses. A stdio judge runs the examples: no fallback there.
     fallback = cfg.fallback and not examples_are_tests(problem)
     pool = clustering.picking_pool(candidates, fallback)
     survivors = [c for c in candidates if c.index in pool]
