@@ -4,9 +4,12 @@ bounds, and the wrong programs they separate."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
+from alphagen.problems import load_problem
+from alphagen.references import runnable
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint, parse_constraints
 from alphagen.testgen.random_inputs import RandomInputs
@@ -162,33 +165,17 @@ def test_exhaustive_small_inputs() -> None:
     assert sum(len(vs) - len(set(vs)) for vs in values) >= 5
 
 
-MAZE_EXAMPLES = ["3 4\nS.#.\n.##T\n....\n", "2 2\nS#\n#T\n"]
-MAZE = """import sys
-from collections import deque
-data = sys.stdin.read().split()
-n, m = int(data[0]), int(data[1])
-g = "".join(data[2:2 + n])
-s, t = g.index("S"), g.index("T")
-dist = [-1] * (n * m)
-dist[s] = 0
-dq = deque([s])
-while dq:
-    v = dq.popleft()
-    if v == t:
-        break
-    r, c = divmod(v, m)
-    for u, ok in ((v - m, r > 0), (v + m, r < n - 1), (v - 1, c > 0), (v + 1, c < m - 1)):
-        if ok and dist[u] < 0 and g[u] != "#":
-            dist[u] = dist[v] + 1
-            dq.append(u)
-print(dist[t])
-"""
+# The shipped maze problem: its examples and its reference solution.
+MAZE_PROBLEM = load_problem(Path(__file__).resolve().parents[1] / "problems" / "maze-shortest-path.json")
+MAZE_EXAMPLES = [t.input for t in MAZE_PROBLEM.public_tests]
+MAZE = runnable(MAZE_PROBLEM)[0].code
 
 
 def test_grids_keep_the_examples_background_and_put_start_and_exit_on_opposite_edges() -> None:
     # A move up from the top row that wraps to the bottom one (r >= 0): only a grid open enough for a path, with
     # the start near one edge and the exit near the opposite one, shows it. Separated on every seed.
     wraps = MAZE.replace("(v - m, r > 0)", "(v - m, r >= 0)")
+    assert wraps != MAZE
     for seed in range(5):
         inputs = _fresh(MAZE_EXAMPLES, [Constraint(("n", "m"), 1, 300)], seed=seed)
         assert any(run_source(MAZE, t) != run_source(wraps, t) for t in inputs), seed
