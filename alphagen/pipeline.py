@@ -17,6 +17,7 @@ from alphagen import clustering, prompting, repair
 from alphagen.problems.harness import ProblemHarness, examples_are_tests
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, InputSplit, PoolStage, SolveResult, StageStat
+from alphagen.run_memo import RunMemo
 from alphagen.sample_filter import (
     DrawPlan,
     ExampleOutcome,
@@ -363,13 +364,15 @@ def solve(
 
     test_inputs: tuple[str, ...] = ()
     counts: dict[str, int] = {}
+    # The test-input check and the clustering run the same survivors on the same inputs: each pair runs once.
+    runs = RunMemo(executor)
     with timer.stage("testgen", len(survivors)) as out:
         # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
         if len(survivors) >= 2:
             ti = generate_test_inputs(
                 problem.public_view(),
                 [harness.program(c.code, c.language) for c in survivors],
-                executor,
+                runs,
                 harness.limits,
                 _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
                 cfg.seed,
@@ -384,12 +387,13 @@ def solve(
 
     with timer.stage("cluster", len(survivors)) as out:
         candidates, agreement, distinguishing, splits = cluster_survivors(
-            harness, candidates, test_inputs, executor, progress, fallback
+            harness, candidates, test_inputs, runs, progress, fallback
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
         out[0] = len(picks)
     counts["distinguishing"] = distinguishing
+    counts["runs_reused"] = runs.hits
 
     return SolveResult(
         problem=problem.name,

@@ -67,12 +67,14 @@ class FakeExecutor:
         expected: Sequence[str] | None = None,
         compare: object = None,
         stop_on_first_failure: bool = False,
+        pairs: Sequence[tuple[int, int]] | None = None,
+        tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        for p, prog in enumerate(programs):
-            for i, text in enumerate(inputs):
-                self.runs += 1
-                status, stdout = run_source(prog.source, text)
-                yield Result(program_index=p, input_index=i, status=status, stdout=stdout)
+        todo = pairs if pairs is not None else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
+        for p, i in todo:
+            self.runs += 1
+            status, stdout = run_source(programs[p].source, inputs[i])
+            yield Result(program_index=p, input_index=i, status=status, stdout=stdout)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Order of work, and why:
 2. canonicalize and check the shape against the examples (free), drop duplicates and the examples themselves;
 3. interleave the sources round-robin in a seeded order, so the cap keeps a mix rather than one source;
 4. run the validator (if the problem has one) and a sample of the survivors on the candidates, chunk by chunk,
-   until `max_inputs` have passed: most survivors must run cleanly on a kept input.
+   until `max_inputs` have passed: most survivors must run cleanly on a kept input (two waves: an input the
+   first programs cannot run is dropped without running the rest; see validate.clean_inputs).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_for
 from alphagen.testgen.mutate_args import ArgsMutator, args_problem, parse_args
 from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
-from alphagen.testgen.validate import check_sample, clean_fractions, generator_outputs, validator_accepts
+from alphagen.testgen.validate import check_sample, clean_inputs, generator_outputs, validator_accepts
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program
 
@@ -269,25 +270,24 @@ def generate_test_inputs(
         ok = [True] * len(chunk)
         if validator:
             ok = validator_accepts(executor, validator, texts, limits, lambda k: report("validate", k))
-        fractions, _ = clean_fractions(
+        clean = clean_inputs(
             executor,
             checkers,
             [t for t, o in zip(texts, ok, strict=False) if o],
             limits,
+            cfg.min_clean_fraction,
             lambda k: report("validate", k),
         )
-        it = iter(fractions)
+        it = iter(clean)
         for (src, text), good in zip(chunk, ok, strict=False):
             counts[f"{src}_checked"] += 1
-            if not good:
+            if not good or not next(it):
                 continue
-            frac = next(it)
-            if frac >= cfg.min_clean_fraction and (frac > 0 or not checkers):
-                counts[f"{src}_valid"] += 1
-                if src == "generator":
-                    valid_generators |= gen_log.printed_by.get(text, set())
-                if len(kept) < cfg.max_inputs:
-                    kept.append((src, text))
+            counts[f"{src}_valid"] += 1
+            if src == "generator":
+                valid_generators |= gen_log.printed_by.get(text, set())
+            if len(kept) < cfg.max_inputs:
+                kept.append((src, text))
     counts["proposed"] = sum(counts[f"{s}_proposed"] for s in cfg.sources)
     counts["valid"] = sum(counts[f"{s}_valid"] for s in cfg.sources)
     counts["kept"] = len(kept)

@@ -32,23 +32,49 @@ def validator_accepts(
     return ok
 
 
-def clean_fractions(
-    executor: BatchExecutor, programs: Sequence[Program], inputs: Sequence[str], limits: Limits, advance: Advance
-) -> tuple[list[float], list[list[str]]]:
-    """Per input: the fraction of `programs` that ran without a non-ok status; and each program's outputs
-    (crashes as `<status>` markers) for reporting what distinguishes."""
-    if not programs or not inputs:
-        return [1.0] * len(inputs), []
-    ok = [0] * len(inputs)
-    outs = [[""] * len(inputs) for _ in programs]
-    for r in executor.run_batch(list(programs), list(inputs), limits):
-        if r.status is Status.OK:
-            ok[r.input_index] += 1
-            outs[r.program_index][r.input_index] = r.stdout.decode("utf-8", "replace")
-        else:
-            outs[r.program_index][r.input_index] = f"<{r.status.value}>"
-        advance(1)
-    return [k / len(programs) for k in ok], outs
+def clean_needed(programs: int, min_fraction: float) -> int:
+    """How many of `programs` checkers must run an input cleanly for it to be kept: the fewest whose fraction
+    reaches `min_fraction`, and at least one (an input no checker runs cleanly is never kept)."""
+    return next((c for c in range(1, programs + 1) if c / programs >= min_fraction), programs)
+
+
+def clean_inputs(
+    executor: BatchExecutor,
+    programs: Sequence[Program],
+    inputs: Sequence[str],
+    limits: Limits,
+    min_fraction: float,
+    advance: Advance,
+) -> list[bool]:
+    """Per input: do at least `clean_needed` of `programs` run on it without a non-ok status?
+
+    Decided in two waves, so that an input most programs cannot run costs as few runs as possible (each such run
+    is a crash or, on the largest inputs, a whole time limit): first only as many programs as must run cleanly;
+    an input on which they all did is kept, one on which too many failed is dropped, and only the inputs still
+    open meet the other programs. The verdicts are those of running every program on every input. The runs an
+    input kept did not get here, the clustering stage makes anyway (and a RunMemo lets it reuse these)."""
+    if not inputs:
+        return []
+    if not programs:
+        return [True] * len(inputs)
+    need = clean_needed(len(programs), min_fraction)
+    may_fail = len(programs) - need
+    clean = [0] * len(inputs)
+    failed = [0] * len(inputs)
+    waves = (range(need), range(need, len(programs)))
+    for wave in waves:
+        open_inputs = [i for i in range(len(inputs)) if clean[i] < need and failed[i] <= may_fail]
+        # Input by input, so the runs of one input finish together.
+        pairs = [(p, i) for i in open_inputs for p in wave]
+        if not pairs:
+            break
+        for r in executor.run_batch(list(programs), list(inputs), limits, pairs=pairs):
+            if r.status is Status.OK:
+                clean[r.input_index] += 1
+            else:
+                failed[r.input_index] += 1
+            advance(1)
+    return [c >= need for c in clean]
 
 
 def check_sample(survivors: Sequence[Program], k: int, seed: int) -> list[Program]:
