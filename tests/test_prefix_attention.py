@@ -13,32 +13,43 @@ class _Module(torch.nn.Module):
     is_causal = True
 
 
-def _case(dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+PROMPT_LENGTHS = {0: 10, 1: 7, 2: 4}  # prompt 1 leaves 3 masked columns of the 10-column prompt region
+LAYOUTS = {
+    "interleaved, idle row": [0, 1, 0, 0, 1, None],
+    "neighbours, equal groups": [0, 0, 1, 1, 2, 2],
+    "neighbours, unequal groups": [0, 0, 0, 1, 1, 2],
+    "one prompt": [1, 1, 1, 1, 1, 1],
+}
+
+
+def _case(dtype: torch.dtype, layout: list[int | None]) -> tuple[torch.Tensor, ...]:
     gen = torch.Generator().manual_seed(0)
-    rows, heads, kv_heads, dim, width, length = 6, 14, 2, 16, 10, 17
+    rows, heads, kv_heads, dim, width, length = len(layout), 14, 2, 16, 10, 17
     q = torch.randn(rows, heads, 1, dim, generator=gen).to(dtype)
     k = torch.randn(rows, kv_heads, length, dim, generator=gen).to(dtype)
     v = torch.randn(rows, kv_heads, length, dim, generator=gen).to(dtype)
+    prompt_k = torch.randn(3, kv_heads, width, dim, generator=gen).to(dtype)
+    prompt_v = torch.randn(3, kv_heads, width, dim, generator=gen).to(dtype)
     neg = torch.finfo(dtype).min
     mask = torch.full((rows, 1, 1, length), neg, dtype=dtype)
-    # Rows 0, 2, 3 continue prompt A (10 tokens), rows 1, 4 prompt B (7 tokens: its last 3 columns masked), row 5 idle.
-    for r in (0, 2, 3):
-        k[r, :, :width], v[r, :, :width] = k[0, :, :width], v[0, :, :width]
-        mask[r, ..., :width] = 0
-    for r in (1, 4):
-        k[r, :, :width], v[r, :, :width] = k[1, :, :width], v[1, :, :width]
-        mask[r, ..., :7] = 0
+    for r, request in enumerate(layout):
+        if request is not None:
+            # Every row of a prompt holds the same copy of it; columns past the prompt's length stay masked.
+            k[r, :, :width], v[r, :, :width] = prompt_k[request], prompt_v[request]
+            mask[r, ..., : PROMPT_LENGTHS[request]] = 0
     # Generated columns: each row's own, with holes left by earlier samples of the row; the last column is open.
     mask[:, ..., width + 2 :] = 0
-    mask[3, ..., width + 2 : width + 5] = neg
+    mask[rows // 2, ..., width + 2 : width + 5] = neg
     return q, k, v, mask
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_grouped_equals_plain_attention(dtype: torch.dtype) -> None:
-    q, k, v, mask = _case(dtype)
-    groups = prompt_groups(10, [0, 1, 0, 0, 1, None])
-    assert groups is not None and groups.first == (0, 1)
+def test_grouped_equals_plain_attention(dtype: torch.dtype, layout: str) -> None:
+    rows = LAYOUTS[layout]
+    q, k, v, mask = _case(dtype, rows)
+    groups = prompt_groups(10, rows)
+    assert groups is not None
     got, _ = prefix_attention_forward(_Module(), q, k, v, mask, scaling=0.25, prompt_groups=groups)
     # Reference: every query head against its key head over the whole cache, in float64.
     kk = k.double().repeat_interleave(7, dim=1)
@@ -46,7 +57,7 @@ def test_grouped_equals_plain_attention(dtype: torch.dtype) -> None:
     scores = (q.double() @ kk.transpose(-1, -2)) * 0.25 + mask.double().clamp(min=-1e30)
     want = (scores.softmax(-1) @ vv).transpose(1, 2)
     tol = 1e-5 if dtype == torch.float32 else 2e-2
-    active = [0, 1, 2, 3, 4]  # the idle row's output is never read
+    active = [r for r, request in enumerate(rows) if request is not None]  # an idle row's output is never read
     assert got.shape == want.shape
     assert torch.allclose(got[active].double(), want[active], atol=tol, rtol=tol)
 
@@ -54,14 +65,16 @@ def test_grouped_equals_plain_attention(dtype: torch.dtype) -> None:
 def test_prompt_groups_of_rows() -> None:
     assert prompt_groups(5, [None, None]) is None
     g = prompt_groups(5, [2, None, 0, 2])
-    assert isinstance(g, PromptGroups) and g.prompt_width == 5
+    assert isinstance(g, PromptGroups) and g.prompt_width == 5 and g.spans is None
     assert [t.tolist() for t in g.rows] == [[0, 3], [2]] and g.first == (0, 2)
+    assert prompt_groups(5, [1, 1, 0, 0, 0]).spans == ((0, 2), (2, 5))  # type: ignore[union-attr]
+    assert prompt_groups(5, [1, 1, 0, None]).spans is None  # type: ignore[union-attr]
 
 
 def test_falls_back_to_sdpa_without_groups_or_for_a_prefill() -> None:
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    q, k, v, mask = _case(torch.float32)
+    q, k, v, mask = _case(torch.float32, LAYOUTS["interleaved, idle row"])
     plain, _ = sdpa_attention_forward(_Module(), q, k, v, mask, scaling=0.25)
     same, _ = prefix_attention_forward(_Module(), q, k, v, mask, scaling=0.25, prompt_groups=None)
     assert torch.equal(plain, same)

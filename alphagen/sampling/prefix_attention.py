@@ -36,6 +36,9 @@ class PromptGroups:
     """Per group: the (sorted) rows whose sample continues one prompt."""
     first: tuple[int, ...]
     """Per group: one of its rows, whose copy of the prompt (and of its mask) the whole group reads."""
+    spans: tuple[tuple[int, int], ...] | None = None
+    """When the groups are consecutive row ranges covering every row in order (the usual case: samples of one
+    prompt fill neighbouring rows), those ranges: slices instead of gathers."""
 
 
 def prompt_groups(prompt_width: int, request_of_row: Sequence[int | None]) -> PromptGroups | None:
@@ -46,8 +49,12 @@ def prompt_groups(prompt_width: int, request_of_row: Sequence[int | None]) -> Pr
             by_request.setdefault(request, []).append(row)
     if not by_request:
         return None
-    groups = list(by_request.values())
-    return PromptGroups(prompt_width, tuple(torch.tensor(g) for g in groups), tuple(g[0] for g in groups))
+    groups = sorted(by_request.values())
+    spans: tuple[tuple[int, int], ...] | None = tuple((g[0], g[-1] + 1) for g in groups)
+    covered = [row for a, b in spans for row in range(a, b)]  # type: ignore[union-attr]
+    if covered != list(range(len(request_of_row))):
+        spans = None
+    return PromptGroups(prompt_width, tuple(torch.tensor(g) for g in groups), tuple(g[0] for g in groups), spans)
 
 
 def _flash(
@@ -95,23 +102,44 @@ def prefix_attention_forward(
     width = prompt_groups.prompt_width
     # One query token per row: the query heads that share a key head become that head's block of queries.
     q = query.reshape(rows, kv_heads, per_kv, dim)
-    out_prompt = torch.zeros(rows, kv_heads, per_kv, dim, dtype=torch.float32)
-    lse_prompt = torch.full((rows, kv_heads, per_kv), float("-inf"))
-    for members, first in zip(prompt_groups.rows, prompt_groups.first, strict=True):
-        # Every query of the group against one copy of the prompt: [1, kv_heads, members * per_kv, dim].
-        qg = q.index_select(0, members).transpose(0, 1).reshape(1, kv_heads, -1, dim)
-        o, lse = _flash(qg, key[first : first + 1, :, :width], value[first : first + 1, :, :width],
-                        attention_mask[first : first + 1, :, :, :width], scaling)
-        out_prompt[members] = o.reshape(kv_heads, len(members), per_kv, dim).transpose(0, 1).float()
-        lse_prompt[members] = lse.reshape(kv_heads, len(members), per_kv).transpose(0, 1)
+
+    def prompt_part(qg: torch.Tensor, firsts: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        # The queries of G equal groups ([G * members, kv_heads, per_kv, dim], group by group) against one copy of
+        # each group's prompt: one flash call on [G, kv_heads, members * per_kv, dim].
+        count = len(firsts)
+        members = qg.shape[0] // count
+        qg = qg.reshape(count, members, kv_heads, per_kv, dim).transpose(1, 2)
+        qg = qg.reshape(count, kv_heads, members * per_kv, dim)
+        if count == 1:
+            pick: slice | torch.Tensor = slice(firsts[0], firsts[0] + 1)
+            k, v, m = key[pick, :, :width], value[pick, :, :width], attention_mask[pick, :, :, :width]
+        else:
+            at = torch.tensor(firsts)
+            k, v = key[:, :, :width].index_select(0, at), value[:, :, :width].index_select(0, at)
+            m = attention_mask[..., :width].index_select(0, at)
+        o, lse = _flash(qg, k, v, m, scaling)
+        o = o.reshape(count, kv_heads, members, per_kv, dim).transpose(1, 2).reshape(-1, kv_heads, per_kv, dim)
+        lse = lse.reshape(count, kv_heads, members, per_kv).transpose(1, 2).reshape(-1, kv_heads, per_kv)
+        return o, lse
+
+    spans = prompt_groups.spans
+    if spans is not None and len({b - a for a, b in spans}) == 1:
+        # The usual case (samples_per_prompt rows per prompt, neighbours): every group in one call.
+        out_prompt, lse_prompt = prompt_part(q, [a for a, _ in spans])
+    else:
+        # Idle rows (no group) get no prompt mass: their output is the generated part's, and nobody reads it.
+        out_prompt = torch.zeros(rows, kv_heads, per_kv, dim, dtype=query.dtype)
+        lse_prompt = torch.full((rows, kv_heads, per_kv), float("-inf"))
+        for members, first in zip(prompt_groups.rows, prompt_groups.first, strict=True):
+            o, lse = prompt_part(q.index_select(0, members), [first])
+            out_prompt[members] = o
+            lse_prompt[members] = lse
     # Each row's own generated columns (every row has at least this step's column open).
     out_gen, lse_gen = _flash(q, key[:, :, width:], value[:, :, width:], attention_mask[..., width:], scaling)
-    # Softmax over the union = each part's output weighted by its share of the total exp-mass.
-    top = torch.maximum(lse_prompt, lse_gen)
-    w_prompt = (lse_prompt - top).exp()
-    w_gen = (lse_gen - top).exp()
-    total = w_prompt + w_gen
-    mixed = out_prompt * (w_prompt / total).unsqueeze(-1) + out_gen.float() * (w_gen / total).unsqueeze(-1)
+    # Softmax over the union: each part weighted by its share of the total exp-mass, exp(lse_p) / (exp(lse_p) +
+    # exp(lse_g)) = sigmoid(lse_p - lse_g); mixed in fp32.
+    share = torch.sigmoid(lse_prompt - lse_gen).unsqueeze(-1)
+    mixed = torch.lerp(out_gen.float(), out_prompt.float(), share)
     # Back to transformers' layout: [rows, q=1, heads, dim].
     return mixed.to(query.dtype).reshape(rows, heads, 1, dim).transpose(1, 2).contiguous(), None
 
