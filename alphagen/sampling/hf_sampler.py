@@ -238,12 +238,16 @@ class _Run:
         return finished
 
     def _maybe_shrink(self) -> None:
-        """With nothing left to start, drop idle rows once they are a quarter of the batch (copying costs)."""
+        """With nothing left to start, drop idle rows once they are an eighth of the batch.
+
+        An idle row costs a step nearly what an active one does (0.5B, bf16, this CPU: 76 ms a step at 8 rows,
+        164 ms at 32), while dropping rows moves only the rows behind them (SlotCache.select_rows): at a quarter,
+        the tail of a batch ran up to 25% idle rows."""
         if self.queue:
             return
         active = [i for i, s in enumerate(self.slots) if s.active]
         idle = len(self.slots) - len(active)
-        if not active or idle == 0 or idle * 4 < len(self.slots):
+        if not active or idle == 0 or idle * 8 < len(self.slots):
             return
         keep = torch.tensor(active, device=self.device)
         self.cache.select_rows(keep)

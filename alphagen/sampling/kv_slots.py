@@ -119,11 +119,25 @@ class SlotCache(Cache):
         return self.mask[..., : n + 1]
 
     def select_rows(self, keep: torch.Tensor) -> None:
-        """Keep only the rows ``keep`` (drop finished slots when no new sample can refill them)."""
+        """Keep only the rows ``keep`` (ascending; drop finished slots when no new sample can refill them).
+
+        In place: each kept row moves down to its new index (only rows that move are copied, and only their used
+        columns), then the buffers become views of their first rows. Row j's source is at j or later, and later
+        sources come after it, so no move overwrites a row still to be read."""
+        kept = [int(x) for x in keep.tolist()]
+        moves = [(dst, src) for dst, src in enumerate(kept) if dst != src]
+        n = self.length
+        if moves:
+            dst = torch.tensor([d for d, _ in moves], device=self.mask.device)
+            src = torch.tensor([s for _, s in moves], device=self.mask.device)
+            for layer in self.slot_layers:
+                layer.buf_k[dst, :, :n] = layer.buf_k[src, :, :n]
+                layer.buf_v[dst, :, :n] = layer.buf_v[src, :, :n]
+            self.mask[dst] = self.mask[src]
+        rows = len(kept)
         for layer in self.slot_layers:
-            layer.buf_k = layer.buf_k.index_select(0, keep)
-            layer.buf_v = layer.buf_v.index_select(0, keep)
-        self.mask = self.mask.index_select(0, keep)
+            layer.buf_k, layer.buf_v = layer.buf_k[:rows], layer.buf_v[:rows]
+        self.mask = self.mask[:rows]
 
     def compact(self, prompt_width: int, starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Right-align every row's own generated columns right after the prompt region, dropping the holes.
