@@ -1,11 +1,11 @@
 """A BatchExecutor that remembers plain runs, so that one solve never runs the same program on the same input twice.
 
-The test-input stage runs a sample of the survivors on every candidate input to see whether most run cleanly;
-the clustering stage then runs every survivor on the inputs kept. On a problem with at most
-`TestGenConfig.clean_check_programs` survivors that is every clustering run a second time, and the runs that
-repeat are the expensive ones: programs on the largest inputs (shipped primes-in-range at -n 16: 36 s of
-clustering, all repeats). A program's outcome on an input is a fact of that program and input, so the second
-stage reads it back instead.
+The test-input stage runs a sample of the survivors on candidate inputs to see whether most run cleanly; the
+clustering stage then runs every survivor on the inputs kept. Those runs overlap (with at most
+`TestGenConfig.clean_check_programs` survivors, every check run on a kept input is a clustering run), and the ones
+that repeat are the expensive ones: programs on the largest inputs (shipped primes-in-range at -n 16: 36 s of
+clustering, every run a repeat, before the check ran in waves). A program's outcome on an input is a fact of that
+program and input, so the second stage reads it back instead.
 
 Only plain runs are remembered: no expected outputs (a judge's verdict depends on them), no stop on the first
 failure (that changes which pairs run). The key is the program (source and language), the input bytes and the
