@@ -54,7 +54,7 @@ def _case(dtype: torch.dtype, layout: list[int | None]) -> tuple[torch.Tensor, .
 def test_grouped_equals_plain_attention(dtype: torch.dtype, layout: str) -> None:
     rows = LAYOUTS[layout]
     q, k, v, mask = _case(dtype, rows)
-    groups = prompt_groups(10, rows, min_shared=0)
+    groups = prompt_groups(10, rows)
     assert groups is not None
     got, _ = prefix_attention_forward(_Module(), q, k, v, mask, scaling=0.25, prompt_groups=groups)
     # Reference: every query head against its key head over the whole cache, in float64.
@@ -69,21 +69,12 @@ def test_grouped_equals_plain_attention(dtype: torch.dtype, layout: str) -> None
 
 
 def test_prompt_groups_of_rows() -> None:
-    assert prompt_groups(5, [None, None], min_shared=0) is None
-    g = prompt_groups(5, [2, None, 0, 2], min_shared=0)
+    assert prompt_groups(5, [None, None]) is None
+    g = prompt_groups(5, [2, None, 0, 2])
     assert isinstance(g, PromptGroups) and g.prompt_width == 5 and g.spans is None
     assert [t.tolist() for t in g.rows] == [[0, 3], [2]] and g.first == (0, 2)
-    assert prompt_groups(5, [1, 1, 0, 0, 0], min_shared=0).spans == ((0, 2), (2, 5))  # type: ignore[union-attr]
-    assert prompt_groups(5, [1, 1, 0, None], min_shared=0).spans is None  # type: ignore[union-attr]
-
-
-def test_groups_only_where_they_save_enough() -> None:
-    # 411-token prompt: 32 rows of one prompt save 411 x 31 row-columns (grouped); 16 rows of two prompts 411 x 14
-    # (plain SDPA is as fast there); one sample per prompt saves nothing.
-    assert prompt_groups(411, [0] * 32) is not None
-    assert prompt_groups(411, [0] * 8 + [1] * 8) is None
-    assert prompt_groups(411, list(range(32))) is None
-    assert prompt_groups(411, [0] * 8 + [1] * 8, min_shared=411 * 14) is not None
+    assert prompt_groups(5, [1, 1, 0, 0, 0]).spans == ((0, 2), (2, 5))  # type: ignore[union-attr]
+    assert prompt_groups(5, [1, 1, 0, None]).spans is None  # type: ignore[union-attr]
 
 
 def test_falls_back_to_sdpa_without_groups_or_for_a_prefill() -> None:
@@ -95,7 +86,7 @@ def test_falls_back_to_sdpa_without_groups_or_for_a_prefill() -> None:
     assert torch.equal(plain, same)
     # A prefill (several query tokens) ignores the groups.
     q3 = q.expand(-1, -1, 3, -1).contiguous()
-    groups = prompt_groups(10, [0, 1, 0, 0, 1, None], min_shared=0)
+    groups = prompt_groups(10, [0, 1, 0, 0, 1, None])
     plain3, _ = sdpa_attention_forward(_Module(), q3, k, v, None, scaling=0.25, is_causal=False)
     same3, _ = prefix_attention_forward(_Module(), q3, k, v, None, scaling=0.25, prompt_groups=groups,
                                         is_causal=False)
@@ -103,8 +94,8 @@ def test_falls_back_to_sdpa_without_groups_or_for_a_prefill() -> None:
 
 
 def test_sampler_with_grouped_steps_matches_generate(tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every step grouped (no saving threshold): two prompts of different lengths, refills across them, idle rows
-    # at the tail. Greedy in fp32 must give exactly what transformers' generate gives.
+    # Opted in, every step is grouped: two prompts of different lengths, refills across them, idle rows at the
+    # tail. Greedy in fp32 must give exactly what transformers' generate gives.
     import alphagen.sampling.prefix_attention as pa
 
     reqs = [
@@ -112,9 +103,6 @@ def test_sampler_with_grouped_steps_matches_generate(tiny_model: LoadedModel, mo
         PromptRequest(chat_prompt(tiny_model, "hi"), 3),
     ]
     params = SamplingParams(temperature=0.0, max_new_tokens=30, stop=("ab",), batch_size=4)
-    grouped = HFSampler(tiny_model)
-    assert grouped.prefix_attention
-    grouped.min_shared = 0
     calls: list[int] = []
     real = pa._flash
 
@@ -123,7 +111,19 @@ def test_sampler_with_grouped_steps_matches_generate(tiny_model: LoadedModel, mo
         return real(*args)
 
     monkeypatch.setattr(pa, "_flash", counting)
-    ours = by_index(list(grouped.sample(reqs, params)))
+    try:
+        grouped = HFSampler(tiny_model, prefix_attention=True)
+        assert grouped.prefix_attention
+        ours = by_index(list(grouped.sample(reqs, params)))
+    finally:
+        # The session's tiny model is shared: give it back its plain attention.
+        tiny_model.model.set_attn_implementation("sdpa")
     base = by_index(list(make_sampler(tiny_model, "generate").sample(reqs, params)))
     assert calls, "no step went through the grouped attention"
     assert [c.text for c in ours] == [c.text for c in base]
+
+
+def test_plain_attention_by_default(tiny_model: LoadedModel) -> None:
+    sampler = make_sampler(tiny_model, "hf")
+    assert isinstance(sampler, HFSampler) and not sampler.prefix_attention
+    assert tiny_model.model.config._attn_implementation == "sdpa"

@@ -7,7 +7,7 @@ Paths (ratios are computed within the run, so they hold even on a shared machine
   generate  transformers generate(num_return_sequences=n), the baseline (fp32 on CPU, bf16/fp16 on GPU)
   fp32      our sampler (prefix sharing + continuous batching), fp32 weights
   default   what a user gets with no flags: default_backend() in pick_dtype()'s dtype (bf16 where fast)
-  flat      the default path with plain SDPA in decoding steps instead of prompt-grouped attention (CPU)
+  grouped   the default path with prompt-grouped attention in decoding steps (opt-in, CPU; other samples)
   bf16      our sampler in bf16, when that is not already the default
   llamacpp  the model's GGUF (Q4_K_M) on llama.cpp, batched llama_decode, our token choice (needs the extra)
   static    generate with a static KV cache (transformers compiles it with CUDA graphs on GPU)
@@ -37,8 +37,8 @@ from alphagen.sampling import PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.factory import Sampler, default_backend, llamacpp_available
 
 PROBE_SIZE = 1536
-ALL_PATHS = ("generate", "fp32", "default", "flat", "bf16", "llamacpp", "static", "int8")
-DEFAULT_PATHS = ("generate", "fp32", "default", "flat", "llamacpp", "int8")
+ALL_PATHS = ("generate", "fp32", "default", "grouped", "bf16", "llamacpp", "static", "int8")
+DEFAULT_PATHS = ("generate", "fp32", "default", "grouped", "llamacpp", "int8")
 
 
 def matmul_probe(device: torch.device, dtype: torch.dtype, seconds: float = 2.0) -> float:
@@ -148,13 +148,13 @@ def _run_one(
     elif name == "fp32":
         lm, p = models.get("float32"), params
         sampler = make_sampler(lm, "hf")
-    elif name == "flat":
+    elif name == "grouped":
         if device.type != "cpu":
-            return {"error": "prompt-grouped attention runs on the CPU only: flat is the default path there"}
+            return {"error": "prompt-grouped attention runs on the CPU only"}
         from alphagen.sampling.hf_sampler import HFSampler
 
         lm, p = models.get(None), params
-        sampler = HFSampler(lm, prefix_attention=False)
+        sampler = HFSampler(lm, prefix_attention=True)
     elif name == "bf16":
         lm, p = models.get("bfloat16"), params
         sampler = make_sampler(lm, "hf")
@@ -183,7 +183,7 @@ def _run_one(
         short = p if name == "static" else SamplingParams(**{**p.__dict__, "max_new_tokens": min(p.max_new_tokens, 8)})
         time_sampler(sampler, device, prompt, short, min(n, p.batch_size or n))
     row: dict[str, Any] = time_sampler(sampler, device, prompt, p, n)
-    backend = {"generate": "generate", "static": "generate", "default": default_name, "flat": "hf",
+    backend = {"generate": "generate", "static": "generate", "default": default_name, "grouped": "hf",
                "llamacpp": "llamacpp"}
     row["backend"] = backend.get(name, "hf")
     row["dtype"] = "gguf" if row["backend"] == "llamacpp" else str(lm.dtype).removeprefix("torch.")
@@ -210,7 +210,7 @@ def flat_keys(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         row = rows.get(name, {})
         return row.get("tokens_per_sec")
 
-    names = {"generate": "baseline", "fp32": "fp32", "default": "default", "flat": "flat", "bf16": "bf16",
+    names = {"generate": "baseline", "fp32": "fp32", "default": "default", "grouped": "grouped", "bf16": "bf16",
              "llamacpp": "llamacpp", "static": "static", "int8": "int8"}
     for name, key in names.items():
         row = rows.get(name, {})
@@ -223,7 +223,7 @@ def flat_keys(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         ("default", "fp32", "default_vs_fp32"),
         ("default", "generate", "default_vs_generate"),
         ("default", "llamacpp", "default_vs_llamacpp"),
-        ("default", "flat", "default_vs_flat"),
+        ("grouped", "default", "grouped_vs_default"),
         ("fp32", "generate", "ratio"),
         ("llamacpp", "generate", "llamacpp_vs_generate"),
         ("int8", "generate", "int8_ratio"),
@@ -351,7 +351,7 @@ def _summary(r: dict[str, Any]) -> None:
         f"model {r['model']} on {r['device']} (default {r['default_backend']}, {r['default_dtype']}), n={r['n']}, "
         f"max_new_tokens={r['max_new_tokens']}, prompt {r['prompt_tokens']} tokens, {r['threads']} threads"
     )
-    for key in ("default_vs_fp32", "default_vs_generate", "default_vs_llamacpp", "default_vs_flat", "ratio",
+    for key in ("default_vs_fp32", "default_vs_generate", "default_vs_llamacpp", "grouped_vs_default", "ratio",
                 "llamacpp_vs_generate"):
         if key in r:
             print(f"{key}: {r[key]:.2f}x")

@@ -25,7 +25,7 @@ from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.grammar import GrammarEngine
 from alphagen.sampling.kv_slots import SlotCache
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
-from alphagen.sampling.prefix_attention import MIN_SHARED_COLUMNS, prompt_groups, use_prefix_attention
+from alphagen.sampling.prefix_attention import prompt_groups, use_prefix_attention
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
@@ -46,7 +46,7 @@ class _Encoded:
 class HFSampler:
     """Prefix-sharing, continuously batched sampler on top of a transformers causal LM."""
 
-    def __init__(self, lm: LoadedModel, prefix_attention: bool = True) -> None:
+    def __init__(self, lm: LoadedModel, prefix_attention: bool = False) -> None:
         self.lm = lm
         self.model = lm.model
         self.config = lm.model.config
@@ -57,10 +57,9 @@ class HFSampler:
         # transformers renamed past_key_values to cache (5.2x; the old name warns and goes away in 5.40).
         forward_args = inspect.signature(lm.model.forward).parameters
         self.cache_kw = "cache" if "cache" in forward_args else "past_key_values"
-        # On CPU, decoding steps read each prompt's keys once per prompt group (see prefix_attention).
+        # Opt-in, CPU: decoding steps read each prompt's keys once per prompt group (see prefix_attention; its
+        # samples differ from plain SDPA's by rounding, and it pays only for many rows of one long prompt).
         self.prefix_attention = prefix_attention and use_prefix_attention(lm.model)
-        self.min_shared = MIN_SHARED_COLUMNS
-        """A step is grouped only when that saves reading this many row-columns of prompt (see prompt_groups)."""
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
         """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
@@ -210,7 +209,7 @@ class _Run:
         extra: dict[str, Any] = {self.s.cache_kw: self.cache}
         if self.s.prefix_attention:
             extra["prompt_groups"] = prompt_groups(
-                self.prompt_width, [s.request_index if s.active else None for s in self.slots], self.s.min_shared
+                self.prompt_width, [s.request_index if s.active else None for s in self.slots]
             )
         out = self.s.model(
             input_ids=input_ids,

@@ -10,8 +10,13 @@ memory-bound ones): the "cascade" attention of FlashInfer and vLLM, done with to
 returns the log-sum-exp).
 
 The result is the same attention up to rounding (the sums are grouped differently), so samples are not bitwise
-those of plain SDPA: docs/sampling.md has the quality check. Anything but a CPU decoding step with prompt groups
-(a prefill, another device, a torch without the kernel) goes to transformers' SDPA unchanged.
+those of plain SDPA. It is therefore opt-in (`HFSampler(lm, prefix_attention=True)`, the sampler benchmark's
+`grouped` path), not the default: it pays only where many rows share a long prompt (n=32 rows of one 411-token
+prompt: 1.067x the whole sampler), and loses on small batches and short prompts (16 rows of two 250-token
+prompts: 0.07-0.17 ms a layer slower; below 4 rows about twice as slow), which is most of a solve's tail. Choosing
+per step by a cost rule would make a sample depend on its batch, so when on, every step with groups is grouped.
+Anything but a CPU decoding step with prompt groups (a prefill, another device, a torch without the kernel) goes
+to transformers' SDPA unchanged.
 """
 
 from __future__ import annotations
@@ -41,24 +46,17 @@ class PromptGroups:
     prompt fill neighbouring rows), those ranges: slices instead of gathers."""
 
 
-MIN_SHARED_COLUMNS = 8192
-"""Group a step only when it saves reading at least this many row-columns of prompt (prompt width x (active rows -
-groups)): the split costs two kernel calls and a mix, so a small batch or a short prompt runs faster in one SDPA
-call. Measured per layer on this repo's 2-core CPU (bf16, 0.5B shapes): every case at or above 8192 gained
-(0.06-0.54 ms); below 7800, 250-column prompts lost 0.07-0.17 ms while 411-column ones gained up to 0.08."""
+def prompt_groups(prompt_width: int, request_of_row: Sequence[int | None]) -> PromptGroups | None:
+    """The groups of this step from each row's prompt (None: an idle row); None when no row is active.
 
-
-def prompt_groups(
-    prompt_width: int, request_of_row: Sequence[int | None], min_shared: int = MIN_SHARED_COLUMNS
-) -> PromptGroups | None:
-    """The groups of this step from each row's prompt (None: an idle row); None when no row is active or when
-    grouping would save reading fewer than `min_shared` row-columns of prompt (plain SDPA is faster there)."""
+    Every step with an active row is grouped, however few rows share a prompt: whether a row's attention is
+    computed grouped or plain must not depend on the other rows, or a sample would depend on its batch (the
+    reproducibility contract: same seed, same samples, whatever the batch size or sharding)."""
     by_request: dict[int, list[int]] = {}
     for row, request in enumerate(request_of_row):
         if request is not None:
             by_request.setdefault(request, []).append(row)
-    active = sum(len(g) for g in by_request.values())
-    if not by_request or prompt_width * (active - len(by_request)) < min_shared:
+    if not by_request:
         return None
     groups = sorted(by_request.values())
     spans: tuple[tuple[int, int], ...] | None = tuple((g[0], g[-1] + 1) for g in groups)

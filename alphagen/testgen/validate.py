@@ -51,8 +51,8 @@ def clean_inputs(
     Decided in two waves, so that an input most programs cannot run costs as few runs as possible (each such run
     is a crash or, on the largest inputs, a whole time limit): first only as many programs as must run cleanly;
     an input on which they all did is kept, one on which too many failed is dropped, and only the inputs still
-    open meet the other programs. The verdicts are those of running every program on every input. The runs an
-    input kept did not get here, the clustering stage makes anyway (and a RunMemo lets it reuse these)."""
+    open meet the other programs. The verdicts are those of running every program on every input. The runs
+    skipped on a kept input are ones clustering makes anyway (and a RunMemo lets clustering reuse these)."""
     if not inputs:
         return []
     if not programs:
@@ -64,8 +64,8 @@ def clean_inputs(
     waves = (range(need), range(need, len(programs)))
     for wave in waves:
         open_inputs = [i for i in range(len(inputs)) if clean[i] < need and failed[i] <= may_fail]
-        # Input by input, so the runs of one input finish together.
-        pairs = [(p, i) for i in open_inputs for p in wave]
+        # Program by program: the sandbox runs a program's consecutive small tests in one child (much faster).
+        pairs = [(p, i) for p in wave for i in open_inputs]
         if not pairs:
             break
         for r in executor.run_batch(list(programs), list(inputs), limits, pairs=pairs):
