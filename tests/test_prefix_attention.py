@@ -127,3 +127,24 @@ def test_plain_attention_by_default(tiny_model: LoadedModel) -> None:
     sampler = make_sampler(tiny_model, "hf")
     assert isinstance(sampler, HFSampler) and not sampler.prefix_attention
     assert tiny_model.model.config._attn_implementation == "sdpa"
+
+
+def test_grouped_samples_do_not_depend_on_the_batch(tiny_model: LoadedModel) -> None:
+    # With grouping on, a sample's draws and numerics must not depend on its batch: 2 rows, 4 rows or 6 rows
+    # (equal neighbouring groups, unequal ones, refills across prompts) give the same samples.
+    reqs = [
+        PromptRequest(chat_prompt(tiny_model, "write code"), 3),
+        PromptRequest(chat_prompt(tiny_model, "hi"), 3),
+    ]
+    try:
+        sampler = HFSampler(tiny_model, prefix_attention=True)
+
+        def run(batch: int) -> list[str]:
+            params = SamplingParams(temperature=1.0, max_new_tokens=24, seed=3, stop=(), batch_size=batch)
+            return [c.text for c in by_index(list(sampler.sample(reqs, params)))]
+
+        first = run(6)
+        assert run(4) == first and run(2) == first
+        assert len(set(first)) > 1
+    finally:
+        tiny_model.model.set_attn_implementation("sdpa")
