@@ -109,10 +109,11 @@ def judge(
     default_tests = tests is None
     # The problem's execution context, derived once for this judgement.
     context = ProblemHarness.of(problem, time_limit_s, memory_limit_mb)
+    hidden = problem.hidden_tests()
     if tests is not None:
         chosen = tuple(tests)
-    elif problem.hidden_tests() or not has_harness(problem):
-        chosen = problem.hidden_tests() or problem.public_tests
+    elif hidden or not has_harness(problem):
+        chosen = hidden or problem.public_tests
     else:
         # Its own test harness and nothing else hidden (HumanEval): the harness alone decides, as the official
         # one does; the docstring's examples are not tests (HumanEval/47's and /116's contradict the harness).

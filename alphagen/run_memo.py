@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from sandbox import BatchExecutor
 from sandbox.compare import CompareOptions
-from sandbox.interface import check_batch_args
+from sandbox.interface import batch_pairs, check_batch_args
 from sandbox.values import Limits, Program, Result
 
 _Key = tuple[Program, bytes, Limits]
@@ -65,7 +65,7 @@ class RunMemo:
         tests_per_child: int | None,
     ) -> Iterator[Result]:
         data = [x.encode() if isinstance(x, str) else bytes(x) for x in inputs]
-        todo = list(pairs) if pairs is not None else [(p, i) for p in range(len(programs)) for i in range(len(data))]
+        todo = batch_pairs(len(programs), len(data), pairs)
         missing: list[tuple[int, int]] = []
         for p, i in todo:
             known = self._seen.get((programs[p], data[i], limits))

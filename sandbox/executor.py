@@ -20,7 +20,7 @@ from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
-from sandbox.interface import check_batch_args, check_tests_per_child
+from sandbox.interface import batch_pairs, check_batch_args, check_tests_per_child
 from sandbox.values import Language, Limits, Program, Result
 
 logger = logging.getLogger("sandbox")
@@ -152,11 +152,7 @@ class Executor:
         check_batch_args(
             programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
         )
-        todo = (
-            list(pairs)
-            if pairs is not None
-            else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
-        )
+        todo = batch_pairs(len(programs), len(inputs), pairs)
         return self._batch(
             programs,
             [_as_bytes(x) for x in inputs],

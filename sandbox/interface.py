@@ -97,6 +97,14 @@ def _check_texts(name: str, values: Sequence[str | bytes]) -> None:
             raise TypeError(f"{name} must contain str or bytes values, got {type(value).__name__}")
 
 
+def batch_pairs(programs: int, inputs: int, pairs: Sequence[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """The (program index, input index) pairs a run_batch call runs: `pairs` as given, or every program on every
+    input, program by program (so an executor can run one program's consecutive tests in one child)."""
+    if pairs is not None:
+        return list(pairs)
+    return [(p, i) for p in range(programs) for i in range(inputs)]
+
+
 def _check_pairs(pairs: Sequence[tuple[int, int]], programs: int, inputs: int) -> None:
     # Every pair must name a program and an input that exist: an out-of-range one would fail deep in a
     # scheduler (or, with Ray, be dropped silently when chunks are split by program).

@@ -12,6 +12,7 @@ import pytest
 from alphagen.run_memo import RunMemo
 from alphagen.testgen.validate import clean_inputs, clean_needed
 from sandbox import Executor
+from sandbox.interface import batch_pairs
 from sandbox.values import Limits, Program, Result, Status
 
 
@@ -33,8 +34,7 @@ class TableExecutor:
         pairs: Sequence[tuple[int, int]] | None = None,
         tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        todo = pairs if pairs is not None else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
-        for p, i in todo:
+        for p, i in batch_pairs(len(programs), len(inputs), pairs):
             text = inputs[i] if isinstance(inputs[i], str) else inputs[i].decode()  # type: ignore[union-attr]
             self.ran.append((programs[p].source, text))
             status = self.table[(programs[p].source, text)]

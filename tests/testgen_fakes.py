@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from alphagen.problems.model import PublicView, Test
+from sandbox.interface import batch_pairs
 from sandbox.values import Limits, Program, Result, Status
 
 # A small stdio problem shared by the test-input tests: the maximum of n numbers.
@@ -70,8 +71,7 @@ class FakeExecutor:
         pairs: Sequence[tuple[int, int]] | None = None,
         tests_per_child: int | None = None,
     ) -> Iterator[Result]:
-        todo = pairs if pairs is not None else [(p, i) for p in range(len(programs)) for i in range(len(inputs))]
-        for p, i in todo:
+        for p, i in batch_pairs(len(programs), len(inputs), pairs):
             self.runs += 1
             status, stdout = run_source(programs[p].source, inputs[i])
             yield Result(program_index=p, input_index=i, status=status, stdout=stdout)
