@@ -23,6 +23,7 @@ from alphagen.sample_filter import (
     ExampleOutcome,
     Progress,
     draw_and_filter,
+    draw_and_filter_many,
     noop_progress,
     plan_sampling,
     plan_slice,
@@ -312,6 +313,27 @@ def sample_and_repair(
     fixed = sum(1 for c in final if c.parent is not None and c.passed_examples and c.duplicate_of is None)
     stats.append(StageStat("repair", time.perf_counter() - t1 + stored_s, parents_total, fixed))
     return final, stats
+
+
+def sample_together(
+    problems: Sequence[Problem],
+    cfg: SolveConfig,
+    models: Models,
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+) -> list[PoolStage]:
+    """The fresh sampling step of several problems in one sampler call, each filtered on its own examples while
+    the sampler goes on: each problem's step as its solve would store it (`sample_and_repair` replays it).
+
+    One continuous batch over all of them: when one problem's last, longest samples would decode nearly alone
+    (a step at 1 row costs about what one at 8 rows does on a CPU), the next problem's samples fill the rows.
+    Each sample keeps its index and random stream; a problem's seconds are its share of the call by tokens."""
+    items = [(ProblemHarness.of(p, cfg.time_limit_s, cfg.memory_limit_mb), plan_sampling(p, cfg, models.code.tokenizer))
+             for p in problems]
+    progress("sample", 0, sum(r.count for _, plan in items for r in plan.requests))
+    progress("filter", 0, None)
+    drawn = draw_and_filter_many(items, models.sampler, executor, progress)
+    return [PoolStage("fresh", tuple(d.candidates), round(d.seconds, 4)) for d in drawn]
 
 
 TESTGEN_MODEL_SHARE = 0.2

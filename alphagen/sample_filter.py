@@ -278,35 +278,115 @@ def draw_and_filter(
     pool is, once complete), every fingerprint's outcome (``known`` included) and the sampling seconds (the rest
     of the time is the filter's tail).
     """
+    (one,) = draw_and_filter_many([(harness, plan)], sampler, executor, progress, [known], batch)
+    return one.candidates, one.outcomes, one.seconds
+
+
+@dataclass
+class Drawn:
+    """One plan's share of a draw: what `draw_and_filter` returns for it."""
+
+    candidates: list[Candidate]
+    """Its samples in index order, each with its class's outcome (not yet deduplicated)."""
+    outcomes: dict[str, ExampleOutcome]
+    """Fingerprint -> outcome of every class seen (the ``known`` ones included)."""
+    seconds: float
+    """Alone: the sampling seconds. Drawn with other plans: its share of the whole call by tokens drawn (the
+    filter's tail included, since no later stage accounts for it), so the shares add up to the call's time."""
+    tokens: int = 0
+    """Tokens its samples took."""
+
+
+class _Filtering:
+    """One plan's running state in a draw: its candidates, the new distinct programs waiting for the sandbox,
+    and every fingerprint's outcome."""
+
+    def __init__(self, harness: ProblemHarness, known: Mapping[str, ExampleOutcome] | None) -> None:
+        self.harness = harness
+        self.sampled: list[Candidate] = []
+        self.by_key: dict[str, ExampleOutcome] = dict(known or {})
+        self.seen: set[str] = set(self.by_key)
+        self.pending: list[tuple[str, Candidate]] = []
+        self.key_of: dict[int, str] = {}  # sample index -> fingerprint
+        self.tokens = 0
+
+    def add(self, cand: Candidate, tokens: int) -> None:
+        self.sampled.append(cand)
+        self.tokens += tokens
+        key = self.key_of[cand.index] = extract.fingerprint(cand.code, cand.language)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.pending.append((key, cand))
+
+    def flush(self, executor: BatchExecutor, progress: Progress) -> None:
+        if not self.pending:
+            return
+        outcomes = example_outcomes(self.harness, [c for _, c in self.pending], executor, progress)
+        self.by_key.update({key: outcomes.get(c.index, ExampleOutcome(TestStatus.NOT_RUN)) for key, c in self.pending})
+        self.pending.clear()
+
+    def result(self, seconds: float) -> Drawn:
+        drawn = [with_outcomes([c], {c.index: self.by_key[self.key_of[c.index]]})[0]
+                 for c in sorted(self.sampled, key=lambda c: c.index)]
+        return Drawn(drawn, self.by_key, seconds, self.tokens)
+
+
+def draw_and_filter_many(
+    items: Sequence[tuple[ProblemHarness, DrawPlan]],
+    sampler: Sampler,
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+    known: Sequence[Mapping[str, ExampleOutcome] | None] | None = None,
+    batch: int = FILTER_BATCH,
+) -> list[Drawn]:
+    """`draw_and_filter` for several plans (of several problems) in one sampler call: one continuous batch, so
+    the rows one plan's last, longest samples leave idle are filled by the next plan's samples.
+
+    Every request keeps its plan's sample indices (``first_index``), so each sample has its own random stream as
+    when its plan is drawn alone. The samples are the same draws, though not always bit for bit: a batch's other
+    rows and prompt widths change how attention rounds (docs/sampling.md). The plans must share their sampling
+    params. Returns each plan's `Drawn`, in the order given.
+    """
     from alphagen.overlap import Background
+    from alphagen.sampling.params import sample_offsets
+
+    if not items:
+        return []
+    params = items[0][1].params
+    for _, plan in items[1:]:
+        if plan.params != params:
+            raise ValueError(f"plans drawn together must share their sampling params, got {plan.params} and {params}")
+    known = list(known) if known is not None else [None] * len(items)
+    if len(known) != len(items):
+        raise ValueError(f"known must give one mapping per plan ({len(items)}), got {len(known)}")
+    # One request list for the sampler; route[i] says whose request i is (plan j, its own request index). A plan
+    # drawn alone passes its requests as they are (a Ray sampler recognises the plan it prefetched by them).
+    requests: list[PromptRequest] = []
+    route: list[tuple[int, int]] = []
+    for j, (_, plan) in enumerate(items):
+        own = list(plan.requests)
+        for ri, (req, offset) in enumerate(zip(own, sample_offsets(own), strict=True)):
+            requests.append(req if len(items) == 1 else replace(req, first_index=offset))
+            route.append((j, ri))
+    states = [_Filtering(harness, k) for (harness, _), k in zip(items, known, strict=True)]
 
     started = time.perf_counter()
-    sampled: list[Candidate] = []
-    by_key: dict[str, ExampleOutcome] = dict(known or {})  # fingerprint -> outcome of the class's executed program
-    pending: list[tuple[str, Candidate]] = []
-    key_of: dict[int, str] = {}  # sample index -> fingerprint
-
-    def flush() -> None:
-        outcomes = example_outcomes(harness, [c for _, c in pending], executor, progress)
-        by_key.update({key: outcomes.get(c.index, ExampleOutcome(TestStatus.NOT_RUN)) for key, c in pending})
-        pending.clear()
-
-    stream = sampler.sample(list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None))
+    stream = sampler.sample(requests, params, progress=lambda k: progress("sample", k, None))
     with Background(stream, maxsize=max(2 * batch, 16)) as completions:
-        seen: set[str] = set(by_key)
         for comp in completions:
-            cand = plan.candidate(comp)
-            sampled.append(cand)
-            key = key_of[cand.index] = extract.fingerprint(cand.code, cand.language)
-            if key not in seen:
-                seen.add(key)
-                pending.append((key, cand))
-            if len(pending) >= batch:
-                flush()
+            j, ri = route[comp.request_index]
+            state = states[j]
+            state.add(items[j][1].candidate(replace(comp, request_index=ri)), comp.num_tokens)
+            if len(state.pending) >= batch:
+                state.flush(executor, progress)
     sample_s = time.perf_counter() - started
-    flush()
-    drawn = [with_outcomes([c], {c.index: by_key[key_of[c.index]]})[0] for c in sorted(sampled, key=lambda c: c.index)]
-    return drawn, by_key, sample_s
+    for state in states:
+        state.flush(executor, progress)
+    if len(states) == 1:
+        return [states[0].result(sample_s)]
+    total_s = time.perf_counter() - started
+    tokens = sum(st.tokens for st in states)
+    return [st.result(total_s * (st.tokens / tokens if tokens else 1 / len(states))) for st in states]
 
 
 def pool_outcomes(pool: Sequence[Candidate]) -> dict[str, ExampleOutcome]:

@@ -127,7 +127,8 @@ def test_tiny_model_samples_on_ray_equal_one_machine(
     # Two prompt groups per problem: two shards, drawn by whichever actor is free.
     common = [str(PROBLEMS), "--limit", "2", "-n", "12", "--max-new-tokens", "16", "--model", str(model),
               "--seed", "5"]
-    local = _bench([*common, "--out", str(tmp_path / "local")])
+    # Ray samples each problem in its own calls (no sampling windows): so does the reference.
+    local = _bench([*common, "--window-samples", "0", "--out", str(tmp_path / "local")])
     distributed = _bench([*common, "--out", str(tmp_path / "ray"), "--ray", cluster.address])
     assert _without_timing(distributed) == _without_timing(local)
     samples = _samples(tmp_path / "ray")
@@ -158,7 +159,8 @@ def test_repairs_on_ray_equal_one_machine(cluster: Cluster, tmp_path: Path) -> N
     model = build_tiny_dir(tmp_path / "tiny")
     common = [str(PROBLEMS), "--limit", "1", "-n", "6", "--max-new-tokens", "12", "--model", str(model),
               "--seed", "2", "--repair-share", "0.5", "--test-sources", "mutation"]
-    local = _bench([*common, "--out", str(tmp_path / "local")])
+    # Ray samples each problem in its own calls (no sampling windows): so does the reference.
+    local = _bench([*common, "--window-samples", "0", "--out", str(tmp_path / "local")])
     distributed = _bench([*common, "--out", str(tmp_path / "ray"), "--ray", cluster.address])
     assert _without_timing(distributed) == _without_timing(local)
     samples = _samples(tmp_path / "ray")
@@ -241,7 +243,7 @@ def local_pool_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     mp.setattr(bench_cmd, "lazy_pipeline", pool_solver)
     try:
-        return _bench([str(PROBLEMS), "--limit", "3", "-n", "8", "--seed", "2",
+        return _bench([str(PROBLEMS), "--limit", "3", "-n", "8", "--seed", "2", "--window-samples", "0",
                        "--out", str(tmp_path_factory.mktemp("pool") / "local")])
     finally:
         mp.undo()

@@ -221,7 +221,9 @@ def run_arm(arm: Arm, problems: Sequence[BenchProblem], base: SolveConfig, args:
     from alphagen.sample_filter import noop_progress
 
     cfg = BenchConfig(solve=replace(base, n=arm.n, seed=arm.seed, repair_share=arm.share), model=args.model,
-                      draws=args.draws, dtype=args.dtype)
+                      draws=args.draws, dtype=args.dtype,
+                      # Arms share samples through the reusing sampler, one problem at a time: no windows.
+                      window_samples=0)
     run_dir = args.work / arm.set / arm.name
     config = cfg.to_dict() | {"backend": "hf"}
     resume = run_dir.exists() and any(run_dir.iterdir())

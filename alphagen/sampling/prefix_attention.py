@@ -50,8 +50,8 @@ def prompt_groups(prompt_width: int, request_of_row: Sequence[int | None]) -> Pr
     """The groups of this step from each row's prompt (None: an idle row); None when no row is active.
 
     Every step with an active row is grouped, however few rows share a prompt: whether a row's attention is
-    computed grouped or plain must not depend on the other rows, or a sample would depend on its batch (the
-    reproducibility contract: same seed, same samples, whatever the batch size or sharding)."""
+    computed grouped or plain must not depend on the other rows, or a sample would depend on its batch by more than
+    rounding (the sampler's contract: a sample's draws and algorithm are its own, whatever the batch or sharding)."""
     by_request: dict[int, list[int]] = {}
     for row, request in enumerate(request_of_row):
         if request is not None:
