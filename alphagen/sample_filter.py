@@ -369,6 +369,9 @@ def draw_and_filter_many(
             requests.append(req if len(items) == 1 else replace(req, first_index=offset))
             route.append((j, ri))
     states = [_Filtering(harness, k) for (harness, _), k in zip(items, known, strict=True)]
+    # Drawn with others, a plan whose samples are all in runs its last programs at once, while the sampler goes on
+    # with the others' (alone, its last ones wait for the end: the sampling seconds stop before them).
+    expected = [sum(r.count for r in plan.requests) if len(items) > 1 else -1 for _, plan in items]
 
     started = time.perf_counter()
     stream = sampler.sample(requests, params, progress=lambda k: progress("sample", k, None))
@@ -377,7 +380,7 @@ def draw_and_filter_many(
             j, ri = route[comp.request_index]
             state = states[j]
             state.add(items[j][1].candidate(replace(comp, request_index=ri)), comp.num_tokens)
-            if len(state.pending) >= batch:
+            if len(state.pending) >= batch or len(state.sampled) == expected[j]:
                 state.flush(executor, progress)
     sample_s = time.perf_counter() - started
     for state in states:

@@ -39,6 +39,44 @@ def test_same_seed_same_completions_any_batch_size(tiny_model: LoadedModel) -> N
     assert len(set(first)) > 1  # samples of one prompt differ from each other
 
 
+def test_rows_freed_at_the_end_take_the_last_rows_without_changing_samples(tiny_model: LoadedModel) -> None:
+    # Samples end at scattered lengths (stops on common bytes); once nothing is left to start, every finished
+    # row is dropped and the last active rows move into the freed slots.
+    reqs = [PromptRequest(chat_prompt(tiny_model, "write code"), 5), PromptRequest(chat_prompt(tiny_model, "hi"), 3)]
+    sampler = make_sampler(tiny_model, "hf")
+
+    def run(batch: int) -> list[Completion]:
+        params = SamplingParams(temperature=1.0, max_new_tokens=40, seed=2, stop=tuple("aeiou"), batch_size=batch)
+        return by_index(list(sampler.sample(reqs, params)))
+
+    together, alone = run(8), run(1)
+    assert [(c.text, c.num_tokens) for c in together] == [(c.text, c.num_tokens) for c in alone]
+    assert len({c.num_tokens for c in together}) > 2
+
+
+def test_slot_cache_select_rows_moves_rows_and_their_masks() -> None:
+    import torch
+
+    from alphagen.sampling.kv_slots import SlotCache
+
+    cache = SlotCache(num_layers=2, rows=4, kv_heads=1, head_dim=2, capacity=6, dtype=torch.float32,
+                      device=torch.device("cpu"))
+    for layer in cache.slot_layers:
+        layer.buf_k.copy_(torch.arange(4.0).view(4, 1, 1, 1).expand_as(layer.buf_k))
+        layer.buf_v.copy_(10 + torch.arange(4.0).view(4, 1, 1, 1).expand_as(layer.buf_v))
+    cache.set_length(3)
+    for row in range(4):
+        cache.mask[row, ..., : row + 1] = 0
+    before = cache.mask.clone()
+    # Rows 1 and 2 finished: row 3 moves into slot 1, row 2's slot goes (a prefix order, as the sampler asks).
+    cache.select_rows([0, 3])
+    assert cache.rows == 2
+    for layer in cache.slot_layers:
+        assert layer.buf_k[:, 0, :3, 0].tolist() == [[0.0] * 3, [3.0] * 3]
+        assert layer.buf_v[:, 0, :3, 0].tolist() == [[10.0] * 3, [13.0] * 3]
+    assert torch.equal(cache.mask, before[[0, 3]])
+
+
 def test_stop_string_removed_and_counted(tiny_model: LoadedModel) -> None:
     # Stops on common single bytes so the random tiny model hits them quickly.
     stops = tuple("aeiou")

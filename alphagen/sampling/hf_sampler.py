@@ -239,23 +239,27 @@ class _Run:
         return finished
 
     def _maybe_shrink(self) -> None:
-        """With nothing left to start, drop idle rows once they are an eighth of the batch.
+        """With nothing left to start, drop idle rows at once: the last active rows move into the freed slots.
 
         An idle row costs a step nearly what an active one does (0.5B, bf16, this CPU: 76 ms a step at 8 rows,
-        164 ms at 32), while dropping rows moves only the rows behind them (SlotCache.select_rows): at a quarter,
-        the tail of a batch ran up to 25% idle rows."""
+        164 ms at 32), while a drop copies at most one row's used columns per freed slot (SlotCache.select_rows),
+        and none when the idle rows are the last ones. Rows are independent, so which slot a sample sits in does
+        not change it."""
         if self.queue:
             return
+        rows = len(self.slots)
         active = [i for i, s in enumerate(self.slots) if s.active]
-        idle = len(self.slots) - len(active)
-        if not active or idle == 0 or idle * 8 < len(self.slots):
+        if not active or len(active) == rows:
             return
-        keep = torch.tensor(active, device=self.device)
+        # Row j of the smaller batch: itself when active, else the next active row from beyond the new size.
+        size = len(active)
+        movers = [i for i in active if i >= size][::-1]
+        keep = [j if self.slots[j].active else movers.pop() for j in range(size)]
         self.cache.select_rows(keep)
-        self.slots = [self.slots[i] for i in active]
-        self.matchers = [self.matchers[i] for i in active]
-        self.starts = [self.starts[i] for i in active]
-        self.uniforms = self.uniforms[active]
+        self.slots = [self.slots[i] for i in keep]
+        self.matchers = [self.matchers[i] for i in keep]
+        self.starts = [self.starts[i] for i in keep]
+        self.uniforms = self.uniforms[keep]
 
     def _maybe_compact(self) -> None:
         """Squeeze out the columns of finished samples when the cache is full or mostly holes."""

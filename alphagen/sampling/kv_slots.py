@@ -118,14 +118,13 @@ class SlotCache(Cache):
         self.mask[..., n] = 0
         return self.mask[..., : n + 1]
 
-    def select_rows(self, keep: torch.Tensor) -> None:
-        """Keep only the rows ``keep`` (ascending; drop finished slots when no new sample can refill them).
+    def select_rows(self, keep: list[int]) -> None:
+        """Keep only the rows ``keep`` (distinct): row ``keep[j]`` becomes row j (drop finished slots when no new
+        sample can refill them).
 
-        In place: each kept row moves down to its new index (only rows that move are copied, and only their used
-        columns), then the buffers become views of their first rows. Row j's source is at j or later, and later
-        sources come after it, so no move overwrites a row still to be read."""
-        kept = [int(x) for x in keep.tolist()]
-        moves = [(dst, src) for dst, src in enumerate(kept) if dst != src]
+        In place: only rows that move are copied, and only their used columns (each move reads a copy of its
+        sources first, so any order is safe); then the buffers become views of their first rows."""
+        moves = [(dst, src) for dst, src in enumerate(keep) if dst != src]
         n = self.length
         if moves:
             dst = torch.tensor([d for d, _ in moves], device=self.mask.device)
@@ -134,7 +133,7 @@ class SlotCache(Cache):
                 layer.buf_k[dst, :, :n] = layer.buf_k[src, :, :n]
                 layer.buf_v[dst, :, :n] = layer.buf_v[src, :, :n]
             self.mask[dst] = self.mask[src]
-        rows = len(kept)
+        rows = len(keep)
         for layer in self.slot_layers:
             layer.buf_k, layer.buf_v = layer.buf_k[:rows], layer.buf_v[:rows]
         self.mask = self.mask[:rows]
