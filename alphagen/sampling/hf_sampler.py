@@ -251,10 +251,11 @@ class _Run:
         active = [i for i, s in enumerate(self.slots) if s.active]
         if not active or len(active) == rows:
             return
-        # Row j of the smaller batch: itself when active, else the next active row from beyond the new size.
+        # Row j of the smaller batch: itself when active, else the next active row from beyond the new size. With
+        # prompt-grouped attention the rows keep their order instead (its groups are slices of neighbouring rows).
         size = len(active)
         movers = [i for i in active if i >= size][::-1]
-        keep = [j if self.slots[j].active else movers.pop() for j in range(size)]
+        keep = active if self.s.prefix_attention else [j if self.slots[j].active else movers.pop() for j in range(size)]
         self.cache.select_rows(keep)
         self.slots = [self.slots[i] for i in keep]
         self.matchers = [self.matchers[i] for i in keep]
