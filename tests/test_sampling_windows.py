@@ -190,7 +190,7 @@ def test_a_run_killed_while_a_window_samples_draws_the_same_window_again(tmp_pat
     resumed, seen_again = Windows(), dict[str, list[str]]()
     records = bench(tmp_path / "run", cfg, resumed, seen_again, resume=True)
     assert resumed.calls == [["p3-boom", "p4", "p5"]] and len(records) == 6
-    # A window whose first members finished draws only the rest (a run stopped between its problems).
+    # A window with a single unfinished member left (its others finished) is no window: that problem samples alone.
     store_dir = tmp_path / "run"
     results = (store_dir / "results.jsonl").read_text().splitlines()
     (store_dir / "results.jsonl").write_text("\n".join(r for r in results if '"p5"' not in r) + "\n")

@@ -243,8 +243,8 @@ class _Run:
 
         An idle row costs a step nearly what an active one does (0.5B, bf16, this CPU: 76 ms a step at 8 rows,
         164 ms at 32), while a drop copies at most one row's used columns per freed slot (SlotCache.select_rows),
-        and none when the idle rows are the last ones. Rows are independent, so which slot a sample sits in does
-        not change it."""
+        and none when the idle rows are the last ones. A sample's columns move with it: against dropping at an
+        eighth of the batch in row order, the same samples (sampler benchmark 32 of 32, shipped bench 528 of 528)."""
         if self.queue:
             return
         rows = len(self.slots)
