@@ -293,8 +293,6 @@ class Drawn:
     seconds: float
     """Alone: the sampling seconds. Drawn with other plans: its share of the whole call by tokens drawn (the
     filter's tail included, since no later stage accounts for it), so the shares add up to the call's time."""
-    tokens: int = 0
-    """Tokens its samples took."""
 
 
 class _Filtering:
@@ -328,7 +326,7 @@ class _Filtering:
     def result(self, seconds: float) -> Drawn:
         drawn = [with_outcomes([c], {c.index: self.by_key[self.key_of[c.index]]})[0]
                  for c in sorted(self.sampled, key=lambda c: c.index)]
-        return Drawn(drawn, self.by_key, seconds, self.tokens)
+        return Drawn(drawn, self.by_key, seconds)
 
 
 def draw_and_filter_many(

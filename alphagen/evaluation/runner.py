@@ -166,9 +166,13 @@ def draw_window(problems: Sequence[Problem], at: int, cfg: BenchConfig, store: R
     size = cfg.window_problems
     if size < 2:
         return
+    # Most problems find their step already drawn by their window: one read of their own log settles it.
+    if not needs_fresh(store.events(problems[at].name)):
+        return
     first = at - at % size
-    members = [p for p in problems[first:first + size] if p.name not in done and needs_fresh(store.events(p.name))]
-    if len(members) < 2 or problems[at].name not in {p.name for p in members}:
+    members = [p for p in problems[first:first + size]
+               if p is problems[at] or (p.name not in done and needs_fresh(store.events(p.name)))]
+    if len(members) < 2:
         return
     checkpoints = [EventCheckpoint(store, p.name, []) for p in members]
     try:
