@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from alphagen.models.cache import cache_root, write_dir_atomic
+from alphagen.models.cpu_heap import retain_freed_memory
 from alphagen.models.errors import ModelError
 from alphagen.models.gguf_parts import join_parts
 from alphagen.models.packed_linear import pack_for_cpu
@@ -193,6 +194,10 @@ def load_model(
     else:
         # bf16 on the CPU: weights reordered once for oneDNN instead of at every call (same outputs, faster steps).
         pack_for_cpu(model, dev, dt)
+    if dev.type == "cpu":
+        # Decoding allocates and frees the same 10-20 MB tensors every step: keep them in the heap (cpu_heap).
+        # After loading, so the loader's own temporaries are given back to the kernel as usual.
+        retain_freed_memory()
     log.info("loaded model %s on %s (%s) in %.1fs", spec, dev, dt, time.perf_counter() - started)
     return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path, quantized=quantize)
 

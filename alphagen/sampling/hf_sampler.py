@@ -21,6 +21,7 @@ from transformers.cache_utils import DynamicCache
 from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.batching import auto_batch_size
+from alphagen.sampling.decode_step import lean_decoder
 from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.grammar import GrammarEngine
 from alphagen.sampling.kv_slots import SlotCache
@@ -60,6 +61,9 @@ class HFSampler:
         # Opt-in, CPU: decoding steps read each prompt's keys once per prompt group (see prefix_attention; its
         # samples differ from plain SDPA's by rounding, and it pays only for many rows of one long prompt).
         self.prefix_attention = prefix_attention and use_prefix_attention(lm.model)
+        # Decoding steps without transformers' per-call machinery where that is bitwise the same (decode_step);
+        # the grouped attention above needs the model's own forward.
+        self.lean = None if self.prefix_attention else lean_decoder(lm.model, self.cache_kw, lm.dtype)
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
         """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
@@ -205,22 +209,9 @@ class _Run:
         steps = [len(s.tokens) if s.active else 0 for s in self.slots]
         input_ids = torch.tensor(last, device=self.device).view(rows, 1)
         position_ids = torch.tensor(pos, device=self.device).view(rows, 1)
-        mask = self.cache.step_mask()
-        extra: dict[str, Any] = {self.s.cache_kw: self.cache}
-        if self.s.prefix_attention:
-            extra["prompt_groups"] = prompt_groups(
-                self.prompt_width, [s.request_index if s.active else None for s in self.slots]
-            )
-        out = self.s.model(
-            input_ids=input_ids,
-            position_ids=position_ids,
-            attention_mask=mask,
-            use_cache=True,
-            **extra,
-        )
+        logits = self._logits(input_ids, position_ids)
         step_idx = torch.tensor(steps).clamp_(max=self.params.max_new_tokens - 1)
         draws = self.uniforms.gather(1, step_idx.view(rows, 1)).squeeze(1)
-        logits = out.logits[:, -1]
         if self.engine is not None and any(m is not None for m in self.matchers):
             logits = self.engine.mask(logits, self.matchers)
         tokens = select_tokens(logits, self.params, draws).tolist()
@@ -237,6 +228,25 @@ class _Run:
         self.pending = []
         self._maybe_shrink()
         return finished
+
+    def _logits(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        """This step's next-token logits [rows, vocab], writing the step's keys and values into the cache."""
+        mask = self.cache.step_mask()
+        if self.s.lean is not None:
+            return self.s.lean(input_ids, position_ids, mask, self.cache)
+        extra: dict[str, Any] = {self.s.cache_kw: self.cache}
+        if self.s.prefix_attention:
+            extra["prompt_groups"] = prompt_groups(
+                self.prompt_width, [s.request_index if s.active else None for s in self.slots]
+            )
+        out = self.s.model(
+            input_ids=input_ids,
+            position_ids=position_ids,
+            attention_mask=mask,
+            use_cache=True,
+            **extra,
+        )
+        return out.logits[:, -1]  # type: ignore[no-any-return]
 
     def _maybe_shrink(self) -> None:
         """With nothing left to start, drop idle rows at once: the last active rows move into the freed slots.
