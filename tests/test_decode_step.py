@@ -66,9 +66,19 @@ def test_a_step_that_differs_from_the_forward_is_not_used(
     assert len(_texts(sampler, tiny_model, params)) == 9
 
 
-def test_other_shapes_and_grouped_attention_keep_the_models_forward(tiny_model: LoadedModel) -> None:
-    assert HFSampler(tiny_model, prefix_attention=True).lean is None
+def test_grouped_attention_steps_draw_the_samples_of_the_models_forward(tiny_dir: Path) -> None:
+    # Opt-in prompt-grouped attention: the lean step passes the step's prompt groups to the same attention function.
+    lm = load_model(str(tiny_dir), device="cpu", dtype="bf16")
+    grouped = HFSampler(lm, prefix_attention=True)
+    assert grouped.prefix_attention and grouped.lean is not None
+    forward = HFSampler(lm, prefix_attention=True)
+    forward.lean = None
+    params = SamplingParams(temperature=0.8, max_new_tokens=40, seed=2, stop=(), batch_size=6)
+    ours, theirs = _texts(grouped, lm, params), _texts(forward, lm, params)
+    assert ours == theirs and len(set(ours)) > 3
 
+
+def test_other_shapes_keep_the_models_forward(tiny_model: LoadedModel) -> None:
     class Unknown(torch.nn.Module):
         config = tiny_model.model.config
         device = torch.device("cpu")

@@ -11,8 +11,8 @@ forward (alternated, 3 pairs), logits bitwise equal.
 
 Same numbers or nothing: `lean_decoder` builds one only for models of the expected shape, runs one step both ways
 from the same cache state, and returns None (the sampler keeps the model's forward) unless the logits and the
-written cache columns are bitwise equal. Prompt encoding (prefill) and the opt-in prompt-grouped attention keep
-using the model's forward.
+written cache columns are bitwise equal (for a model switched to the opt-in prompt-grouped attention, a grouped step
+too). Prompt encoding (prefill) keeps using the model's forward.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from transformers.cache_utils import DynamicCache
 from alphagen.models.packed_linear import PackedLinear
 from alphagen.sampling.kv_slots import SlotCache
 from alphagen.sampling.prefix_attention import NAME as PREFIX_NAME
+from alphagen.sampling.prefix_attention import PromptGroups, prefix_attention_forward, prompt_groups
 
 log = logging.getLogger("alphagen.sampling")
 
@@ -54,6 +55,7 @@ class _Layer:
 
     def __init__(self, layer: Any, fuse_qkv: bool) -> None:
         attn, mlp = layer.self_attn, layer.mlp
+        self.attn = attn
         self.input_norm, self.post_norm = layer.input_layernorm, layer.post_attention_layernorm
         self.q, self.k, self.v, self.o = attn.q_proj.forward, attn.k_proj.forward, attn.v_proj.forward, attn.o_proj
         self.gate, self.up, self.down, self.act = mlp.gate_proj.forward, mlp.up_proj.forward, mlp.down_proj, mlp.act_fn
@@ -97,9 +99,15 @@ class LeanDecoder:
 
     @torch.inference_mode()
     def __call__(
-        self, input_ids: torch.Tensor, position_ids: torch.Tensor, mask: torch.Tensor, cache: SlotCache
+        self,
+        input_ids: torch.Tensor,
+        position_ids: torch.Tensor,
+        mask: torch.Tensor,
+        cache: SlotCache,
+        groups: PromptGroups | None = None,
     ) -> torch.Tensor:
-        """One step: ``input_ids`` and ``position_ids`` [rows, 1], ``mask`` the cache's step mask."""
+        """One step: ``input_ids`` and ``position_ids`` [rows, 1], ``mask`` the cache's step mask; with ``groups``,
+        the opt-in prompt-grouped attention (prefix_attention) instead of SDPA."""
         hidden = self.embed(input_ids)
         rows = hidden.shape[0]
         # Rotary tables once per step, shared by every layer (as in the model's forward).
@@ -116,18 +124,31 @@ class LeanDecoder:
             q = (q * cos) + (_rotate_half(q) * sin)
             k = (k * cos) + (_rotate_half(k) * sin)
             keys, values = slot_layer.update(k, v)
-            if self.groups > 1:
-                # transformers' pack_gqa for one query token: the query heads sharing a KV head become its rows.
-                q = q.reshape(rows, q.shape[1] // self.groups, self.groups, self.head_dim)
-            out = F.scaled_dot_product_attention(
-                q, keys, values, attn_mask=mask, dropout_p=0.0, scale=layer.scaling, is_causal=False
-            )
-            out = out.reshape(out.shape[0], -1, 1, values.shape[-1]).transpose(1, 2).contiguous()
-            hidden = residual + layer.o(out.reshape(rows, 1, -1).contiguous())
+            if groups is not None:
+                # What the model's forward calls with prompt groups (and the same arguments).
+                grouped, _ = prefix_attention_forward(
+                    layer.attn, q, keys, values, mask, dropout=0.0, scaling=layer.scaling, prompt_groups=groups
+                )
+                hidden = residual + layer.o(grouped.reshape(rows, 1, -1).contiguous())
+            else:
+                hidden = residual + layer.o(self._attention(q, keys, values, mask, layer.scaling))
             residual = hidden
             x = _rms_norm(layer.post_norm, hidden)
             hidden = residual + layer.down(layer.act(layer.gate(x)) * layer.up(x))
         return self.lm_head(_rms_norm(self.norm, hidden))[:, -1]  # type: ignore[no-any-return]
+
+    def _attention(
+        self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scaling: float
+    ) -> torch.Tensor:
+        """transformers' SDPA attention for one query token per row, as [rows, 1, heads * head_dim]."""
+        rows = q.shape[0]
+        if self.groups > 1:
+            # transformers' pack_gqa for one query token: the query heads sharing a KV head become its rows.
+            q = q.reshape(rows, q.shape[1] // self.groups, self.groups, self.head_dim)
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, dropout_p=0.0, scale=scaling,
+                                             is_causal=False)
+        out = out.reshape(out.shape[0], -1, 1, values.shape[-1]).transpose(1, 2).contiguous()
+        return out.reshape(rows, 1, -1).contiguous()
 
 
 def _shaped_like_llama(model: Any) -> bool:
@@ -150,37 +171,46 @@ def _shaped_like_llama(model: Any) -> bool:
 
 
 def _same_step(model: Any, decoder: LeanDecoder, cache_kw: str, dtype: torch.dtype) -> bool:
-    """One decoding step of 3 rows from the same cache state through the model's forward and through ``decoder``:
-    True when the logits and the cache columns written are bitwise equal."""
+    """One decoding step of 3 rows from the same cache state through the model's forward and through ``decoder``
+    (plain, and grouped too where the model runs prefix_attention): True when the logits and the cache columns
+    written are bitwise equal."""
     cfg = model.config
     device = model.device
     gen = torch.Generator().manual_seed(0)
     vocab = int(cfg.vocab_size)
     prompt = torch.randint(0, vocab, (1, 5), generator=gen).to(device)
+    ids = torch.randint(0, vocab, (3, 1), generator=gen).to(device)
+    positions = torch.full((3, 1), 5, device=device)
+    kv_heads = int(cfg.num_key_value_heads or cfg.num_attention_heads)
+    variants: list[PromptGroups | None] = [None]
+    if getattr(cfg, "_attn_implementation", None) == PREFIX_NAME:
+        variants.append(prompt_groups(5, [0, 0, 0]))
     with torch.inference_mode():
         encoded = DynamicCache(config=cfg)
         model(input_ids=prompt, use_cache=True, logits_to_keep=1, **{cache_kw: encoded})
         kv = [(layer.keys, layer.values) for layer in encoded.layers]  # type: ignore[union-attr]
-        kv_heads = int(cfg.num_key_value_heads or cfg.num_attention_heads)
-        caches = []
-        for _ in range(2):
-            cache = SlotCache(int(cfg.num_hidden_layers), 3, kv_heads, decoder.head_dim, 12, dtype, device)
-            cache.set_length(5)
-            for row in range(3):
-                cache.load_prompt(row, kv, 5)  # type: ignore[arg-type]
-            caches.append(cache)
-        ids = torch.randint(0, vocab, (3, 1), generator=gen).to(device)
-        positions = torch.full((3, 1), 5, device=device)
-        reference = model(
-            input_ids=ids, position_ids=positions, attention_mask=caches[0].step_mask(), use_cache=True,
-            **{cache_kw: caches[0]},
-        ).logits[:, -1]
-        lean = decoder(ids, positions, caches[1].step_mask(), caches[1])
-        written = all(
-            torch.equal(a.buf_k, b.buf_k) and torch.equal(a.buf_v, b.buf_v)
-            for a, b in zip(caches[0].slot_layers, caches[1].slot_layers, strict=True)
-        )
-        return bool(torch.equal(reference, lean)) and written
+        for groups in variants:
+            caches = []
+            for _ in range(2):
+                cache = SlotCache(int(cfg.num_hidden_layers), 3, kv_heads, decoder.head_dim, 12, dtype, device)
+                cache.set_length(5)
+                for row in range(3):
+                    cache.load_prompt(row, kv, 5)  # type: ignore[arg-type]
+                caches.append(cache)
+            extra: dict[str, Any] = {cache_kw: caches[0]}
+            if groups is not None:
+                extra["prompt_groups"] = groups
+            reference = model(
+                input_ids=ids, position_ids=positions, attention_mask=caches[0].step_mask(), use_cache=True, **extra
+            ).logits[:, -1]
+            lean = decoder(ids, positions, caches[1].step_mask(), caches[1], groups)
+            written = all(
+                torch.equal(a.buf_k, b.buf_k) and torch.equal(a.buf_v, b.buf_v)
+                for a, b in zip(caches[0].slot_layers, caches[1].slot_layers, strict=True)
+            )
+            if not (written and torch.equal(reference, lean)):
+                return False
+    return True
 
 
 def lean_decoder(model: Any, cache_kw: str, dtype: torch.dtype) -> LeanDecoder | None:

@@ -61,9 +61,8 @@ class HFSampler:
         # Opt-in, CPU: decoding steps read each prompt's keys once per prompt group (see prefix_attention; its
         # samples differ from plain SDPA's by rounding, and it pays only for many rows of one long prompt).
         self.prefix_attention = prefix_attention and use_prefix_attention(lm.model)
-        # Decoding steps without transformers' per-call machinery where that is bitwise the same (decode_step);
-        # the grouped attention above needs the model's own forward.
-        self.lean = None if self.prefix_attention else lean_decoder(lm.model, self.cache_kw, lm.dtype)
+        # Decoding steps without transformers' per-call machinery where that is bitwise the same (decode_step).
+        self.lean = lean_decoder(lm.model, self.cache_kw, lm.dtype)
 
     def stop_checker(self, stops: tuple[str, ...]) -> StopChecker:
         """One StopChecker per stop tuple (building its candidate table decodes the vocabulary once)."""
@@ -232,13 +231,14 @@ class _Run:
     def _logits(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         """This step's next-token logits [rows, vocab], writing the step's keys and values into the cache."""
         mask = self.cache.step_mask()
-        if self.s.lean is not None:
-            return self.s.lean(input_ids, position_ids, mask, self.cache)
-        extra: dict[str, Any] = {self.s.cache_kw: self.cache}
+        groups = None
         if self.s.prefix_attention:
-            extra["prompt_groups"] = prompt_groups(
-                self.prompt_width, [s.request_index if s.active else None for s in self.slots]
-            )
+            groups = prompt_groups(self.prompt_width, [s.request_index if s.active else None for s in self.slots])
+        if self.s.lean is not None:
+            return self.s.lean(input_ids, position_ids, mask, self.cache, groups)
+        extra: dict[str, Any] = {self.s.cache_kw: self.cache}
+        if groups is not None:
+            extra["prompt_groups"] = groups
         out = self.s.model(
             input_ids=input_ids,
             position_ids=position_ids,
