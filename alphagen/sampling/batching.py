@@ -7,6 +7,8 @@ from typing import Any
 import psutil
 import torch
 
+from alphagen.sampling.kv_slots import kv_dims
+
 # On a CPU, throughput stops improving once the matmuls are compute-bound (around 16-32 rows for a 0.5B model)
 # while per-step latency keeps growing; on a GPU, large batches are what fill the device.
 CPU_MAX_ROWS = 32
@@ -19,8 +21,7 @@ GPU_MEMORY_SHARE = 0.85
 def bytes_per_row(config: Any, capacity: int, vocab_size: int, dtype: torch.dtype) -> int:
     """Memory one slot needs: its KV columns in every layer plus the fp32 logits and sampling temporaries."""
     layers = int(config.num_hidden_layers)
-    kv_heads = int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads)
-    head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads)
+    kv_heads, head_dim = kv_dims(config)
     elt = torch.empty((), dtype=dtype).element_size()
     kv = layers * 2 * kv_heads * head_dim * capacity * elt
     # logits, scaled scores, probabilities and their cumulative sum: about four fp32 vocab-sized rows.

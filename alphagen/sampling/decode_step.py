@@ -22,10 +22,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from transformers.cache_utils import DynamicCache
 
 from alphagen.models.packed_linear import PackedLinear
-from alphagen.sampling.kv_slots import SlotCache
+from alphagen.sampling.kv_slots import SlotCache, encode_prompt, kv_dims
 from alphagen.sampling.prefix_attention import NAME as PREFIX_NAME
 from alphagen.sampling.prefix_attention import PromptGroups, prefix_attention_forward, prompt_groups
 
@@ -93,8 +92,8 @@ class LeanDecoder:
         self.rotary = inner.rotary_emb
         self.norm = inner.norm
         self.lm_head = model.lm_head
-        self.head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads)
-        self.groups = int(cfg.num_attention_heads) // int(cfg.num_key_value_heads or cfg.num_attention_heads)
+        kv_heads, self.head_dim = kv_dims(cfg)
+        self.groups = int(cfg.num_attention_heads) // kv_heads
         self.layers = [_Layer(layer, fuse_qkv) for layer in inner.layers]
 
     @torch.inference_mode()
@@ -181,21 +180,18 @@ def _same_step(model: Any, decoder: LeanDecoder, cache_kw: str, dtype: torch.dty
     prompt = torch.randint(0, vocab, (1, 5), generator=gen).to(device)
     ids = torch.randint(0, vocab, (3, 1), generator=gen).to(device)
     positions = torch.full((3, 1), 5, device=device)
-    kv_heads = int(cfg.num_key_value_heads or cfg.num_attention_heads)
     variants: list[PromptGroups | None] = [None]
     if getattr(cfg, "_attn_implementation", None) == PREFIX_NAME:
         variants.append(prompt_groups(5, [0, 0, 0]))
     with torch.inference_mode():
-        encoded = DynamicCache(config=cfg)
-        model(input_ids=prompt, use_cache=True, logits_to_keep=1, **{cache_kw: encoded})
-        kv = [(layer.keys, layer.values) for layer in encoded.layers]  # type: ignore[union-attr]
+        kv, _ = encode_prompt(model, prompt, cache_kw)
         for groups in variants:
             caches = []
             for _ in range(2):
-                cache = SlotCache(int(cfg.num_hidden_layers), 3, kv_heads, decoder.head_dim, 12, dtype, device)
+                cache = SlotCache.for_model(cfg, 3, 12, dtype, device)
                 cache.set_length(5)
                 for row in range(3):
-                    cache.load_prompt(row, kv, 5)  # type: ignore[arg-type]
+                    cache.load_prompt(row, kv, 5)
                 caches.append(cache)
             extra: dict[str, Any] = {cache_kw: caches[0]}
             if groups is not None:

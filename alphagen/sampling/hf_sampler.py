@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from transformers.cache_utils import DynamicCache
 
 from alphagen.models import LoadedModel
 from alphagen.models.loader import output_vocab_size
@@ -24,7 +23,7 @@ from alphagen.sampling.batching import auto_batch_size
 from alphagen.sampling.decode_step import lean_decoder
 from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.grammar import GrammarEngine
-from alphagen.sampling.kv_slots import SlotCache
+from alphagen.sampling.kv_slots import SlotCache, encode_prompt
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.prefix_attention import prompt_groups, use_prefix_attention
 from alphagen.sampling.slot import Slot
@@ -118,19 +117,8 @@ class _Run:
             self.s.config, self.capacity, self.s.vocab_size, sampler.lm.dtype, self.device, total
         )
         rows = min(rows, total)
-        cfg = self.s.config
-        head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads)
-        kv_heads = int(getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads)
         with torch.inference_mode():
-            self.cache = SlotCache(
-                int(cfg.num_hidden_layers),
-                rows,
-                kv_heads,
-                head_dim,
-                self.capacity,
-                sampler.lm.dtype,
-                self.device,
-            )
+            self.cache = SlotCache.for_model(self.s.config, rows, self.capacity, sampler.lm.dtype, self.device)
             self.cache.set_length(self.prompt_width)
         self.slots = [Slot() for _ in range(rows)]
         self.matchers: list[Any] = [None] * rows
@@ -149,11 +137,8 @@ class _Run:
     def _encode(self, request_index: int) -> _Encoded:
         """Run the prompt once (batch 1) and keep its KV and last-position logits for all its samples."""
         ids = torch.tensor([self.prompt_ids[request_index]], device=self.device)
-        cache = DynamicCache(config=self.s.config)
-        out = self.s.model(input_ids=ids, use_cache=True, logits_to_keep=1, **{self.s.cache_kw: cache})
-        # Plain attention layers only (Qwen2): every layer holds keys and values tensors after the forward.
-        kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]
-        return _Encoded(request_index, kv, out.logits[0, -1].float(), ids.shape[1])  # type: ignore[arg-type]
+        kv, logits = encode_prompt(self.s.model, ids, self.s.cache_kw)
+        return _Encoded(request_index, kv, logits.float(), ids.shape[1])
 
     def _refill(self, row: int) -> None:
         """Put the next queued sample into ``row`` (or leave it idle); samples ending on their first token

@@ -13,7 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers.cache_utils import Cache, DynamicLayer
+from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
+
+
+def kv_dims(config: Any) -> tuple[int, int]:
+    """(key/value heads, head dimension) of a transformers decoder config."""
+    kv_heads = int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads)
+    head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads)
+    return kv_heads, head_dim
+
+
+def encode_prompt(
+    model: Any, ids: torch.Tensor, cache_kw: str
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    """Run a prompt ([1, length] token ids) once: its per-layer (keys, values), as `SlotCache.load_prompt` takes
+    them, and the logits of the next token. ``cache_kw`` is the forward's cache argument name."""
+    cache = DynamicCache(config=model.config)
+    out = model(input_ids=ids, use_cache=True, logits_to_keep=1, **{cache_kw: cache})
+    # Plain attention layers only (Qwen2, Llama): every layer holds keys and values tensors after the forward.
+    kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]
+    return kv, out.logits[0, -1]  # type: ignore[return-value]
 
 
 class SlotLayer(DynamicLayer):
@@ -77,6 +96,14 @@ class SlotCache(Cache):
         self.neg = torch.finfo(dtype).min
         # Additive mask [rows, 1, 1, capacity]: 0 where a row may attend, a large negative number elsewhere.
         self.mask = torch.full((rows, 1, 1, capacity), self.neg, dtype=dtype, device=device)
+
+    @classmethod
+    def for_model(
+        cls, config: Any, rows: int, capacity: int, dtype: torch.dtype, device: torch.device
+    ) -> SlotCache:
+        """A cache shaped for a transformers decoder config (its layers, KV heads and head dimension)."""
+        kv_heads, head_dim = kv_dims(config)
+        return cls(int(config.num_hidden_layers), rows, kv_heads, head_dim, capacity, dtype, device)
 
     @property
     def slot_layers(self) -> list[SlotLayer]:
