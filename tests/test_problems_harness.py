@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -98,11 +99,17 @@ def test_judge_function_runs_the_hidden_harness_as_a_last_test(executor: Executo
     verdict = judge(executor, ADD, cheat, "python")
     assert (verdict.status, verdict.first_failure, verdict.num_passed) == ("runtime_error", 3, 3)
     assert "AssertionError" in verdict.detail
-    # A LeetCode-style class method is found too (APPS call-based problems).
+    # HumanEval's contract is a top-level function: a method of class Solution fails, as in the official harness.
     method = "class Solution:\n    def add(self, a, b):\n        return a + b\n"
-    assert judge(executor, ADD, method, "python").passed
+    as_method = judge(executor, ADD, method, "python")
+    assert not as_method.passed and "no top-level function 'add'" in as_method.detail
     missing = judge(executor, ADD, "def plus(a, b):\n    return a + b\n", "python")
-    assert missing.status == "runtime_error" and "no function 'add'" in missing.detail
+    assert missing.status == "runtime_error" and "no top-level function 'add'" in missing.detail
+    # A LeetCode-style problem names its class: the method is the entry, a bare function is not.
+    leetcode = dataclasses.replace(ADD, entry_class="Solution", test_code=None)
+    assert judge(executor, leetcode, method, "python").passed
+    bare = judge(executor, leetcode, good, "python")
+    assert not bare.passed and "no class 'Solution' with a method 'add'" in bare.detail
 
 
 def test_judge_with_only_a_harness_ignores_the_docstring_examples(executor: Executor) -> None:

@@ -99,6 +99,8 @@ def parse_apps(data: Mapping[str, Any], where: str) -> Problem:
         public_tests=tuple(public),
         private_tests=HiddenTests(tuple(private)),
         entry_point=fn_name,
+        # APPS call-based rows come from LeetCode: their starter code says whether the entry is a method.
+        entry_class="Solution" if fn_name and starter and "class Solution" in starter else None,
         signature=starter or None,
         solutions=tuple(Solution(language="python", code=c) for c in codes if isinstance(c, str)),
         difficulty=difficulty or None,

@@ -87,14 +87,17 @@ def _alphagen_render(value, out):
         out.append(_alphagen_json.dumps(value))
 
 
-def _alphagen_entry(ns, name):
-    # Module-level function, or a LeetCode-style method of class Solution (APPS call-based rows).
+def _alphagen_entry(ns, name, cls_name):
+    # The problem's contract: a method of a LeetCode-style class (cls_name, e.g. Solution), else a module-level
+    # function (HumanEval's harness calls a top-level function and accepts nothing else).
+    if cls_name is not None:
+        cls = ns.get(cls_name)
+        if cls is None or not hasattr(cls, name):
+            raise NameError("the program defines no class " + repr(cls_name) + " with a method " + repr(name))
+        return getattr(cls(), name)
     if callable(ns.get(name)):
         return ns[name]
-    cls = ns.get("Solution")
-    if cls is not None and hasattr(cls, name):
-        return getattr(cls(), name)
-    raise NameError("the program defines no function " + repr(name))
+    raise NameError("the program defines no top-level function " + repr(name))
 
 
 def _alphagen_load(code, extra=None):
@@ -113,7 +116,7 @@ def _alphagen_main():
     # The candidate's own prints must not corrupt the rendered result.
     _alphagen_sys.stdout = _alphagen_io.StringIO()
     ns = _alphagen_load(_ALPHAGEN_CODE)
-    result = _alphagen_entry(ns, _ALPHAGEN_ENTRY)(*args)
+    result = _alphagen_entry(ns, _ALPHAGEN_ENTRY, _ALPHAGEN_CLASS)(*args)
     _alphagen_sys.stdout = real
     out = []
     _alphagen_render(_alphagen_plain(result), out)
@@ -128,7 +131,7 @@ def _alphagen_main():
     real = _alphagen_sys.stdout
     _alphagen_sys.stdout = _alphagen_io.StringIO()
     ns = _alphagen_load(_ALPHAGEN_CODE, _ALPHAGEN_TEST)
-    ns["check"](_alphagen_entry(ns, _ALPHAGEN_ENTRY))
+    ns["check"](_alphagen_entry(ns, _ALPHAGEN_ENTRY, None))
     _alphagen_sys.stdout = real
     print(_ALPHAGEN_OK)
 
@@ -139,9 +142,13 @@ _alphagen_main()
 _PRELUDE = "import io as _alphagen_io\nimport json as _alphagen_json\nimport sys as _alphagen_sys\n"
 
 
-def call_driver(code: str, entry_point: str) -> str:
-    """A stdio program: reads a JSON argument array, calls `entry_point`, prints the rendered result."""
-    head = f"{_PRELUDE}_ALPHAGEN_CODE = {code!r}\n_ALPHAGEN_ENTRY = {entry_point!r}\n"
+def call_driver(code: str, entry_point: str, entry_class: str | None = None) -> str:
+    """A stdio program: reads a JSON argument array, calls `entry_point` (a method of `entry_class` when given),
+    prints the rendered result."""
+    head = (
+        f"{_PRELUDE}_ALPHAGEN_CODE = {code!r}\n_ALPHAGEN_ENTRY = {entry_point!r}\n"
+        f"_ALPHAGEN_CLASS = {entry_class!r}\n"
+    )
     return head + _RENDER_SOURCE + _CALL_MAIN
 
 

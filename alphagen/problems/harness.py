@@ -32,7 +32,7 @@ def program_for(problem: Problem, code: str, language: str | Language) -> Progra
     if lang is not Language.PYTHON:
         raise ValueError(f"function problems take Python code, got {lang.value}")
     assert problem.entry_point is not None  # Problem.__post_init__ guarantees it for function problems
-    return Program(source=call_driver(code, problem.entry_point), language=Language.PYTHON)
+    return Program(source=call_driver(code, problem.entry_point, problem.entry_class), language=Language.PYTHON)
 
 
 def has_harness(problem: Problem) -> bool:

@@ -116,6 +116,9 @@ class Problem:
     checker: Checker = field(default_factory=Checker)
     entry_point: str | None = None
     """Function problems: the name of the function to call."""
+    entry_class: str | None = None
+    """LeetCode-style function problems: the class whose method is the entry point (`Solution`: the judge calls
+    `Solution().entry_point(...)`). None: a top-level function, as HumanEval's harness requires."""
     signature: str | None = None
     """Function problems: the stub shown to the model (HumanEval `prompt`)."""
     test_code: str | None = None
@@ -147,6 +150,10 @@ class Problem:
             raise ValueError(f"memory_limit_mb must be >= 16, got {self.memory_limit_mb}")
         if self.kind == "function" and not self.entry_point:
             raise ValueError("function problems need an entry_point")
+        if self.entry_class is not None and (self.kind != "function" or not self.entry_class.isidentifier()):
+            raise ValueError(
+                f"entry_class must be a Python identifier on a function problem, got {self.entry_class!r}"
+            )
 
     def public_view(self) -> PublicView:
         return PublicView(

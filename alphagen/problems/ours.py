@@ -37,6 +37,7 @@ KNOWN_KEYS = frozenset(
         "solutions",
         "validator",
         "entry_point",
+        "entry_class",
         "signature",
         "test_code",
         "multiple_answers",
@@ -95,6 +96,7 @@ def parse_ours(data: dict[str, Any], where: str) -> Problem:
         tags=row.string_list("tags"),
         checker=parse_checker(row),
         entry_point=entry_point,
+        entry_class=_entry_class(row, kind),
         signature=row.string("signature", required=False),
         test_code=row.string("test_code", required=False),
         solutions=parse_solutions(row),
@@ -104,6 +106,14 @@ def parse_ours(data: dict[str, Any], where: str) -> Problem:
         limits_given=row.has("time_limit"),
         source=f"{where} (ours)",
     )
+
+
+def _entry_class(row: Row, kind: str) -> str | None:
+    """LeetCode-style problems name the class whose method is the entry point; the rest call a function."""
+    entry_class = row.string("entry_class", required=False)
+    if entry_class is not None and (kind != "function" or not IDENTIFIER_RE.match(entry_class)):
+        raise row.error("entry_class", f"must be a Python identifier on a function problem, got {entry_class!r}")
+    return entry_class
 
 
 def check_function_tests(row: Row, key: str, tests: tuple[Test, ...]) -> None:
@@ -180,7 +190,7 @@ def to_dict(problem: Problem) -> dict[str, Any]:
         out["generated_tests"] = _tests_json(problem.generated_tests)
     if problem.solutions:
         out["solutions"] = [{"language": s.language, "code": s.code} for s in problem.solutions]
-    for key in ("validator", "entry_point", "signature", "test_code"):
+    for key in ("validator", "entry_point", "entry_class", "signature", "test_code"):
         if getattr(problem, key) is not None:
             out[key] = getattr(problem, key)
     if problem.multiple_answers:
