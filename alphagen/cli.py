@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 
 from alphagen import __version__
-from alphagen.console import console, setup_logging
+from alphagen.console import LogFileError, console, setup_logging
 
 # name -> module under alphagen.commands exposing a click command called `command`.
 COMMANDS = {
@@ -69,5 +69,8 @@ class LazyGroup(click.Group):
 )
 def main(verbose: int, log_file: Path | None) -> None:
     """alphagen: sample many programs, keep those passing the examples, cluster, pick ten."""
-    setup_logging(verbose=verbose, log_file=log_file)
+    try:
+        setup_logging(verbose=verbose, log_file=log_file)
+    except LogFileError as e:
+        raise click.ClickException(str(e)) from None  # one line, exit 2 (LazyGroup.invoke)
     logging.getLogger("alphagen").debug("alphagen %s", __version__)

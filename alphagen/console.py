@@ -40,6 +40,10 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
 _configured = False
 
 
+class LogFileError(ValueError):
+    """The --log-file path cannot be opened for writing (one line: what it must be, what it was)."""
+
+
 def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     """Rich handler on stderr at WARNING/INFO/DEBUG by verbosity; optional debug log file.
 
@@ -47,6 +51,15 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     'sandbox.zygote' logger in this process, and a Ray execution task returns its records to the driver.
     """
     global _configured
+    # The log file first: a path that cannot be opened is the user's error, reported before anything changes.
+    file_handler = None
+    if log_file is not None:
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as e:
+            raise LogFileError(
+                f"--log-file must be a file we can write, got {str(log_file)!r} ({e.strerror or e})"
+            ) from None
     root = logging.getLogger()
     if _configured:
         for h in list(root.handlers):
@@ -55,11 +68,12 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, level=level)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if log_file else level)
-    if log_file is not None:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
-        fh.setLevel(logging.DEBUG)
-        fh.setFormatter(logging.Formatter("%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"))
-        root.addHandler(fh)
+    if file_handler is not None:
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
+        )
+        root.addHandler(file_handler)
     # Third-party chatter (transformers, urllib3) stays quiet unless -vv.
     for name in ("transformers", "urllib3", "filelock", "accelerate"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.ERROR)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
+from datetime import date, datetime
 from typing import Any
 
 import click
 
+from alphagen.console import console, plural
 from alphagen.distributed.cli import RAY_HELP
 from alphagen.pipeline import SolveConfig
+from alphagen.problems import Problem, released_since
 from alphagen.prompting import PREFILLS
 from alphagen.testgen.config import SOURCES, TestGenConfig
 
@@ -167,6 +170,32 @@ def pipeline_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_options()):
         wrapper = option(wrapper)
     return wrapper
+
+
+SINCE_HELP = (
+    "Only problems released on or after this day (YYYY-MM-DD; LiveCodeBench's contest_date), e.g. the day after "
+    "a model's training cutoff. Problems that give no date are left out."
+)
+
+
+def since_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--since DATE`, the same in every command that selects problems; the command receives a date or None."""
+
+    def to_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+        return value.date() if value is not None else None
+
+    return click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
+                        callback=to_date, help=SINCE_HELP)(f)
+
+
+def select_since(problems: list[Problem], since: date | None) -> list[Problem]:
+    """The problems --since keeps, and one line on stderr saying how many it left out and why."""
+    if since is None:
+        return problems
+    kept, older, undated = released_since(problems, since)
+    console.print(f"--since {since.isoformat()}: {plural(len(kept), 'problem')} kept of {len(problems)} "
+                  f"({older} released before, {undated} without a date)", highlight=False)
+    return kept
 
 
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:

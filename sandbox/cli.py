@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from sandbox.executor import Executor
 from sandbox.values import Language, Limits, Program, Result
 
+MAX_WORKERS = 1000
+"""The most worker slots the Executor accepts."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -107,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
     try:
+        # Options first: a bad value is reported before our stdin is read (which could wait on a terminal).
+        if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+            raise ValueError(f"--workers must be between 1 and {MAX_WORKERS}, got {args.workers}")
         with open(args.program, encoding="utf-8", errors="surrogateescape") as f:
             source = f.read()
         names = args.input or ["<stdin>"]

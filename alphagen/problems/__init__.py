@@ -1,10 +1,11 @@
-"""Problems: the frozen `Problem` model, the loaders for our format and CodeContests/APPS/HumanEval rows.
+"""Problems: the frozen `Problem` model, the loaders for our format and CodeContests/APPS/HumanEval/LiveCodeBench
+rows.
 
 `alphagen.problems.harness` (which needs the sandbox package) turns a problem into sandbox programs and tests.
 """
 
 from alphagen.problems.errors import ProblemError
-from alphagen.problems.loader import load_problem, load_problems, parse_row
+from alphagen.problems.loader import load_problem, load_problems, parse_row, released_since
 from alphagen.problems.model import (
     DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_TIME_LIMIT_S,
@@ -29,4 +30,5 @@ __all__ = [
     "load_problem",
     "load_problems",
     "parse_row",
+    "released_since",
 ]

@@ -1,6 +1,7 @@
 """Read problems from files and directories: one object, a JSON list, `.jsonl` (optionally gzipped), parquet.
 
-The row format (ours, CodeContests, APPS, HumanEval) is detected per row and recorded in `Problem.source`.
+The row format (ours, CodeContests, APPS, HumanEval, LiveCodeBench) is detected per row and recorded in
+`Problem.source`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -15,6 +17,7 @@ from alphagen.problems.apps import looks_like_apps, parse_apps
 from alphagen.problems.codecontests import looks_like_codecontests, parse_codecontests
 from alphagen.problems.errors import ProblemError, type_name
 from alphagen.problems.humaneval import looks_like_humaneval, parse_humaneval
+from alphagen.problems.livecodebench import looks_like_livecodebench, parse_livecodebench
 from alphagen.problems.model import Problem
 from alphagen.problems.ours import looks_like_ours, parse_ours
 
@@ -116,6 +119,8 @@ def parse_row(data: Any, where: str, multiple_answers: bool | None = None) -> Pr
     """Detect the format of one decoded row and convert it."""
     if not isinstance(data, Mapping):
         raise ProblemError(where, None, f"a problem must be a JSON object, got {type_name(data)}")
+    if looks_like_livecodebench(data):
+        return parse_livecodebench(data, where)
     if looks_like_humaneval(data):
         return parse_humaneval(data, where)
     if looks_like_apps(data):
@@ -127,7 +132,8 @@ def parse_row(data: Any, where: str, multiple_answers: bool | None = None) -> Pr
     raise ProblemError(
         where,
         None,
-        "not a problem: expected our format (name, description, public_tests) or a CodeContests, APPS or HumanEval row",
+        "not a problem: expected our format (name, description, public_tests) or a CodeContests, APPS, HumanEval "
+        "or LiveCodeBench row",
     )
 
 
@@ -196,3 +202,17 @@ def load_problem(path: PathLike) -> Problem:
     if len(problems) != 1:
         raise ProblemError(str(path), None, f"must hold exactly one problem, got {len(problems)}")
     return problems[0]
+
+
+def released_since(problems: Iterable[Problem], since: date) -> tuple[list[Problem], int, int]:
+    """(problems released on or after `since`, how many were older, how many give no date). A problem without a
+    date is left out too: nothing shows it is newer than a model's training data, which is what --since is for."""
+    kept, older, undated = [], 0, 0
+    for problem in problems:
+        if problem.released is None:
+            undated += 1
+        elif problem.released < since:
+            older += 1
+        else:
+            kept.append(problem)
+    return kept, older, undated

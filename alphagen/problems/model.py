@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 Kind = Literal["stdio", "function"]
@@ -135,6 +136,9 @@ class Problem:
     """Free-form difficulty label: the Codeforces letter for CodeContests rows, APPS' level, ours if given."""
     limits_given: bool = True
     """False when the source stated no time limit and the documented default applies (CodeContests rows)."""
+    released: date | None = None
+    """The day the problem was published, when the source says (LiveCodeBench's contest_date): `--since` keeps
+    the problems released on or after a model's training cutoff."""
 
     def __post_init__(self) -> None:
         # Hidden tests passed as a plain tuple would print in repr: wrap them so they stay hidden.
