@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from alphagen.hidden_check import CheckTarget, run_hidden_checks
 from alphagen.problems.harness import ProblemHarness, has_harness
 from alphagen.problems.model import Problem, Test
 from alphagen.statuses import VERDICT_STATUSES, TestStatus
@@ -124,15 +125,15 @@ def judge(
     results = run_tests(executor, program, inputs, expected, limits, compare, stop_on_first_failure)
     if stop_on_first_failure:
         results = _first_failure_in_order(executor, program, inputs, expected, limits, compare, results)
-    harness = context.hidden_check(code) if default_tests else None
-    total = len(chosen) + (1 if harness else 0)
+    target = CheckTarget.of(problem) if default_tests else None
+    total = len(chosen) + (1 if target else 0)
     if total == 0:
         return Verdict(False, 0, 0, None, TestStatus.NO_TESTS, "the problem has no tests to judge on")
-    # The harness runs unless an earlier test already failed and the caller wants to stop there.
+    # The harness runs unless an earlier test already failed and the caller wants to stop there. It runs out
+    # of process: the candidate never shares a process with `check` (alphagen.hidden_check).
     failed_early = any(result_status(r) != TestStatus.OK for r in results)
-    if harness is not None and not (failed_early and stop_on_first_failure):
-        h_program, h_input, h_expected = harness
-        for r in run_tests(executor, h_program, [h_input], [h_expected], limits, CompareOptions(), True):
+    if target is not None and not (failed_early and stop_on_first_failure):
+        for r in run_hidden_checks(executor, target, [code], limits):
             results.append(_reindexed(r, len(chosen)))
     return _verdict(results, total)
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from alphagen.hidden_check import CheckTarget, run_hidden_checks
 from alphagen.judging import describe, result_status
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Solution
@@ -78,16 +79,35 @@ def _plan(
         for ri, solution in enumerate(runnable(problem)):
             if only is not None and (pi, ri) not in only:
                 continue
-            harness = context.hidden_check(solution.code)
-            total = len(tests) + (1 if harness else 0)
+            total = _tests_per_reference(problem)
             jobs = [(inputs[ti], _Job(pi, ri, ti, total, expected[ti], compare)) for ti in range(len(tests))]
             groups[key].append((context.program(solution.code, solution.language), jobs))
-            if harness is not None:
-                h_program, h_input, h_expected = harness
-                h_job = _Job(pi, ri, len(tests), total, h_expected, CompareOptions())
-                # The harness prints a marker compared here, never by a problem's external checker.
-                groups[(limits, -1)].append((h_program, [(h_input, h_job)]))
     return groups
+
+
+def _check_harnesses(
+    executor: BatchExecutor,
+    problems: Sequence[Problem],
+    failures: Failures,
+    only: set[tuple[int, int]] | None,
+    time_limit_s: float | None,
+    on_result: Callable[[], None] | None,
+) -> None:
+    """Each reference on its problem's hidden harness (the last test), out of process like every judgement."""
+    for pi, problem in enumerate(problems):
+        target = CheckTarget.of(problem)
+        if target is None:
+            continue
+        refs = [ri for ri in range(len(runnable(problem))) if only is None or (pi, ri) in only]
+        codes = [runnable(problem)[ri].code for ri in refs]
+        limits = ProblemHarness.of(problem, time_limit_s).limits
+        test = len(problem.public_tests) + len(problem.hidden_tests())
+        for ri, result in zip(refs, run_hidden_checks(executor, target, codes, limits), strict=True):
+            key = (pi, ri)
+            if result_status(result) != TestStatus.OK and (key not in failures or failures[key][0] > test):
+                failures[key] = (test, result)
+            if on_result is not None:
+                on_result()
 
 
 def runnable(problem: Problem) -> list[Solution]:
@@ -149,6 +169,7 @@ def check_references(
 ) -> list[ReferenceReport]:
     """Run each problem's references on all its tests; one report per problem, in input order."""
     failures = _execute(executor, _plan(problems), on_result)
+    _check_harnesses(executor, problems, failures, None, None, on_result)
     # A time limit nobody stated cannot condemn a reference: rerun those with a generous one.
     slow = {
         key
@@ -157,6 +178,7 @@ def check_references(
     }
     if slow:
         again = _execute(executor, _plan(problems, only=slow, time_limit_s=SLOW_LIMIT_S), None)
+        _check_harnesses(executor, problems, again, slow, SLOW_LIMIT_S, None)
         for key in slow:
             if key in again:
                 failures[key] = again[key]

@@ -12,9 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# Marker printed by the hidden harness when `check(candidate)` returned without an assertion error.
-HARNESS_OK = "alphagen-harness-passed"
-
 
 def render(value: Any) -> str:
     """Tokens of a JSON value: brackets, keys and scalars separated by spaces; strings have no raw spaces."""
@@ -100,12 +97,10 @@ def _alphagen_entry(ns, name, cls_name):
     raise NameError("the program defines no top-level function " + repr(name))
 
 
-def _alphagen_load(code, extra=None):
+def _alphagen_load(code):
     # Run the candidate as a module not named __main__, so its `if __name__ == "__main__":` block stays idle.
     ns = {"__name__": "__solution__", "__builtins__": __builtins__}
     exec(compile(code, "<solution>", "exec"), ns)
-    if extra is not None:
-        exec(compile(extra, "<test>", "exec"), ns)
     return ns
 """
 
@@ -126,19 +121,6 @@ def _alphagen_main():
 _alphagen_main()
 """
 
-_HARNESS_MAIN = """
-def _alphagen_main():
-    real = _alphagen_sys.stdout
-    _alphagen_sys.stdout = _alphagen_io.StringIO()
-    ns = _alphagen_load(_ALPHAGEN_CODE, _ALPHAGEN_TEST)
-    ns["check"](_alphagen_entry(ns, _ALPHAGEN_ENTRY, None))
-    _alphagen_sys.stdout = real
-    print(_ALPHAGEN_OK)
-
-
-_alphagen_main()
-"""
-
 _PRELUDE = "import io as _alphagen_io\nimport json as _alphagen_json\nimport sys as _alphagen_sys\n"
 
 
@@ -150,11 +132,3 @@ def call_driver(code: str, entry_point: str, entry_class: str | None = None) -> 
         f"_ALPHAGEN_CLASS = {entry_class!r}\n"
     )
     return head + _RENDER_SOURCE + _CALL_MAIN
-
-
-def harness_driver(code: str, test_code: str, entry_point: str) -> str:
-    """A stdio program running `check(entry_point)` against `code`; prints HARNESS_OK if it passes."""
-    return (
-        f"{_PRELUDE}_ALPHAGEN_CODE = {code!r}\n_ALPHAGEN_TEST = {test_code!r}\n"
-        f"_ALPHAGEN_ENTRY = {entry_point!r}\n_ALPHAGEN_OK = {HARNESS_OK!r}\n{_RENDER_SOURCE}{_HARNESS_MAIN}"
-    )

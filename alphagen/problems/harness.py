@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alphagen.problems.driver import HARNESS_OK, call_driver, harness_driver, render_json_text
+from alphagen.problems.driver import call_driver, render_json_text
 from alphagen.problems.model import Problem, Test
 from sandbox import CompareOptions, Language, Limits, Program
 
@@ -45,15 +45,6 @@ def examples_are_tests(problem: Problem) -> bool:
     unless the problem is judged by its own test harness (HumanEval: the official harness runs `check`, never the
     docstring's examples, and HumanEval/47's and /116's examples contradict `check`)."""
     return not has_harness(problem)
-
-
-def harness_program(problem: Problem, code: str) -> tuple[Program, str, str] | None:
-    """The hidden harness (`check(entry_point)` from `test_code`) as one extra test:
-    (program, input, expected), or None when the problem has no harness."""
-    if not has_harness(problem) or problem.test_code is None or problem.entry_point is None:
-        return None
-    source = harness_driver(code, problem.test_code, problem.entry_point)
-    return Program(source=source, language=Language.PYTHON), "", HARNESS_OK + "\n"
 
 
 def compare_options(problem: Problem) -> CompareOptions:
@@ -119,7 +110,3 @@ class ProblemHarness:
     def io(self, tests: Iterable[Test]) -> tuple[list[str], list[str]]:
         """(stdin texts, expected stdout texts) of some of the problem's tests."""
         return io_for_tests(self.problem, tests)
-
-    def hidden_check(self, code: str) -> tuple[Program, str, str] | None:
-        """The hidden `check(entry_point)` harness as one extra test, or None (see harness_program)."""
-        return harness_program(self.problem, code)
