@@ -1,16 +1,36 @@
-"""Turning model completions into programs, and spotting duplicates before paying to execute them."""
+"""Turning model completions into programs, and spotting duplicates before paying to execute them.
+
+Everything here reads text a model wrote, in our own process, so every function is total: whatever the text
+(a 3000-term sum that overflows the compiler's recursion, nesting that overflows the parser's stack, NUL bytes,
+lone surrogates, huge literals), it returns an answer (a compile error, a key that merges with nothing) and never
+raises. See docs/sandbox.md, "Candidate text in our process".
+"""
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import re
-import tokenize
 
+from alphagen import cpp_tokens
+
+# Longer programs (far past any max_new_tokens) are keyed by their raw text: parsing and dumping a 1 MB program
+# costs seconds, and only an identical copy could be its duplicate anyway.
+MAX_KEYED_CHARS = 64 * 1024
 _FENCE_RE = re.compile(r"```[a-zA-Z0-9+#]*\n(.*?)(?:```|\Z)", re.S)
-_CPP_COMMENT_RE = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_WS_RE = re.compile(r"\s+")
+# Lone surrogates no UTF-8 encoder accepts; U+DC80..U+DCFF stay (surrogateescape's raw bytes, as the sandbox
+# encodes programs).
+_UNENCODABLE_RE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+# Names through which a Python program can read its own line numbers or source positions (frames, tracebacks,
+# code objects), or reach them by a name built at run time. A program naming any of them is keyed with its
+# positions, so a blank line more is a different program (see normalize).
+_INTROSPECTION_RE = re.compile(
+    r"\b(?:_getframe|currentframe|f_lineno|f_back|f_code|f_lasti|tb_lineno|tb_frame|tb_next|tb_lasti|"
+    r"__traceback__|exc_info|exception|excepthook|__code__|co_\w+|gi_frame|cr_frame|ag_frame|inspect|"
+    r"traceback|linecache|logging|warnings|faulthandler|settrace|setprofile|dis|pdb|bdb|trace|cgitb|"
+    r"getattr|__getattribute__|__dict__|vars|globals|locals|eval|exec|compile|__import__|importlib|pickle|"
+    r"marshal|attrgetter|methodcaller|format_map|Formatter|breakpoint|__builtins__|builtins|modules)\b"
+)
 
 
 def extract_code(completion: str, code_prefix: str = "") -> str:
@@ -20,48 +40,72 @@ def extract_code(completion: str, code_prefix: str = "") -> str:
     stops there). Models that ignore the pre-fill and open a fence of their own are handled too: then the first
     fenced block wins.
     """
-    text = completion
+    text = _UNENCODABLE_RE.sub("\ufffd", completion)  # the program must be writable as UTF-8
     if "```" in text:
         m = _FENCE_RE.search(text)
         text = m.group(1) if m and text.lstrip().startswith("```") else text.split("```", 1)[0]
     return (code_prefix + text).rstrip() + "\n"
 
 
+def python_compile_error(code: str) -> str | None:
+    """None when the program compiles, else the compiler's one-line message (e.g. "RecursionError: ...").
+
+    Total: CPython raises more than SyntaxError on hostile text (RecursionError for a 3000-term sum, MemoryError
+    for 10^5 nested unary minuses, ValueError for a NUL byte or a lone surrogate), and each of those is this
+    program's compile error, never an exception in the controller. `dont_inherit` keeps this module's
+    `from __future__ import annotations` out of the candidate's compilation, as in the sandbox.
+    """
+    try:
+        compile(code, "<candidate>", "exec", dont_inherit=True)
+    except Exception as e:  # noqa: BLE001 - anything the compiler raises is the candidate's compile error
+        line = getattr(e, "lineno", None) if isinstance(e, SyntaxError) else None
+        msg = e.msg if isinstance(e, SyntaxError) else str(e)
+        return f"{type(e).__name__}: {msg}" + (f" (line {line})" if line else "")
+    return None
+
+
 def python_syntax_ok(code: str) -> bool:
     """Cheap pre-check in the controller: a program that does not compile need not reach the sandbox."""
+    return python_compile_error(code) is None
+
+
+def _python_key(code: str) -> str | None:
+    """The AST dump (None when the text does not parse or its tree is too deep to dump)."""
     try:
-        compile(code, "<candidate>", "exec")
-    except (SyntaxError, ValueError):
-        return False
-    return True
+        tree = ast.parse(code)
+        # Positions only when the program names a way to read them: otherwise equal trees compile to equal
+        # bytecode and behave alike, whatever the comments and layout.
+        return ast.dump(tree, include_attributes=_INTROSPECTION_RE.search(code) is not None)
+    except Exception:  # noqa: BLE001 - SyntaxError, MemoryError (parser stack), RecursionError (dump), ValueError
+        return None
 
 
 def normalize(code: str, language: str) -> str:
-    """A form that is equal for programs differing only in comments, blank lines and spacing.
+    """A form that is equal only for programs that behave alike: they differ at most in comments and layout.
 
-    Python: the AST dump (drops comments and layout; a docstring still counts). Code that does not parse falls back
-    to its token stream without comments. C++: comments stripped and whitespace collapsed.
+    Python: the AST dump, which drops comments and layout and keeps docstrings (so `__doc__` is equal too); with
+    source positions when the program names anything that can read them (frames, tracebacks, code objects,
+    `getattr`/`eval` and the like, see `_INTROSPECTION_RE`). C++: the token stream of `cpp_tokens.token_key`
+    (literals verbatim, comments and insignificant whitespace dropped). Whenever that is not possible (the text
+    does not parse, is too deep or longer than MAX_KEYED_CHARS, or has anything the C++ lexer does not model) the
+    form is the raw text itself: the program then merges only with an identical one.
     """
-    if language == "python":
-        try:
-            return ast.dump(ast.parse(code))
-        except (SyntaxError, ValueError, RecursionError):
-            pass
-        try:
-            toks = [
-                t.string
-                for t in tokenize.generate_tokens(io.StringIO(code).readline)
-                if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT)
-            ]
-            return " ".join(toks)
-        except (tokenize.TokenError, IndentationError, SyntaxError):
-            return _WS_RE.sub(" ", code).strip()
-    return _WS_RE.sub(" ", _CPP_COMMENT_RE.sub(" ", code)).strip()
+    try:
+        if len(code) > MAX_KEYED_CHARS:
+            key = None
+        elif language == "python":
+            key = _python_key(code)
+        else:
+            key = cpp_tokens.token_key(code) if language == "cpp" else None
+    except Exception:  # noqa: BLE001 - an unforeseen failure only costs a merge
+        key = None
+    return f"key\0{key}" if key is not None else f"raw\0{code}"
 
 
 def fingerprint(code: str, language: str) -> str:
     """Hash of the normalized program (with its language): the dedup key."""
-    return hashlib.sha256(f"{language}\0{normalize(code, language)}".encode()).hexdigest()
+    # surrogatepass: a lone surrogate must not make hashing raise (it is injective on every str).
+    return hashlib.sha256(f"{language}\0{normalize(code, language)}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
@@ -97,7 +141,7 @@ def with_stub_context(code: str, stub: str, entry_point: str) -> str:
     try:
         stub_tree = ast.parse(stub)
         defined = _defined_names(ast.parse(code))
-    except (SyntaxError, ValueError, RecursionError):
+    except Exception:  # noqa: BLE001 - hostile text (MemoryError, RecursionError, ...): the program stays as written
         return code
     parts = []
     for node in stub_tree.body:

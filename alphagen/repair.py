@@ -88,12 +88,9 @@ def feedback_text(status: TestStatus, stdout: bytes, stderr: bytes, detail: str)
 
 def syntax_feedback(code: str) -> str:
     """The Python compiler's message for a program that does not compile (it never reached the sandbox)."""
-    try:
-        compile(code, "<program>", "exec")
-    except (SyntaxError, ValueError) as e:
-        line = getattr(e, "lineno", None)
-        return clip_tail(f"{type(e).__name__}: {getattr(e, 'msg', e)}" + (f" (line {line})" if line else ""))
-    return ""
+    # Total on hostile text (RecursionError, MemoryError, ...): that error is the message.
+    error = extract.python_compile_error(code)
+    return clip_tail(error) if error is not None else ""
 
 
 # -- which failures to repair ------------------------------------------------------------------------------------

@@ -75,6 +75,12 @@ def repair_tail(path: Path) -> None:
 def append_jsonl(path: Path, obj: dict[str, Any], sync: bool = False) -> None:
     """Append one line; with `sync`, fsync so the line survives a power cut (used for commit points)."""
     line = json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n"
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate in a candidate's text: escaped (\udXXX), it still round-trips through json.
+            line = json.dumps(obj, sort_keys=True) + "\n"
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()

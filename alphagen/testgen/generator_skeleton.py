@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alphagen.extract import python_syntax_ok
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import SlotModel, learn_models
 from alphagen.testgen.structure import split_lines
@@ -107,11 +108,8 @@ class Skeleton:
                 break  # the function ended: anything after it (its own printing) is not ours to run
             body.append(line)
         code = self.head + "\n".join(body).rstrip() + "\n" + self.tail
-        try:
-            compile(code, "<generator>", "exec")
-        except (SyntaxError, ValueError):
-            return None
-        return code
+        # Total on hostile text (a model's 3000-term sum raises RecursionError in compile()).
+        return code if python_syntax_ok(code) else None
 
 
 class _Namer:

@@ -52,7 +52,15 @@ class InputFormat:
         return size_links(self.template, rows) if self.template is not None else None
 
     def problem(self, text: str, max_bytes: int, leniency: Leniency) -> str | None:
-        """Why `text` is not a well-formed input at this leniency, or None when it is."""
+        """Why `text` is not a well-formed input at this leniency, or None when it is. Total: `text` is a model's
+        (or a generator's) output, and whatever fails to read (a 5000-digit number is past int()'s digit limit)
+        is a reason to refuse it, never an exception."""
+        try:
+            return self._problem(text, max_bytes, leniency)
+        except Exception as e:  # noqa: BLE001 - any failure to read the text is the text's problem
+            return f"unreadable ({type(e).__name__})"
+
+    def _problem(self, text: str, max_bytes: int, leniency: Leniency) -> str | None:
         if len(text) > max_bytes:
             return f"longer than {max_bytes} bytes"
         if leniency is Leniency.CONSTRUCTED:

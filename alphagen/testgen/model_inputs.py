@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from alphagen.extract import python_syntax_ok
 from alphagen.problems.model import PublicView
 from alphagen.sampling.grammar import UnsupportedConstraint
 from alphagen.testgen.generator_skeleton import BODY_STOPS, Skeleton
@@ -147,11 +148,8 @@ def parse_direct(text: str) -> str | None:
 def parse_generator(text: str) -> str | None:
     """The generator program (pre-filled head + completion); None when it does not compile."""
     code = GENERATOR_HEAD + text.split("```", 1)[0]
-    try:
-        compile(code, "<generator>", "exec")
-    except (SyntaxError, ValueError):
-        return None
-    return code.rstrip() + "\n"
+    # Total on hostile text (a model's 3000-term sum raises RecursionError in compile()).
+    return code.rstrip() + "\n" if python_syntax_ok(code) else None
 
 
 def sample_texts(

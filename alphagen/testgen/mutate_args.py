@@ -14,13 +14,30 @@ from typing import Any
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
 
+# Deeper than any example's arguments; deep enough values would overflow the recursion of json.dumps and type_of.
+MAX_DEPTH = 64
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value (iterative: the value may be a model's 10^5 nested lists)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+        elif isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+    return deepest
+
 
 def parse_args(text: str) -> list[Any] | None:
+    """The argument list a JSON text holds; None when it is not one, or is nested deeper than MAX_DEPTH."""
     try:
         value = json.loads(text)
-    except (json.JSONDecodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError, MemoryError):  # JSONDecodeError is a ValueError (as is a huge int)
         return None
-    return value if isinstance(value, list) else None
+    return value if isinstance(value, list) and _depth(value) <= MAX_DEPTH else None
 
 
 def type_of(value: Any) -> str:
