@@ -112,13 +112,18 @@ def _options() -> list[Callable[[Any], Any]]:
                      "(HumanEval: its examples are not its tests), pick among those that passed the most (marked "
                      "passed_examples=false) instead of submitting nothing. Never on stdio problems."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=default("cache_dir"),
+                     help="Where GGUF weights are kept once converted (default: $XDG_CACHE_HOME/alphagen, or "
+                     "~/.cache/alphagen). Read-only or unusable: a warning, and the weights are converted in "
+                     "memory."),
     ]
 
 
 # The keyword arguments the options above produce, taken out of the command's arguments by the decorator.
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
          "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
-         "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "fallback", "ray_address")
+         "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "fallback", "ray_address",
+         "cache_dir")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -151,7 +156,7 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
                             memory_limit_mb=kw["memory_limit"], testgen=testgen,
                             repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"],
-                            fallback=kw["fallback"])
+                            fallback=kw["fallback"], cache_dir=kw["cache_dir"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
     return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],

@@ -84,6 +84,8 @@ class SolveConfig:
     with its own test harness, as HumanEval), cluster and pick among those that passed the most (picks marked
     `passed_examples=False`) rather than submit nothing. Never on a stdio problem: a judge runs its examples as
     tests, so such a pick is rejected for sure. False: AlphaCode's strict filter everywhere."""
+    cache_dir: str | None = None
+    """Where GGUF weights converted once are kept (None: $XDG_CACHE_HOME/alphagen); never changes results."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -108,6 +110,8 @@ class SolveConfig:
             raise ValueError(f"repair share must be in [0, 1), got {self.repair_share}")
         if self.repair_rounds < 1:
             raise ValueError(f"repair rounds must be >= 1, got {self.repair_rounds}")
+        if self.cache_dir is not None and not self.cache_dir.strip():
+            raise ValueError(f"cache dir must be a non-empty path, got {self.cache_dir!r}")
 
 
 @dataclass
@@ -129,16 +133,17 @@ class Models:
         device: str | None = None,
         quantize: str | None = None,
         dtype: str | None = None,
+        cache_dir: str | None = None,
     ) -> Models:
         # Heavy imports happen here, only when a model is really needed.
         from alphagen.models import load_model
         from alphagen.sampling import make_sampler
 
-        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize)
+        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
         sampler = make_sampler(code, backend=backend)
         if test_model_spec is None or test_model_spec == model_spec:
             return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
-        test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize)
+        test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
         return cls(code=code, sampler=sampler, test=test, test_sampler=make_sampler(test, backend=backend))
 
 

@@ -64,7 +64,7 @@ class LazyPipeline:
                     self._models = (self.load_models() if self.load_models is not None
                                     else Models.load(bcfg.model, bcfg.test_model, backend=self.pipeline.backend,
                                                      device=self.pipeline.device, quantize=bcfg.quantize,
-                                                     dtype=bcfg.dtype))
+                                                     dtype=bcfg.dtype, cache_dir=bcfg.solve.cache_dir))
                 except ModelError as e:
                     # Every problem would fail the same way: stop the run (a resume continues it).
                     raise click.ClickException(str(e)) from None

@@ -149,7 +149,7 @@ def command(problem_path: Path, pipeline: PipelineOptions, as_json: bool | None)
         try:
             models = load_models() if pipeline.ray_address is not None else Models.load(
                 pipeline.model, pipeline.test_model, backend=pipeline.backend, device=pipeline.device,
-                quantize=pipeline.quantize, dtype=pipeline.dtype)
+                quantize=pipeline.quantize, dtype=pipeline.dtype, cache_dir=cfg.cache_dir)
         except ModelError as e:
             raise click.ClickException(str(e)) from None
     dtype = str(getattr(models.code, "dtype", "")).replace("torch.", "")

@@ -87,7 +87,8 @@ class BenchConfig:
     def to_dict(self) -> dict[str, Any]:
         """config.json: flat, one key per setting (the solve settings at the top level, as older runs wrote
         them, so their config.json still compares key by key)."""
-        solve = {k: v for k, v in asdict(self.solve).items() if k != "testgen"}
+        # The cache directory only says where converted weights are kept: a resume may use another.
+        solve = {k: v for k, v in asdict(self.solve).items() if k not in ("testgen", "cache_dir")}
         sources = (self.solve.testgen or TestGenConfig()).sources
         return solve | {"test_sources": list(sources), "model": self.model, "test_model": self.test_model,
                         "draws": self.draws, "quantize": self.quantize, "dtype": self.dtype,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +11,11 @@ from typing import Any
 
 import torch
 
-from alphagen.models.cache import cache_root, write_dir_atomic
+from alphagen.models.converted import GgufSource, convert_cached
 from alphagen.models.cpu_heap import retain_freed_memory
 from alphagen.models.errors import ModelError
-from alphagen.models.gguf_parts import join_parts
 from alphagen.models.packed_linear import pack_for_cpu
-from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, EmbeddedModel
+from alphagen.models.registry import DEFAULT_MODEL, REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +28,6 @@ _DTYPES: dict[str, torch.dtype] = {
     "fp16": torch.float16,
     "half": torch.float16,
 }
-_WEIGHTS = "model.safetensors"
 
 
 @dataclass(frozen=True)
@@ -144,10 +139,15 @@ def pick_dtype(dtype: str | None, device: torch.device, quantize: str | None = N
 
 
 def load_model(
-    spec: str | None = None, device: str | None = None, dtype: str | None = None, quantize: str | None = None
+    spec: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    quantize: str | None = None,
+    cache_dir: str | Path | None = None,
 ) -> LoadedModel:
     """Load a model by registry name (default ``qwen2.5-coder-0.5b``), local directory, ``.gguf`` file or
-    hub id."""
+    hub id. GGUF weights (the embedded models, .gguf files) are converted once into ``cache_dir`` (None: the
+    alphagen cache, ``cache_root()``) and read from there afterwards (alphagen.models.converted)."""
     spec = spec or DEFAULT_MODEL
     # transformers draws its own tqdm bar per load; ours (rich, on stderr) is the one users read, and a second
     # bar interleaved with it only garbles the terminal. -vv brings it back.
@@ -160,19 +160,15 @@ def load_model(
     if quantize is not None and dt != torch.float32:
         raise ModelError(f"--quantize int8 quantizes fp32 weights: dtype must be fp32 or auto, got {dtype!r}")
     started = time.perf_counter()
-    # Registry names first: they are the offline, pip-installed models.
-    if spec in REGISTRY:
-        directory = ensure_cached(REGISTRY[spec])
-        model, tok = _load_dir(directory, dt, spec)
-        path: Path | None = directory
+    local = Path(spec).expanduser()
+    path: Path | None
+    # Registry names first: they are the offline, pip-installed models. They and .gguf files are GGUF weights.
+    if spec in REGISTRY or (local.is_file() and local.suffix == ".gguf"):
+        model, tok, path = _load_converted(GgufSource.resolve(spec), dt, cache_dir)
     else:
-        local = Path(spec).expanduser()
         if local.is_dir():
             model, tok = _load_dir(local, dt, spec)
             path = local
-        elif local.is_file() and local.suffix == ".gguf":
-            model, tok = _load_gguf(local, dt)
-            path = None
         elif local.exists() or spec.endswith(".gguf") or spec.startswith((".", "/", "~")):
             raise ModelError(
                 f"model path {spec!r} must be a model directory or a .gguf file, and it must exist"
@@ -228,49 +224,18 @@ def quantize_int8(model: Any, quantize: str, device: torch.device) -> None:
         torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
-def ensure_cached(entry: EmbeddedModel) -> Path:
-    """The Hugging Face-format cache directory of an embedded model, building it from the GGUF parts if
-    needed."""
-    directory = cache_root() / "models" / entry.name
-    # The directory only appears by atomic rename once complete, so the weights file existing means it is
-    # usable.
-    if (directory / _WEIGHTS).is_file():
-        return directory
-    # Each loader joins into its own temporary GGUF so a concurrent loader never reads or deletes a shared
-    # one.
-    gguf_dir = cache_root() / "gguf"
-    gguf_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{entry.name}.", suffix=".gguf", dir=gguf_dir)
-    os.close(fd)
-    gguf = Path(tmp_name)
-    try:
-        log.info("joining the %d GGUF parts of %s", entry.num_parts, entry.name)
-        join_parts(entry, gguf)
-        log.info("converting %s from GGUF (one-time, about a minute)", entry.name)
-        model, tok = _load_gguf(gguf, torch.float32)
-    finally:
-        # The safetensors copy makes the GGUF redundant: later loads skip the join entirely.
-        gguf.unlink(missing_ok=True)
-    write_dir_atomic(directory, lambda tmp: _save_hf_dir(model, tok, tmp))
-    return directory
-
-
-def _save_hf_dir(model: Any, tok: Any, out: Path) -> None:
-    """Write config, generation config, tokenizer and weights (safetensors) so from_pretrained loads in
-    seconds."""
-    from safetensors.torch import save_model
-
-    # transformers 5 refuses save_pretrained on GGUF-loaded models, so save the parts by hand.
-    config = copy.deepcopy(model.config)
-    # The GGUF quantization marker would make from_pretrained look for a GGUF file; the weights are plain now.
-    if hasattr(config, "quantization_config"):
-        delattr(config, "quantization_config")
-    config.save_pretrained(out)
-    if getattr(model, "generation_config", None) is not None:
-        model.generation_config.save_pretrained(out)
-    tok.save_pretrained(out)
-    # save_model drops the duplicate of tied tensors (lm_head == embed_tokens), which save_file would refuse.
-    save_model(model, str(out / _WEIGHTS))
+def _load_converted(
+    source: GgufSource, dtype: torch.dtype, cache_dir: str | Path | None
+) -> tuple[Any, Any, Path | None]:
+    """A GGUF's model from its converted copy in the cache (converting it the first time); where the cache
+    cannot be written, from a conversion in memory, with a warning (the run goes on, only slower next time)."""
+    conversion = convert_cached(source, dtype, cache_dir)
+    if conversion.directory is None:
+        log.warning("%s; using weights converted in memory (every run converts again until the cache is "
+                    "writable, or pass --cache-dir)", conversion.problem)
+        return conversion.model, conversion.tokenizer, None
+    model, tok = _load_dir(conversion.directory, dtype, source.name)
+    return model, tok, conversion.directory
 
 
 def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[Any, Any]:
@@ -282,24 +247,6 @@ def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[Any, Any]
         model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype)
     except (OSError, ValueError) as exc:
         raise ModelError(f"could not load model directory {spec!r}: {_first_line(exc)}") from exc
-    return model, tok
-
-
-def _load_gguf(file: Path, dtype: torch.dtype) -> tuple[Any, Any]:
-    """Load a GGUF file through transformers (needs the gguf package; weights are dequantized)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    try:
-        import gguf  # noqa: F401
-    except ImportError:
-        raise ModelError(
-            "loading .gguf files needs the gguf package: pip install 'alphagen[model]'"
-        ) from None
-    try:
-        tok = AutoTokenizer.from_pretrained(file.parent, gguf_file=file.name)
-        model = AutoModelForCausalLM.from_pretrained(file.parent, gguf_file=file.name, dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"could not load GGUF file {str(file)!r}: {_first_line(exc)}") from exc
     return model, tok
 
 
