@@ -18,6 +18,21 @@ PR_SET_NO_NEW_PRIVS = 38
 PY_STACK_MB = 64
 """Main-thread stack for Python candidates (threads get theirs from threading.stack_size, not this)."""
 AS_SLACK_MB = 32
+USERNS_TASKS = 2
+"""Tasks of the slot's user namespace besides the test's own: the process that created it (and only waits)
+and the zygote."""
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    try:
+        release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return release >= (major, minor)
+
+
+_PER_NAMESPACE_NPROC = _kernel_at_least(5, 14)
+"""Linux 5.14 counts RLIMIT_NPROC per user namespace (ucounts); before, per uid across the whole system."""
 """Address space on top of the memory limit and the interpreter's own mappings (arenas, libraries)."""
 
 
@@ -62,6 +77,11 @@ def isolate(
     if z.switch_uid:
         # Per-uid process count: meaningful only for a uid that nothing else uses (threads count too).
         limits.append((resource.RLIMIT_NPROC, z.nproc, z.nproc))
+    elif z.spaces.get("userns") and _PER_NAMESPACE_NPROC:
+        # One uid for everything, but the kernel (>= 5.14) counts RLIMIT_NPROC per user *per user namespace*:
+        # in the slot's namespace that uid runs only the namespace's creator (which waits), the zygote and this
+        # child, so the cap counts this test's tasks (threads too) and never the user's other processes.
+        limits.append((resource.RLIMIT_NPROC, z.nproc + USERNS_TASKS, z.nproc + USERNS_TASKS))
     for which, soft, hard in limits:
         resource.setrlimit(which, (soft, hard))
     if z.switch_uid:

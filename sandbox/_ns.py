@@ -1,16 +1,16 @@
 """Namespaces and capabilities of one zygote. Standard library only (the zygote loads it by path).
 
 As root the zygote unshares network, IPC and PID namespaces. Without root it does the same inside a fresh user
-namespace (which unprivileged users may create), adds a mount namespace in which the sandbox root is covered by
-an empty tmpfs showing only this slot's directory and the compiled binaries, and drops every capability the user
-namespace gave it, so that children start with none. Without user namespaces nothing of this is available and
-the caller warns.
+namespace (which unprivileged users may create), adds a mount namespace in which the per-user directory that
+holds every Executor's sandbox root is covered by an empty tmpfs showing only this slot's directory and the
+compiled binaries, and drops every capability the user namespace gave it, so that children start with none.
+Without user namespaces nothing of this is available and the caller warns.
 
 Why each: network (no interface up: no network at all); IPC (System V objects a candidate might create stay in
 this slot's namespace and die with it; seccomp denies creating them anyway); PID (the zygote becomes the init
 of its namespace: `kill(-1)` from it reaches every process of the slot, and when it dies the kernel kills every
-process in the namespace, including one that cleared its parent-death signal); mount (other slots' scratch
-directories are simply not there).
+process in the namespace, including one that cleared its parent-death signal); mount (other slots' and other
+Executors' scratch directories are simply not there).
 """
 
 from __future__ import annotations
@@ -89,15 +89,26 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def _show_only(sandbox_root: str, visible: list[str]) -> None:
-    """Cover sandbox_root with an empty tmpfs and bind back only `visible` (paths directly below it)."""
+    """Cover the directory that holds sandbox_root (the per-user parent of every Executor's root, see
+    _scratch.scratch_parent) with an empty tmpfs and bind back only `visible` (paths below sandbox_root): no
+    other slot's scratch, and no other Executor's, is there to be read."""
+    cover = os.path.dirname(os.path.abspath(sandbox_root))
     # Private propagation: nothing we mount leaks back to the host's namespace.
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     # Handles on the real directories, taken before the tmpfs hides them.
     fds = [os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in visible]
     try:
-        _mount("tmpfs", sandbox_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0711,size=64k")
+        _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k")
         for path, fd in zip(visible, fds, strict=True):
-            os.mkdir(path, 0o700)
+            relative = os.path.relpath(os.path.abspath(path), cover)
+            if relative.startswith(".."):
+                raise OSError(f"{path} is not below {cover}")
+            # The empty directories down to the mount point (the Executor's root, then the slot or bin).
+            point = cover
+            for part in relative.split(os.sep):
+                point = os.path.join(point, part)
+                if not os.path.isdir(point):
+                    os.mkdir(point, 0o700)
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND, None)
     finally:
         for fd in fds:

@@ -2,10 +2,10 @@
 zygote).
 
 The filter returns EPERM (never kills) for the syscalls a candidate has no business making, so a Python
-program
-that tries gets an ordinary OSError and the result is an honest runtime_error. Threads stay allowed: clone
-with
-CLONE_THREAD passes, clone3 answers ENOSYS so glibc falls back to clone where the flag can be checked.
+program that tries gets an ordinary OSError and the result is an honest runtime_error. Threads stay allowed:
+clone with CLONE_THREAD passes, clone3 answers ENOSYS so glibc falls back to clone where the flag can be
+checked. Calls that set another process's limits or scheduling (prlimit64, setpriority, sched_set*,
+ioprio_set) pass only when they name the caller itself (pid 0), checked on their arguments.
 """
 
 from __future__ import annotations
@@ -29,6 +29,34 @@ JSET_K = 0x45
 RET_K = 0x06
 CLONE_THREAD = 0x00010000
 X32_SYSCALL_BIT = 0x40000000
+PRIO_PROCESS = 0
+IOPRIO_WHO_PROCESS = 1
+
+# Calls that may change another process's limits or scheduling: allowed only on the caller itself. With one uid
+# for everything (not root) the kernel lets a candidate aim them at the zygote (RLIMIT_NOFILE 8 there broke every
+# later test; SCHED_IDLE was inherited by every later program). Per arch: name -> (number, required `which` or
+# None, index of the pid argument). Only the low 32 bits of an argument are compared: these arguments are C
+# ints, which the kernel truncates to those bits, whatever the register's upper half holds.
+_TARGETED: dict[str, dict[str, tuple[int, int | None, int]]] = {
+    "x86_64": {
+        "prlimit64": (302, None, 0),
+        "sched_setparam": (142, None, 0),
+        "sched_setscheduler": (144, None, 0),
+        "sched_setaffinity": (203, None, 0),
+        "sched_setattr": (314, None, 0),
+        "setpriority": (141, PRIO_PROCESS, 1),
+        "ioprio_set": (251, IOPRIO_WHO_PROCESS, 1),
+    },
+    "aarch64": {
+        "prlimit64": (261, None, 0),
+        "sched_setparam": (118, None, 0),
+        "sched_setscheduler": (119, None, 0),
+        "sched_setaffinity": (122, None, 0),
+        "sched_setattr": (274, None, 0),
+        "setpriority": (140, PRIO_PROCESS, 1),
+        "ioprio_set": (30, IOPRIO_WHO_PROCESS, 1),
+    },
+}
 
 # Per-architecture audit id and syscall numbers. Names missing on an arch (fork on aarch64) are skipped.
 # Besides process creation, network, tracing and kernel administration, the list denies: the new mount API
@@ -84,8 +112,6 @@ _ARCHES: dict[str, tuple[int, dict[str, int]]] = {
             "pidfd_getfd": 438,
             "kcmp": 312,
             "quotactl": 179,
-            "setpriority": 141,
-            "sched_setaffinity": 203,
             "mbind": 237,
             "migrate_pages": 256,
             "move_pages": 279,
@@ -182,8 +208,6 @@ _ARCHES: dict[str, tuple[int, dict[str, int]]] = {
             "pidfd_getfd": 438,
             "kcmp": 272,
             "quotactl": 60,
-            "setpriority": 140,
-            "sched_setaffinity": 122,
             "mbind": 235,
             "migrate_pages": 238,
             "move_pages": 239,
@@ -241,6 +265,27 @@ def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
+def _arg_low(index: int) -> int:
+    """Offset of the low 32 bits of syscall argument `index` in struct seccomp_data (little-endian arches)."""
+    return 16 + 8 * index
+
+
+def _self_only(number: int, which: int | None, pid_arg: int, eperm: int) -> list[bytes]:
+    """Allow `number` only when its pid argument is 0 (the caller) and, for setpriority/ioprio_set, its `which`
+    (argument 0) says a single process (not a process group or a user's every process); EPERM otherwise.
+    Entered with the syscall number loaded; a call of another number skips the block with it still loaded."""
+    body = []
+    if which is not None:
+        body += [_insn(LD_W_ABS, 0, 0, _arg_low(0)), _insn(JEQ_K, 0, 3, which)]
+    body += [
+        _insn(LD_W_ABS, 0, 0, _arg_low(pid_arg)),
+        _insn(JEQ_K, 0, 1, 0),
+        _insn(RET_K, 0, 0, RET_ALLOW),
+        _insn(RET_K, 0, 0, eperm),
+    ]
+    return [_insn(JEQ_K, 0, len(body), number), *body]
+
+
 def build_filter(allow_execve: bool) -> bytes:
     """The BPF program as raw sock_filter bytes.
 
@@ -265,6 +310,8 @@ def build_filter(allow_execve: bool) -> bytes:
         if name in ("clone", "clone3") or (allow_execve and name == "execve"):
             continue
         prog += [_insn(JEQ_K, 0, 1, number), _insn(RET_K, 0, 0, eperm)]
+    for number, which, pid_arg in _TARGETED[platform.machine()].values():
+        prog += _self_only(number, which, pid_arg, eperm)
     # clone is allowed only for threads: load the low word of args[0] (flags) and test CLONE_THREAD.
     prog += [
         _insn(JEQ_K, 0, 4, table["clone"]),

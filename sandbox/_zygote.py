@@ -83,6 +83,10 @@ class Zygote:
         self.landlock_abi = landlock.abi_version() if isolate else 0
         if isolate and self.landlock_abi == 0:
             self.warnings.append("landlock: unavailable, writes outside scratch are limited only by file modes")
+        if self.landlock_abi:
+            # Reads too, for every ruleset of this zygote (here and in prepare): only what programs need (system
+            # libraries, this interpreter, their scratch and binary), never the user's files or a terminal.
+            landlock.configure(landlock.program_reads(), config["bin"])
         self.py_ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, None) if self.landlock_abi else -1
         self.seccomp_py = self.seccomp_cpp = None
         if isolate and seccomp.supported():
@@ -211,11 +215,8 @@ class Zygote:
             return scratch.make_dir(self.scratch, f"t{self.tests}", self.uid)
         # One uid for everything: the slot directory is read-only (0500) except while we create or remove in
         # it, so the candidate (which may not chmod: seccomp) cannot add anything next to its own directory.
-        os.chmod(self.scratch, 0o700)
-        try:
-            return scratch.make_dir(self.scratch, f"t{self.tests}", -1)
-        finally:
-            os.chmod(self.scratch, 0o500)
+        # Its mode changes through its fd (scratch never chmods a name a candidate could swap for a symlink).
+        return scratch.make_dir(self.scratch, f"t{self.tests}", -1, locked=0o500)
 
     def remove_test_dir(self, path: str) -> None:
         """Remove a test's directory; nothing of it reaches the next test, whatever the candidate made of it.
@@ -227,16 +228,12 @@ class Zygote:
                 except OSError:
                     scratch.remove_path(path)
             else:
-                os.chmod(self.scratch, 0o700)
-                try:
-                    # Everything in the slot directory goes (a stray there would be the candidate's).
-                    scratch.empty_dir(self.scratch)
-                finally:
-                    os.chmod(self.scratch, 0o500)
+                # Everything in the slot directory goes (a stray there would be the candidate's).
+                scratch.empty_dir(self.scratch, locked=0o500)
         except (OSError, RecursionError) as exc:
             print(f"zygote: cleaning {path} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             try:
-                os.chmod(path, 0)
+                scratch.seal_dir(path)  # through an fd: never follows a symlink planted at path
             except OSError:
                 pass
 

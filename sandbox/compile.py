@@ -1,8 +1,11 @@
 """C++ compilation: once per distinct source (cached by hash), unprivileged, time- and memory-limited.
 
 g++ reads what the source #includes, so it runs as an unprivileged uid (when we are root) with a CPU, memory
-and
-file-size limit from prlimit(1), a wall timeout, an empty environment, and TMPDIR in its own build directory.
+and file-size limit from prlimit(1), a wall timeout, an empty environment, TMPDIR in its own build directory,
+a session of its own (no controlling terminal: `#include "/dev/tty"` cannot read what the user types), and,
+where the kernel has Landlock, read rules that leave it the system's headers and libraries and its build
+directory only (never the user's files, with one uid for everything or not). What it prints is read with a
+cap: a source flooding `#pragma message` costs us at most OUTPUT_CAP bytes.
 """
 
 from __future__ import annotations
@@ -10,16 +13,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import select
 import shutil
 import signal
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox import _landlock
 
 logger = logging.getLogger("sandbox")
 COMPILE_TIMEOUT_S = 60.0
 COMPILE_MEMORY_MB = 2048
+OUTPUT_CAP = 64 << 10
+"""Bytes of compiler output kept (the tail, where the error is); the rest is read and dropped."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,15 @@ class Compiled:
 class CppCompiler:
     """Compiles with g++ -O2 -std=gnu++17 (-static when the toolchain supports it); per-Executor cache."""
 
-    def __init__(self, root: Path, uid: int, compiler: str = "g++") -> None:
+    def __init__(self, root: Path, uid: int, compiler: str = "g++", python: str | None = None) -> None:
         self.root = root
         self.uid = uid
         self.compiler = shutil.which(compiler) or compiler
+        self.python = python or (sys.executable if os.geteuid() != 0 else "/usr/bin/python3")
+        """Runs the Landlock launcher (as the compile uid, so an interpreter every uid can run)."""
+        self._landlock = _landlock.abi_version() > 0
+        if not self._landlock:
+            logger.warning("sandbox: Landlock unavailable: g++ can read every file its uid can (#include)")
         self.bin_dir = root / "bin"
         self.bin_dir.mkdir(mode=0o711, exist_ok=True)
         self._cache: dict[str, Compiled] = {}
@@ -83,12 +98,13 @@ class CppCompiler:
             if self._static is None:
                 self._static = self._probe_static(build)
             flags = ["-O2", "-std=gnu++17"] + (["-static"] if self._static else [])
-            proc = self._run([self.compiler, *flags, "-o", "main", "main.cpp"], build)
-            if proc is None:
+            done = self._run([self.compiler, *flags, "-o", "main", "main.cpp"], build)
+            if done is None:
                 return Compiled(None, f"compilation exceeded {COMPILE_TIMEOUT_S:g}s")
-            if proc.returncode != 0 or not (build / "main").exists():
-                message = proc.stderr.decode("utf-8", "replace").replace(str(build) + "/", "")
-                return Compiled(None, message[-2000:] or f"g++ exited with {proc.returncode}")
+            returncode, output = done
+            if returncode != 0 or not (build / "main").exists():
+                message = output.decode("utf-8", "replace").replace(str(build) + "/", "")
+                return Compiled(None, message[-2000:] or f"g++ exited with {returncode}")
             interp, image = elf_layout(build / "main")
             if self._static and interp:
                 # Only the source can put a loader request (.interp) into a -static link: refuse it rather
@@ -109,8 +125,8 @@ class CppCompiler:
         probe.write_text('#include <cstdio>\nint main(){std::puts("x");}\n')
         if self.uid >= 0:
             os.chown(probe, self.uid, self.uid)
-        proc = self._run([self.compiler, "-static", "-o", "probe", "probe.cpp"], build)
-        ok = proc is not None and proc.returncode == 0
+        done = self._run([self.compiler, "-static", "-o", "probe", "probe.cpp"], build)
+        ok = done is not None and done[0] == 0
         if not ok:
             logger.warning(
                 "sandbox: g++ -static does not work here: C++ binaries are dynamic and Landlock must "
@@ -118,7 +134,8 @@ class CppCompiler:
             )
         return ok
 
-    def _run(self, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes] | None:
+    def _run(self, argv: list[str], cwd: Path) -> tuple[int, bytes] | None:
+        """(exit status, the tail of stdout and stderr together), or None past COMPILE_TIMEOUT_S."""
         limits = (
             [
                 self._prlimit,
@@ -131,26 +148,63 @@ class CppCompiler:
             if self._prlimit
             else []
         )
+        # Landlock first (it survives the execs): the toolchain reads the system and its build directory only.
+        confine = _landlock.launch_argv(self.python, str(cwd), self._reads()) if self._landlock else []
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": str(cwd), "LC_ALL": "C"}
         ids = {"user": self.uid, "group": self.uid, "extra_groups": []} if self.uid >= 0 else {}
+        deadline = time.monotonic() + COMPILE_TIMEOUT_S
         proc = subprocess.Popen(
-            [*limits, *argv],
+            [*confine, *limits, *argv],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            process_group=0,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # no controlling terminal; its own process group, killed as one
             **ids,
         )  # type: ignore[call-overload]
+        assert proc.stdout is not None
+        with proc.stdout:
+            output = _read_tail(proc.stdout.fileno(), deadline)
         try:
-            out, err = proc.communicate(timeout=COMPILE_TIMEOUT_S)
+            if output is None:
+                raise subprocess.TimeoutExpired(argv, COMPILE_TIMEOUT_S)
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             # g++ forks cc1plus/as/ld: kill the whole group, not just the driver.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
             return None
-        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+        return proc.returncode, output or b""
+
+    def _reads(self) -> _landlock.Reads:
+        """What the toolchain may read: the system (headers, libraries, its own programs under /usr), the
+        compiler itself wherever it lies, /dev/null (also written); the build directory comes on top."""
+        extra = [
+            (os.path.realpath(self.compiler), _landlock.READ_FILE),
+            ("/dev/null", _landlock.READ_FILE | _landlock.WRITE_FILE | _landlock.TRUNCATE),
+        ]
+        return _landlock.system_reads() + extra
+
+
+def _read_tail(fd: int, deadline: float) -> bytes | None:
+    """Read fd to EOF keeping only the last OUTPUT_CAP bytes; None when the deadline passes first."""
+    tail = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        if not select.select([fd], [], [], left)[0]:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return bytes(tail[-OUTPUT_CAP:])
+        tail += chunk
+        if len(tail) > 2 * OUTPUT_CAP:
+            del tail[:-OUTPUT_CAP]
 
 
 PT_LOAD, PT_INTERP = 1, 3

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from sandbox import _scratch
+from sandbox import _scratch, _uids
 from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
@@ -27,7 +27,6 @@ logger = logging.getLogger("sandbox")
 ISOLATION_MODES = ("auto", "strict", "none")
 _WARNED: set[str] = set()
 _WARN_LOCK = threading.Lock()
-_instances = itertools.count()
 
 
 def _warn_once(message: str) -> None:
@@ -83,11 +82,21 @@ class Executor:
         self.workers = count
         self.tests_per_child = tests_per_child
         self.isolation = isolation
-        self._root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=scratch_root))
+        switch = os.geteuid() == 0 and isolation != "none"
+        # As root: a uid range locked for this Executor's life, unique across threads and processes (_uids);
+        # the slots' uids and the compiler's (base + count) lie in it. Released by close().
+        self._uids = _uids.allocate(count + 1) if switch else None
+        base = self._uids.first if self._uids is not None else -1
+        try:
+            # Every Executor's root lies in one per-user parent, which a non-root zygote's mount namespace
+            # covers whole: no other Executor's scratch is visible to its candidates.
+            self._root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=_scratch.scratch_parent(scratch_root)))
+        except BaseException:
+            if self._uids is not None:
+                self._uids.release()
+            raise
         # 0711: slot uids may traverse to their own scratch dir but not list the others.
         os.chmod(self._root, 0o711)
-        switch = os.geteuid() == 0 and isolation != "none"
-        base = 100_000 + ((os.getpid() % 200_000) * 8 + next(_instances) % 8) * 1024 if switch else -1
         self.slot_uids = [base + i for i in range(count)] if switch else []
         """The unprivileged uids candidates run under (empty when not root or isolation='none')."""
         # Compiled binaries live here; each zygote is shown it (a non-root zygote sees nothing else of _root).
@@ -99,7 +108,7 @@ class Executor:
             # chmod anything in it): each test gets a fresh directory inside it, handed to the slot uid.
             scratch.mkdir(mode=0o711 if switch else 0o700)
             self._slots.append(Slot(index, python, scratch, base + index if switch else -1, isolation, nproc))
-        self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
+        self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root, self._uids)
         self._busy = threading.Lock()
         self._closed = False
         self._req_ids = itertools.count()
@@ -111,7 +120,7 @@ class Executor:
         except BaseException:
             self.close()
             raise
-        self._compiler = CppCompiler(self._root, base + count if switch else -1, compiler)
+        self._compiler = CppCompiler(self._root, base + count if switch else -1, compiler, python=python)
 
     def _report_degradation(self) -> None:
         missing = list(self.capabilities.get("warnings", []))
@@ -259,7 +268,7 @@ class Executor:
                     logger.error("sandbox: worker slot %d could not restart: %s", slot.index, exc)
 
 
-def _shutdown(slots: list[Slot], root: Path) -> None:
+def _shutdown(slots: list[Slot], root: Path, uids: _uids.UidRange | None) -> None:
     """Never raises: close() must always leave nothing behind that it can remove."""
     for slot in slots:
         try:
@@ -271,3 +280,9 @@ def _shutdown(slots: list[Slot], root: Path) -> None:
         _scratch.remove_path(str(root))
     except (OSError, RecursionError) as exc:
         logger.error("sandbox: could not remove %s: %s", root, exc)
+    if uids is not None:
+        try:
+            # Last: whatever still runs under the range (a compiler mid-build) is killed, then it is free.
+            uids.release()
+        except Exception as exc:  # noqa: BLE001 - never raises (see above)
+            logger.error("sandbox: releasing slot uids: %s", exc)
