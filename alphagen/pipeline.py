@@ -1,6 +1,9 @@
-"""The solve pipeline: sample -> dedup -> filter on examples -> extra test inputs -> cluster -> pick.
+"""The solve pipeline: draw steps (sample -> dedup -> filter on examples, then repairs) -> extra test inputs ->
+cluster -> pick.
 
-Each stage is its own module (stages 1-3, overlapped, in `alphagen.sample_filter`); this one chains them, times them
+Each stage is its own module: `alphagen.draws` decides the draw steps and their prompts, `alphagen.sample_filter`
+filters what they draw (overlapped with the sampler), `alphagen.testgen` writes the extra inputs,
+`alphagen.clustering` groups and picks. This one runs them in order on one problem's `ProblemHarness`, times them
 and reports progress through a callback. It prints nothing: the CLI renders.
 """
 
@@ -10,142 +13,31 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from alphagen import clustering, prompting, repair
+from alphagen import clustering
+from alphagen.config import Models, SolveConfig
+from alphagen.draws import Budget, DrawKind, DrawStep, next_step, plan_for, plan_sampling
 from alphagen.problems.harness import ProblemHarness, examples_are_tests
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, InputSplit, PoolStage, SolveResult, StageStat
 from alphagen.run_memo import RunMemo
-from alphagen.sample_filter import (
-    DrawPlan,
-    ExampleOutcome,
-    Progress,
-    draw_and_filter,
-    draw_and_filter_many,
-    noop_progress,
-    plan_sampling,
-    plan_slice,
-    pool_outcomes,
-    resolve,
-)
+from alphagen.sample_filter import Pool, draw_and_filter, draw_and_filter_many
+from alphagen.stages import Progress, Stage, noop_progress
 from sandbox import BatchExecutor
 
 if TYPE_CHECKING:
-    from alphagen.models import LoadedModel
-    from alphagen.sampling.factory import Sampler
     from alphagen.testgen import TestGenConfig
+
+__all__ = ["TESTS_PER_CHILD", "Models", "SolveConfig", "StageLog", "cluster_survivors", "sample_and_repair",
+           "sample_together", "solve"]
 
 log = logging.getLogger("alphagen.pipeline")
 TESTS_PER_CHILD = 8
 """Executors made for the pipeline run up to this many tests of one program in one isolated child (filter,
 test-input checks, clustering: several times the executions per second on short tests); hidden-test judging
 keeps one child per test (alphagen.judging)."""
-
-@dataclass(frozen=True)
-class SolveConfig:
-    """Everything that shapes one solve. Validated when built."""
-
-    n: int = 32
-    """Sample budget: programs drawn from the model."""
-    temperature: float = 0.25
-    """Sampling temperature (AlphaCode used 0.25)."""
-    top_p: float = 1.0
-    """Nucleus sampling mass."""
-    max_new_tokens: int = 512
-    """Longest program, in tokens."""
-    seed: int = 0
-    """Seeds prompt metadata, sampling and test generation: same seed, same result."""
-    language: prompting.LanguageChoice = "python"
-    """python, cpp, or mix (alternating prompt groups)."""
-    samples_per_prompt: int = 8
-    """Samples that share one metadata draw (and its encoded prompt prefix)."""
-    use_metadata: bool = True
-    """Show a random rating and tags in stdio problems' prompts (AlphaCode); function problems never show them."""
-    prefill: prompting.Prefill = "fence"
-    """Assistant pre-fill: the code fence only, or (function problems) the fence and the function stub."""
-    num_picks: int = 10
-    """How many submissions to pick."""
-    ranking: clustering.Ranking = "alphacode"
-    """alphacode: largest clusters first; codet: agreement x sqrt(size)."""
-    testgen: TestGenConfig | None = None
-    """Extra-input generation settings; None uses alphagen.testgen's defaults."""
-    time_limit_s: float | None = None
-    """Override the problem's time limit (seconds)."""
-    memory_limit_mb: int | None = None
-    """Override the problem's memory limit (MiB)."""
-    repair_share: float = 0.0
-    """Share of the n model samples spent repairing programs that failed an example (0: none, as AlphaCode)."""
-    repair_rounds: int = 2
-    """At most this many repair rounds; a round's fixes that still fail may be repaired in the next one."""
-    fallback: bool = True
-    """When no program passes every example of a problem whose examples are not its tests (a function problem
-    with its own test harness, as HumanEval), cluster and pick among those that passed the most (picks marked
-    `passed_examples=False`) rather than submit nothing. Never on a stdio problem: a judge runs its examples as
-    tests, so such a pick is rejected for sure. False: AlphaCode's strict filter everywhere."""
-    cache_dir: str | None = None
-    """Where GGUF weights converted once are kept (None: $XDG_CACHE_HOME/alphagen); never changes results."""
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if not 0.0 <= self.temperature <= 5.0:
-            raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
-        if self.language not in ("python", "cpp", "mix"):
-            raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
-        if self.num_picks < 1:
-            raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
-        if self.ranking not in ("alphacode", "codet"):
-            raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
-        if self.prefill not in prompting.PREFILLS:
-            raise ValueError(f"prefill must be one of {', '.join(prompting.PREFILLS)}, got {self.prefill!r}")
-        if self.samples_per_prompt < 1:
-            raise ValueError(f"samples_per_prompt must be >= 1, got {self.samples_per_prompt}")
-        if not 0.0 <= self.repair_share < 1.0:
-            raise ValueError(f"repair share must be in [0, 1), got {self.repair_share}")
-        if self.repair_rounds < 1:
-            raise ValueError(f"repair rounds must be >= 1, got {self.repair_rounds}")
-        if self.cache_dir is not None and not self.cache_dir.strip():
-            raise ValueError(f"cache dir must be a non-empty path, got {self.cache_dir!r}")
-
-
-@dataclass
-class Models:
-    """The code model and its sampler, plus the test-input model (by default the same weights)."""
-
-    code: LoadedModel
-    sampler: Sampler
-    test: LoadedModel | None = None
-    test_sampler: Sampler | None = None
-    backend: str = "hf"
-
-    @classmethod
-    def load(
-        cls,
-        model_spec: str | None = None,
-        test_model_spec: str | None = None,
-        backend: str = "hf",
-        device: str | None = None,
-        quantize: str | None = None,
-        dtype: str | None = None,
-        cache_dir: str | None = None,
-    ) -> Models:
-        # Heavy imports happen here, only when a model is really needed.
-        from alphagen.models import load_model
-        from alphagen.sampling import make_sampler
-
-        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
-        sampler = make_sampler(code, backend=backend)
-        if test_model_spec is None or test_model_spec == model_spec:
-            return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
-        test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
-        return cls(code=code, sampler=sampler, test=test, test_sampler=make_sampler(test, backend=backend))
-
 
 class _Timer:
     def __init__(self) -> None:
@@ -182,14 +74,14 @@ def cluster_survivors(
     norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
     keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
     cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
-    progress("cluster", 0, len(survivors) * len(test_inputs))
+    progress(Stage.CLUSTER, 0, len(survivors) * len(test_inputs))
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
         for r in executor.run_batch(programs, list(test_inputs), harness.limits):
             c = survivors[r.program_index]
             keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
             cpu[c.index] += r.cpu_s
-            progress("cluster", 1, None)
+            progress(Stage.CLUSTER, 1, None)
     distinguishing = sum(
         1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in survivors}) > 1
     )
@@ -239,6 +131,42 @@ class StageLog(Protocol):
         ...
 
 
+@dataclass
+class _StepRunner:
+    """Runs one solve's draw steps into one pool: each step's plan drawn and filtered, or, when a killed attempt
+    stored it (`checkpoint`), read back: same samples, same verdicts, nothing drawn or counted twice."""
+
+    harness: ProblemHarness
+    cfg: SolveConfig
+    models: Models
+    executor: BatchExecutor
+    checkpoint: StageLog | None
+    pool: Pool = field(default_factory=Pool)
+    done: list[DrawStep] = field(default_factory=list)
+    stored: dict[str, PoolStage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.stored = {st.name: st for st in (self.checkpoint.stored() if self.checkpoint is not None else ())}
+
+    def run(self, step: DrawStep, progress: Progress) -> float:
+        """Draw (or read back) one step into the pool; its sampling seconds."""
+        self.done.append(step)
+        if step.name in self.stored:
+            kept = self.stored[step.name]
+            self.pool.add_stored(kept.candidates)
+            return kept.seconds
+        plan = plan_for(step, self.harness, self.cfg, self.models.code.tokenizer)
+        drawn, outcomes, seconds = draw_and_filter(self.harness, plan, self.models.sampler, self.executor, progress,
+                                                   known=self.pool.outcomes)
+        self.pool.add(drawn, outcomes)
+        if self.checkpoint is not None:
+            self.checkpoint.record(PoolStage(step.name, tuple(drawn), round(seconds, 4)))
+        return seconds
+
+    def next(self) -> DrawStep | None:
+        return next_step(Budget.of(self.cfg), self.done, self.pool.resolved, self.harness.example_expected)
+
+
 def sample_and_repair(
     harness: ProblemHarness,
     cfg: SolveConfig,
@@ -247,76 +175,43 @@ def sample_and_repair(
     progress: Progress = noop_progress,
     checkpoint: StageLog | None = None,
 ) -> tuple[list[Candidate], list[StageStat]]:
-    """Stages 1-3 and the repair rounds: the fresh samples, filtered while drawn; then, while the repair budget
-    lasts, fixes of the most promising failures, filtered the same way; then, if nothing is left to repair, the
-    rest of the budget as the fresh samples a run without repairs would have drawn. Every step is deterministic
-    given the pool before it, so a step stored in `checkpoint` is replayed instead of drawn. Returns the deduplicated,
-    filtered pool and the stage statistics (sample, dedup, filter, and repair when the share is not 0)."""
-    stored = {st.name: st for st in (checkpoint.stored() if checkpoint is not None else ())}
-    by_key: dict[str, ExampleOutcome] = {}
-    tok = models.code.tokenizer
-
-    def step(name: str, plan: DrawPlan, report: Progress) -> tuple[list[Candidate], float]:
-        # A step a killed attempt finished is read back: same samples, same verdicts, nothing drawn again.
-        if name in stored:
-            drawn, seconds = list(stored[name].candidates), stored[name].seconds
-            for key, outcome in pool_outcomes(drawn).items():
-                by_key.setdefault(key, outcome)
-            return drawn, seconds
-        drawn, outcomes, seconds = draw_and_filter(harness, plan, models.sampler, executor, report, known=by_key)
-        by_key.update(outcomes)
-        if checkpoint is not None:
-            checkpoint.record(PoolStage(name, tuple(drawn), round(seconds, 4)))
-        return drawn, seconds
-
-    # Stage 1-3: the fresh samples, exactly the first ones a run without repairs draws.
-    fresh_n, repair_n = repair.split_budget(cfg.n, cfg.repair_share)
+    """Stages 1-3 and the repair rounds, as draw steps (`alphagen.draws`): the fresh samples, filtered while drawn;
+    then, while the repair budget lasts, fixes of the most promising failures, filtered the same way; then, if
+    nothing is left to repair, the rest of the budget as the fresh samples a run without repairs would have drawn.
+    Every step is decided by the pool before it, so a step stored in `checkpoint` is replayed instead of drawn.
+    Returns the deduplicated, filtered pool and the stage statistics (sample, dedup, filter, and repair when the
+    share is not 0)."""
+    runner = _StepRunner(harness, cfg, models, executor, checkpoint)
+    budget = Budget.of(cfg)
+    # Stages 1-3: the fresh samples, exactly the first ones a run without repairs draws.
     t0 = time.perf_counter()
-    progress("sample", 0, fresh_n)
-    progress("filter", 0, None)
-    plan = plan_sampling(harness.problem, cfg, tok)
-    pool, sample_s = step("fresh", plan, progress)
-    fresh = resolve(pool, by_key)
+    progress(Stage.SAMPLE, 0, budget.fresh)
+    progress(Stage.FILTER, 0, None)
+    first = runner.next()
+    assert first is not None and first.kind is DrawKind.FRESH  # the first step of every solve
+    sample_s = runner.run(first, progress)
+    fresh = runner.pool.resolved()
     distinct = sum(1 for c in fresh if c.duplicate_of is None)
     survivors = sum(1 for c in fresh if c.passed_examples and c.duplicate_of is None)
     stats = [
-        StageStat("sample", sample_s, fresh_n, len(fresh)),
-        StageStat("dedup", 0.0, len(fresh), distinct),
-        StageStat("filter", max(0.0, time.perf_counter() - t0 - sample_s), distinct, survivors),
+        StageStat(Stage.SAMPLE, sample_s, budget.fresh, len(fresh)),
+        StageStat(Stage.DEDUP, 0.0, len(fresh), distinct),
+        StageStat(Stage.FILTER, max(0.0, time.perf_counter() - t0 - sample_s), distinct, survivors),
     ]
-    if not repair_n:
+    if not budget.repair:
         return fresh, stats
 
-    # The repair rounds: each spends its share of what is left on the most promising failures not repaired yet.
+    # The repair rounds, then the top-up: each step's draws count on the repair bar.
     t1 = time.perf_counter()
-    stored_s = sum(st.seconds for name, st in stored.items() if name != "fresh")
-    progress("repair", 0, repair_n)
-    report: Progress = lambda stage, k, total: progress("repair", k, None) if stage == "sample" else None  # noqa: E731
-    remaining, used, next_index, parents_total = repair_n, set[int](), cfg.n, 0
-    view = harness.problem.public_view()
-    for round_no in range(1, cfg.repair_rounds + 1):
-        if remaining == 0:
-            break
-        chosen = repair.choose_parents(resolve(pool, by_key), used, repair.round_budget(remaining, round_no,
-                                       cfg.repair_rounds), harness.example_expected)
-        if not chosen:
-            break
-        # Fixes are numbered after every sample a run without repairs could draw: their own random streams.
-        rplan = repair.plan_round(tok, view, chosen, round_no, next_index, plan.params, harness.limits.time_s,
-                                  plan.stub)
-        drawn, _ = step(f"repair-{round_no}", rplan, report)
-        pool += drawn
-        used |= {p.index for p, _ in chosen}
-        parents_total += len(chosen)
-        remaining -= rplan.size
-        next_index += rplan.size
-    if remaining:
-        # Nothing (left) to repair: the rest of the budget goes to the fresh samples a run without repairs draws.
-        drawn, _ = step("topup", plan_slice(harness.problem, cfg, tok, fresh_n, fresh_n + remaining), report)
-        pool += drawn
-    final = resolve(pool, by_key)
+    stored_s = sum(st.seconds for name, st in runner.stored.items() if name != DrawKind.FRESH)
+    progress(Stage.REPAIR, 0, budget.repair)
+    report: Progress = lambda stage, k, total: progress(Stage.REPAIR, k, None) if stage == Stage.SAMPLE else None  # noqa: E731
+    while (step := runner.next()) is not None:
+        runner.run(step, report)
+    final = runner.pool.resolved()
+    parents = sum(len(st.parents) for st in runner.done)
     fixed = sum(1 for c in final if c.parent is not None and c.passed_examples and c.duplicate_of is None)
-    stats.append(StageStat("repair", time.perf_counter() - t1 + stored_s, parents_total, fixed))
+    stats.append(StageStat(Stage.REPAIR, time.perf_counter() - t1 + stored_s, parents, fixed))
     return final, stats
 
 
@@ -335,10 +230,10 @@ def sample_together(
     Each sample keeps its index and random stream; a problem's seconds are its share of the call by tokens."""
     items = [(ProblemHarness.of(p, cfg.time_limit_s, cfg.memory_limit_mb), plan_sampling(p, cfg, models.code.tokenizer))
              for p in problems]
-    progress("sample", 0, sum(r.count for _, plan in items for r in plan.requests))
-    progress("filter", 0, None)
+    progress(Stage.SAMPLE, 0, sum(r.count for _, plan in items for r in plan.requests))
+    progress(Stage.FILTER, 0, None)
     drawn = draw_and_filter_many(items, models.sampler, executor, progress)
-    return [PoolStage("fresh", tuple(d.candidates), round(d.seconds, 4)) for d in drawn]
+    return [PoolStage(DrawKind.FRESH, tuple(d.candidates), round(d.seconds, 4)) for d in drawn]
 
 
 TESTGEN_MODEL_SHARE = 0.2
@@ -365,54 +260,29 @@ def solve(
     checkpoint: StageLog | None = None,
 ) -> SolveResult:
     """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable)."""
-    from alphagen.testgen import TestGenConfig, generate_test_inputs
-
     timer = _Timer()
     # Everything the stages need to run this problem's programs, derived once: limits (with the config's
-    # overrides), compare options, the function driver wrapping, the examples.
+    # overrides), compare options, the function driver wrapping, the examples. From here on the harness carries
+    # the problem down through the stages.
     harness = ProblemHarness.of(problem, cfg.time_limit_s, cfg.memory_limit_mb)
 
     # Stages 1-3 overlap (the filter runs while the sampler draws); their timings are split where sampling ends.
     # Then the repair rounds (when the config gives them a share of the budget) add their fixes to the pool.
     candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint)
-    sample_s = sum(st.seconds for st in stats if st.name in ("sample", "repair"))
-    # The programs to tell apart and pick from: the survivors or, when none passed every example of a problem whose
-    # examples are not its tests (its own harness judges it: HumanEval), the fallback pool (those that passed the
-    # most), so a run still submits its best guesses. A stdio judge runs the examples: no fallback there.
-    fallback = cfg.fallback and not examples_are_tests(problem)
-    pool = clustering.picking_pool(candidates, fallback)
-    survivors = [c for c in candidates if c.index in pool]
-    if survivors and not any(c.passed_examples for c in survivors):
-        log.info("no program passed every example: picking among the %d that passed the most (%d of %d)",
-                 len(survivors), survivors[0].examples_passed, len(harness.problem.public_tests))
     timer.stages += stats
     for st in timer.stages:
         log.info("stage %s: %d -> %d in %.2fs", st.name, st.count_in, st.count_out, st.seconds)
+    sample_s = sum(st.seconds for st in stats if st.name in (Stage.SAMPLE, Stage.REPAIR))
+    fallback = cfg.fallback and not examples_are_tests(harness.problem)
+    survivors = _picking_pool(harness, candidates, fallback)
 
-    test_inputs: tuple[str, ...] = ()
-    counts: dict[str, int] = {}
     # The test-input check and the clustering run the same survivors on the same inputs: each pair runs once.
     runs = RunMemo(executor)
-    with timer.stage("testgen", len(survivors)) as out:
-        # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
-        if len(survivors) >= 2:
-            ti = generate_test_inputs(
-                problem.public_view(),
-                [harness.program(c.code, c.language) for c in survivors],
-                runs,
-                harness.limits,
-                _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
-                cfg.seed,
-                sampler=models.test_sampler,
-                tokenizer=models.test.tokenizer if models.test else None,
-                validator=problem.validator,
-                # Per source ("testgen:model", ...), so a slow source shows by name instead of one frozen bar.
-                progress=lambda source, k: progress(f"testgen:{source}", k, None),
-            )
-            test_inputs, counts = tuple(ti.inputs), dict(ti.counts)
+    with timer.stage(Stage.TESTGEN, len(survivors)) as out:
+        test_inputs, counts = _test_inputs(harness, survivors, runs, cfg, models, sample_s, progress)
         out[0] = len(test_inputs)
 
-    with timer.stage("cluster", len(survivors)) as out:
+    with timer.stage(Stage.CLUSTER, len(survivors)) as out:
         candidates, agreement, distinguishing, splits = cluster_survivors(
             harness, candidates, test_inputs, runs, progress, fallback
         )
@@ -423,7 +293,7 @@ def solve(
     counts["runs_reused"] = runs.hits
 
     return SolveResult(
-        problem=problem.name,
+        problem=harness.problem.name,
         candidates=tuple(candidates),
         picks=tuple(picks),
         stages=tuple(timer.stages),
@@ -434,3 +304,45 @@ def solve(
         splits=splits,
     )
 
+
+def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool) -> list[Candidate]:
+    """The programs to tell apart and pick from: the survivors or, when none passed every example of a problem
+    whose examples are not its tests (its own harness judges it: HumanEval), the fallback pool (those that passed
+    the most), so a run still submits its best guesses. A stdio judge runs the examples: no fallback there."""
+    pool = clustering.picking_pool(candidates, fallback)
+    survivors = [c for c in candidates if c.index in pool]
+    if survivors and not any(c.passed_examples for c in survivors):
+        log.info("no program passed every example: picking among the %d that passed the most (%d of %d)",
+                 len(survivors), survivors[0].examples_passed, len(harness.problem.public_tests))
+    return survivors
+
+
+def _test_inputs(
+    harness: ProblemHarness,
+    survivors: Sequence[Candidate],
+    runs: BatchExecutor,
+    cfg: SolveConfig,
+    models: Models,
+    sample_s: float,
+    progress: Progress,
+) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Stage 4: the extra inputs that tell the survivors apart, and the test-input counts."""
+    from alphagen.testgen import TestGenConfig, generate_test_inputs
+
+    # With fewer than two distinct survivors there is nothing to tell apart: skip the expensive stage.
+    if len(survivors) < 2:
+        return (), {}
+    ti = generate_test_inputs(
+        harness.problem.public_view(),
+        [harness.program(c.code, c.language) for c in survivors],
+        runs,
+        harness.limits,
+        _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
+        cfg.seed,
+        sampler=models.test_sampler,
+        tokenizer=models.test.tokenizer if models.test else None,
+        validator=harness.problem.validator,
+        # Per source ("testgen:model", ...), so a slow source shows by name instead of one frozen bar.
+        progress=lambda source, k: progress(Stage.TESTGEN.sub(source), k, None),
+    )
+    return tuple(ti.inputs), dict(ti.counts)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 from alphagen.problems.model import PublicView
+from sandbox import Language
 
-Language = Literal["python", "cpp"]
 LanguageChoice = Literal["python", "cpp", "mix"]
 Prefill = Literal["fence", "stub"]
 PREFILLS: tuple[str, ...] = ("fence", "stub")
@@ -33,8 +33,25 @@ RATINGS: tuple[int, ...] = tuple(range(800, 3600, 100))
 
 SYSTEM = "You are an expert competitive programmer. You write correct, efficient programs."
 
-FENCE = {"python": "```python\n", "cpp": "```cpp\n"}
-LANGUAGE_NAME = {"python": "Python 3", "cpp": "C++17"}
+FENCE = {Language.PYTHON: "```python\n", Language.CPP: "```cpp\n"}
+LANGUAGE_NAME = {Language.PYTHON: "Python 3", Language.CPP: "C++17"}
+
+
+class Tokenizer(Protocol):
+    """What prompt building needs of a tokenizer: its chat template (None or absent for a base model) and the
+    renderer of a conversation through it (a Hugging Face tokenizer, a GGUF model's, a test's fake)."""
+
+    def apply_chat_template(
+        self, conversation: list[dict[str, str]], *, tokenize: bool, add_generation_prompt: bool
+    ) -> str: ...
+
+
+def render_chat(tokenizer: Tokenizer | None, messages: list[dict[str, str]]) -> str:
+    """The model input of a conversation, ready for the assistant's turn: through the tokenizer's chat template,
+    or, for a base model, as a plain transcript (works as well as anything)."""
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+    return "\n\n".join(m["content"] for m in messages) + "\n\n"
 
 
 @dataclass(frozen=True)
@@ -48,8 +65,8 @@ class PromptMeta:
     tags: tuple[str, ...]
     """Random tags shown to the model."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"language": self.language, "rating": self.rating, "tags": list(self.tags)}
+    def as_dict(self) -> dict[str, object]:
+        return {"language": self.language.value, "rating": self.rating, "tags": list(self.tags)}
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,7 @@ def user_message(view: PublicView, meta: PromptMeta) -> str:
     """The instruction shown to the model for one group."""
     lines = []
     if view.kind == "function":
-        lines.append(f"Complete the following {LANGUAGE_NAME['python']} function.")
+        lines.append(f"Complete the following {LANGUAGE_NAME[Language.PYTHON]} function.")
         lines.append("")
         if view.signature:
             # The stub itself (imports, helpers, signature, docstring), as HumanEval shows it to every model.
@@ -111,7 +128,7 @@ def user_message(view: PublicView, meta: PromptMeta) -> str:
     if meta.tags:
         lines.append(f"Tags: {', '.join(meta.tags)}")
     lines.append("")
-    lines.append(f"Write the complete solution in a single ```{meta.language} code block.")
+    lines.append(f"Write the complete solution in a single ```{meta.language.value} code block.")
     return "\n".join(lines)
 
 
@@ -128,7 +145,7 @@ def code_prefix_for(view: PublicView, prefill: Prefill) -> str:
     return ""
 
 
-def render(tokenizer: Any, view: PublicView, meta: PromptMeta, prefill: Prefill = "fence") -> tuple[str, str]:
+def render(tokenizer: Tokenizer, view: PublicView, meta: PromptMeta, prefill: Prefill = "fence") -> tuple[str, str]:
     """Return (model input text, code prefix).
 
     The assistant turn is pre-filled with the opening fence (and, with ``prefill="stub"``, a function problem's
@@ -138,17 +155,13 @@ def render(tokenizer: Any, view: PublicView, meta: PromptMeta, prefill: Prefill 
     if prefill not in PREFILLS:
         raise ValueError(f"prefill must be one of {', '.join(PREFILLS)}, got {prefill!r}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta)}]
-    if getattr(tokenizer, "chat_template", None):
-        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    else:
-        # Base models: a plain transcript works as well as anything.
-        head = f"{SYSTEM}\n\n{messages[1]['content']}\n\n"
+    head = render_chat(tokenizer, messages)
     code_prefix = code_prefix_for(view, prefill)
     return head + FENCE[meta.language] + code_prefix, code_prefix
 
 
 def build_prompts(
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     view: PublicView,
     n: int,
     *,
@@ -177,11 +190,11 @@ def build_prompts(
         count = min(samples_per_prompt, remaining)
         lang: Language
         if view.kind == "function" or language == "python":
-            lang = "python"
+            lang = Language.PYTHON
         elif language == "cpp":
-            lang = "cpp"
+            lang = Language.CPP
         else:
-            lang = "python" if i % 2 == 0 else "cpp"
+            lang = Language.PYTHON if i % 2 == 0 else Language.CPP
         meta = draw_meta(rng, lang, use_metadata)
         text, prefix = render(tokenizer, view, meta, prefill)
         groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix))
@@ -191,4 +204,4 @@ def build_prompts(
 
 
 def languages_in(groups: Sequence[PromptGroup]) -> set[str]:
-    return {g.meta.language for g in groups}
+    return {g.meta.language.value for g in groups}

@@ -1,32 +1,29 @@
 """Repair from execution feedback: turn programs that failed an example into prompts for fixes.
 
 AlphaCode throws every program that fails an example away; S* (2025) and AlphaCodium show the model can often fix
-one when it is told *how* it failed. This module is the pure part of that stage: how the sample budget splits
-between fresh samples and repairs, which failures are worth repairing first, and the repair prompt (the statement,
-the program, the first failing example with what the program did on it). It prints nothing and runs nothing: the
-pipeline (`alphagen.pipeline`) draws the fixes, filters them like any sample and runs the rounds.
+one when it is told *how* it failed. This module builds repair prompts and nothing else: which failures are worth
+repairing first, and the repair prompt (the statement, the program, the first failing example with what the
+program did on it). It prints nothing and runs nothing: `alphagen.draws` decides the budget and the rounds (the
+draw steps), the pipeline draws the fixes and the filter runs them like any sample. The feedback text it quotes is
+the filter's (`alphagen.feedback`).
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alphagen import extract, prompting
+from alphagen.feedback import clip_head
 from alphagen.problems.model import PublicView
 from alphagen.results import Candidate
 from alphagen.statuses import TestStatus
+from sandbox import Language
 
 if TYPE_CHECKING:
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
-
-MAX_LINES = 20
-"""A program's output, an error tail or an example shown in a repair prompt is cut to this many lines ..."""
-MAX_CHARS = 1000
-"""... and this many characters: enough to see the mistake, few enough to keep the prompt short."""
 
 # How promising each kind of failure is, best first: a wrong answer ran to the end (often a near miss), a runtime
 # error names its line, a limit needs a new algorithm, a program that does not compile is often cut short.
@@ -40,57 +37,6 @@ _STATUS_RANK = {
 }
 REPAIRABLE = frozenset(_STATUS_RANK)
 """Example statuses worth a repair (not 'ok', and not a sandbox fault or a program that never ran)."""
-
-
-def split_budget(n: int, share: float) -> tuple[int, int]:
-    """(fresh samples, repair samples) of a budget of n model samples: round(n * share) (halves up) go to repairs,
-    at least one sample stays fresh (something has to fail before it can be repaired)."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if not 0.0 <= share < 1.0:
-        raise ValueError(f"repair share must be in [0, 1), got {share}")
-    repairs = min(n - 1, math.floor(n * share + 0.5))
-    return n - repairs, repairs
-
-
-def round_budget(remaining: int, round_no: int, rounds: int) -> int:
-    """Samples for repair round `round_no` (1-based) of `rounds`: the remaining budget split evenly over the rounds
-    left, earlier rounds taking the odd sample (their fixes can still be repaired later)."""
-    if not 1 <= round_no <= rounds:
-        raise ValueError(f"round must be in [1, {rounds}], got {round_no}")
-    return math.ceil(remaining / (rounds - round_no + 1))
-
-
-def clip_head(text: str) -> str:
-    """The first MAX_LINES lines / MAX_CHARS characters of an output, marked when cut."""
-    lines = text.splitlines()
-    cut = "\n".join(lines[:MAX_LINES])[:MAX_CHARS]
-    return cut + "\n... (cut)" if cut != text.rstrip("\n") else cut
-
-
-def clip_tail(text: str) -> str:
-    """The last MAX_LINES lines / MAX_CHARS characters of an error stream (the traceback's end says why)."""
-    lines = text.rstrip("\n").splitlines()
-    cut = "\n".join(lines[-MAX_LINES:])[-MAX_CHARS:]
-    return "(cut) ...\n" + cut if cut != text.rstrip("\n") else cut
-
-
-def feedback_text(status: TestStatus, stdout: bytes, stderr: bytes, detail: str) -> str:
-    """What a repair prompt shows of a failed run: the output of a wrong answer, the error tail of a crash or of a
-    compiler, nothing for a limit (the status says it all)."""
-    if status is TestStatus.WRONG_ANSWER:
-        return clip_head(stdout.decode("utf-8", errors="replace"))
-    if status in (TestStatus.RUNTIME_ERROR, TestStatus.COMPILE_ERROR):
-        err = stderr.decode("utf-8", errors="replace").strip() or detail.strip()
-        return clip_tail(err)
-    return ""
-
-
-def syntax_feedback(code: str) -> str:
-    """The Python compiler's message for a program that does not compile (it never reached the sandbox)."""
-    # Total on hostile text (RecursionError, MemoryError, ...): that error is the message.
-    error = extract.python_compile_error(code)
-    return clip_tail(error) if error is not None else ""
 
 
 # -- which failures to repair ------------------------------------------------------------------------------------
@@ -112,7 +58,7 @@ def closeness(c: Candidate, expected: Sequence[str]) -> float:
     return difflib.SequenceMatcher(None, c.feedback, want, autojunk=False).ratio()
 
 
-def parent_key(c: Candidate, expected: Sequence[str]) -> tuple[Any, ...]:
+def parent_key(c: Candidate, expected: Sequence[str]) -> tuple[int, int, float, bool, int, int]:
     """Sort key of a failure as a repair parent, most promising first: more examples passed, then the kind of
     failure (wrong answer, crash, limit, compile error), then how close a wrong output was, then a program that was
     not cut at the token limit, then fewer tokens (less to get wrong), then the sample index (deterministic)."""
@@ -182,12 +128,12 @@ def failure_message(view: PublicView, parent: Candidate, time_limit_s: float) ->
     return "\n".join(lines)
 
 
-def render_repair(tokenizer: Any, view: PublicView, parent: Candidate, time_limit_s: float) -> str:
+def render_repair(tokenizer: prompting.Tokenizer, view: PublicView, parent: Candidate, time_limit_s: float) -> str:
     """The model input of a repair: the original task, the program as the assistant's answer, the failure as the
     user's reply, and the assistant turn pre-filled with the code fence (the fix is extracted like any sample)."""
-    language: prompting.Language = "cpp" if parent.language == "cpp" else "python"
+    language = Language.CPP if parent.language == "cpp" else Language.PYTHON
     task = prompting.user_message(view, prompting.PromptMeta(language=language, rating=0, tags=()))
-    answer = f"```{language}\n{parent.code.rstrip()}\n```"
+    answer = f"```{language.value}\n{parent.code.rstrip()}\n```"
     feedback = failure_message(view, parent, time_limit_s)
     messages = [
         {"role": "system", "content": prompting.SYSTEM},
@@ -195,12 +141,7 @@ def render_repair(tokenizer: Any, view: PublicView, parent: Candidate, time_limi
         {"role": "assistant", "content": answer},
         {"role": "user", "content": feedback},
     ]
-    if getattr(tokenizer, "chat_template", None):
-        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    else:
-        # Base models: a plain transcript, as prompting.render does.
-        head = "\n\n".join(m["content"] for m in messages) + "\n\n"
-    return head + prompting.FENCE[language]
+    return prompting.render_chat(tokenizer, messages) + prompting.FENCE[language]
 
 
 @dataclass(frozen=True)
@@ -233,7 +174,7 @@ class RepairPlan:
 
 
 def plan_round(
-    tokenizer: Any,
+    tokenizer: prompting.Tokenizer,
     view: PublicView,
     parents: Sequence[tuple[Candidate, int]],
     round_no: int,

@@ -1,126 +1,33 @@
-"""Stages 1-3 of a solve: sample programs, drop duplicates, run the rest on the examples, overlapped.
+"""Stages 2-3 of a solve, overlapped with the sampler: drop duplicates, run the rest on the examples.
 
-`plan_sampling` is the one place stage-1 prompts and params are built (the pipeline, Ray prefetch and the quality
-benchmark use it). `sample_and_filter` runs the example filter while the sampler goes on drawing; the staged
-functions (`sample_candidates`, `dedup`, `filter_on_examples`) give the same result one stage after another.
+`draw_and_filter` draws one plan (a draw step's requests, `alphagen.draws`) and runs each new distinct program on
+the examples while the sampler goes on drawing; `draw_and_filter_many` does it for several problems' plans in one
+sampler call. `resolve` gives a pool its final form: deduplicated, each class with its outcome. The feedback kept
+for a failure (what a repair prompt quotes) is written by `alphagen.feedback`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from alphagen import extract, prompting, repair
+from alphagen import extract
+from alphagen.feedback import feedback_text, syntax_feedback
 from alphagen.problems.harness import ProblemHarness
-from alphagen.problems.model import Problem
 from alphagen.results import Candidate
+from alphagen.stages import Progress, Stage, noop_progress
 from alphagen.statuses import TestStatus
 from sandbox import BatchExecutor, Result
 
 if TYPE_CHECKING:
-    from alphagen.pipeline import Models, SolveConfig
     from alphagen.sampling.factory import Sampler
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
-
-# progress(stage, advance, total): `total` is given once when a stage starts (advance 0), then advances follow.
-Progress = Callable[[str, int, "int | None"], None]
 
 FILTER_BATCH = 8
 """While sampling, new distinct programs go to the sandbox in groups of this many: enough to keep the workers
 busy, few enough that the filter keeps up with the sampler."""
-
-
-def noop_progress(stage: str, advance: int, total: int | None) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class SamplingPlan:
-    """What stage 1 asks the sampler for on one problem: the prompt groups, their requests and the params."""
-
-    groups: tuple[prompting.PromptGroup, ...]
-    requests: tuple[PromptRequest, ...]
-    params: SamplingParams
-    stub: tuple[str, str] | None = None
-    """(stub, entry point) of a function problem: its imports and helpers complete programs that omit them."""
-
-    def candidate(self, comp: Completion) -> Candidate:
-        """The pipeline's record of one finished sample of this plan."""
-        g = self.groups[comp.request_index]
-        meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
-        code = extract.extract_code(comp.text, g.code_prefix)
-        if self.stub is not None and not g.code_prefix:
-            code = extract.with_stub_context(code, *self.stub)
-        return Candidate(index=comp.sample_index, language=g.meta.language, code=code, meta=meta)
-
-
-def plan_sampling(problem: Problem, cfg: SolveConfig, tokenizer: Any) -> SamplingPlan:
-    """The prompts and sampling params of stage 1 for this problem and config (Ray prefetch plans the same): the
-    fresh samples, cfg.n less the repair share. They are exactly the first samples of a run without repairs."""
-    fresh, _ = repair.split_budget(cfg.n, cfg.repair_share)
-    return plan_slice(problem, cfg, tokenizer, 0, fresh)
-
-
-def plan_slice(problem: Problem, cfg: SolveConfig, tokenizer: Any, start: int, stop: int) -> SamplingPlan:
-    """The fresh samples start..stop-1 of the cfg.n a run without repairs would draw: the same prompt groups
-    (metadata draws) and the same sample indices, hence the same programs. From 0 it is stage 1's plan; later
-    slices top a repair run's budget up when nothing is left to repair."""
-    # Imported here: the sampling package pulls in torch, which commands that never sample should not pay for.
-    from alphagen.sampling.params import PromptRequest, SamplingParams
-
-    if not 0 <= start < stop <= cfg.n:
-        raise ValueError(f"need 0 <= start < stop <= n={cfg.n}, got {start}..{stop}")
-    groups = prompting.build_prompts(
-        tokenizer,
-        problem.public_view(),
-        cfg.n,
-        seed=cfg.seed,
-        language=cfg.language,
-        samples_per_prompt=cfg.samples_per_prompt,
-        use_metadata=cfg.use_metadata,
-        prefill=cfg.prefill,
-    )
-    params = SamplingParams(
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        max_new_tokens=cfg.max_new_tokens,
-        seed=cfg.seed,
-        stop=("```",),
-    )
-    kept: list[prompting.PromptGroup] = []
-    requests: list[PromptRequest] = []
-    at = 0
-    for g in groups:
-        lo, hi = max(at, start), min(at + g.count, stop)
-        if lo < hi:
-            kept.append(replace(g, count=hi - lo))
-            # From sample 0 the requests number themselves (as they always did); a later slice says where it starts.
-            requests.append(PromptRequest(prompt=g.text, count=hi - lo, first_index=None if start == 0 else lo))
-        at += g.count
-    stub = None
-    if problem.kind == "function" and problem.signature and problem.entry_point:
-        stub = (problem.signature, problem.entry_point)
-    return SamplingPlan(groups=tuple(kept), requests=tuple(requests), params=params, stub=stub)
-
-
-def sample_candidates(
-    problem: Problem, cfg: SolveConfig, models: Models, progress: Progress = noop_progress
-) -> list[Candidate]:
-    """Stage 1: draw the fresh programs (cfg.n without repairs). Only the public view of the problem reaches the
-    prompt."""
-    plan = plan_sampling(problem, cfg, models.code.tokenizer)
-    progress("sample", 0, sum(r.count for r in plan.requests))
-    candidates = [
-        plan.candidate(comp)
-        for comp in models.sampler.sample(
-            list(plan.requests), plan.params, progress=lambda k: progress("sample", k, None)
-        )
-    ]
-    # The sampler may finish samples out of order; the index is the stable identity.
-    candidates.sort(key=lambda c: c.index)
-    return candidates
 
 
 def dedup(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -148,7 +55,7 @@ class ExampleOutcome:
     failed_example: int | None = None
     """Index of the first failing example (None when it passed or never ran)."""
     feedback: str = ""
-    """Its output there (wrong answer), its stderr tail (crash), the compiler's message; see repair.feedback_text."""
+    """Its output there (wrong answer), its stderr tail (crash), the compiler's message; see feedback.feedback_text."""
 
 
 def example_outcomes(
@@ -163,16 +70,16 @@ def example_outcomes(
     for c in distinct:
         # A Python program that does not even compile is rejected here, without a round trip to the sandbox.
         if c.language == "python" and not extract.python_syntax_ok(c.code):
-            out[c.index] = ExampleOutcome(TestStatus.COMPILE_ERROR, feedback=repair.syntax_feedback(c.code))
+            out[c.index] = ExampleOutcome(TestStatus.COMPILE_ERROR, feedback=syntax_feedback(c.code))
         else:
             runnable.append(c)
-    progress("filter", len(distinct) - len(runnable), None)
+    progress(Stage.FILTER, len(distinct) - len(runnable), None)
     inputs, expected = list(harness.example_inputs), list(harness.example_expected)
     if not inputs:
         # No examples to filter on (some HumanEval docstrings have none): every program that compiles survives,
         # and clustering alone ranks them.
         out.update({c.index: ExampleOutcome(TestStatus.OK) for c in runnable})
-        progress("filter", len(runnable), None)
+        progress(Stage.FILTER, len(runnable), None)
         return out
     if not runnable:
         return out
@@ -188,38 +95,23 @@ def example_outcomes(
         tests_per_child=len(inputs),
     ):
         c = runnable[r.program_index]
-        ran = TestStatus(r.status.value)
+        ran = TestStatus.from_sandbox(r.status)
         if ran is not TestStatus.OK or not r.passed:
             if c.index not in failures:
-                progress("filter", 1, None)
+                progress(Stage.FILTER, 1, None)
             if c.index not in failures or r.input_index < failures[c.index].input_index:
                 failures[c.index] = r
         else:
             passed_count[c.index] = passed_count.get(c.index, 0) + 1
             if passed_count[c.index] == len(inputs):
                 out[c.index] = ExampleOutcome(TestStatus.OK, passed=len(inputs))
-                progress("filter", 1, None)
+                progress(Stage.FILTER, 1, None)
     for index, r in failures.items():
-        ran = TestStatus(r.status.value)
+        ran = TestStatus.from_sandbox(r.status)
         status = ran if ran is not TestStatus.OK else TestStatus.WRONG_ANSWER
         out[index] = ExampleOutcome(status, passed=passed_count.get(index, 0), failed_example=r.input_index,
-                                    feedback=repair.feedback_text(status, r.stdout, r.stderr, r.detail))
+                                    feedback=feedback_text(status, r.stdout, r.stderr, r.detail))
     return out
-
-
-def example_verdicts(
-    harness: ProblemHarness,
-    distinct: Sequence[Candidate],
-    executor: BatchExecutor,
-    progress: Progress = noop_progress,
-) -> dict[int, TestStatus]:
-    """Each program's status on the public tests ('ok' when it passes all of them), stopping at its first failure."""
-    return {i: o.status for i, o in example_outcomes(harness, distinct, executor, progress).items()}
-
-
-def with_verdicts(candidates: Sequence[Candidate], status: dict[int, TestStatus]) -> list[Candidate]:
-    """Set each candidate's example verdict; duplicates inherit the verdict of the program they duplicate."""
-    return with_outcomes(candidates, {i: ExampleOutcome(s) for i, s in status.items()})
 
 
 def with_outcomes(candidates: Sequence[Candidate], outcomes: dict[int, ExampleOutcome]) -> list[Candidate]:
@@ -238,21 +130,9 @@ def outcome_of(c: Candidate) -> ExampleOutcome:
                           c.feedback)
 
 
-def filter_on_examples(
-    harness: ProblemHarness,
-    candidates: Sequence[Candidate],
-    executor: BatchExecutor,
-    progress: Progress = noop_progress,
-) -> list[Candidate]:
-    """Stage 3: run each distinct program on the public tests, stopping at its first failure."""
-    distinct = [c for c in candidates if c.duplicate_of is None]
-    progress("filter", 0, len(distinct))
-    return with_outcomes(candidates, example_outcomes(harness, distinct, executor, progress))
-
-
 class DrawPlan(Protocol):
     """What `draw_and_filter` needs of a plan: the requests, the params, and how a completion becomes a candidate
-    (SamplingPlan for fresh samples, repair.RepairPlan for fixes)."""
+    (draws.SamplingPlan for fresh samples, repair.RepairPlan for fixes)."""
 
     @property
     def requests(self) -> tuple[PromptRequest, ...]: ...
@@ -372,7 +252,7 @@ def draw_and_filter_many(
     expected = [sum(r.count for r in plan.requests) if len(items) > 1 else -1 for _, plan in items]
 
     started = time.perf_counter()
-    stream = sampler.sample(requests, params, progress=lambda k: progress("sample", k, None))
+    stream = sampler.sample(requests, params, progress=lambda k: progress(Stage.SAMPLE, k, None))
     with Background(stream, maxsize=max(2 * batch, 16)) as completions:
         for comp in completions:
             j, ri = route[comp.request_index]
@@ -405,21 +285,26 @@ def resolve(pool: Sequence[Candidate], by_key: Mapping[str, ExampleOutcome]) -> 
     return with_outcomes(candidates, outcomes)
 
 
-def sample_and_filter(
-    harness: ProblemHarness,
-    cfg: SolveConfig,
-    models: Models,
-    executor: BatchExecutor,
-    progress: Progress = noop_progress,
-    batch: int = FILTER_BATCH,
-) -> tuple[list[Candidate], float]:
-    """Stages 1-3 overlapped: the fresh samples are run on the examples while the sampler goes on drawing.
+class Pool:
+    """The samples a solve's draw steps have drawn so far and every fingerprint's example outcome: what a later
+    step's filter need not run again, and (resolved) what a repair round chooses its parents from."""
 
-    The result equals the staged pipeline's (`sample_candidates`, `dedup`, `filter_on_examples`). Returns the
-    candidates and the sampling seconds.
-    """
-    plan = plan_sampling(harness.problem, cfg, models.code.tokenizer)
-    progress("sample", 0, sum(r.count for r in plan.requests))
-    progress("filter", 0, None)
-    drawn, by_key, sample_s = draw_and_filter(harness, plan, models.sampler, executor, progress, batch=batch)
-    return resolve(drawn, by_key), sample_s
+    def __init__(self) -> None:
+        self.candidates: list[Candidate] = []
+        self.outcomes: dict[str, ExampleOutcome] = {}
+
+    def add(self, drawn: Sequence[Candidate], outcomes: Mapping[str, ExampleOutcome]) -> None:
+        """A step just drawn and filtered (`outcomes`: every fingerprint's outcome, the known ones included)."""
+        self.candidates += drawn
+        self.outcomes.update(outcomes)
+
+    def add_stored(self, drawn: Sequence[Candidate]) -> None:
+        """A step read back from a checkpoint: its programs' outcomes are in their fields."""
+        self.candidates += drawn
+        for key, outcome in pool_outcomes(drawn).items():
+            self.outcomes.setdefault(key, outcome)
+
+    def resolved(self) -> list[Candidate]:
+        """The pool deduplicated, each class with its outcome (`resolve`)."""
+        return resolve(self.candidates, self.outcomes)
+

@@ -188,19 +188,22 @@ def test_without_examples_every_compiling_program_survives(executor: Executor) -
 
 @pytest.mark.parametrize("batch", [1, 3, 100])
 def test_streamed_filter_equals_the_staged_stages(executor: Executor, batch: int) -> None:
+    from alphagen.draws import plan_sampling
     from alphagen.problems.harness import ProblemHarness
-    from alphagen.sample_filter import dedup, filter_on_examples, sample_and_filter, sample_candidates
+    from alphagen.sample_filter import dedup, draw_and_filter, example_outcomes, resolve, with_outcomes
 
     problem, cfg = make_problem(), SolveConfig(n=40, seed=11)
     harness = ProblemHarness.of(problem)
-    staged = filter_on_examples(
-        harness, dedup(sample_candidates(problem, cfg, models(ScriptedSampler(POOL)))), executor
-    )
-    streamed, sample_s = sample_and_filter(
-        harness, cfg, models(ScriptedSampler(POOL)), executor, batch=batch
-    )
+    plan = plan_sampling(problem, cfg, Tok())
+    # The stages one after another: every sample drawn, then deduplicated, then the distinct ones run.
+    drawn = sorted((plan.candidate(c) for c in ScriptedSampler(POOL).sample(list(plan.requests), plan.params)),
+                   key=lambda c: c.index)
+    marked = dedup(drawn)
+    staged = with_outcomes(marked, example_outcomes(harness, [c for c in marked if c.duplicate_of is None], executor))
+    # The real path: filtered while drawn, in groups of `batch`.
+    streamed, by_key, sample_s = draw_and_filter(harness, plan, ScriptedSampler(POOL), executor, batch=batch)
     # Same candidates, same representatives (lowest index of each dedup class), same verdicts.
-    assert streamed == staged
+    assert resolve(streamed, by_key) == staged
     assert sample_s >= 0
 
 
@@ -215,7 +218,7 @@ def test_a_sampler_failure_reaches_the_caller(executor: Executor) -> None:
 
 
 def test_fence_prefill_programs_get_the_stubs_helpers() -> None:
-    from alphagen.sample_filter import plan_sampling
+    from alphagen.draws import plan_sampling
 
     stub = 'import math\n\ndef half(x):\n    return x / 2\n\ndef f(x):\n    """Half of sqrt."""\n'
     p = Problem(name="fn", description="Half of sqrt.", kind="function", entry_point="f", signature=stub,

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from alphagen import repair
+from alphagen import feedback, repair
+from alphagen.draws import Budget, DrawKind, DrawStep, next_step, round_budget
 from alphagen.evaluation.metrics import CandidateOutcome, n_at_k, with_lineage
 from alphagen.evaluation.runner import BenchConfig, run_bench
 from alphagen.evaluation.store import RunStore, read_jsonl
@@ -155,23 +156,51 @@ def test_time_limit_and_long_outputs_are_told_short() -> None:
     msg = repair.failure_message(view, tle, 2.0)
     assert "exceeds the time limit (2 s) on example 2" in msg and "time limit exceeded" in msg
     long = "\n".join(str(i) for i in range(100)) + "\n"
-    out = repair.feedback_text(TestStatus.WRONG_ANSWER, long.encode(), b"", "")
-    assert out.count("\n") <= repair.MAX_LINES + 1 and out.endswith("(cut)")
-    err = repair.feedback_text(TestStatus.RUNTIME_ERROR, b"", ("x" * 5000 + "\nValueError: bad").encode(), "")
-    assert len(err) <= repair.MAX_CHARS + 20 and err.endswith("ValueError: bad")
+    out = feedback.feedback_text(TestStatus.WRONG_ANSWER, long.encode(), b"", "")
+    assert out.count("\n") <= feedback.MAX_LINES + 1 and out.endswith("(cut)")
+    err = feedback.feedback_text(TestStatus.RUNTIME_ERROR, b"", ("x" * 5000 + "\nValueError: bad").encode(), "")
+    assert len(err) <= feedback.MAX_CHARS + 20 and err.endswith("ValueError: bad")
 
 
 def test_budget_split_and_rounds() -> None:
-    assert repair.split_budget(16, 0.0) == (16, 0)
-    assert repair.split_budget(16, 0.5) == (8, 8)
-    assert repair.split_budget(32, 0.25) == (24, 8)
-    assert repair.split_budget(1, 0.9) == (1, 0)  # something must be drawn fresh before it can fail
+    def split(n: int, share: float) -> tuple[int, int]:
+        b = Budget.split(n, share)
+        return b.fresh, b.repair
+
+    assert split(16, 0.0) == (16, 0)
+    assert split(16, 0.5) == (8, 8)
+    assert split(32, 0.25) == (24, 8)
+    assert split(1, 0.9) == (1, 0)  # something must be drawn fresh before it can fail
+    assert Budget.of(SolveConfig(n=16, repair_share=0.25, repair_rounds=3)) == Budget(16, 12, 4, 3)
     with pytest.raises(ValueError, match=r"repair share must be in \[0, 1\), got 1.0"):
-        repair.split_budget(8, 1.0)
+        Budget.split(8, 1.0)
     with pytest.raises(ValueError, match=r"repair share must be in \[0, 1\), got -0.1"):
         SolveConfig(repair_share=-0.1)
-    assert [repair.round_budget(8, 1, 2), repair.round_budget(4, 2, 2)] == [4, 4]
-    assert [repair.round_budget(7, 1, 3), repair.round_budget(4, 2, 3), repair.round_budget(2, 3, 3)] == [3, 2, 2]
+    assert [round_budget(8, 1, 2), round_budget(4, 2, 2)] == [4, 4]
+    assert [round_budget(7, 1, 3), round_budget(4, 2, 3), round_budget(2, 3, 3)] == [3, 2, 2]
+
+
+def test_draw_steps_fresh_then_rounds_then_topup() -> None:
+    budget = Budget.split(16, 0.5, rounds=2)
+    fail = [Candidate(index=i, language="python", code=f"print({i})\n", example_status="wrong_answer",
+                      feedback=str(i)) for i in range(3)]
+    first = next_step(budget, [], lambda: [], ["9"])
+    assert first == DrawStep(DrawKind.FRESH, start=0, count=8) and first.name == "fresh"
+    # Round 1 takes half of the 8 repairs (3 parents share 4 fixes, the most promising first), numbered after n.
+    r1 = next_step(budget, [first], lambda: fail, ["9"])
+    assert r1 is not None and (r1.kind, r1.name, r1.start, r1.count) == (DrawKind.REPAIR, "repair-1", 16, 4)
+    assert sorted(k for _, k in r1.parents) == [1, 1, 2]
+    # Every failure was repaired once: nothing left to repair, so the rest is the fresh samples 8..11 (a top-up).
+    top = next_step(budget, [first, r1], lambda: fail, ["9"])
+    assert top == DrawStep(DrawKind.TOPUP, start=8, count=4) and top.name == "topup"
+    assert next_step(budget, [first, r1, top], lambda: fail, ["9"]) is None
+    # Without a repair share the fresh step is the only one, and the pool is never asked for.
+    alone = Budget.split(16, 0.0)
+    assert next_step(alone, [DrawStep(DrawKind.FRESH, 0, 16)], lambda: pytest.fail("asked"), []) is None
+    with pytest.raises(ValueError, match="only a repair step has parents"):
+        DrawStep(DrawKind.REPAIR, start=16, count=1)
+    with pytest.raises(ValueError, match="parents must share its 2 samples"):
+        DrawStep(DrawKind.REPAIR, start=16, count=2, round_no=1, parents=((fail[0], 1),))
 
 
 def test_parent_order_prefers_near_misses() -> None:

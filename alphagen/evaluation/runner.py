@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from alphagen.draws import Budget
 from alphagen.evaluation import metrics
 from alphagen.evaluation.picks import compare_picks
 from alphagen.evaluation.records import (
@@ -28,7 +29,6 @@ from alphagen.evaluation.verdicts import JudgeFn, judge_program
 from alphagen.pipeline import SolveConfig, StageLog
 from alphagen.problems.harness import examples_are_tests
 from alphagen.problems.model import Problem
-from alphagen.repair import split_budget
 from alphagen.results import Candidate, PoolStage, SolveResult, lineage
 from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
@@ -97,7 +97,7 @@ class BenchConfig:
     @property
     def window_problems(self) -> int:
         """Problems per sampling window (1: each problem alone)."""
-        fresh, _ = split_budget(self.solve.n, self.solve.repair_share)
+        fresh = Budget.of(self.solve).fresh
         return max(1, self.window_samples // fresh)
 
 

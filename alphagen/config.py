@@ -1,0 +1,122 @@
+"""What shapes one solve and what it runs with: `SolveConfig` (frozen, validated) and `Models` (the loaded models
+and their samplers).
+
+The lowest room of the core flow: it imports nothing of the pipeline, the draw steps or the filter, so every one
+of them (and the CLI, the bench runner, Ray) can name these types without an import loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from alphagen import clustering, prompting
+
+if TYPE_CHECKING:
+    from alphagen.models import LoadedModel
+    from alphagen.sampling.factory import Sampler
+    from alphagen.testgen import TestGenConfig
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """Everything that shapes one solve. Validated when built."""
+
+    n: int = 32
+    """Sample budget: programs drawn from the model."""
+    temperature: float = 0.25
+    """Sampling temperature (AlphaCode used 0.25)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    max_new_tokens: int = 512
+    """Longest program, in tokens."""
+    seed: int = 0
+    """Seeds prompt metadata, sampling and test generation: same seed, same result."""
+    language: prompting.LanguageChoice = "python"
+    """python, cpp, or mix (alternating prompt groups)."""
+    samples_per_prompt: int = 8
+    """Samples that share one metadata draw (and its encoded prompt prefix)."""
+    use_metadata: bool = True
+    """Show a random rating and tags in stdio problems' prompts (AlphaCode); function problems never show them."""
+    prefill: prompting.Prefill = "fence"
+    """Assistant pre-fill: the code fence only, or (function problems) the fence and the function stub."""
+    num_picks: int = 10
+    """How many submissions to pick."""
+    ranking: clustering.Ranking = "alphacode"
+    """alphacode: largest clusters first; codet: agreement x sqrt(size)."""
+    testgen: TestGenConfig | None = None
+    """Extra-input generation settings; None uses alphagen.testgen's defaults."""
+    time_limit_s: float | None = None
+    """Override the problem's time limit (seconds)."""
+    memory_limit_mb: int | None = None
+    """Override the problem's memory limit (MiB)."""
+    repair_share: float = 0.0
+    """Share of the n model samples spent repairing programs that failed an example (0: none, as AlphaCode)."""
+    repair_rounds: int = 2
+    """At most this many repair rounds; a round's fixes that still fail may be repaired in the next one."""
+    fallback: bool = True
+    """When no program passes every example of a problem whose examples are not its tests (a function problem
+    with its own test harness, as HumanEval), cluster and pick among those that passed the most (picks marked
+    `passed_examples=False`) rather than submit nothing. Never on a stdio problem: a judge runs its examples as
+    tests, so such a pick is rejected for sure. False: AlphaCode's strict filter everywhere."""
+    cache_dir: str | None = None
+    """Where GGUF weights converted once are kept (None: $XDG_CACHE_HOME/alphagen); never changes results."""
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.language not in ("python", "cpp", "mix"):
+            raise ValueError(f"language must be python, cpp or mix, got {self.language!r}")
+        if self.num_picks < 1:
+            raise ValueError(f"num_picks must be >= 1, got {self.num_picks}")
+        if self.ranking not in ("alphacode", "codet"):
+            raise ValueError(f"ranking must be alphacode or codet, got {self.ranking!r}")
+        if self.prefill not in prompting.PREFILLS:
+            raise ValueError(f"prefill must be one of {', '.join(prompting.PREFILLS)}, got {self.prefill!r}")
+        if self.samples_per_prompt < 1:
+            raise ValueError(f"samples_per_prompt must be >= 1, got {self.samples_per_prompt}")
+        if not 0.0 <= self.repair_share < 1.0:
+            raise ValueError(f"repair share must be in [0, 1), got {self.repair_share}")
+        if self.repair_rounds < 1:
+            raise ValueError(f"repair rounds must be >= 1, got {self.repair_rounds}")
+        if self.cache_dir is not None and not self.cache_dir.strip():
+            raise ValueError(f"cache dir must be a non-empty path, got {self.cache_dir!r}")
+
+
+@dataclass
+class Models:
+    """The code model and its sampler, plus the test-input model (by default the same weights)."""
+
+    code: LoadedModel
+    sampler: Sampler
+    test: LoadedModel | None = None
+    test_sampler: Sampler | None = None
+    backend: str = "hf"
+
+    @classmethod
+    def load(
+        cls,
+        model_spec: str | None = None,
+        test_model_spec: str | None = None,
+        backend: str = "hf",
+        device: str | None = None,
+        quantize: str | None = None,
+        dtype: str | None = None,
+        cache_dir: str | None = None,
+    ) -> Models:
+        # Heavy imports happen here, only when a model is really needed.
+        from alphagen.models import load_model
+        from alphagen.sampling import make_sampler
+
+        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
+        sampler = make_sampler(code, backend=backend)
+        if test_model_spec is None or test_model_spec == model_spec:
+            return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
+        test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
+        return cls(code=code, sampler=sampler, test=test, test_sampler=make_sampler(test, backend=backend))

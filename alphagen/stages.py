@@ -1,0 +1,35 @@
+"""The names of a solve's stages and the one shape of progress callback every stage reports through.
+
+A stage name is a `Stage` (a StrEnum: it equals, prints and serializes as its value, so stored results and the
+CLI's labels stay what they were). A test-input source reports as "testgen:<source>" (`Stage.sub`), so a slow
+source shows by name instead of one frozen bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """The stages of one solve, in order (repair runs between the filter and the test inputs)."""
+
+    SAMPLE = "sample"
+    DEDUP = "dedup"
+    FILTER = "filter"
+    REPAIR = "repair"
+    TESTGEN = "testgen"
+    CLUSTER = "cluster"
+
+    def sub(self, part: str) -> str:
+        """The progress name of one part of this stage ("testgen:mutation")."""
+        return f"{self.value}:{part}"
+
+
+Progress = Callable[[str, int, "int | None"], None]
+"""progress(stage, advance, total): `stage` is a Stage or a `Stage.sub` name; `total` is given once when a stage
+starts (advance 0, or None when unknown), then advances follow with total None."""
+
+
+def noop_progress(stage: str, advance: int, total: int | None) -> None:
+    return None
