@@ -343,6 +343,6 @@ def _test_inputs(
         tokenizer=models.test.tokenizer if models.test else None,
         validator=harness.problem.validator,
         # Per source ("testgen:model", ...), so a slow source shows by name instead of one frozen bar.
-        progress=lambda source, k: progress(Stage.TESTGEN.sub(source), k, None),
+        progress=lambda source, k, total: progress(Stage.TESTGEN.sub(source), k, total),
     )
     return tuple(ti.inputs), dict(ti.counts)

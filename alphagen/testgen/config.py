@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-SOURCES: tuple[str, ...] = ("mutation", "random", "model", "generator")
+
+class Source(StrEnum):
+    """Where a test input comes from (alphagen.testgen.sources: one class each)."""
+
+    MUTATION = "mutation"
+    RANDOM = "random"
+    MODEL = "model"
+    GENERATOR = "generator"
+
+
+SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class TestGenConfig:
                 raise ValueError(f"sources must be among {', '.join(SOURCES)}, got {s!r}")
         if len(set(self.sources)) != len(self.sources):
             raise ValueError(f"sources must not repeat, got {self.sources}")
+        # Given as names (the CLI, a stored config): kept as Source members (which equal their names).
+        object.__setattr__(self, "sources", tuple(Source(s) for s in self.sources))
         counts = ("num_mutations", "num_random", "num_model_samples", "num_generator_programs", "seeds_per_generator")
         for name in counts:
             if getattr(self, name) < 0:

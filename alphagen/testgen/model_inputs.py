@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from alphagen.extract import python_syntax_ok
 from alphagen.problems.model import PublicView
+from alphagen.prompting import Tokenizer, render_chat
 from alphagen.sampling.grammar import UnsupportedConstraint
 from alphagen.testgen.generator_skeleton import BODY_STOPS, Skeleton
 
@@ -52,13 +53,9 @@ def _examples(view: PublicView) -> str:
     return "\n\n".join(parts)
 
 
-def _chat(tokenizer: Any, user: str, prefill: str) -> str:
+def _chat(tokenizer: Tokenizer | None, user: str, prefill: str) -> str:
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
-        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    else:
-        head = f"{SYSTEM}\n\n{user}\n\n"
-    return str(head) + prefill
+    return render_chat(tokenizer, messages) + prefill
 
 
 _EXAMPLES_HEADING = re.compile(r"^\s*(examples?|sample tests?|samples?)\s*:?\s*$", re.IGNORECASE | re.MULTILINE)
@@ -84,7 +81,7 @@ FOCUS: tuple[str, ...] = (
 )
 
 
-def direct_prompt(view: PublicView, tokenizer: Any, focus: str = FOCUS[-1], examples: bool = True) -> str:
+def direct_prompt(view: PublicView, tokenizer: Tokenizer | None, focus: str = FOCUS[-1], examples: bool = True) -> str:
     """Ask for one new small, valid input of the kind `focus` names, answered inside a pre-filled code fence.
     Without `examples` the prompt shows the statement only (under a grammar the format needs no example, and
     a small model shown one mostly copies it)."""
@@ -104,7 +101,7 @@ def direct_prompt(view: PublicView, tokenizer: Any, focus: str = FOCUS[-1], exam
     return _chat(tokenizer, user, "```\n")
 
 
-def skeleton_prompt(view: PublicView, tokenizer: Any, skeleton: Skeleton) -> str:
+def skeleton_prompt(view: PublicView, tokenizer: Tokenizer | None, skeleton: Skeleton) -> str:
     """Ask for the body of `gen(rng)` in the skeleton (pre-filled up to its docstring)."""
     plain = (
         "This plain version only follows the input format; its values ignore the statement's meaning:\n"
@@ -122,7 +119,7 @@ def skeleton_prompt(view: PublicView, tokenizer: Any, skeleton: Skeleton) -> str
     return _chat(tokenizer, user, "```python\n" + skeleton.head)
 
 
-def generator_prompt(view: PublicView, tokenizer: Any) -> str:
+def generator_prompt(view: PublicView, tokenizer: Tokenizer | None) -> str:
     """Ask for a Python program that prints one random valid input for the seed it reads."""
     what = "the arguments of one call as a JSON array on one line" if view.kind == "function" else "one input"
     user = (
@@ -181,7 +178,7 @@ def sample_texts(
 
 def model_inputs(
     sampler: Sampler,
-    tokenizer: Any,
+    tokenizer: Tokenizer | None,
     view: PublicView,
     count: int,
     temperature: float,
@@ -208,7 +205,7 @@ def model_inputs(
 
 def generator_programs(
     sampler: Sampler,
-    tokenizer: Any,
+    tokenizer: Tokenizer | None,
     view: PublicView,
     count: int,
     temperature: float,

@@ -1,0 +1,259 @@
+"""The test-input sources, each behind one small interface: `propose(budget) -> Proposals`.
+
+A source proposes raw input texts and says what it did in typed counts (`Proposals`); `generate.py` checks the
+shapes, interleaves the sources and validates. The cheap sources (mutation, random) ignore the budget; the model
+sources (model, generator) share one `ModelBudget`: a batch cannot be stopped once started, so a batch starts only
+while the budget left covers one as long as the previous model batch (the first always starts while any is left).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import alphagen.testgen.model_inputs as mi
+from alphagen.problems.model import PublicView
+from alphagen.prompting import Tokenizer
+from alphagen.stages import Progress
+from alphagen.testgen.config import Source, TestGenConfig
+from alphagen.testgen.constraints import Constraint
+from alphagen.testgen.generator_skeleton import generator_skeleton
+from alphagen.testgen.grammar import input_grammar
+from alphagen.testgen.input_format import InputFormat
+from alphagen.testgen.mutate_args import ArgsMutator
+from alphagen.testgen.mutate_stdio import StdioMutator
+from alphagen.testgen.random_inputs import RandomInputs
+from alphagen.testgen.validate import generator_outputs
+from sandbox import BatchExecutor
+from sandbox.values import Limits
+
+if TYPE_CHECKING:
+    from alphagen.sampling.factory import Sampler
+
+
+@dataclass
+class Proposals:
+    """What one source proposed, and what it did (flattened to '<source>_<what>' keys in TestInputs.counts)."""
+
+    source: Source
+    texts: list[str] = field(default_factory=list)
+    ms: int = 0
+    """Milliseconds the source took (sampling, and for generators their sandbox runs)."""
+    skipped_budget: bool = False
+    """A batch did not start: the model budget could not cover it."""
+    stopped_early: bool = False
+    """The first (probing) batch had nothing well-formed: the source stopped there."""
+    facts: dict[str, int] = field(default_factory=dict)
+    """Source-specific counts ("constrained" for model, "skeleton", "programs", ... for generator)."""
+
+    def counts(self) -> dict[str, int]:
+        out = {f"{self.source}_{k}": v for k, v in self.facts.items()}
+        out[f"{self.source}_ms"] = self.ms
+        if self.skipped_budget:
+            out[f"{self.source}_skipped_budget"] = 1
+        if self.stopped_early:
+            out[f"{self.source}_stopped_early"] = 1
+        return out
+
+
+class ModelBudget:
+    """The seconds the model sources may spend on one problem (None: no limit), from `start()` on."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.started = time.perf_counter()
+        self.last_batch_s = 0.0
+        """How long the previous model batch took: the guess for the next one."""
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+
+    def spent(self) -> bool:
+        """Whether a batch as long as the last one would run past the budget."""
+        if self.seconds is None:
+            return False
+        left = self.seconds - (time.perf_counter() - self.started)
+        return left <= 0 or left < self.last_batch_s
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every source of one problem reads: the public view, the learned format, the config, the seed."""
+
+    view: PublicView
+    examples: list[str]
+    constraints: list[Constraint]
+    fmt: InputFormat | None
+    cfg: TestGenConfig
+    seed: int
+    executor: BatchExecutor
+    limits: Limits
+    progress: Progress
+    shape_ok: Callable[[Source, str], bool]
+    """Whether a raw text is a new, well-formed input for this source (a probing batch stops on none)."""
+    sampler: Sampler | None = None
+    tokenizer: Tokenizer | None = None
+
+
+class InputSource(Protocol):
+    source: Source
+
+    def propose(self, budget: ModelBudget) -> Proposals: ...
+
+
+@dataclass
+class MutationSource:
+    """Mutants of the examples (stdio: by the learned format; function: by the argument values)."""
+
+    ctx: Context
+    source: Source = Source.MUTATION
+
+    def propose(self, budget: ModelBudget) -> Proposals:
+        c, cfg = self.ctx, self.ctx.cfg
+        mutator: StdioMutator | ArgsMutator
+        if c.view.kind == "function":
+            mutator = ArgsMutator(c.examples, c.constraints, cfg.scale_cap)
+        else:
+            mutator = StdioMutator(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, c.fmt)
+        t0 = time.perf_counter()
+        texts = mutator.propose(cfg.num_mutations, random.Random(c.seed))
+        out = Proposals(self.source, texts, ms=int(1000 * (time.perf_counter() - t0)))
+        c.progress(self.source, len(texts), None)
+        return out
+
+
+@dataclass
+class RandomSource:
+    """Fresh inputs written in the examples' learned format (stdio problems only)."""
+
+    ctx: Context
+    source: Source = Source.RANDOM
+
+    def propose(self, budget: ModelBudget) -> Proposals:
+        c, cfg = self.ctx, self.ctx.cfg
+        fresh = RandomInputs(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, c.fmt)
+        t0 = time.perf_counter()
+        texts = fresh.propose(cfg.num_random, random.Random(c.seed + 1))
+        out = Proposals(self.source, texts, ms=int(1000 * (time.perf_counter() - t0)))
+        c.progress(self.source, len(texts), None)
+        return out
+
+
+def in_batches(
+    ctx: Context, budget: ModelBudget, out: Proposals, total: int, draw: Callable[[int, int], list[str]],
+    probe: bool = True,
+) -> Proposals:
+    """A model source's texts in at most two batches: a small first one (when probing) that stops the source when
+    none of it is well-formed, then the rest; no batch starts once the budget cannot cover it."""
+    t0 = time.perf_counter()
+    first = min(ctx.cfg.first_batch, total) if probe else total
+    for batch, count in enumerate((first, total - first)):
+        if count < 1:
+            break
+        if budget.spent():
+            out.skipped_budget = True
+            break
+        b0 = time.perf_counter()
+        texts = draw(count, batch)
+        budget.last_batch_s = time.perf_counter() - b0
+        out.texts += texts
+        ctx.progress(out.source, len(texts), None)
+        if batch == 0 and not any(ctx.shape_ok(out.source, t) for t in texts):
+            out.stopped_early = True
+            break
+    # Time per source (sampling, and for generators their sandbox runs): the model sources' cost.
+    out.ms = int(1000 * (time.perf_counter() - t0))
+    return out
+
+
+@dataclass
+class ModelSource:
+    """Inputs the model writes directly, decoded under the learned format's grammar when there is one."""
+
+    ctx: Context
+    sampler: Sampler
+    source: Source = Source.MODEL
+
+    def propose(self, budget: ModelBudget) -> Proposals:
+        c, cfg = self.ctx, self.ctx.cfg
+        # Direct inputs are decoded under the grammar of the learned format (well-formed by construction).
+        grammar = input_grammar(c.fmt) if c.fmt is not None else None
+        why = "a function problem" if c.view.kind == "function" else "no input format learned from the examples"
+        out = Proposals(self.source, facts={"constrained": int(grammar is not None)})
+        tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
+        # Constrained inputs are well-formed by construction, so a probing first batch would only pay for one more
+        # encoding of the prompts: draw them in one batch.
+        return in_batches(c, budget, out, cfg.num_model_samples, lambda count, batch: mi.model_inputs(
+            self.sampler, c.tokenizer, c.view, count, cfg.temperature, tokens, c.seed + 1000 * batch, grammar, why),
+            probe=grammar is None)
+
+
+@dataclass
+class GeneratorLog:
+    """What the generator source's programs did, for the per-program counts."""
+
+    printed_by: dict[str, set[int]] = field(default_factory=dict)
+    """Canonical input -> the programs (numbered in sampling order) that printed it."""
+    copies: set[int] = field(default_factory=set)
+    """Programs that are the prompt's plain body verbatim (ours, not the model's)."""
+
+
+@dataclass
+class GeneratorSource:
+    """Generator programs the model writes, each run in the sandbox with several seeds."""
+
+    ctx: Context
+    sampler: Sampler
+    canonical: Callable[[str], str | None]
+    log: GeneratorLog = field(default_factory=GeneratorLog)
+    source: Source = Source.GENERATOR
+
+    def propose(self, budget: ModelBudget) -> Proposals:
+        c, cfg = self.ctx, self.ctx.cfg
+        seeds = mi.seed_inputs([c.seed * 1000 + s for s in range(cfg.seeds_per_generator)])
+        # The model writes value choices inside a skeleton that reads the seed and prints the learned layout.
+        skeleton = generator_skeleton(c.fmt, c.examples[0]) if c.fmt is not None and c.examples else None
+        out = Proposals(self.source, facts={"skeleton": int(skeleton is not None)})
+        tokens = cfg.gen_body_max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
+        plain = skeleton.program(skeleton.plain) if skeleton is not None else None
+
+        def generated(count: int, batch: int) -> list[str]:
+            gens = mi.generator_programs(self.sampler, c.tokenizer, c.view, count, cfg.temperature, tokens,
+                                         c.seed + 1000 * batch, skeleton)
+            per_gen = generator_outputs(c.executor, gens, seeds, c.limits, cfg.max_input_bytes, lambda k: None)
+            # Which program printed what: the per-program counts ("how many generators print a valid input").
+            first = out.facts.get("programs", 0)
+            for j, outs in enumerate(per_gen):
+                for x in outs:
+                    self.log.printed_by.setdefault(self.canonical(x) or "", set()).add(first + j)
+            out.facts["sampled"] = out.facts.get("sampled", 0) + count
+            # A program that is the prompt's plain body verbatim is ours, not the model's: counted apart.
+            self.log.copies |= {first + j for j, g in enumerate(gens) if plain is not None and g == plain}
+            out.facts["programs"] = first + len(gens)
+            out.facts["programs_printing"] = out.facts.get("programs_printing", 0) + sum(1 for o in per_gen if o)
+            return [x for g in per_gen for x in g]
+
+        return in_batches(c, budget, out, cfg.num_generator_programs, generated)
+
+
+def propose_all(ctx: Context, canonical: Callable[[str], str | None]) -> tuple[dict[Source, Proposals], GeneratorLog]:
+    """Every enabled source's proposals (the model sources only with a sampler), in the config's fixed order:
+    the cheap sources first, then the model sources, whose budget clock starts when they do."""
+    enabled = set(ctx.cfg.sources)
+    cheap: list[InputSource] = [MutationSource(ctx)] if Source.MUTATION in enabled else []
+    if Source.RANDOM in enabled and ctx.view.kind != "function":
+        cheap.append(RandomSource(ctx))
+    budget = ModelBudget(ctx.cfg.model_budget_s)
+    out = {s.source: s.propose(budget) for s in cheap}
+    gen = GeneratorSource(ctx, ctx.sampler, canonical) if ctx.sampler is not None else None
+    if ctx.sampler is None or gen is None:
+        return out, GeneratorLog()
+    budget.start()
+    model: list[InputSource] = [ModelSource(ctx, ctx.sampler)] if Source.MODEL in enabled else []
+    if Source.GENERATOR in enabled:
+        model.append(gen)
+    out |= {s.source: s.propose(budget) for s in model}
+    return out, gen.log
