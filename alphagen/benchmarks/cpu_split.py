@@ -10,7 +10,7 @@ samples/s end to end, the speed against the default split, and whether each spli
 
 A split `TxW` is T torch threads and W sandbox workers. Each split's run lives under `--work` and is resumed,
 so an interrupted benchmark continues where it stopped; a finished split is not run again. Writes
-BENCH_CPU_SPLIT.json (`--out`).
+runs/BENCH_CPU_SPLIT.json (`--out`).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="comma list of THREADSxWORKERS (default: all cores to both, to torch with 1 worker, "
                     "one core kept back from torch with 1 or all workers)")
     ap.add_argument("--work", default=str(REPO / "runs" / "cpu_split"))
-    ap.add_argument("--out", default=str(REPO / "BENCH_CPU_SPLIT.json"))
+    ap.add_argument("--out", default=str(REPO / "runs" / "BENCH_CPU_SPLIT.json"))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     args.files = args.files or [str(REPO / "problems" / f"{p}.json") for p in DEFAULT_PROBLEMS]
@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{row['samples_per_second_end_to_end']:.3f} samples/s end to end", file=sys.stderr, flush=True)
     result = {"benchmark": "cpu_split", "cores": cores, "files": [Path(f).name for f in args.files],
               "n": args.n, "seed": args.seed, **summarize(rows, f"{default[0]}x{default[1]}")}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     if args.json:
         print(json.dumps(result))

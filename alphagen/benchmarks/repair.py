@@ -2,7 +2,8 @@
 
     python -m alphagen.benchmarks.repair [--sets shipped,codecontests,humaneval] [--n 16,32] [--shares 0,0.5]
         [--seeds 0,1,2] [--limit K] [--limits shipped=33,codecontests=40,humaneval=164] [--rounds 2]
-        [--problems GLOB] [--max-new-tokens 512] [--test-sources ...] [--work runs/repair] [--out BENCH_REPAIR.json]
+        [--problems GLOB] [--max-new-tokens 512] [--test-sources ...] [--work runs/repair]
+        [--out runs/BENCH_REPAIR.json]
         [--model M] [--dtype auto]
 
 Every arm (set, n, share, seed) is an ordinary bench run directory, `<work>/<set>/n<n>-share<F>-seed<S>/`, run by
@@ -348,7 +349,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=None, help="sandbox slots (default: one per core)")
     ap.add_argument("--codecontests-dir", type=Path, default=CODECONTESTS_DIR)
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "repair", help="arm run directories (resume)")
-    ap.add_argument("--out", type=Path, default=ROOT / "BENCH_REPAIR.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "BENCH_REPAIR.json")
     args = ap.parse_args(argv)
     try:
         args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]

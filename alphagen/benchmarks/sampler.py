@@ -15,7 +15,8 @@ Paths (ratios are computed within the run, so they hold even on a shared machine
 
 --random-weights uses the embedded model's exact architecture and tokenizer (shipped in the package) with
 random weights and a fixed generation length (EOS and stop strings ignored): throughput needs no weights.
---batch-sweep times the default path once per batch size (n = that size, one wave). Writes BENCH_SAMPLER.json.
+--batch-sweep times the default path once per batch size (n = that size, one wave). Writes
+runs/BENCH_SAMPLER.json (`--out`).
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--warmup", action="store_true", help="one untimed run per path first (default on GPU)")
     ap.add_argument("--no-probe", action="store_true", help="skip the matmul probe (FLOP-bound estimate)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    ap.add_argument("--out", default="BENCH_SAMPLER.json", help="where to write the JSON result")
+    ap.add_argument("--out", default="runs/BENCH_SAMPLER.json", help="where to write the JSON result")
     args = ap.parse_args(argv)
     if args.n < 1 or args.max_new_tokens < 1:
         ap.error(f"--n and --max-new-tokens must be >= 1, got {args.n} and {args.max_new_tokens}")
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result["flop_bound_fraction"] = result["default_tokens_per_sec"] / bound
     if sweep is not None:
         result["batch_sweep"] = sweep
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     _summary(result)
     if args.json:
