@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from alphagen.problems.evaluator import call_server, evaluator, evaluator_input, server_input
+from alphagen.problems.evaluator import call_server, evaluator, evaluator_input, redefined_helpers, server_input
 from alphagen.problems.model import Problem
 from sandbox import BatchExecutor, Language, Limits, Program, Result, Status
 
@@ -35,14 +35,16 @@ class CheckTarget:
     evaluator: Program
     entry_point: str
     entry_class: str | None
+    prompt: str
+    """The problem's prompt (its helpers are the program's where it redefines them)."""
 
     @classmethod
     def of(cls, problem: Problem) -> CheckTarget | None:
         """None unless the problem has a hidden harness (a function problem with `test_code`)."""
         if problem.kind != "function" or not problem.test_code or problem.entry_point is None:
             return None
-        source = evaluator(problem.signature or "", problem.test_code)
-        return cls(Program(source, Language.PYTHON), problem.entry_point, problem.entry_class)
+        source = evaluator(problem.signature or "", problem.test_code, problem.entry_point)
+        return cls(Program(source, Language.PYTHON), problem.entry_point, problem.entry_class, problem.signature or "")
 
     def server(self, code: str) -> Program:
         return Program(call_server(code, self.entry_point, self.entry_class), Language.PYTHON)
@@ -58,6 +60,7 @@ def run_hidden_checks(
     if isinstance(first, Result):
         return [replace(first, program_index=i) for i in range(len(codes))]
     servers = [target.server(code) for code in codes]
+    proxied = [redefined_helpers(target.prompt, code, target.entry_point) for code in codes]
     calls: dict[int, list[object]] = dict.fromkeys(range(len(codes)), first)
     done: dict[int, Result] = {}
     cpu = dict.fromkeys(range(len(codes)), 0.0)
@@ -74,7 +77,7 @@ def run_hidden_checks(
                 del calls[p]
             else:
                 replies[p] = res
-        evaluated = _run_evaluator(executor, target, {p: (calls[p], r.stdout) for p, r in replies.items()})
+        evaluated = _run_evaluator(executor, target, {p: (calls[p], r.stdout, proxied[p]) for p, r in replies.items()})
         for p, reply in evaluated.items():
             base = replace(replies[p], stdout=b"", stderr=b"", cpu_s=cpu[p])
             outcome = _outcome(base, reply, calls[p])
@@ -94,7 +97,7 @@ def _discover(executor: BatchExecutor, target: CheckTarget) -> list[object] | Re
     with _DISCOVERED_LOCK:
         if key in _DISCOVERED:
             return _DISCOVERED[key]
-    reply = _run_evaluator(executor, target, {0: ([], b"")})[0]
+    reply = _run_evaluator(executor, target, {0: ([], b"", [])})[0]
     outcome = _outcome(Result(0, 0, Status.OK), reply, [])
     if isinstance(outcome, Result):
         # check finished without calling the candidate (it passes everything), or it is broken: either way the
@@ -123,13 +126,13 @@ def _run_servers(
 
 
 def _run_evaluator(
-    executor: BatchExecutor, target: CheckTarget, work: dict[int, tuple[list[object], bytes]]
+    executor: BatchExecutor, target: CheckTarget, work: dict[int, tuple[list[object], bytes, list[str]]]
 ) -> dict[int, Result]:
     if not work:
         return {}
     keys = sorted(work)
     inputs = [
-        evaluator_input(work[p][0], work[p][1].decode("utf-8", "surrogateescape")) for p in keys
+        evaluator_input(work[p][0], work[p][1].decode("utf-8", "surrogateescape"), work[p][2]) for p in keys
     ]
     results = executor.run_batch([target.evaluator], inputs, EVALUATOR_LIMITS, tests_per_child=1)
     return {keys[r.input_index]: r for r in results}

@@ -16,7 +16,7 @@ from typing import Any
 from sandbox import _protocol
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions, compare_outputs
-from sandbox.values import Limits, Result, Status
+from sandbox.values import Limits, Result, Status, text_bytes
 
 logger = logging.getLogger("sandbox")
 PIPELINE_MAX_FRAME = 16 << 10
@@ -164,22 +164,25 @@ class Batch:
             size += len(self.inputs[i])
         wall = self.limits.effective_wall_s
         jobs = [Job(p, i, next(self.req_ids), wall) for i in group]
-        # Inputs travel as blobs: the zygote keeps them out of its heap (see _protocol).
+        # Inputs and a Python program's source travel as blobs: the zygote keeps them out of its heap, which
+        # every child inherits (see _protocol); a C++ binary is named by its path.
+        header, source = _program_parts(lang, payload)
         if len(jobs) == 1:
-            message: tuple[Any, ...] = ("run", jobs[0].req_id, key, lang, payload, self.lim, [], [])
-            return _protocol.encode(message, [self.inputs[group[0]]]), jobs
-        message = ("runmany", key, lang, payload, [job.req_id for job in jobs], self.lim, [], self.stop)
-        return _protocol.encode(message, [self.inputs[job.input_index] for job in jobs]), jobs
+            message: tuple[Any, ...] = ("run", jobs[0].req_id, key, lang, header, self.lim, [], [])
+            return _protocol.encode(message, [self.inputs[group[0]], source]), jobs
+        message = ("runmany", key, lang, header, [job.req_id for job in jobs], self.lim, [], self.stop)
+        return _protocol.encode(message, [*(self.inputs[job.input_index] for job in jobs), source]), jobs
 
     def _checker_frame(self, base: Result) -> tuple[bytes, list[Job]]:
         if self.opts.checker is None or self.expected is None:
             raise RuntimeError("internal: checker job without a checker or expected outputs")
         names = ["input.txt", "output.txt", "answer.txt"]
-        blobs = [b"", self.inputs[base.input_index], base.stdout, self.expected[base.input_index]]
         source = self.opts.checker.source
+        blobs = [b"", self.inputs[base.input_index], base.stdout, self.expected[base.input_index], _utf8(source)]
         req = next(self.req_ids)
-        # Blobs: stdin (empty), then the checker's files, named in the message, written fresh in its scratch.
-        message = ("run", req, py_key(source), "python", source, self.chk_lim, names, names)
+        # Blobs: stdin (empty), the checker's files, named in the message, written fresh in its scratch, and its
+        # source.
+        message = ("run", req, py_key(source), "python", "", self.chk_lim, names, names)
         job = Job(base.program_index, base.input_index, req, CHECKER_LIMITS.effective_wall_s, base)
         return _protocol.encode(message, blobs), [job]
 
@@ -215,7 +218,10 @@ class Batch:
         if not slot.outstanding:
             raise SlotError(f"zygote {slot.index} answered a request that was never sent")
         job = slot.outstanding.popleft()
-        req_id, status, code, sig, cpu, wall, rss, detail, out, err = reply
+        req_id, status, code, sig, cpu, wall, rss, detail, out, err, note = reply
+        if note:
+            # The child's own report (a compile error's message): candidate text, decoded only here.
+            detail = note.decode("utf-8", "replace")
         if req_id != job.req_id:
             raise SlotError(f"zygote {slot.index} answered request {req_id}, expected {job.req_id}")
         if status == "skipped":
@@ -260,6 +266,15 @@ class Batch:
                 yield res
 
 
+def _utf8(text: str) -> bytes:
+    return text_bytes(text)
+
+
+def _program_parts(lang: str, payload: str) -> tuple[str, bytes]:
+    """(what the request header names, the program blob): a binary's path, or a Python source as a blob."""
+    return ("", _utf8(payload)) if lang == "python" else (payload, b"")
+
+
 def py_key(source: str) -> str:
     """Cache key of a Python program in the zygotes: a content hash (equal sources share a code object)."""
-    return "py:" + hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
+    return "py:" + hashlib.sha256(text_bytes(source)).hexdigest()

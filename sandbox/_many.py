@@ -24,8 +24,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-Reply = tuple[tuple[Any, ...], int, int]
-"""A reply's header fields and the sizes of stdout and the stderr tail waiting in zygote.out_buf."""
+Reply = tuple[tuple[Any, ...], int, int, int]
+"""A reply's header fields and the sizes of stdout, the stderr tail and a setup report waiting in
+zygote.out_buf."""
 EmitFn = Callable[[Reply], bool]
 """Sends one reply; returns False when the caller asked to stop this program (stop on first failure)."""
 
@@ -33,9 +34,9 @@ EmitFn = Callable[[Reply], bool]
 def run_many(
     zygote: Any, request: tuple[Any, ...], spans: list[tuple[int, int]], send: Callable[[Reply], None]
 ) -> None:
-    """Answer a ("runmany", key, lang, payload, [req_id...], limits, argv, stop) request (the inputs are its
-    blobs, `spans` of zygote.in_buf): exactly one reply per test, in order. With stop set, tests after the
-    first non-ok one are answered "skipped"."""
+    """Answer a ("runmany", key, lang, payload, [req_id...], limits, argv, stop) request (its blobs, `spans` of
+    zygote.in_buf: the inputs, then the program's source): exactly one reply per test, in order. With stop set,
+    tests after the first non-ok one are answered "skipped"."""
     _, key, lang, payload, req_ids, lim, argv, stop = request
     failed = False
     sent = 0
@@ -47,26 +48,28 @@ def run_many(
         failed = failed or (stop and reply[0][1] != "ok")
         return not failed
 
+    program = spans[-1]
+    inputs = spans[:-1]
     try:
-        entry = zygote.prepare(key, lang, payload)
+        entry = zygote.prepare(lang, payload)
         if entry[0] == "py" and len(req_ids) > 1:
-            _in_one_child(zygote, entry, req_ids, spans, lim, argv, emit)
+            _in_one_child(zygote, entry, req_ids, inputs, program, lim, argv, emit)
     except Exception as exc:  # noqa: BLE001 - infrastructure trouble: fall back to one child per test
         print(f"zygote: several tests per child failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     # Whatever was not answered yet (the failed test and the rest) runs one child per test.
-    for req_id, span in list(zip(req_ids, spans, strict=True))[sent:]:
+    for req_id, span in list(zip(req_ids, inputs, strict=True))[sent:]:
         if failed:
-            send(((req_id, "skipped", None, None, 0.0, 0.0, 0, ""), 0, 0))
+            send(((req_id, "skipped", None, None, 0.0, 0.0, 0, ""), 0, 0, 0))
             continue
         try:
-            reply = zygote.run(("run", req_id, key, lang, payload, lim, [], argv), [span])
+            reply = zygote.run(("run", req_id, key, lang, payload, lim, [], argv), [span, program])
         except Exception as exc:  # noqa: BLE001 - one test's infrastructure failure, the slot keeps serving
             reply = error_reply(req_id, exc)
         emit(reply)
 
 
 def error_reply(req_id: int, exc: BaseException) -> Reply:
-    return (req_id, "sandbox_error", None, None, 0.0, 0.0, 0, f"zygote: {type(exc).__name__}: {exc}"), 0, 0
+    return (req_id, "sandbox_error", None, None, 0.0, 0.0, 0, f"zygote: {type(exc).__name__}: {exc}"), 0, 0, 0
 
 
 def _in_one_child(
@@ -74,11 +77,13 @@ def _in_one_child(
     entry: tuple[str, Any],
     req_ids: list[int],
     spans: list[tuple[int, int]],
+    program: tuple[int, int],
     lim: tuple[Any, ...],
     argv: list[str],
     emit: EmitFn,
 ) -> None:
-    """Run tests in one child until the first one that needs the fallback (the caller counts the replies)."""
+    """Run tests in one child until the first one that needs the fallback (the caller counts the replies). A
+    program that does not compile is answered compile_error for every test here, without a child per test."""
     child = zygote.child_module
     time_s, wall_s, _, out_bytes, err_tail = lim
     fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
@@ -88,19 +93,22 @@ def _in_one_child(
         view = zygote.in_buf.view(offset, size)
         while view:
             view = view[os.write(inputs, view) :]
+        view.release()  # a child unmaps in_buf, which no live view of ours may pin
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
+    setup, source = zygote.program_fds(program)
     test_dir = zygote.new_test_dir()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(ctl_r)
             os.close(go_w)
-            zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs), spans, argv, test_dir)
+            zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs, setup, source), spans, argv, test_dir)
         finally:
             os._exit(125)  # the child never returns into the zygote's loop
     os.close(ctl_w)
     os.close(go_r)
+    os.close(source)
     pidfd = os.pidfd_open(pid)
     host_pid = child.outer_pid(pidfd) or pid
     done = 0
@@ -110,10 +118,18 @@ def _in_one_child(
             cpu0 = child.process_cpu(pid, host_pid)
             if index:
                 os.write(go_w, b"g")  # the child waits for this: the previous test's outputs are read
-            outcome = _wait_report(child, pid, host_pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
+            outcome = _wait_report(zygote, pid, host_pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
             cpu = child.process_cpu(pid, host_pid) - cpu0
             wall = time.monotonic() - start
             if outcome == "fail":
+                if index == 0 and _exits_soon(pidfd):
+                    report = zygote.setup_report(setup, 0, 0)
+                    if report is not None and report[0] == "compile_error":
+                        # The same message answers every test: it does not depend on the input.
+                        for req in req_ids:
+                            done += 1
+                            if not emit(((req, "compile_error", None, None, 0.0, wall, 0, ""), 0, 0, report[1])):
+                                break
                 break
             n_out, out_len, n_err, oom = zygote.read_outputs(fds, out_bytes, err_tail, "python")
             rss = _peak_rss_kb(host_pid)
@@ -122,7 +138,7 @@ def _in_one_child(
                 os.kill(pid, signal.SIGKILL)
                 kill = int(signal.SIGKILL)
                 verdict, detail = child.classify("python", None, kill, cpu, outcome, out_len, oom, rss, lim)
-                emit(((req_id, verdict, None, kill, cpu, wall, rss, detail), n_out, n_err))
+                emit(((req_id, verdict, None, kill, cpu, wall, rss, detail), n_out, n_err, 0))
                 done = index + 1
                 break
             verdict, detail = child.classify("python", 0, None, cpu, "", out_len, oom, rss, lim)
@@ -131,7 +147,7 @@ def _in_one_child(
             scratch = zygote.scratch_module
             scratch.empty_dir(test_dir)  # files of this test must not be seen by the next
             done = index + 1
-            if not emit(((req_id, "ok", 0, None, cpu, wall, rss, ""), n_out, n_err)):
+            if not emit(((req_id, "ok", 0, None, cpu, wall, rss, ""), n_out, n_err, 0)):
                 break
     finally:
         # Closing the go pipe tells a child waiting after its last test to exit; a busy one is killed.
@@ -139,17 +155,20 @@ def _in_one_child(
         if done < len(req_ids) or not _exits_soon(pidfd):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        for fd in (pidfd, ctl_r, inputs, *fds):
+        for fd in (pidfd, ctl_r, inputs, setup, *fds):
             os.close(fd)
         zygote.kill_strays()
         zygote.remove_test_dir(test_dir)
 
 
 def _wait_report(
-    child: Any, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
+    zygote: Any, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
 ) -> str:
     """Wait for the child's end-of-test report: "clean", "fail" (a failure report, or it exited without
-    one), or "cpu" / "wall" when this test spent its CPU or wall-clock budget first."""
+    one), or "cpu" / "wall" when this test spent its CPU or wall-clock budget first. The report is read into
+    wipe-on-fork memory: not even two bytes a candidate wrote become an object a later child inherits."""
+    child = zygote.child_module
+    report = zygote.ctl_buf.view(0, 2)
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -159,7 +178,8 @@ def _wait_report(
             return "cpu"
         ready, _, _ = select.select([ctl, pidfd], [], [], min(remaining, budget + 0.005))
         if ctl in ready:
-            return "clean" if os.read(ctl, 2) == child.CLEAN else "fail"
+            got = os.readv(ctl, [report])
+            return "clean" if got == 2 and report == child.CLEAN else "fail"
         if ready:
             return "fail"
 

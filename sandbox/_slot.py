@@ -20,6 +20,8 @@ from sandbox._zygote_log import ZygoteLog
 logger = logging.getLogger("sandbox")
 ZYGOTE = str(Path(__file__).with_name("_zygote.py"))
 START_TIMEOUT_S = 30.0
+ZYGOTE_GROWTH_MAX = 256 << 20
+"""How far a zygote's address space may grow past its size at start before the slot is restarted."""
 
 
 class SlotError(RuntimeError):
@@ -139,6 +141,22 @@ class Slot:
                 except psutil.Error:
                     pass
             psutil.wait_procs(victims, timeout=1.0)
+
+    def outgrown(self) -> bool:
+        """Has the zygote's address space grown past ZYGOTE_GROWTH_MAX over what it had when it became ready?
+        Every child starts as a copy of it: a grown zygote (a huge request buffer, a leak) is replaced, not
+        reused, so that no later program pays for it against its memory limit."""
+        pid, base = self.pid, self.capabilities.get("base_vm")
+        if pid is None or not isinstance(base, int):
+            return False
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmSize:"):
+                        return (int(line.split()[1]) << 10) > base + ZYGOTE_GROWTH_MAX
+        except (OSError, ValueError):
+            return False
+        return False
 
     @property
     def pid(self) -> int | None:

@@ -50,8 +50,16 @@ ns = _load("_ns")
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_CHILD_SUBREAPER = 36
-SETUP_MARKER = b"\x00sandbox-setup-failed: "
-"""A child that fails to isolate itself writes this to stderr and exits: the zygote reports sandbox_error."""
+SETUP_FAILED, COMPILE_FAILED = b"S", b"C"
+"""The first byte a child writes to its setup memory file when it cannot isolate itself (sandbox_error) or
+compile the candidate (compile_error); the reason follows. The child closes that file before the candidate's
+first instruction, so a candidate can never write it (it once wrote a marker to stderr that the zygote trusted)."""
+SETUP_FD, PROGRAM_FD = 3, 4
+"""Where a single-test child finds its setup memory file and the candidate's source (see run)."""
+NOTE_MAX = 2000
+"""The most bytes of a child's setup report (a compile error's message) sent back."""
+CPP_RULESETS = 64
+"""Landlock rulesets of C++ binaries kept open (one per binary path); the oldest is closed past this."""
 
 
 class Zygote:
@@ -66,7 +74,11 @@ class Zygote:
         self.nproc: int = config["nproc"]
         self.spaces = spaces
         self.warnings: list[str] = list(spaces["warnings"])
-        self.programs: dict[str, tuple[str, Any]] = {}
+        self.ctl_buf = protocol.WipeBuffer()
+        """A several-tests child's end-of-test report lands here (see _many)."""
+        self.cpp_rulesets: dict[str, int] = {}
+        """Per C++ binary path, its Landlock ruleset fd. No program's code is ever kept here: a Python
+        candidate is compiled in its own child from a memory file, so no child inherits another's code."""
         self.pid = os.getpid()
         self.tests = 0
         self.in_buf = protocol.WipeBuffer()
@@ -112,54 +124,62 @@ class Zygote:
             "uid": self.switch_uid,
             "warnings": self.warnings,
             "pid": ns.host_pid(),
+            "base_vm": self.base_as,
         }
 
     # ---- programs
     # -------------------------------------------------------------------------------------------
-    def prepare(self, key: str, lang: str, payload: str) -> tuple[str, Any]:
-        """Compile Python source once per program (or register a C++ binary); cached by key."""
-        entry = self.programs.get(key)
-        if entry is not None:
-            return entry
-        if len(self.programs) >= 256:
-            # Bounded cache: drop the oldest program (and its Landlock ruleset) first.
-            old_key = next(iter(self.programs))
-            old = self.programs.pop(old_key)
-            if old[0] == "cpp" and old[1][1] >= 0:
-                os.close(old[1][1])
+    def prepare(self, lang: str, payload: str) -> tuple[str, Any]:
+        """What a child needs to run a program: ("py", None) (its source travels in a memory file), or
+        ("cpp", (binary path, Landlock ruleset fd)) with the ruleset made once per binary."""
         if lang == "python":
-            try:
-                entry = ("py", compile(payload, "main.py", "exec", dont_inherit=True))
-            except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-                entry = ("err", "".join(traceback.format_exception_only(type(exc), exc))[-2000:])
-        else:
-            ruleset = -1
-            if self.landlock_abi:
-                # The controller says how the toolchain linked it (never the binary's own headers, which the
-                # candidate controls): a dynamic binary needs the loader, so only then may it execute anything.
-                executable = "/" if lang == "cpp-dynamic" else payload
-                ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, executable)
-            entry = ("cpp", (payload, ruleset))
-        self.programs[key] = entry
-        return entry
+            return ("py", None)
+        ruleset = self.cpp_rulesets.get(payload, -1)
+        if ruleset < 0 and self.landlock_abi:
+            if len(self.cpp_rulesets) >= CPP_RULESETS:
+                os.close(self.cpp_rulesets.pop(next(iter(self.cpp_rulesets))))
+            # The controller says how the toolchain linked it (never the binary's own headers, which the
+            # candidate controls): a dynamic binary needs the loader, so only then may it execute anything.
+            executable = "/" if lang == "cpp-dynamic" else payload
+            ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, executable)
+            self.cpp_rulesets[payload] = ruleset
+        return ("cpp", (payload, ruleset))
+
+    def program_fds(self, span: tuple[int, int]) -> tuple[int, int]:
+        """A fresh setup memory file and one holding the candidate's source (from in_buf, never a Python object
+        here: a child inherits this process's memory, and must find no other program's code in it)."""
+        setup, program = os.memfd_create("setup"), os.memfd_create("program")
+        _write_all(program, self.in_buf.view(*span))
+        return setup, program
+
+    def setup_report(self, setup: int, n_out: int, n_err: int) -> tuple[str, int] | None:
+        """What the child wrote to its setup file: (verdict, bytes of its reason copied into out_buf after the
+        outputs), or None when it wrote nothing (it ran the candidate)."""
+        size = os.fstat(setup).st_size
+        if not size:
+            return None
+        tag = os.pread(setup, 1, 0)
+        n_note = min(size - 1, NOTE_MAX)
+        _pread_into(setup, self.out_buf.view(n_out + n_err, n_note), 1)
+        return ("compile_error" if tag == COMPILE_FAILED else "sandbox_error"), n_note
 
     # ---- one test
     # ---------------------------------------------------------------------------------------------
     def run(self, request: tuple[Any, ...], spans: list[tuple[int, int]]) -> Reply:
-        """One test in a fresh child. Blobs (in in_buf): stdin, then the files named in the request."""
-        _, req_id, key, lang, payload, lim, names, argv = request
+        """One test in a fresh child. Blobs (in in_buf): stdin, the files named in the request, then the program
+        (a Python candidate's source; empty for a C++ binary, whose path is the payload)."""
+        _, req_id, _, lang, payload, lim, names, argv = request
         time_s, wall_s, mem_mb, out_bytes, err_tail = lim
-        entry = self.prepare(key, lang, payload)
-        if entry[0] == "err":
-            return (req_id, "compile_error", None, None, 0.0, 0.0, 0, entry[1]), 0, 0
+        entry = self.prepare(lang, payload)
         test_dir = self.new_test_dir()
         try:
             # Checker files: created anew (O_EXCL | O_NOFOLLOW) in a directory made for this test.
-            files = [(n, self.in_buf.view(*span)) for n, span in zip(names, spans[1:], strict=True)]
+            files = [(n, self.in_buf.view(*span)) for n, span in zip(names, spans[1:-1], strict=True)]
             scratch.write_files(test_dir, files)
             del files  # views of in_buf must not outlive the request (the buffer may be replaced)
             # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files read back.
             fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
+            setup, program = self.program_fds(spans[-1])
             try:
                 _write_all(fds[0], self.in_buf.view(*spans[0]))
                 os.lseek(fds[0], 0, os.SEEK_SET)
@@ -167,7 +187,7 @@ class Zygote:
                 pid = os.fork()
                 if pid == 0:
                     try:
-                        self._child(entry, fds, lim, argv, test_dir)
+                        self._child(entry, fds, lim, argv, test_dir, (setup, program))
                     finally:
                         os._exit(125)  # whatever happened, the child never returns into the zygote's loop
                 killed = child.wait_limits(pid, time_s, wall_s)
@@ -175,13 +195,15 @@ class Zygote:
                 wall = time.monotonic() - start
                 confine.kill_strays(self)
                 n_out, out_len, n_err, oom = self.read_outputs(fds, out_bytes, err_tail, lang)
-                setup_failed = os.pread(fds[2], len(SETUP_MARKER), 0) == SETUP_MARKER
-                failure = os.pread(fds[2], 2000, len(SETUP_MARKER)) if setup_failed else b""
+                report = self.setup_report(setup, n_out, n_err)
             finally:
-                for fd in fds:
+                for fd in (*fds, setup, program):
                     os.close(fd)
         finally:
             self.remove_test_dir(test_dir)
+        if report is not None:
+            # The reason (a compiler message quotes the candidate) stays in out_buf: it is sent as a blob.
+            return (req_id, report[0], None, None, 0.0, wall, 0, ""), n_out, n_err, report[1]
         cpu = usage.ru_utime + usage.ru_stime
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
@@ -189,9 +211,7 @@ class Zygote:
             # Its CPU clock passed time_s (ours, or RLIMIT_CPU's); rusage (scaled from ticks) may say a bit less.
             cpu = max(cpu, time_s)
         verdict, detail = child.classify(lang, code, sig, cpu, killed, out_len, oom, usage.ru_maxrss, lim)
-        if setup_failed:
-            verdict, detail = "sandbox_error", failure.decode("utf-8", "replace")
-        return (req_id, verdict, code, sig, cpu, wall, usage.ru_maxrss, detail), n_out, n_err
+        return (req_id, verdict, code, sig, cpu, wall, usage.ru_maxrss, detail), n_out, n_err, 0
 
     def read_outputs(self, fds: list[int], out_bytes: int, err_tail: int, lang: str) -> tuple[int, int, int, bool]:
         """Copy stdout (at most out_bytes) and the stderr tail into out_buf, never into a Python object.
@@ -199,7 +219,8 @@ class Zygote:
         out_len = os.fstat(fds[1]).st_size
         err_len = os.fstat(fds[2]).st_size
         n_out, n_err = min(out_len, out_bytes), min(err_len, err_tail)
-        buf = self.out_buf.reserve(n_out + n_err)
+        # Room for a setup report after the outputs too (reserve would not keep what is already there).
+        buf = self.out_buf.reserve(n_out + n_err + NOTE_MAX)
         _pread_into(fds[1], self.out_buf.view(0, n_out), 0)
         _pread_into(fds[2], self.out_buf.view(n_out, n_err), err_len - n_err)
         marker = b"MemoryError" if lang == "python" else b"bad_alloc"
@@ -238,24 +259,69 @@ class Zygote:
                 pass
 
     def _child(
-        self, entry: tuple[str, Any], fds: list[int], lim: tuple[Any, ...], argv: list[str], test_dir: str
+        self,
+        entry: tuple[str, Any],
+        fds: list[int],
+        lim: tuple[Any, ...],
+        argv: list[str],
+        test_dir: str,
+        own: tuple[int, int],
     ) -> None:
-        """In the forked child: isolate, then run the candidate. Always ends with os._exit."""
-        try:
-            confine.isolate(self, entry, fds, lim, test_dir)
-        except BaseException as exc:  # noqa: BLE001 - any failure here must end the child, reported by marker
-            try:
-                os.write(2, SETUP_MARKER + f"{type(exc).__name__}: {exc}".encode())
-            finally:
-                os._exit(125)
+        """In the forked child: isolate, compile, then run the candidate. Always ends with os._exit.
+        own: the setup and program memory files, kept as fds SETUP_FD and PROGRAM_FD."""
+        code = self.isolate_and_compile(entry, fds, lim, test_dir, own, SETUP_FD, 1)
         if entry[0] == "cpp":
             path = entry[1][0]
             try:
                 os.execve(path, [path, *argv], {})
             except OSError as exc:
-                os.write(2, SETUP_MARKER + f"exec failed: {exc}".encode())
+                os.pwrite(SETUP_FD, SETUP_FAILED + f"exec failed: {exc}".encode(), 0)
                 os._exit(125)
-        os._exit(child.exec_python(entry[1], argv))
+        os._exit(child.exec_python(code, argv))
+
+    def isolate_and_compile(
+        self,
+        entry: tuple[str, Any],
+        fds: list[int],
+        lim: tuple[Any, ...],
+        test_dir: str,
+        keep: tuple[int, ...],
+        setup_fd: int,
+        tests: int,
+    ) -> Any:
+        """In a forked child: drop the zygote's buffers, isolate (keep -> fds 3, 4, ...), compile a Python
+        candidate from its memory file (the fd after setup_fd) under the test's limits, then close both files.
+        Returns the code object (None for C++). A failure is reported on the setup file and ends the child."""
+        # The zygote's request and reply buffers read as zeros here (wipe-on-fork); unmapped, they do not count
+        # against the memory limit either.
+        for buf in (self.in_buf, self.out_buf):
+            try:
+                buf.map.close()
+            except BufferError:
+                pass  # a view is still alive: the mapping stays (zeros), only its size counts
+        setup = os.fstat(keep[setup_fd - 3]).st_ino
+        try:
+            confine.isolate(self, entry, fds, lim, test_dir, keep, tests=tests)
+        except BaseException as exc:  # noqa: BLE001 - any failure here must end the child, reported by setup
+            _report_setup(setup, (setup_fd, keep[setup_fd - 3]), SETUP_FAILED, f"{type(exc).__name__}: {exc}")
+        code = None
+        if entry[0] == "py":
+            try:
+                size = os.fstat(setup_fd + 1).st_size
+                source = os.pread(setup_fd + 1, size, 0).decode("utf-8", "surrogateescape")
+                os.close(setup_fd + 1)
+                # Compiled here, under the test's CPU and memory limits: constant folding of a hostile
+                # program costs the candidate, never a process another program inherits.
+                code = compile(source, "main.py", "exec", dont_inherit=True)
+                del source
+            except Exception as exc:  # noqa: BLE001 - SyntaxError, ValueError, MemoryError, RecursionError...
+                detail = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
+                _report_setup(setup, (setup_fd,), COMPILE_FAILED, detail)
+            os.close(setup_fd)
+        else:
+            os.close(setup_fd + 1)
+            os.set_inheritable(setup_fd, False)  # closed by execve; until then it can report an exec failure
+        return code
 
     child_module = child
     landlock_module = landlock
@@ -273,15 +339,29 @@ class Zygote:
         argv: list[str],
         test_dir: str,
     ) -> None:
-        """In a forked child for several tests: isolate once, then run them all (see _many). Ends with _exit."""
-        try:
-            confine.isolate(self, entry, fds, lim, test_dir, keep, tests=len(inputs))
-        except BaseException:  # noqa: BLE001 - no report: the zygote falls back to one child per test
-            os._exit(125)
-        os._exit(child.serve_many(entry[1], inputs, argv))
+        """In a forked child for several tests: isolate and compile once, then run them all (see _many).
+        keep: the control pipes, the inputs file, then the setup and program files. Ends with _exit."""
+        setup_fd = 3 + len(keep) - 2
+        code = self.isolate_and_compile(entry, fds, lim, test_dir, keep, setup_fd, len(inputs))
+        os._exit(child.serve_many(code, inputs, argv))
 
-Reply = tuple[tuple[Any, ...], int, int]
-"""A reply's header fields, and how many bytes of stdout and stderr tail lie at the start of out_buf."""
+Reply = tuple[tuple[Any, ...], int, int, int]
+"""A reply's header fields, and how many bytes of stdout, stderr tail and the child's setup report (a compile
+error's message) lie in turn at the start of out_buf."""
+
+
+def _report_setup(inode: int, candidates: tuple[int, ...], tag: bytes, reason: str) -> None:
+    """Write tag + reason to the setup file (whichever of the candidate fds it is now) and end the child."""
+    try:
+        for fd in candidates:
+            try:
+                if os.fstat(fd).st_ino == inode:
+                    os.pwrite(fd, tag + reason.encode("utf-8", "replace"), 0)
+                    break
+            except OSError:
+                continue
+    finally:
+        os._exit(125)
 
 
 def _write_all(fd: int, data: memoryview) -> None:
@@ -308,8 +388,9 @@ def _vm_size_bytes() -> int:
 
 def send(fd: int, zygote: Zygote, reply: Reply) -> None:
     """One reply frame: header fields, then stdout and the stderr tail straight from out_buf."""
-    meta, n_out, n_err = reply
-    protocol.write_views(fd, [protocol.frame_head(meta, [n_out, n_err]), zygote.out_buf.view(0, n_out + n_err)])
+    meta, n_out, n_err, n_note = reply
+    head = protocol.frame_head(meta, [n_out, n_err, n_note])
+    protocol.write_views(fd, [head, zygote.out_buf.view(0, n_out + n_err + n_note)])
 
 
 def main() -> None:

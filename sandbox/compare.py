@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sandbox.values import Language, Program
+from sandbox.values import Language, Program, text_bytes
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class CompareOptions:
 
 
 def _as_bytes(text: str | bytes) -> bytes:
-    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    return text_bytes(text)
 
 
 def _parse_float(token: bytes) -> float | None:

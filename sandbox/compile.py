@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox import _landlock
+from sandbox.values import text_bytes
 
 logger = logging.getLogger("sandbox")
 COMPILE_TIMEOUT_S = 60.0
@@ -74,7 +75,7 @@ class CppCompiler:
 
     def compile(self, source: str) -> Compiled:
         """Compile (or return the cached result for) one source. Never raises for a bad program."""
-        digest = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
+        digest = hashlib.sha256(text_bytes(source)).hexdigest()
         with self._lock:
             cached = self._cache.get(digest)
         if cached is not None:
@@ -91,7 +92,7 @@ class CppCompiler:
         build = self.root / f"build-{digest[:16]}-{threading.get_ident()}"
         build.mkdir(mode=0o700)
         try:
-            (build / "main.cpp").write_text(source, encoding="utf-8", errors="surrogateescape")
+            (build / "main.cpp").write_bytes(text_bytes(source))
             if self.uid >= 0:
                 for path in (build, build / "main.cpp"):
                     os.chown(path, self.uid, self.uid)

@@ -21,7 +21,7 @@ from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
 from sandbox.interface import batch_pairs, check_batch_args, check_tests_per_child
-from sandbox.values import Language, Limits, Program, Result
+from sandbox.values import Language, Limits, Program, Result, text_bytes
 
 logger = logging.getLogger("sandbox")
 ISOLATION_MODES = ("auto", "strict", "none")
@@ -39,7 +39,7 @@ def _warn_once(message: str) -> None:
 
 
 def _as_bytes(data: str | bytes) -> bytes:
-    return data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
+    return text_bytes(data)
 
 
 class Executor:
@@ -245,7 +245,19 @@ class Executor:
             # What a zygote said during the batch reaches the log now, not only when it stops (a long run).
             for slot in self._slots:
                 slot.log.forward()
+            self._replace_outgrown()
             self._busy.release()
+
+    def _replace_outgrown(self) -> None:
+        """A zygote that grew (see Slot.outgrown) would hand its size to every later child: start a fresh one."""
+        if self._closed:
+            return
+        for slot in self._slots:
+            if slot.outgrown():
+                try:
+                    slot.restart()
+                except (SlotError, OSError) as exc:
+                    logger.error("sandbox: worker slot %d could not restart: %s", slot.index, exc)
 
     def _drain(self) -> None:
         """An abandoned batch leaves requests in flight: wait for (and drop) their replies, or restart."""

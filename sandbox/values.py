@@ -6,6 +6,18 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+def text_bytes(text: str | bytes) -> bytes:
+    """UTF-8 of a text that may hold any code point: raw bytes smuggled as U+DC80..U+DCFF (surrogateescape)
+    become those bytes again; any other lone surrogate is written as its 3-byte form (an invalid UTF-8 sequence
+    for the program to make of what it will), never an exception in the caller."""
+    if isinstance(text, bytes):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 class Status(str, Enum):
     """How one execution ended. A program's failure is a status, never an exception in the caller."""
 

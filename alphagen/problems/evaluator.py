@@ -22,7 +22,9 @@ standard library: they run under the sandbox's interpreter.
 
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Sequence
 
 CODEC = r'''
 import json as _ag_json
@@ -108,8 +110,14 @@ def _ag_main():
     _ag_sys.stdin = _ag_io.StringIO()
     ns = {"__name__": "__solution__", "__builtins__": __builtins__}
     exec(compile(_AG_CODE, "<solution>", "exec"), ns)
-    function = _ag_entry(ns, _AG_ENTRY, _AG_CLASS)
-    for args, kwargs in calls:
+    entry = _ag_entry(ns, _AG_ENTRY, _AG_CLASS)
+    for name, args, kwargs in calls:
+        # name None: the entry point; else a helper of the prompt's that check calls (the program's own
+        # definition of it, as in the official harness, where the completion may redefine it).
+        function = entry if name is None else ns.get(name)
+        if not callable(function):
+            real.write(_ag_json.dumps({"missing": True}) + "\n")
+            continue
         try:
             value = function(*_ag_decode(args), **_ag_decode(kwargs))
             line = _ag_json.dumps({"r": _ag_encode(value)})
@@ -214,27 +222,47 @@ class _AgSoftAsserts(_ag_ast.NodeTransformer):
         return _ag_ast.copy_location(guard, node)
 
 
-def _ag_check(soft):
-    # The problem's own prompt first (helpers such as HumanEval/32's poly), then its test code, each in the
-    # namespace check will see, as the official harness builds it (the candidate's code is not in it).
+def _ag_helpers():
+    """Top-level functions the prompt defines besides the entry point (HumanEval/32's poly, /50's
+    encode_shift): check may call them, and a program may redefine them."""
+    try:
+        tree = _ag_ast.parse(_AG_PROMPT)
+    except Exception:
+        return []  # a stub that does not compile on its own defines nothing check needs
+    return [node.name for node in tree.body
+            if isinstance(node, (_ag_ast.FunctionDef, _ag_ast.AsyncFunctionDef)) and node.name != _AG_ENTRY]
+
+
+def _ag_check(soft, proxy, proxied):
+    # The problem's own prompt first (its helpers), then its test code, in the namespace check will see, as the
+    # official harness builds it; the entry point (check may call it by name: HumanEval/33) and the helpers the
+    # program redefines (`proxied`) are then proxies to the program's own definitions.
     ns = {"__name__": "__alphagen_check__", "__builtins__": _ag_builtins}
     try:
         exec(compile(_AG_PROMPT, "<prompt>", "exec"), ns)
     except Exception:
-        pass  # a stub that does not compile on its own defines nothing check needs
+        pass
+    trusted = {name: ns[name] for name in _ag_helpers() if callable(ns.get(name))}
     tree = _ag_ast.parse(_AG_TEST, "<test>")
     if soft:
         tree = _ag_ast.fix_missing_locations(_AgSoftAsserts().visit(tree))
     exec(compile(tree, "<test>", "exec"), ns)
-    return ns["check"]
+    ns[_AG_ENTRY] = proxy(None, None)
+    for name, function in trusted.items():
+        if name in proxied:
+            ns[name] = proxy(name, function)
+    return ns["check"], ns[_AG_ENTRY]
 
 
 def _ag_answer(line):
+    """("value", v), ("raised", (type name, message)) or ("missing", None): one answer line, decoded."""
     record = _ag_json.loads(line)
     if type(record) is dict and "r" in record:
-        return True, _ag_decode(record["r"])
+        return "value", _ag_decode(record["r"])
     if type(record) is dict and type(record.get("e")) is str and type(record.get("m")) is str:
-        return False, (record["e"], record["m"])
+        return "raised", (record["e"], record["m"])
+    if record == {"missing": True}:
+        return "missing", None
     raise ValueError("not an answer")
 
 
@@ -253,33 +281,42 @@ def _ag_raise(name, message):
     raise _AgRaised(name + ": " + message)
 
 
-def _ag_run(calls, lines, soft, made):
+def _ag_run(calls, lines, soft, made, proxied):
     """Run check once, appending each call it makes to `made`. Answers come from `lines` (the call server's,
-    for `calls`); a call past them raises _AgMore, or in discovery (soft) gets a placeholder."""
+    for `calls`); a call past them raises _AgMore, or in discovery (soft) gets a placeholder (a helper: the
+    prompt's own definition's value, which a program that keeps the helper answers too)."""
 
-    def candidate(*args, **kwargs):
-        if len(made) >= _AG_LIMIT:
-            raise _AgStop()
-        if _ag_mentions_pending((args, kwargs)):
-            raise _AgStop()
-        call = [_ag_encode(list(args)), _ag_encode(dict(kwargs))]
-        k = len(made)
-        made.append(call)
-        if k < len(calls) and calls[k] == call:
-            if k >= len(lines):
-                raise RuntimeError("the program ended before answering call " + str(k + 1))
-            try:
-                ok, value = _ag_answer(lines[k])
-            except Exception:
-                raise RuntimeError("call " + str(k + 1) + ": the program's answer is not plain data") from None
-            if ok:
-                return value
-            _ag_raise(*value)
-        if not soft:
-            raise _AgMore()
-        return _AgPending()
+    def proxy(name, trusted):
+        def call(*args, **kwargs):
+            if len(made) >= _AG_LIMIT:
+                raise _AgStop()
+            if _ag_mentions_pending((args, kwargs)):
+                raise _AgStop()
+            record = [name, _ag_encode(list(args)), _ag_encode(dict(kwargs))]
+            k = len(made)
+            made.append(record)
+            if k < len(calls) and calls[k] == record:
+                if k >= len(lines):
+                    raise RuntimeError("the program ended before answering call " + str(k + 1))
+                try:
+                    answer = _ag_answer(lines[k])
+                except Exception:
+                    raise RuntimeError("call " + str(k + 1) + ": the program's answer is not plain data") from None
+                if answer[0] == "value":
+                    return answer[1]
+                if answer[0] == "missing" and trusted is not None:
+                    return trusted(*args, **kwargs)  # the program keeps the prompt's definition
+                if answer[0] == "missing":
+                    raise NameError("the program defines no function " + repr(_AG_ENTRY))
+                _ag_raise(*answer[1])
+            if not soft:
+                raise _AgMore()
+            return trusted(*args, **kwargs) if trusted is not None else _AgPending()
 
-    check = _ag_check(soft)
+        call.__name__ = name or _AG_ENTRY
+        return call
+
+    check, candidate = _ag_check(soft, proxy, proxied)
     # The same pseudo-random draws in every run (HumanEval/53's check draws unseeded): a round's calls must be
     # the ones the next round answers.
     _ag_random.seed(0)
@@ -293,17 +330,17 @@ def _ag_run(calls, lines, soft, made):
 
 def _ag_main():
     request = _ag_json.loads(_ag_sys.stdin.readline())
-    calls = request["calls"]
+    calls, proxied = request["calls"], set(request["proxied"])
     lines = _ag_sys.stdin.read().splitlines()
     try:
-        _ag_run(calls, lines, False, [])
+        _ag_run(calls, lines, False, [], proxied)
         reply = {"verdict": "pass"}
     except _AgMore:
         # A call beyond the answered ones: list the calls check makes, answered ones first, as far as
         # discovery gets (it stops where an argument needs an answer not known yet).
         made = []
         try:
-            _ag_run(calls, lines, True, made)
+            _ag_run(calls, lines, True, made, proxied)
         except (Exception, _AgStop):
             pass
         reply = {"more": made}
@@ -323,14 +360,36 @@ def call_server(code: str, entry_point: str, entry_class: str | None = None) -> 
     return head + CODEC + _SERVER_MAIN
 
 
-def evaluator(prompt: str, test_code: str) -> str:
+def evaluator(prompt: str, test_code: str, entry_point: str) -> str:
     """The trusted side: the problem's prompt and test code, and `check(candidate)` over the answers."""
-    return f"_AG_PROMPT = {prompt!r}\n_AG_TEST = {test_code!r}\n" + CODEC + _EVALUATOR_MAIN
+    head = f"_AG_PROMPT = {prompt!r}\n_AG_TEST = {test_code!r}\n_AG_ENTRY = {entry_point!r}\n"
+    return head + CODEC + _EVALUATOR_MAIN
 
 
-def evaluator_input(calls: list[object], answers: str) -> str:
-    """The evaluator's stdin: the calls (one JSON line), then the call server's answer lines as they came."""
-    return json.dumps({"calls": calls}) + "\n" + answers
+def evaluator_input(calls: list[object], answers: str, proxied: Sequence[str] = ()) -> str:
+    """The evaluator's stdin: the calls and the helpers to proxy (one JSON line), then the call server's answer
+    lines as they came."""
+    return json.dumps({"calls": calls, "proxied": sorted(proxied)}) + "\n" + answers
+
+
+def redefined_helpers(prompt: str, code: str, entry_point: str) -> list[str]:
+    """The prompt's top-level functions (besides the entry point) that `code` defines differently: `check` must
+    call the program's own version of those (as the official harness would: the completion follows the prompt),
+    and may call the prompt's for the rest, which the program keeps or leaves to the prompt. Total on candidate
+    text: when the program cannot be read, every helper is the program's."""
+    try:
+        tree = ast.parse(prompt)
+        helpers = {n.name: ast.dump(n) for n in tree.body if isinstance(n, _DEFS) and n.name != entry_point}
+    except Exception:  # noqa: BLE001 - a stub that does not parse on its own defines no helper
+        return []
+    try:
+        mine = {n.name: ast.dump(n) for n in ast.parse(code).body if isinstance(n, _DEFS)}
+    except Exception:  # noqa: BLE001 - any failure to read candidate text: trust nothing of it
+        return sorted(helpers)
+    return sorted(name for name, dump in helpers.items() if name in mine and mine[name] != dump)
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def server_input(calls: list[object]) -> str:
