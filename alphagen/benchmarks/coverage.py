@@ -65,6 +65,8 @@ VARIANTS = {
 def set_files(name: str, work: Path, codecontests_dir: Path) -> list[str]:
     """The problem files of a set, in a fixed order."""
     if name == "codecontests":
+        if not (codecontests_dir / "index.json").is_file():
+            raise SystemExit(f"--codecontests-dir must hold CodeContests rows and index.json, got {codecontests_dir}")
         index = json.loads((codecontests_dir / "index.json").read_text(encoding="utf-8"))
         rows = [r for r in index if r["cf_index"] in ("A", "B") and not r["likely_multiple_valid_answers"]]
         return [str(codecontests_dir / r["file"]) for r in sorted(rows, key=lambda r: r["file"])]
