@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from alphagen.extract import python_syntax_ok
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import SlotModel, learn_models
 from alphagen.testgen.structure import split_lines
-from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template
+from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, grid_width, sized, visit
 
 # The printer appended after the model's `gen`: walks the layout (JSON) and prints the returned dict.
 PRINTER = '''
@@ -162,64 +162,96 @@ class _Layout:
         # Name the sized items first, so a size column can say what it is the length of.
         names: dict[int, str] = {}
         for k, it in enumerate(items):
-            if isinstance(it, Array):
-                names[k] = self.names.take(ARRAY_NAMES)
-            elif isinstance(it, Str):
-                names[k] = self.names.take(STR_NAMES)
-            elif isinstance(it, Block):
-                names[k] = self.names.take(("grid",) if it.width is not None else BLOCK_NAMES)
-            elif isinstance(it, Repeat):
-                names[k] = self.names.take(("cases",))
+            pool = visit(it, _NAME_POOL)
+            if pool is not None:
+                names[k] = self.names.take(pool)
         first_sized: dict[int, tuple[str, int]] = {}
         widths: dict[int, str] = {}
         for k, it in enumerate(items):
-            if isinstance(it, (Array, Str, Block)):
-                first_sized.setdefault(it.size, (names[k], it.delta))
-            if isinstance(it, Repeat):
-                first_sized.setdefault(it.size, (names[k], 0))
-            if isinstance(it, Block) and it.width is not None:
-                widths.setdefault(it.width, names[k])
-        layout: list[dict[str, Any]] = []
-        for k, it in enumerate(items):
-            if isinstance(it, Fixed):
-                cols: list[dict[str, Any]] = []
-                for s, kind in zip(it.slots, it.kinds, strict=True):
-                    if kind == "int" and s in first_sized:
-                        name, delta = first_sized[s]
-                        cols.append({"len_of": name, "delta": delta})
-                    elif kind == "int" and s in widths:
-                        cols.append({"width_of": widths[s]})
-                    else:
-                        name = self.names.take(SCALAR_NAMES if kind != "word" else STR_NAMES)
-                        cols.append({"name": name})
-                        self.doc.append(f'{indent}"{name}": {kind}, {self._range(s)}')
-                layout.append({"t": "fixed", "cols": cols})
-            elif isinstance(it, Repeat):
-                cases = self._len_range(it.size, 0)
-                self.doc.append(f'{indent}"{names[k]}": list of test cases (dicts), {cases}, each:')
-                body = self.build(it.body, indent + "    ")
-                layout.append({"t": "repeat", "name": names[k], "body": body})
-            elif isinstance(it, Array):
-                self.doc.append(
-                    f'{indent}"{names[k]}": list of {it.kind}, {self._len_range(it.size, it.delta)}, '
-                    f"each {self._range(it.slot)}"
-                )
-                layout.append({"t": "array", "name": names[k]})
-            elif isinstance(it, Str):
-                self.doc.append(
-                    f'{indent}"{names[k]}": str, {self._len_range(it.size, it.delta)}, {self._range(it.slot)}'
-                )
-                layout.append({"t": "str", "name": names[k]})
+            size, width = sized(it), grid_width(it)
+            if size is not None:
+                first_sized.setdefault(size[0], (names[k], size[1]))
+            if width is not None:
+                widths.setdefault(width, names[k])
+        return [visit(it, _LayoutItem(self, names.get(k, ""), indent, first_sized, widths))
+                for k, it in enumerate(items)]
+
+
+class _NamePool:
+    """Which names an item's variable is drawn from (a fixed row names its columns itself: None)."""
+
+    def fixed(self, it: Fixed) -> Sequence[str] | None:
+        return None
+
+    def array(self, it: Array) -> Sequence[str] | None:
+        return ARRAY_NAMES
+
+    def string(self, it: Str) -> Sequence[str] | None:
+        return STR_NAMES
+
+    def block(self, it: Block) -> Sequence[str] | None:
+        return ("grid",) if it.width is not None else BLOCK_NAMES
+
+    def repeat(self, it: Repeat) -> Sequence[str] | None:
+        return ("cases",)
+
+
+_NAME_POOL = _NamePool()
+
+
+@dataclass
+class _LayoutItem:
+    """One item's entry in the printer's layout, its docstring lines appended to the layout's."""
+
+    layout: _Layout
+    name: str
+    indent: str
+    first_sized: dict[int, tuple[str, int]]
+    """Size slot -> (name of the first item it sizes, that item's delta)."""
+    widths: dict[int, str]
+    """Width slot -> name of the grid whose row length it gives."""
+
+    def fixed(self, it: Fixed) -> dict[str, Any]:
+        lay = self.layout
+        cols: list[dict[str, Any]] = []
+        for s, kind in zip(it.slots, it.kinds, strict=True):
+            if kind == "int" and s in self.first_sized:
+                name, delta = self.first_sized[s]
+                cols.append({"len_of": name, "delta": delta})
+            elif kind == "int" and s in self.widths:
+                cols.append({"width_of": self.widths[s]})
             else:
-                assert isinstance(it, Block)
-                if it.width is not None:
-                    what = f"list of equal-length str rows, {self._range(it.slots[0])}"
-                else:
-                    cols_doc = "; ".join(f"{kind} {self._range(s)}" for s, kind in zip(it.slots, it.kinds, strict=True))
-                    what = f"list of {len(it.slots)}-tuples ({cols_doc})"
-                self.doc.append(f'{indent}"{names[k]}": {what}, {self._len_range(it.size, it.delta)} rows')
-                layout.append({"t": "block", "name": names[k]})
-        return layout
+                name = lay.names.take(SCALAR_NAMES if kind != "word" else STR_NAMES)
+                cols.append({"name": name})
+                lay.doc.append(f'{self.indent}"{name}": {kind}, {lay._range(s)}')
+        return {"t": "fixed", "cols": cols}
+
+    def repeat(self, it: Repeat) -> dict[str, Any]:
+        cases = self.layout._len_range(it.size, 0)
+        self.layout.doc.append(f'{self.indent}"{self.name}": list of test cases (dicts), {cases}, each:')
+        body = self.layout.build(it.body, self.indent + "    ")
+        return {"t": "repeat", "name": self.name, "body": body}
+
+    def array(self, it: Array) -> dict[str, Any]:
+        lay = self.layout
+        lay.doc.append(f'{self.indent}"{self.name}": list of {it.kind}, {lay._len_range(it.size, it.delta)}, '
+                       f"each {lay._range(it.slot)}")
+        return {"t": "array", "name": self.name}
+
+    def string(self, it: Str) -> dict[str, Any]:
+        lay = self.layout
+        lay.doc.append(f'{self.indent}"{self.name}": str, {lay._len_range(it.size, it.delta)}, {lay._range(it.slot)}')
+        return {"t": "str", "name": self.name}
+
+    def block(self, it: Block) -> dict[str, Any]:
+        lay = self.layout
+        if it.width is not None:
+            what = f"list of equal-length str rows, {lay._range(it.slots[0])}"
+        else:
+            cols_doc = "; ".join(f"{kind} {lay._range(s)}" for s, kind in zip(it.slots, it.kinds, strict=True))
+            what = f"list of {len(it.slots)}-tuples ({cols_doc})"
+        lay.doc.append(f'{self.indent}"{self.name}": {what}, {lay._len_range(it.size, it.delta)} rows')
+        return {"t": "block", "name": self.name}
 
 
 def _value(tok: str, kind: str) -> Any:
@@ -230,38 +262,61 @@ def _example_dict(
     layout: list[dict[str, Any]], items: Sequence[Item], rows: list[list[str]], i: int
 ) -> tuple[dict[str, Any], int]:
     """The example's rows as the dict `gen` returns (for the docstring); the next row."""
-    d: dict[str, Any] = {}
-    env: dict[int, int] = {}
+    reader = _ExampleReader(rows, i)
     for spec, it in zip(layout, items, strict=True):
-        if isinstance(it, Fixed):
-            for c, s, kind, tok in zip(spec["cols"], it.slots, it.kinds, rows[i], strict=True):
-                if kind == "int":
-                    env[s] = int(tok)
-                if "name" in c:
-                    d[c["name"]] = _value(tok, kind)
-            i += 1
-        elif isinstance(it, Repeat):
-            cases = []
-            for _ in range(env.get(it.size, 0)):
-                case, i = _example_dict(spec["body"], it.body, rows, i)
-                cases.append(case)
-            d[spec["name"]] = cases
+        reader.spec = spec
+        visit(it, reader)
+    return reader.d, reader.i
+
+
+@dataclass
+class _ExampleReader:
+    """Reads an example's rows item by item into the dict `gen` returns, from row `i` on."""
+
+    rows: list[list[str]]
+    i: int
+    env: dict[int, int] = field(default_factory=dict)
+    """Slot -> value of the integers read so far (the sizes)."""
+    d: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+    """The layout entry of the item being read."""
+
+    def _count(self, size: int, delta: int) -> int:
+        return max(self.env.get(size, 0) + delta, 0)
+
+    def fixed(self, it: Fixed) -> None:
+        for c, s, kind, tok in zip(self.spec["cols"], it.slots, it.kinds, self.rows[self.i], strict=True):
+            if kind == "int":
+                self.env[s] = int(tok)
+            if "name" in c:
+                self.d[c["name"]] = _value(tok, kind)
+        self.i += 1
+
+    def repeat(self, it: Repeat) -> None:
+        cases = []
+        for _ in range(self.env.get(it.size, 0)):
+            case, self.i = _example_dict(self.spec["body"], it.body, self.rows, self.i)
+            cases.append(case)
+        self.d[self.spec["name"]] = cases
+
+    def array(self, it: Array) -> None:
+        n = self._count(it.size, it.delta)
+        self.d[self.spec["name"]] = [_value(x, it.kind) for x in self.rows[self.i]] if n > 0 else []
+        self.i += 1 if n > 0 else 0
+
+    def string(self, it: Str) -> None:
+        n = self._count(it.size, it.delta)
+        self.d[self.spec["name"]] = self.rows[self.i][0] if n > 0 else ""
+        self.i += 1 if n > 0 else 0
+
+    def block(self, it: Block) -> None:
+        n = self._count(it.size, it.delta)
+        block = self.rows[self.i : self.i + n]
+        if it.width is not None:
+            self.d[self.spec["name"]] = [r[0] for r in block]
         else:
-            n = env.get(it.size, 0) + it.delta
-            if isinstance(it, Array):
-                d[spec["name"]] = [_value(x, it.kind) for x in rows[i]] if n > 0 else []
-                i += 1 if n > 0 else 0
-            elif isinstance(it, Str):
-                d[spec["name"]] = rows[i][0] if n > 0 else ""
-                i += 1 if n > 0 else 0
-            else:
-                block = rows[i : i + max(n, 0)]
-                if it.width is not None:
-                    d[spec["name"]] = [r[0] for r in block]
-                else:
-                    d[spec["name"]] = [tuple(_value(x, k) for x, k in zip(r, it.kinds, strict=True)) for r in block]
-                i += max(n, 0)
-    return d, i
+            self.d[self.spec["name"]] = [tuple(_value(x, k) for x, k in zip(r, it.kinds, strict=True)) for r in block]
+        self.i += n
 
 
 SMALL = 8
@@ -306,36 +361,52 @@ def _plain_dict(
     layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel], var: dict[int, str]
 ) -> str:
     """A dict literal drawing one test in the layout; `var` names the scalars already drawn (slot -> variable)."""
-
-    def count(size: int, delta: int) -> str:
-        if size in var:
-            return f"max(0, {var[size]}{delta:+d})" if delta else var[size]
-        return _small(models.get(size), delta)
-
     parts: list[str] = []
     for spec, it in zip(layout, items, strict=True):
-        if isinstance(it, Fixed):
-            for c, slot, kind in zip(spec["cols"], it.slots, it.kinds, strict=True):
-                if "name" in c:
-                    value = var.get(slot) or _value_expr(models.get(slot), kind, var)
-                    parts.append(f"{c['name']!r}: {value}")
-        elif isinstance(it, Repeat):
-            inner = _plain_dict(spec["body"], it.body, models, {})
-            parts.append(f"{spec['name']!r}: [{inner} for _ in range({count(it.size, 0)})]")
-        elif isinstance(it, Array):
-            value = _value_expr(models.get(it.slot), it.kind, var)
-            parts.append(f"{spec['name']!r}: [{value} for _ in range({count(it.size, it.delta)})]")
-        elif isinstance(it, Str):
-            parts.append(f"{spec['name']!r}: {_word_expr(models.get(it.slot), count(it.size, it.delta))}")
-        elif it.width is not None:
-            row = _word_expr(models.get(it.slots[0]), count(it.width, 0))
-            parts.append(f"{spec['name']!r}: [{row} for _ in range({count(it.size, it.delta)})]")
-        else:
-            cols = ", ".join(
-                _value_expr(models.get(sl), k, var) for sl, k in zip(it.slots, it.kinds, strict=True)
-            )
-            parts.append(f"{spec['name']!r}: [({cols},) for _ in range({count(it.size, it.delta)})]")
+        parts += visit(it, _PlainEntry(spec, models, var))
     return "{" + ", ".join(parts) + "}"
+
+
+@dataclass
+class _PlainEntry:
+    """The dict entries (`'name': expression`) drawing one item of a plain `gen` body."""
+
+    spec: dict[str, Any]
+    models: dict[int, SlotModel]
+    var: dict[int, str]
+
+    def _count(self, size: int, delta: int) -> str:
+        if size in self.var:
+            return f"max(0, {self.var[size]}{delta:+d})" if delta else self.var[size]
+        return _small(self.models.get(size), delta)
+
+    def fixed(self, it: Fixed) -> list[str]:
+        parts = []
+        for c, slot, kind in zip(self.spec["cols"], it.slots, it.kinds, strict=True):
+            if "name" in c:
+                value = self.var.get(slot) or _value_expr(self.models.get(slot), kind, self.var)
+                parts.append(f"{c['name']!r}: {value}")
+        return parts
+
+    def repeat(self, it: Repeat) -> list[str]:
+        inner = _plain_dict(self.spec["body"], it.body, self.models, {})
+        return [f"{self.spec['name']!r}: [{inner} for _ in range({self._count(it.size, 0)})]"]
+
+    def array(self, it: Array) -> list[str]:
+        value = _value_expr(self.models.get(it.slot), it.kind, self.var)
+        return [f"{self.spec['name']!r}: [{value} for _ in range({self._count(it.size, it.delta)})]"]
+
+    def string(self, it: Str) -> list[str]:
+        return [f"{self.spec['name']!r}: {_word_expr(self.models.get(it.slot), self._count(it.size, it.delta))}"]
+
+    def block(self, it: Block) -> list[str]:
+        count = self._count(it.size, it.delta)
+        if it.width is not None:
+            row = _word_expr(self.models.get(it.slots[0]), self._count(it.width, 0))
+            return [f"{self.spec['name']!r}: [{row} for _ in range({count})]"]
+        cols = ", ".join(_value_expr(self.models.get(sl), k, self.var)
+                         for sl, k in zip(it.slots, it.kinds, strict=True))
+        return [f"{self.spec['name']!r}: [({cols},) for _ in range({count})]"]
 
 
 def _plain_body(layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel]) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
-from alphagen.testgen.template import Array, Block, Observation, Repeat, Template
+from alphagen.testgen.template import Array, Block, Flat, Observation, Template, flatten
 
 MANY = 6
 """A slot with at least this many values seen keeps its range as seen when the statement states none."""
@@ -210,18 +210,18 @@ def _block_flags(item: Block, obs: Sequence[Observation]) -> set[str]:
     return flags
 
 
-def flat_items(t: Template) -> list[object]:
+def flat_items(t: Template) -> list[Flat]:
     """The template's items with each repeat's body in its place (the repeat itself left out)."""
-    return [x for it in t.items for x in (it.body if isinstance(it, Repeat) else (it,))]
+    return flatten(t.items)
 
 
 def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[int, SlotModel], dict[int, BlockModel]]:
     """Slot models by slot id, and block models by the id of the block's first slot."""
-    owner: dict[int, object] = {}
-    for it in flat_items(t):
-        for s in getattr(it, "slots", ()) or (getattr(it, "slot", None),):
+    owner: dict[int, Flat] = {}
+    for item in flat_items(t):
+        for s in getattr(item, "slots", ()) or (getattr(item, "slot", None),):
             if s is not None:
-                owner[s] = it
+                owner[s] = item
     models: dict[int, SlotModel] = {}
     picker = _RangePicker(constraints)
     for s, kind in t.slot_kinds.items():

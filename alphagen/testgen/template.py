@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar, assert_never
 
 from alphagen.testgen.structure import run_length, split_lines, token_kind
 
@@ -69,6 +70,60 @@ class Repeat:
 
 
 Item = Fixed | Array | Str | Block | Repeat
+Flat = Fixed | Array | Str | Block
+"""An item that is not a repeat (what a repeat's body holds)."""
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class ItemVisitor(Protocol[T_co]):
+    """What to do with each kind of item; `visit` picks the method. The one dispatch on the `Item` union: a new
+    kind of item is added here and to every visitor, and mypy names each visitor that lacks it."""
+
+    def fixed(self, it: Fixed) -> T_co: ...
+    def array(self, it: Array) -> T_co: ...
+    def string(self, it: Str) -> T_co: ...
+    def block(self, it: Block) -> T_co: ...
+    def repeat(self, it: Repeat) -> T_co: ...
+
+
+def visit(it: Item, visitor: ItemVisitor[T]) -> T:
+    """`visitor`'s method for this kind of item, applied to it."""
+    match it:
+        case Fixed():
+            return visitor.fixed(it)
+        case Array():
+            return visitor.array(it)
+        case Str():
+            return visitor.string(it)
+        case Block():
+            return visitor.block(it)
+        case Repeat():
+            return visitor.repeat(it)
+    assert_never(it)
+
+
+def sized(it: Item) -> tuple[int, int] | None:
+    """(slot of the scalar giving its length or count, delta) of a sized item (a repeat: delta 0); None for a
+    fixed row."""
+    match it:
+        case Fixed():
+            return None
+        case Repeat():
+            return (it.size, 0)
+        case _:
+            return (it.size, it.delta)
+
+
+def grid_width(it: Item) -> int | None:
+    """The slot of the scalar giving a grid's row length; None for anything but a grid."""
+    return it.width if isinstance(it, Block) else None
+
+
+def flatten(items: Sequence[Item]) -> list[Flat]:
+    """The items with each repeat's body in its place (the repeat itself left out)."""
+    return [x for it in items for x in (it.body if isinstance(it, Repeat) else (it,))]
 
 
 @dataclass
@@ -94,11 +149,12 @@ class Template:
         """Slots used as a length or count by some item."""
         out: set[int] = set()
         for it in self.items:
-            for x in it.body if isinstance(it, Repeat) else (it,):
-                if not isinstance(x, Fixed):
-                    out.add(x.size)
-                if isinstance(x, Block) and x.width is not None:
-                    out.add(x.width)
+            for x in flatten([it]):
+                size, width = sized(x), grid_width(x)
+                if size is not None:
+                    out.add(size[0])
+                if width is not None:
+                    out.add(width)
             if isinstance(it, Repeat):
                 out.add(it.size)
         return out
