@@ -61,6 +61,12 @@ class SolveConfig:
     tests, so such a pick is rejected for sure. False: AlphaCode's strict filter everywhere."""
     cache_dir: str | None = None
     """Where GGUF weights converted once are kept (None: $XDG_CACHE_HOME/alphagen); never changes results."""
+    limit_probe: bool = False
+    """Run the survivors on inputs at the statement's stated limits (`alphagen.limits`): a program that times out,
+    runs out of memory or crashes there is picked after those that do not (stdio problems)."""
+    speedup_share: float = 0.0
+    """Share of the n model samples spent, after clustering, asking the model to make the programs the limit
+    probe caught asymptotically faster (needs limit_probe; unspent: fresh samples)."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -85,6 +91,11 @@ class SolveConfig:
             raise ValueError(f"repair share must be in [0, 1), got {self.repair_share}")
         if self.repair_rounds < 1:
             raise ValueError(f"repair rounds must be >= 1, got {self.repair_rounds}")
+        if not 0.0 <= self.speedup_share < 1.0 or self.repair_share + self.speedup_share >= 1.0:
+            raise ValueError(f"speedup share must be in [0, 1) and leave fresh samples beside the repair share, "
+                             f"got {self.speedup_share} with repair share {self.repair_share}")
+        if self.speedup_share and not self.limit_probe:
+            raise ValueError(f"speedup share needs the limit probe on, got speedup share {self.speedup_share}")
         if self.cache_dir is not None and not self.cache_dir.strip():
             raise ValueError(f"cache dir must be a non-empty path, got {self.cache_dir!r}")
 

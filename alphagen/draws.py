@@ -33,6 +33,10 @@ class DrawKind(StrEnum):
     FRESH = "fresh"
     REPAIR = "repair"
     TOPUP = "topup"
+    SPEEDUP = "speedup"
+    """After clustering: faster versions of programs that failed at the stated limits (alphagen.limits)."""
+    SPEEDUP_TOPUP = "speedup-topup"
+    """After clustering, when nothing failed at the limits: the fresh samples of the unspent speed-up share."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,13 @@ class Budget:
     fresh: int
     repair: int
     rounds: int
+    speedup: int = 0
+    """Drawn after clustering: speed-ups of programs too slow at the stated limits (or, with none, fresh)."""
 
     def __post_init__(self) -> None:
-        if self.fresh < 1 or self.repair < 0 or self.fresh + self.repair != self.n:
-            raise ValueError(f"budget must be fresh >= 1 plus repair >= 0 = n, got {self.fresh} + {self.repair} "
-                             f"for n={self.n}")
+        if self.fresh < 1 or self.repair < 0 or self.speedup < 0 or self.fresh + self.repair + self.speedup != self.n:
+            raise ValueError(f"budget must be fresh >= 1 plus repair >= 0 plus speedup >= 0 = n, got {self.fresh} + "
+                             f"{self.repair} + {self.speedup} for n={self.n}")
         if self.rounds < 1:
             raise ValueError(f"repair rounds must be >= 1, got {self.rounds}")
 
@@ -65,8 +71,11 @@ class Budget:
 
     @classmethod
     def of(cls, cfg: SolveConfig) -> Budget:
-        """The one place a solve's budget is split."""
-        return cls.split(cfg.n, cfg.repair_share, cfg.repair_rounds)
+        """The one place a solve's budget is split: the speed-up share comes out of the fresh samples, rounded
+        like the repair share, and at least one sample stays fresh."""
+        base = cls.split(cfg.n, cfg.repair_share, cfg.repair_rounds)
+        speedup = min(base.fresh - 1, math.floor(cfg.n * cfg.speedup_share + 0.5))
+        return replace(base, fresh=base.fresh - speedup, speedup=speedup)
 
 
 def round_budget(remaining: int, round_no: int, rounds: int) -> int:
@@ -94,7 +103,7 @@ class DrawStep:
     def __post_init__(self) -> None:
         if self.start < 0 or self.count < 1:
             raise ValueError(f"a draw step needs start >= 0 and count >= 1, got {self.start} and {self.count}")
-        repairing = self.kind is DrawKind.REPAIR
+        repairing = self.kind in (DrawKind.REPAIR, DrawKind.SPEEDUP)
         if repairing != bool(self.parents) or repairing != (self.round_no > 0):
             raise ValueError(f"only a repair step has parents and a round, got {self.kind} with "
                              f"{len(self.parents)} parents, round {self.round_no}")
@@ -106,6 +115,27 @@ class DrawStep:
     def name(self) -> str:
         """The step's name in a checkpoint (a bench run's event log): fresh, repair-<round>, topup."""
         return f"repair-{self.round_no}" if self.kind is DrawKind.REPAIR else self.kind.value
+
+
+def speedup_step(budget: Budget, pool: Sequence[Candidate]) -> DrawStep | None:
+    """The step after clustering (None without a speed-up budget): the budget shared over the programs that
+    passed the examples but failed at the stated limits, in `pool`'s order (the caller's: best cluster first),
+    one parent per cluster signature; with none, the fresh samples a run without it would have drawn."""
+    if not budget.speedup:
+        return None
+    parents: list[Candidate] = []
+    seen: set[str | None] = set()
+    for c in pool:
+        if c.passed_examples and c.limit_status and c.duplicate_of is None and c.signature not in seen:
+            seen.add(c.signature)
+            parents.append(c)
+    if not parents:
+        return DrawStep(DrawKind.SPEEDUP_TOPUP, start=budget.fresh + budget.repair, count=budget.speedup)
+    parents = parents[: budget.speedup]
+    shares = [budget.speedup // len(parents) + (1 if i < budget.speedup % len(parents) else 0)
+              for i in range(len(parents))]
+    return DrawStep(DrawKind.SPEEDUP, start=budget.n + budget.repair, count=budget.speedup,
+                    round_no=budget.rounds + 1, parents=tuple(zip(parents, shares, strict=True)))
 
 
 def next_step(
@@ -217,7 +247,7 @@ def plan_for(
     """The sampler's requests for one step: fresh prompts for fresh samples and a top-up, repair prompts (one per
     parent, `alphagen.repair`) for a repair round."""
     problem = harness.problem
-    if step.kind is not DrawKind.REPAIR:
+    if step.kind not in (DrawKind.REPAIR, DrawKind.SPEEDUP):
         return plan_slice(problem, cfg, tokenizer, step.start, step.start + step.count)
     return repair.plan_round(tokenizer, problem.public_view(), step.parents, step.round_no, step.start,
                              sampling_params(cfg), harness.limits.time_s, function_stub(problem))

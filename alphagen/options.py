@@ -111,6 +111,13 @@ def _options() -> list[Callable[[Any], Any]]:
                      help="When no program passes every example of a problem judged by its own test harness "
                      "(HumanEval: its examples are not its tests), pick among those that passed the most (marked "
                      "passed_examples=false) instead of submitting nothing. Never on stdio problems."),
+        click.option("--limit-probe/--no-limit-probe", "limit_probe", default=default("limit_probe"),
+                     show_default=True, help="Run the survivors on inputs at the statement's stated limits: a "
+                     "program that times out, runs out of memory or crashes there is picked after the rest "
+                     "(stdio problems). See docs/quality.md."),
+        click.option("--speedup-share", type=float, default=default("speedup_share"), show_default=True,
+                     metavar="F", help="Share of -n spent, after clustering, asking the model to make the programs "
+                     "too slow at the limits asymptotically faster (needs --limit-probe; unspent: fresh samples)."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=default("cache_dir"),
                      help="Where GGUF weights are kept once converted (default: $XDG_CACHE_HOME/alphagen, or "
@@ -123,7 +130,7 @@ def _options() -> list[Callable[[Any], Any]]:
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
          "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
          "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "fallback", "ray_address",
-         "cache_dir")
+         "cache_dir", "limit_probe", "speedup_share")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -147,6 +154,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
     if kw["repair_rounds"] < 1:
         raise click.BadParameter(f"repair rounds must be >= 1, got {kw['repair_rounds']}",
                                  param_hint="--repair-rounds")
+    if not 0.0 <= kw["speedup_share"] < 1.0 or kw["repair_share"] + kw["speedup_share"] >= 1.0:
+        raise click.BadParameter(f"speedup share must be in [0, 1) with the repair share below 1 in all, got "
+                                 f"{kw['speedup_share']:g}", param_hint="--speedup-share")
+    if kw["speedup_share"] and not kw["limit_probe"]:
+        raise click.BadParameter(f"speedup share needs --limit-probe, got {kw['speedup_share']:g} without it",
+                                 param_hint="--speedup-share")
     # Only values a user chose: SolveConfig's own defaults fill the rest.
     testgen = None if sources == default("sources", TestGenConfig) else TestGenConfig(sources=sources)
     try:
@@ -156,7 +169,8 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             ranking=kw["ranking"], num_picks=kw["num_picks"], time_limit_s=kw["time_limit"],
                             memory_limit_mb=kw["memory_limit"], testgen=testgen,
                             repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"],
-                            fallback=kw["fallback"], cache_dir=kw["cache_dir"])
+                            fallback=kw["fallback"], cache_dir=kw["cache_dir"], limit_probe=kw["limit_probe"],
+                            speedup_share=kw["speedup_share"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
     return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],

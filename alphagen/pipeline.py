@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from alphagen import clustering
+from alphagen import clustering, limits
 from alphagen.config import Models, SolveConfig
-from alphagen.draws import Budget, DrawKind, DrawStep, next_step, plan_for, plan_sampling
+from alphagen.draws import Budget, DrawKind, DrawStep, next_step, plan_for, plan_sampling, speedup_step
 from alphagen.problems.harness import ProblemHarness, examples_are_tests
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, InputSplit, PoolStage, SolveResult, StageStat
@@ -174,6 +174,7 @@ def sample_and_repair(
     executor: BatchExecutor,
     progress: Progress = noop_progress,
     checkpoint: StageLog | None = None,
+    runner: _StepRunner | None = None,
 ) -> tuple[list[Candidate], list[StageStat]]:
     """Stages 1-3 and the repair rounds, as draw steps (`alphagen.draws`): the fresh samples, filtered while drawn;
     then, while the repair budget lasts, fixes of the most promising failures, filtered the same way; then, if
@@ -181,7 +182,7 @@ def sample_and_repair(
     Every step is decided by the pool before it, so a step stored in `checkpoint` is replayed instead of drawn.
     Returns the deduplicated, filtered pool and the stage statistics (sample, dedup, filter, and repair when the
     share is not 0)."""
-    runner = _StepRunner(harness, cfg, models, executor, checkpoint)
+    runner = runner or _StepRunner(harness, cfg, models, executor, checkpoint)
     budget = Budget.of(cfg)
     # Stages 1-3: the fresh samples, exactly the first ones a run without repairs draws.
     t0 = time.perf_counter()
@@ -268,7 +269,8 @@ def solve(
 
     # Stages 1-3 overlap (the filter runs while the sampler draws); their timings are split where sampling ends.
     # Then the repair rounds (when the config gives them a share of the budget) add their fixes to the pool.
-    candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint)
+    runner = _StepRunner(harness, cfg, models, executor, checkpoint)
+    candidates, stats = sample_and_repair(harness, cfg, models, executor, progress, checkpoint, runner)
     timer.stages += stats
     for st in timer.stages:
         log.info("stage %s: %d -> %d in %.2fs", st.name, st.count_in, st.count_out, st.seconds)
@@ -289,6 +291,14 @@ def solve(
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
         out[0] = len(picks)
+    if cfg.limit_probe:
+        # Right but too slow at the stated limits: marked (picked after the rest), then, with a speed-up share,
+        # asked to be made faster; the fixes are filtered and clustered with everything drawn before.
+        candidates, agreement, distinguishing, splits = _at_the_limits(
+            harness, cfg, runner, candidates, test_inputs, runs, timer, progress, fallback
+        )
+        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
+        picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
     counts["distinguishing"] = distinguishing
     counts["runs_reused"] = runs.hits
 
@@ -303,6 +313,54 @@ def solve(
         seed=cfg.seed,
         splits=splits,
     )
+
+
+def _at_the_limits(
+    harness: ProblemHarness,
+    cfg: SolveConfig,
+    runner: _StepRunner,
+    candidates: list[Candidate],
+    test_inputs: Sequence[str],
+    runs: RunMemo,
+    timer: _Timer,
+    progress: Progress,
+    fallback: bool,
+) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
+    """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns."""
+    limit_in = limits.limit_inputs(harness.problem.public_view(), cfg.seed)
+    with timer.stage(Stage.LIMITS, 0) as out:
+        pool = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+        candidates = limits.marked(candidates, limits.probe(harness, pool, limit_in, runs))
+        out[0] = sum(1 for c in candidates if c.limit_status)
+    ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback))
+              for m in cl.members}
+    step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
+    if step is None:
+        return _recluster(harness, candidates, test_inputs, runs, progress, fallback)
+    with timer.stage(Stage.SPEEDUP, step.count) as out:
+        known = {c.index for c in candidates}
+        before = {c.index: c for c in candidates}
+        runner.run(step, lambda stage, k, total: progress(Stage.SPEEDUP, k, total) if stage == Stage.SAMPLE else None)
+        new = [c for c in runner.pool.resolved() if c.index not in known]
+        fresh = [c for c in new if c.passed_examples and c.duplicate_of is None]
+        new = limits.marked(new, limits.probe(harness, fresh, limit_in, runs))
+        out[0] = sum(1 for c in new if c.passed_examples and c.duplicate_of is None and not c.limit_status)
+    # The pool keeps every candidate's example outcome; each keeps its marks (the earlier ones their signatures).
+    drawn = {c.index: c for c in new}
+    merged = [before.get(c.index) or drawn.get(c.index) or c for c in runner.pool.resolved()]
+    return _recluster(harness, merged, test_inputs, runs, progress, fallback)
+
+
+def _recluster(
+    harness: ProblemHarness,
+    candidates: list[Candidate],
+    test_inputs: Sequence[str],
+    runs: RunMemo,
+    progress: Progress,
+    fallback: bool,
+) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
+    """Clustering over every candidate again: the runs made before come from `runs` (a RunMemo), not the sandbox."""
+    return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback)
 
 
 def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool) -> list[Candidate]:

@@ -24,6 +24,8 @@ STAGE_LABEL = {
     "filter": "running examples",
     "testgen": "generating tests",
     "cluster": "clustering",
+    "limits": "running at the stated limits",
+    "speedup": "speeding up slow programs",
 }
 # What a test-input sub-stage counts ("testgen:<source>" reports come per source, so a slow source shows).
 TESTGEN_LABEL = {

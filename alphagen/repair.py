@@ -87,8 +87,28 @@ def choose_parents(
 # -- the repair prompt -------------------------------------------------------------------------------------------
 
 
+def speedup_message(parent: Candidate, time_limit_s: float) -> str:
+    """The user turn of a speed-up step: the program is right on the examples but failed at the stated limits
+    (alphagen.limits), on this input; ask for an asymptotically faster complete program."""
+    said = {
+        TestStatus.TIME_LIMIT: f"exceeds the time limit ({time_limit_s:g} s)",
+        TestStatus.MEMORY_LIMIT: "exceeds the memory limit",
+        TestStatus.RUNTIME_ERROR: "crashes (too deep a recursion, or too large a structure?)",
+    }.get(TestStatus(parent.limit_status), "fails")
+    return "\n".join([
+        f"Your program gives the right answers on the examples, but it {said} on {parent.limit_feedback}",
+        "",
+        "The hidden tests go up to the limits in the statement. Time limit exceeded: make it asymptotically "
+        "faster (a better algorithm, not micro-optimizations: think about the largest n and values the "
+        "constraints allow), and use fast input reading. Write the complete corrected program in a single "
+        f"```{parent.language} code block.",
+    ])
+
+
 def failure_message(view: PublicView, parent: Candidate, time_limit_s: float) -> str:
     """The user turn that tells the model how its program failed, and asks for the whole corrected program."""
+    if parent.passed_examples and parent.limit_status:
+        return speedup_message(parent, time_limit_s)
     lang = parent.language
     what = "function" if view.kind == "function" else "program"
     lines: list[str] = []

@@ -38,6 +38,11 @@ class Candidate:
     """Sample index of the program this one is a repair of (None: a fresh sample of the problem's prompt)."""
     repair_round: int = 0
     """The repair round that drew it (0: a fresh sample)."""
+    limit_status: str = ""
+    """How it failed on an input at the stated limits (time_limit, memory_limit, runtime_error: see
+    alphagen.limits); '' when it ran them cleanly or was not probed. Such a program is picked after the rest."""
+    limit_feedback: str = ""
+    """The input it failed on, as a speed-up prompt shows it ('' with no limit_status)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ class Stage(StrEnum):
     REPAIR = "repair"
     TESTGEN = "testgen"
     CLUSTER = "cluster"
+    LIMITS = "limits"
+    """Survivors on inputs at the stated limits (opt-in: SolveConfig.limit_probe)."""
+    SPEEDUP = "speedup"
+    """Faster versions of the programs too slow there, filtered, clustered with the rest (speedup_share)."""
 
     def sub(self, part: str) -> str:
         """The progress name of one part of this stage ("testgen:mutation")."""

@@ -13,6 +13,8 @@ chosen to hit what wrong programs get wrong:
     max     the largest sizes (`large_scale`, within the constraints): slow programs time out, answers
             outgrow a wrong modulus. Where rows hold strings, half of these are "deep": a few rows of the
             longest strings (a quadratic pass over one string of 10^5 letters, not 10^4 strings of 10).
+    limit   every size and most values at their stated maxima, in one or two test cases (only
+            `alphagen.limits` draws it: which programs are right but too slow).
 
 A bound on the total length of the strings ("the total length of all words does not exceed 10^5") is shared
 out over the strings left to write, as the byte cap is.
@@ -65,6 +67,8 @@ def draw_int(lo: int, hi: int, mode: str, rng: random.Random) -> int:
         return min(hi, lo + int(math.exp(rng.uniform(0, math.log(span + 1)))) - 1 + rng.randint(0, 1))
     if mode == "extreme":
         return rng.choice((lo, hi, hi, hi - 1, lo + 1))
+    if mode == "top":
+        return rng.randint(max(lo, hi - (hi - lo) // 1000), hi)
     if mode == "special":
         return _special(lo, hi, rng)
     return rng.randint(lo, hi)
@@ -156,6 +160,8 @@ class RandomInputs:
                 self.modes[slot] = self.rng.choice(("extreme", "full", "special"))
             elif self.profile == "max":
                 self.modes[slot] = self.rng.choice(("extreme", "full", "log", "narrow"))
+            elif self.profile == "limit":
+                self.modes[slot] = self.rng.choice(("top", "top", "full"))
             else:
                 self.modes[slot] = self.rng.choice(MODES)
         return self.modes[slot]
@@ -191,6 +197,10 @@ class RandomInputs:
             # Many small cases in one input: rows many, each row's sizes (an array, a string) few.
             top = 30 if repeat or slot in self.row_counts else 9
             return rng.randint(lo, min(hi, lo + top))
+        if p == "limit":
+            # Every size at its stated maximum (within large_scale), in one or two test cases (t cases of the
+            # largest size each would overflow any byte cap): what a hidden test at the limits holds.
+            return max(lo, min(hi, lo + 1)) if repeat else max(lo, min(hi, self.large_scale))
         if p == "max":
             few = repeat or (self.deep and slot in self.row_counts)
             return rng.randint(lo, min(hi, lo + 2)) if few else max(lo, min(hi, self.large_scale))

@@ -1,0 +1,115 @@
+"""Survivors at the problem's stated limits: who is right but too slow (#29).
+
+A program can pass every example and still be far too slow for the hidden tests (CodeContests 762A: n up to
+10^15, and every survivor loops to n). The test-input stage keeps only inputs most survivors run cleanly, so such
+an input never reaches clustering when every survivor is slow. This stage writes a few inputs with sizes and
+values at their stated maxima (the random source's "limit" profile over the constraints parsed from the
+statement), runs the survivors on them under the problem's time and memory limits, and marks each program that
+times out, runs out of memory or crashes there: the picks rank such programs after those that do not, and a
+speed-up step (`SolveConfig.speedup_share`) asks the model to make them asymptotically faster.
+
+A crash is only held against a program on an input that some survivor ran cleanly (else the input itself may be
+malformed: the constraints were misread); a time-out always is (on 762A every survivor times out).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from alphagen.problems.harness import ProblemHarness
+from alphagen.problems.model import PublicView
+from alphagen.results import Candidate
+from alphagen.statuses import TestStatus
+from sandbox import BatchExecutor, Status
+
+LIMIT_INPUTS = 3
+"""Inputs at the limits per problem: each costs a slow program a whole time limit."""
+LIMIT_SCALE = 200_000
+"""The largest size written (sizes are also bounded by the parsed constraints)."""
+LIMIT_BYTES = 4 << 20
+"""The largest input written."""
+HEAD_CHARS = 120
+"""How much of an input a repair prompt shows."""
+
+
+@dataclass(frozen=True)
+class LimitMark:
+    """How a program failed on an input at the limits."""
+
+    status: TestStatus
+    """time_limit, memory_limit or runtime_error."""
+    input_index: int
+    input_bytes: int
+    head: str
+    """The input's first HEAD_CHARS characters (what a repair prompt shows)."""
+
+
+def limit_inputs(view: PublicView, seed: int, count: int = LIMIT_INPUTS) -> tuple[str, ...]:
+    """Inputs whose sizes and values sit at the statement's stated maxima; () for function problems or when the
+    examples' format or the constraints cannot be learned."""
+    from alphagen.testgen.constraints import parse_constraints
+    from alphagen.testgen.input_format import learn_input_format
+    from alphagen.testgen.random_inputs import RandomInputs
+
+    if view.kind != "stdio" or not view.public_tests:
+        return ()
+    examples = [t.input for t in view.public_tests]
+    try:
+        constraints = parse_constraints(view.description)
+        fmt = learn_input_format(examples, constraints)
+        gen = RandomInputs(examples, constraints, 2000, LIMIT_SCALE, LIMIT_BYTES, fmt)
+    except (ValueError, RecursionError, MemoryError):  # a statement or example we cannot model: no inputs
+        return ()
+    rng = random.Random(seed * 7919 + 17)
+    out: list[str] = []
+    for _ in range(count * 4):
+        if len(out) == count:
+            break
+        text = gen.generate("limit", rng) if gen.template is not None else None
+        if text is not None and text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def probe(
+    harness: ProblemHarness, survivors: Sequence[Candidate], inputs: Sequence[str], executor: BatchExecutor
+) -> dict[int, LimitMark]:
+    """Each survivor's first failure on `inputs` (candidate index -> mark); survivors that ran them all cleanly
+    are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input."""
+    if not survivors or not inputs:
+        return {}
+    programs = [harness.program(c.code, c.language) for c in survivors]
+    failures: dict[int, tuple[int, Status]] = {}
+    clean_on: set[int] = set()
+    for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
+        if r.status is Status.OK:
+            clean_on.add(r.input_index)
+        elif r.status in (Status.TIME_LIMIT, Status.MEMORY_LIMIT, Status.RUNTIME_ERROR):
+            first = failures.get(r.program_index)
+            if first is None or r.input_index < first[0]:
+                failures[r.program_index] = (r.input_index, r.status)
+    marks: dict[int, LimitMark] = {}
+    for p, (i, status) in failures.items():
+        if status is not Status.TIME_LIMIT and i not in clean_on:
+            continue  # nobody ran this input cleanly: it may be malformed, not the program slow
+        text = inputs[i]
+        marks[survivors[p].index] = LimitMark(TestStatus.from_sandbox(status), i, len(text.encode()),
+                                              text[:HEAD_CHARS])
+    return marks
+
+
+def marked(candidates: Sequence[Candidate], marks: dict[int, LimitMark]) -> list[Candidate]:
+    """The candidates with their marks (Candidate.limit_status and limit_feedback) set."""
+    return [
+        replace(c, limit_status=marks[c.index].status.value, limit_feedback=feedback_text(marks[c.index]))
+        if c.index in marks else c
+        for c in candidates
+    ]
+
+
+def feedback_text(mark: LimitMark) -> str:
+    """What a speed-up prompt says about the input (the failure itself is said from limit_status)."""
+    more = "..." if mark.input_bytes > len(mark.head.encode()) else ""
+    return f"an input of {mark.input_bytes} bytes within the stated limits, starting:\n{mark.head.rstrip()}{more}"
