@@ -48,6 +48,7 @@ from alphagen.benchmarks.wrong_programs import mutants as mu
 from alphagen.benchmarks.wrong_programs.build import CODECONTESTS, REPO, STORE, reference, sha
 from alphagen.problems import Problem, load_problems
 from alphagen.problems.harness import compare_options, limits_for, program_for
+from alphagen.prompting import Tokenizer
 from alphagen.testgen import TestGenConfig, generate_test_inputs
 from sandbox import BatchExecutor, Executor, Program
 
@@ -238,7 +239,7 @@ def score_case(
     cfg: TestGenConfig,
     seed: int,
     sampler: Sampler | None,
-    tokenizer: Any,
+    tokenizer: Tokenizer | None,
 ) -> None:
     programs = [program_for(case.problem, c, "python") for c in case.programs()]
     start = time.perf_counter()

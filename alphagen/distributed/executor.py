@@ -169,7 +169,7 @@ class RayExecutor:
         # Inputs are shared by every chunk: put them in the object store once.
         inputs_ref = ray.put(list(inputs))
         expected_ref = ray.put(None if expected is None else list(expected))
-        pending: deque[tuple[int, Any]] = deque()
+        pending: deque[tuple[int, Any]] = deque()  # Any: a ray ObjectRef (ray is untyped)
         chunks = self._chunks(programs, pairs)
         exhausted = False
         while True:

@@ -126,6 +126,9 @@ class _Namer:
         return name
 
 
+LayoutEntry = dict[str, Any]  # Any: one item of the printer's JSON layout; its keys depend on its "t"
+"""An item's entry in the layout the printer walks: {"t": "fixed", "cols": [...]}, {"t": "array", "name": ...}."""
+
 SIZE_NAMES = ("n", "m", "k", "q")
 SCALAR_NAMES = ("x", "y", "z", "w", "u", "v")
 ARRAY_NAMES = ("a", "b", "c", "p")
@@ -158,7 +161,7 @@ class _Layout:
         m = self.models.get(size)
         return f"{max(0, m.lo + delta)} <= len <= {m.hi + delta}" if m is not None else ""
 
-    def build(self, items: Sequence[Item], indent: str) -> list[dict[str, Any]]:
+    def build(self, items: Sequence[Item], indent: str) -> list[LayoutEntry]:
         # Name the sized items first, so a size column can say what it is the length of.
         names: dict[int, str] = {}
         for k, it in enumerate(items):
@@ -211,9 +214,9 @@ class _LayoutItem:
     widths: dict[int, str]
     """Width slot -> name of the grid whose row length it gives."""
 
-    def fixed(self, it: Fixed) -> dict[str, Any]:
+    def fixed(self, it: Fixed) -> LayoutEntry:
         lay = self.layout
-        cols: list[dict[str, Any]] = []
+        cols: list[LayoutEntry] = []
         for s, kind in zip(it.slots, it.kinds, strict=True):
             if kind == "int" and s in self.first_sized:
                 name, delta = self.first_sized[s]
@@ -226,24 +229,24 @@ class _LayoutItem:
                 lay.doc.append(f'{self.indent}"{name}": {kind}, {lay._range(s)}')
         return {"t": "fixed", "cols": cols}
 
-    def repeat(self, it: Repeat) -> dict[str, Any]:
+    def repeat(self, it: Repeat) -> LayoutEntry:
         cases = self.layout._len_range(it.size, 0)
         self.layout.doc.append(f'{self.indent}"{self.name}": list of test cases (dicts), {cases}, each:')
         body = self.layout.build(it.body, self.indent + "    ")
         return {"t": "repeat", "name": self.name, "body": body}
 
-    def array(self, it: Array) -> dict[str, Any]:
+    def array(self, it: Array) -> LayoutEntry:
         lay = self.layout
         lay.doc.append(f'{self.indent}"{self.name}": list of {it.kind}, {lay._len_range(it.size, it.delta)}, '
                        f"each {lay._range(it.slot)}")
         return {"t": "array", "name": self.name}
 
-    def string(self, it: Str) -> dict[str, Any]:
+    def string(self, it: Str) -> LayoutEntry:
         lay = self.layout
         lay.doc.append(f'{self.indent}"{self.name}": str, {lay._len_range(it.size, it.delta)}, {lay._range(it.slot)}')
         return {"t": "str", "name": self.name}
 
-    def block(self, it: Block) -> dict[str, Any]:
+    def block(self, it: Block) -> LayoutEntry:
         lay = self.layout
         if it.width is not None:
             what = f"list of equal-length str rows, {lay._range(it.slots[0])}"
@@ -254,13 +257,13 @@ class _LayoutItem:
         return {"t": "block", "name": self.name}
 
 
-def _value(tok: str, kind: str) -> Any:
+def _value(tok: str, kind: str) -> int | float | str:
     return int(tok) if kind == "int" else float(tok) if kind == "float" else tok
 
 
 def _example_dict(
-    layout: list[dict[str, Any]], items: Sequence[Item], rows: list[list[str]], i: int
-) -> tuple[dict[str, Any], int]:
+    layout: list[LayoutEntry], items: Sequence[Item], rows: list[list[str]], i: int
+) -> tuple[dict[str, object], int]:
     """The example's rows as the dict `gen` returns (for the docstring); the next row."""
     reader = _ExampleReader(rows, i)
     for spec, it in zip(layout, items, strict=True):
@@ -277,8 +280,8 @@ class _ExampleReader:
     i: int
     env: dict[int, int] = field(default_factory=dict)
     """Slot -> value of the integers read so far (the sizes)."""
-    d: dict[str, Any] = field(default_factory=dict)
-    spec: dict[str, Any] = field(default_factory=dict)
+    d: dict[str, object] = field(default_factory=dict)
+    spec: LayoutEntry = field(default_factory=dict)
     """The layout entry of the item being read."""
 
     def _count(self, size: int, delta: int) -> int:
@@ -358,7 +361,7 @@ def _small(m: SlotModel | None, delta: int = 0) -> str:
 
 
 def _plain_dict(
-    layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel], var: dict[int, str]
+    layout: list[LayoutEntry], items: Sequence[Item], models: dict[int, SlotModel], var: dict[int, str]
 ) -> str:
     """A dict literal drawing one test in the layout; `var` names the scalars already drawn (slot -> variable)."""
     parts: list[str] = []
@@ -371,7 +374,7 @@ def _plain_dict(
 class _PlainEntry:
     """The dict entries (`'name': expression`) drawing one item of a plain `gen` body."""
 
-    spec: dict[str, Any]
+    spec: LayoutEntry
     models: dict[int, SlotModel]
     var: dict[int, str]
 
@@ -409,7 +412,7 @@ class _PlainEntry:
         return [f"{self.spec['name']!r}: [({cols},) for _ in range({count})]"]
 
 
-def _plain_body(layout: list[dict[str, Any]], items: Sequence[Item], models: dict[int, SlotModel]) -> str:
+def _plain_body(layout: list[LayoutEntry], items: Sequence[Item], models: dict[int, SlotModel]) -> str:
     """A plain `gen` body: the top-level integers first, as variables (so sizes and bounds can use them), then
     the returned dict."""
     var: dict[int, str] = {}

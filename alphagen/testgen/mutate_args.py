@@ -10,15 +10,18 @@ import json
 import random
 import string
 from collections.abc import Sequence
-from typing import Any
+from typing import TypeAlias
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
+
+Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
+"""A value json.loads may return (an argument of a function problem)."""
 
 # Deeper than any example's arguments; deep enough values would overflow the recursion of json.dumps and type_of.
 MAX_DEPTH = 64
 
 
-def _depth(value: Any) -> int:
+def _depth(value: Json) -> int:
     """Nesting depth of a JSON value (iterative: the value may be a model's 10^5 nested lists)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -31,7 +34,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def parse_args(text: str) -> list[Any] | None:
+def parse_args(text: str) -> list[Json] | None:
     """The argument list a JSON text holds; None when it is not one, or is nested deeper than MAX_DEPTH."""
     try:
         value = json.loads(text)
@@ -40,7 +43,7 @@ def parse_args(text: str) -> list[Any] | None:
     return value if isinstance(value, list) and _depth(value) <= MAX_DEPTH else None
 
 
-def type_of(value: Any) -> str:
+def type_of(value: Json) -> str:
     """A JSON type name; lists carry their element types (`list[int]`), empty lists are `list[]`."""
     if isinstance(value, bool):
         return "bool"
@@ -58,7 +61,7 @@ def type_of(value: Any) -> str:
     return "null"
 
 
-def _type_ok(seen: set[str], new: Any) -> bool:
+def _type_ok(seen: set[str], new: Json) -> bool:
     t = type_of(new)
     if t in seen or t == "list[]" and any(s.startswith("list[") for s in seen):
         return True
@@ -119,7 +122,7 @@ class ArgsMutator:
         lo, hi = spans[0] if spans else (min(0, 2 * v), max(10, abs(v) * 2))
         return min(max(rng.choice((lo, hi, v + 1, v - 1, 0, 1, -v, v * 2, rng.randint(lo, hi))), lo), hi)
 
-    def _mutate(self, v: Any, rng: random.Random, depth: int) -> Any:
+    def _mutate(self, v: Json, rng: random.Random, depth: int) -> Json:
         if isinstance(v, bool):
             return not v
         if isinstance(v, int):
@@ -145,7 +148,7 @@ class ArgsMutator:
         k = rng.randrange(len(s))
         return s[:k] + rng.choice(self.alphabet) + s[k + 1 :]
 
-    def _list(self, xs: list[Any], rng: random.Random, depth: int) -> list[Any]:
+    def _list(self, xs: list[Json], rng: random.Random, depth: int) -> list[Json]:
         op = rng.randrange(6)
         if op == 0:
             return []
@@ -160,8 +163,9 @@ class ArgsMutator:
             ys = list(xs)
             rng.shuffle(ys)
             return ys
-        if op == 4 and xs and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs):
-            return sorted(xs, reverse=rng.random() < 0.5)
+        nums = [x for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        if op == 4 and xs and len(nums) == len(xs):
+            return list[Json](sorted(nums, reverse=rng.random() < 0.5))
         if xs and depth < 3:
             ys = list(xs)
             k = rng.randrange(len(ys))
@@ -170,7 +174,7 @@ class ArgsMutator:
         return xs
 
 
-def _strings_in(v: Any) -> str:
+def _strings_in(v: Json) -> str:
     if isinstance(v, str):
         return v
     if isinstance(v, list):
