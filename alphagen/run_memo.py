@@ -14,18 +14,16 @@ limits. One memo lives for one solve: it holds the outputs of at most a few thou
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 
-from sandbox import BatchExecutor
-from sandbox.compare import CompareOptions
-from sandbox.interface import batch_pairs, check_batch_args
+from sandbox.interface import BatchExecutor, BatchRequest
 from sandbox.values import Limits, Program, Result
 
 _Key = tuple[Program, bytes, Limits]
 
 
-class RunMemo:
+class RunMemo(BatchExecutor):
     """Wraps an executor; plain runs it has seen are answered from memory, the rest run (and are kept)."""
 
     def __init__(self, inner: BatchExecutor) -> None:
@@ -36,38 +34,18 @@ class RunMemo:
         self.runs = 0
         """Plain runs that went to the inner executor."""
 
-    def run_batch(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str | bytes],
-        limits: Limits,
-        expected: Sequence[str | bytes] | None = None,
-        compare: CompareOptions | None = None,
-        stop_on_first_failure: bool = False,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        tests_per_child: int | None = None,
-    ) -> Iterator[Result]:
-        """Same contract as BatchExecutor.run_batch: one Result per pair, any order, never raises for a run."""
-        # Wrong arguments fail here, at the call, as on every executor (the body below is a generator).
-        check_batch_args(programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child)
-        if expected is not None or stop_on_first_failure:
-            return self.inner.run_batch(
-                programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
-            )
-        return self._plain(programs, inputs, limits, pairs, tests_per_child)
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        """Same contract as BatchExecutor.execute: one Result per pair, any order, never raises for a run."""
+        # A comparison or a stop on the first failure depends on more than the pair: those run as asked.
+        if not request.plain:
+            return self.inner.execute(request)
+        return self._plain(request)
 
-    def _plain(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str | bytes],
-        limits: Limits,
-        pairs: Sequence[tuple[int, int]] | None,
-        tests_per_child: int | None,
-    ) -> Iterator[Result]:
-        data = [x.encode() if isinstance(x, str) else bytes(x) for x in inputs]
-        todo = batch_pairs(len(programs), len(data), pairs)
+    def _plain(self, request: BatchRequest) -> Iterator[Result]:
+        programs, limits = request.programs, request.limits
+        data = [x.encode() if isinstance(x, str) else bytes(x) for x in request.inputs]
         missing: list[tuple[int, int]] = []
-        for p, i in todo:
+        for p, i in request.todo():
             known = self._seen.get((programs[p], data[i], limits))
             if known is None:
                 missing.append((p, i))
@@ -77,7 +55,7 @@ class RunMemo:
             yield replace(known, program_index=p, input_index=i)
         if not missing:
             return
-        for r in self.inner.run_batch(programs, inputs, limits, pairs=missing, tests_per_child=tests_per_child):
+        for r in self.inner.execute(replace(request, pairs=missing)):
             self.runs += 1
             self._seen[(programs[r.program_index], data[r.input_index], limits)] = r
             yield r

@@ -5,11 +5,12 @@ It never imports torch or alphagen. See the README, "Threat model".
 
 from sandbox.compare import CompareOptions, compare_outputs
 from sandbox.executor import Executor
-from sandbox.interface import BatchExecutor, check_batch_args
+from sandbox.interface import BatchExecutor, BatchRequest
 from sandbox.values import Language, Limits, Program, Result, Status
 
 __all__ = [
     "BatchExecutor",
+    "BatchRequest",
     "CompareOptions",
     "Executor",
     "Language",
@@ -17,6 +18,5 @@ __all__ = [
     "Program",
     "Result",
     "Status",
-    "check_batch_args",
     "compare_outputs",
 ]

@@ -20,7 +20,7 @@ from sandbox._batch import WATCHDOG_SLACK_S, Batch, py_key
 from sandbox._slot import Slot, SlotError
 from sandbox.compare import CompareOptions
 from sandbox.compile import CppCompiler
-from sandbox.interface import batch_pairs, check_batch_args, check_tests_per_child
+from sandbox.interface import BatchExecutor, BatchRequest, check_tests_per_child
 from sandbox.values import Language, Limits, Program, Result, text_bytes
 
 logger = logging.getLogger("sandbox")
@@ -42,7 +42,7 @@ def _as_bytes(data: str | bytes) -> bytes:
     return text_bytes(data)
 
 
-class Executor:
+class Executor(BatchExecutor):
     """Runs untrusted programs on inputs in parallel, isolated, with limits. One run_batch at a time (any
     thread).
 
@@ -141,36 +141,22 @@ class Executor:
         """Run one program on one input (convenience around run_batch)."""
         return next(iter(self.run_batch([program], [input], limits or Limits())))
 
-    def run_batch(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str | bytes],
-        limits: Limits,
-        expected: Sequence[str | bytes] | None = None,
-        compare: CompareOptions | None = None,
-        stop_on_first_failure: bool = False,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        tests_per_child: int | None = None,
-    ) -> Iterator[Result]:
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
         """Yield a Result per (program, input) pair as each finishes (any order); never raises for one.
 
-        tests_per_child overrides the Executor's default for this batch (see the class docstring)."""
+        request.tests_per_child overrides the Executor's default for this batch (see the class docstring)."""
+        # Checked here, at the call: _batch is a generator and would raise late.
         if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
-        # The same checks as every BatchExecutor, here at the call: _batch is a generator and would raise late.
-        check_batch_args(
-            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
-        )
-        todo = batch_pairs(len(programs), len(inputs), pairs)
         return self._batch(
-            programs,
-            [_as_bytes(x) for x in inputs],
-            limits,
-            None if expected is None else [_as_bytes(x) for x in expected],
-            compare or CompareOptions(),
-            stop_on_first_failure,
-            todo,
-            self.tests_per_child if tests_per_child is None else tests_per_child,
+            request.programs,
+            [_as_bytes(x) for x in request.inputs],
+            request.limits,
+            None if request.expected is None else [_as_bytes(x) for x in request.expected],
+            request.compare or CompareOptions(),
+            request.stop_on_first_failure,
+            request.todo(),
+            self.tests_per_child if request.tests_per_child is None else request.tests_per_child,
         )
 
     def zygote_pids(self) -> list[int]:

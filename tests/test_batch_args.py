@@ -1,4 +1,4 @@
-"""run_batch's arguments are checked in one place (sandbox.check_batch_args), the same way by every executor.
+"""run_batch's arguments are checked in one place (building a sandbox.BatchRequest), the same way by every executor.
 
 The Ray executor is checked without Ray: `import ray` is made to fail, so a check that passed on to any Ray call
 would show up as ImportError instead of the expected error.
@@ -15,7 +15,8 @@ import pytest
 
 from alphagen.distributed.cluster import RayOptions
 from alphagen.distributed.executor import RayExecutor
-from sandbox import BatchExecutor, CompareOptions, Executor, Limits, Program, check_batch_args
+from alphagen.run_memo import RunMemo
+from sandbox import BatchExecutor, BatchRequest, CompareOptions, Executor, Limits, Program
 
 P = Program("print(input())")
 OK: dict[str, Any] = {"programs": [P, P], "inputs": ["1", b"2"], "limits": Limits()}
@@ -59,25 +60,32 @@ def ray_executor(monkeypatch: pytest.MonkeyPatch) -> RayExecutor:
 
 
 @pytest.mark.parametrize(("change", "error", "message"), BAD)
-def test_check_batch_args_rejects(change: dict[str, Any], error: type[Exception], message: str) -> None:
+def test_a_batch_request_rejects(change: dict[str, Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match="^" + re.escape(message)):
-        check_batch_args(**(OK | change))
+        BatchRequest(**(OK | change))
 
 
-def test_check_batch_args_accepts_every_documented_form() -> None:
-    check_batch_args(**OK)
-    check_batch_args(
-        (P, P), ("1", "2"), Limits(), expected=(b"1", "2"), compare=CompareOptions(float_abs=1e-6),
-        stop_on_first_failure=True, pairs=[(1, 0), [0, 1]], tests_per_child=64,  # type: ignore[list-item]
+def test_a_batch_request_accepts_every_documented_form_and_is_a_value() -> None:
+    BatchRequest(**OK)
+    programs, pairs = [P, P], [(1, 0), [0, 1]]
+    req = BatchRequest(
+        programs, ("1", "2"), Limits(), expected=(b"1", "2"), compare=CompareOptions(float_abs=1e-6),
+        stop_on_first_failure=True, pairs=pairs, tests_per_child=64,  # type: ignore[arg-type]
     )
-    check_batch_args([], [], Limits(), expected=[], pairs=[])
+    BatchRequest([], [], Limits(), expected=[], pairs=[])
+    # Kept as tuples: the caller's lists changing later cannot change what runs.
+    programs.append(Program("print(2)"))
+    assert req.programs == (P, P) and req.pairs == ((1, 0), (0, 1)) and req.todo() == [(1, 0), (0, 1)]
+    assert not req.plain and BatchRequest(**OK).plain and BatchRequest(**OK).todo() == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    with pytest.raises(AttributeError):
+        req.limits = Limits(time_s=9)  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("change", "error", "message"), BAD)
 def test_every_executor_checks_at_the_call(
     change: dict[str, Any], error: type[Exception], message: str, local: Executor, ray_executor: RayExecutor
 ) -> None:
-    executors: list[BatchExecutor] = [local, ray_executor]
+    executors: list[BatchExecutor] = [local, ray_executor, RunMemo(local)]
     for executor in executors:
         # Raised by run_batch itself, not when its (lazy) results are first read.
         with pytest.raises(error, match="^" + re.escape(message)):

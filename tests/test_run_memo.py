@@ -5,36 +5,27 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import pytest
 
 from alphagen.run_memo import RunMemo
 from alphagen.testgen.validate import clean_inputs, clean_needed
 from sandbox import Executor
-from sandbox.interface import batch_pairs
+from sandbox.interface import BatchExecutor, BatchRequest
 from sandbox.values import Limits, Program, Result, Status
 
 
-class TableExecutor:
+class TableExecutor(BatchExecutor):
     """Each (program source, input) has a scripted status; records every pair it really runs."""
 
     def __init__(self, table: dict[tuple[str, str], Status]) -> None:
         self.table = table
         self.ran: list[tuple[str, str]] = []
 
-    def run_batch(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str | bytes],
-        limits: Limits,
-        expected: Sequence[str | bytes] | None = None,
-        compare: object = None,
-        stop_on_first_failure: bool = False,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        tests_per_child: int | None = None,
-    ) -> Iterator[Result]:
-        for p, i in batch_pairs(len(programs), len(inputs), pairs):
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        programs, inputs = request.programs, request.inputs
+        for p, i in request.todo():
             text = inputs[i] if isinstance(inputs[i], str) else inputs[i].decode()  # type: ignore[union-attr]
             self.ran.append((programs[p].source, text))
             status = self.table[(programs[p].source, text)]

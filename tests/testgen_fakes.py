@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from alphagen.problems.model import PublicView, Test
-from sandbox.interface import batch_pairs
-from sandbox.values import Limits, Program, Result, Status
+from sandbox.interface import BatchExecutor, BatchRequest
+from sandbox.values import Result, Status
 
 # A small stdio problem shared by the test-input tests: the maximum of n numbers.
 STATEMENT = """Given n numbers, print their maximum.
@@ -54,26 +54,17 @@ def run_source(source: str, stdin: str) -> tuple[Status, bytes]:
     return status, out.getvalue().encode()
 
 
-class FakeExecutor:
-    """Implements run_batch like sandbox.Executor (no limits enforced); counts executions."""
+class FakeExecutor(BatchExecutor):
+    """Executes a BatchRequest like sandbox.Executor (no limits enforced); counts executions."""
 
     def __init__(self) -> None:
         self.runs = 0
 
-    def run_batch(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str],
-        limits: Limits,
-        expected: Sequence[str] | None = None,
-        compare: object = None,
-        stop_on_first_failure: bool = False,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        tests_per_child: int | None = None,
-    ) -> Iterator[Result]:
-        for p, i in batch_pairs(len(programs), len(inputs), pairs):
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        for p, i in request.todo():
             self.runs += 1
-            status, stdout = run_source(programs[p].source, inputs[i])
+            text = request.inputs[i]
+            status, stdout = run_source(request.programs[p].source, text if isinstance(text, str) else text.decode())
             yield Result(program_index=p, input_index=i, status=status, stdout=stdout)
 
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from alphagen.distributed.cluster import RayOptions, connect, cpu_count
-from sandbox import CompareOptions, Executor, Limits, Program, Result, check_batch_args
+from sandbox import BatchExecutor, BatchRequest, CompareOptions, Executor, Limits, Program, Result
 
 log = logging.getLogger("alphagen.distributed")
 
@@ -93,7 +93,7 @@ def run_chunk(
     return ray.get_runtime_context().get_node_id(), results, _TASK_LOG.take()
 
 
-class RayExecutor:
+class RayExecutor(BatchExecutor):
     """`run_batch` like `sandbox.Executor`, with every chunk of programs a Ray task on any node."""
 
     def __init__(self, options: RayOptions) -> None:
@@ -114,28 +114,13 @@ class RayExecutor:
         self._logged: set[LogLine] = set()
         """Worker log lines already logged here: every worker says the same once (ISOLATION DEGRADED)."""
 
-    def run_batch(
-        self,
-        programs: Sequence[Program],
-        inputs: Sequence[str | bytes],
-        limits: Limits,
-        expected: Sequence[str | bytes] | None = None,
-        compare: CompareOptions | None = None,
-        stop_on_first_failure: bool = False,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        tests_per_child: int | None = None,
-    ) -> Iterator[Result]:
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
         """Yield a Result per (program, input) pair, chunk by chunk in program order (sandbox.BatchExecutor).
 
-        tests_per_child goes to each worker's executor (None: its default, one test per child)."""
-        # Checked here, on the driver, before anything is put in the object store: a wrong argument must not
-        # surface as a task failure on some worker node (_run is a generator and would raise only when read).
-        check_batch_args(
-            programs, inputs, limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
-        )
-        return self._run(
-            list(programs), list(inputs), limits, expected, compare, stop_on_first_failure, pairs, tests_per_child
-        )
+        request.tests_per_child goes to each worker's executor (None: its default, one test per child). The
+        request validated itself on the driver, before anything is put in the object store: a wrong argument does
+        not surface as a task failure on some worker node."""
+        return self._run(request)
 
     def _chunks(
         self, programs: list[Program], pairs: Sequence[tuple[int, int]] | None
@@ -151,26 +136,16 @@ class RayExecutor:
             if local:
                 yield start, chunk, local
 
-    def _run(
-        self,
-        programs: list[Program],
-        inputs: list[str | bytes],
-        limits: Limits,
-        expected: Sequence[str | bytes] | None,
-        compare: CompareOptions | None,
-        stop_on_first_failure: bool,
-        pairs: Sequence[tuple[int, int]] | None,
-        tests_per_child: int | None,
-    ) -> Iterator[Result]:
+    def _run(self, request: BatchRequest) -> Iterator[Result]:
         import ray
 
-        if not programs or not inputs:
+        if not request.programs or not request.inputs:
             return
         # Inputs are shared by every chunk: put them in the object store once.
-        inputs_ref = ray.put(list(inputs))
-        expected_ref = ray.put(None if expected is None else list(expected))
+        inputs_ref = ray.put(list(request.inputs))
+        expected_ref = ray.put(None if request.expected is None else list(request.expected))
         pending: deque[tuple[int, Any]] = deque()  # Any: a ray ObjectRef (ray is untyped)
-        chunks = self._chunks(programs, pairs)
+        chunks = self._chunks(list(request.programs), request.pairs)
         exhausted = False
         while True:
             # Keep at most max_in_flight tasks submitted: the bounded queue of this stage.
@@ -180,9 +155,8 @@ class RayExecutor:
                     exhausted = True
                     break
                 start, chunk, local = nxt
-                ref = self._task.remote(
-                    chunk, inputs_ref, limits, expected_ref, compare, stop_on_first_failure, local, tests_per_child
-                )
+                ref = self._task.remote(chunk, inputs_ref, request.limits, expected_ref, request.compare,
+                                        request.stop_on_first_failure, local, request.tests_per_child)
                 pending.append((start, ref))
             if not pending:
                 return
