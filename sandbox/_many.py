@@ -53,7 +53,7 @@ def run_many(
     try:
         entry = zygote.prepare(lang, payload)
         if entry[0] == "py" and len(req_ids) > 1:
-            _in_one_child(zygote, entry, req_ids, inputs, program, lim, argv, emit)
+            _in_one_child(zygote, key, entry, req_ids, inputs, program, lim, argv, emit)
     except Exception as exc:  # noqa: BLE001 - infrastructure trouble: fall back to one child per test
         print(f"zygote: several tests per child failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     # Whatever was not answered yet (the failed test and the rest) runs one child per test.
@@ -74,6 +74,7 @@ def error_reply(req_id: int, exc: BaseException) -> Reply:
 
 def _in_one_child(
     zygote: Any,
+    key: str,
     entry: tuple[str, Any],
     req_ids: list[int],
     spans: list[tuple[int, int]],
@@ -96,19 +97,22 @@ def _in_one_child(
         view.release()  # a child unmaps in_buf, which no live view of ours may pin
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
-    setup, source = zygote.program_fds(program)
+    (setup, source, code), cached = zygote.program_fds(key, program)
+    if cached:
+        entry = ("py", "marshal")
     test_dir = zygote.new_test_dir()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(ctl_r)
             os.close(go_w)
-            zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs, setup, source), spans, argv, test_dir)
+            zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs, setup, source, code), spans, argv, test_dir)
         finally:
             os._exit(125)  # the child never returns into the zygote's loop
     os.close(ctl_w)
     os.close(go_r)
     os.close(source)
+    compiled = not cached
     pidfd = os.pidfd_open(pid)
     host_pid = child.outer_pid(pidfd) or pid
     done = 0
@@ -155,6 +159,8 @@ def _in_one_child(
         if done < len(req_ids) or not _exits_soon(pidfd):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        # The child's marshalled code, for the next child of this program (unless it failed to compile).
+        zygote.remember(key, code, compiled and os.fstat(setup).st_size == 0)
         for fd in (pidfd, ctl_r, inputs, setup, *fds):
             os.close(fd)
         zygote.kill_strays()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib.util
+import marshal
 import os
 import signal
 import sys
@@ -58,6 +59,10 @@ SETUP_FD, PROGRAM_FD = 3, 4
 """Where a single-test child finds its setup memory file and the candidate's source (see run)."""
 NOTE_MAX = 2000
 """The most bytes of a child's setup report (a compile error's message) sent back."""
+CODE_CACHE_PROGRAMS = 64
+"""Compiled Python programs kept (as memory files of marshalled code) per slot; the oldest goes past this."""
+CODE_CACHE_BYTES = 4 << 20
+"""A program whose marshalled code is larger is compiled by each of its children instead."""
 CPP_RULESETS = 64
 """Landlock rulesets of C++ binaries kept open (one per binary path); the oldest is closed past this."""
 
@@ -77,6 +82,10 @@ class Zygote:
         self.ctl_buf = protocol.WipeBuffer()
         """A several-tests child's end-of-test report lands here (see _many)."""
         self.cpp_rulesets: dict[str, int] = {}
+        self.code_cache: dict[str, int] = {}
+        """Per Python program key, a memory file of its marshalled code, written by the first child that compiled
+        it before the candidate ran. Only fds here, never the code: every child closes them before its
+        candidate's first instruction, so none can read another program's."""
         """Per C++ binary path, its Landlock ruleset fd. No program's code is ever kept here: a Python
         candidate is compiled in its own child from a memory file, so no child inherits another's code."""
         self.pid = os.getpid()
@@ -145,12 +154,31 @@ class Zygote:
             self.cpp_rulesets[payload] = ruleset
         return ("cpp", (payload, ruleset))
 
-    def program_fds(self, span: tuple[int, int]) -> tuple[int, int]:
-        """A fresh setup memory file and one holding the candidate's source (from in_buf, never a Python object
-        here: a child inherits this process's memory, and must find no other program's code in it)."""
-        setup, program = os.memfd_create("setup"), os.memfd_create("program")
+    def program_fds(self, key: str, span: tuple[int, int]) -> tuple[tuple[int, int, int], bool]:
+        """(setup, program, code) memory files for a child, and whether `program` holds compiled code.
+
+        program: the candidate's source (from in_buf, never a Python object here: a child inherits this process's
+        memory, and must find no other program's code in it), or, when a child compiled this program before,
+        its marshalled code from the code cache (a memory file, never mapped here); code: where a child that
+        compiles writes the marshalled result, before the candidate's first instruction."""
+        setup, code = os.memfd_create("setup"), os.memfd_create("code")
+        cached = self.code_cache.get(key)
+        if cached is not None:
+            self.code_cache[key] = self.code_cache.pop(key)  # most recently used last
+            return (setup, os.dup(cached), code), True
+        program = os.memfd_create("program")
         _write_all(program, self.in_buf.view(*span))
-        return setup, program
+        return (setup, program, code), False
+
+    def remember(self, key: str, code: int, compiled: bool) -> None:
+        """Keep a child's marshalled code for the next child of the same program (closing `code` otherwise)."""
+        size = os.fstat(code).st_size
+        if not compiled or key in self.code_cache or not 0 < size <= CODE_CACHE_BYTES:
+            os.close(code)
+            return
+        if len(self.code_cache) >= CODE_CACHE_PROGRAMS:
+            os.close(self.code_cache.pop(next(iter(self.code_cache))))
+        self.code_cache[key] = code
 
     def setup_report(self, setup: int, n_out: int, n_err: int) -> tuple[str, int] | None:
         """What the child wrote to its setup file: (verdict, bytes of its reason copied into out_buf after the
@@ -168,7 +196,7 @@ class Zygote:
     def run(self, request: tuple[Any, ...], spans: list[tuple[int, int]]) -> Reply:
         """One test in a fresh child. Blobs (in in_buf): stdin, the files named in the request, then the program
         (a Python candidate's source; empty for a C++ binary, whose path is the payload)."""
-        _, req_id, _, lang, payload, lim, names, argv = request
+        _, req_id, key, lang, payload, lim, names, argv = request
         time_s, wall_s, mem_mb, out_bytes, err_tail = lim
         entry = self.prepare(lang, payload)
         test_dir = self.new_test_dir()
@@ -179,7 +207,8 @@ class Zygote:
             del files  # views of in_buf must not outlive the request (the buffer may be replaced)
             # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files read back.
             fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
-            setup, program = self.program_fds(spans[-1])
+            (setup, program, code_fd), cached = self.program_fds(key, spans[-1])
+            entry = ("py", "marshal") if cached and entry[0] == "py" else entry
             try:
                 _write_all(fds[0], self.in_buf.view(*spans[0]))
                 os.lseek(fds[0], 0, os.SEEK_SET)
@@ -187,7 +216,7 @@ class Zygote:
                 pid = os.fork()
                 if pid == 0:
                     try:
-                        self._child(entry, fds, lim, argv, test_dir, (setup, program))
+                        self._child(entry, fds, lim, argv, test_dir, (setup, program, code_fd))
                     finally:
                         os._exit(125)  # whatever happened, the child never returns into the zygote's loop
                 killed = child.wait_limits(pid, time_s, wall_s)
@@ -196,9 +225,12 @@ class Zygote:
                 confine.kill_strays(self)
                 n_out, out_len, n_err, oom = self.read_outputs(fds, out_bytes, err_tail, lang)
                 report = self.setup_report(setup, n_out, n_err)
+                self.remember(key, code_fd, entry[0] == "py" and not cached and report is None)
+                code_fd = -1  # the cache has it, or it is closed
             finally:
-                for fd in (*fds, setup, program):
-                    os.close(fd)
+                for fd in (*fds, setup, program, code_fd):
+                    if fd >= 0:
+                        os.close(fd)
         finally:
             self.remove_test_dir(test_dir)
         if report is not None:
@@ -265,10 +297,10 @@ class Zygote:
         lim: tuple[Any, ...],
         argv: list[str],
         test_dir: str,
-        own: tuple[int, int],
+        own: tuple[int, int, int],
     ) -> None:
         """In the forked child: isolate, compile, then run the candidate. Always ends with os._exit.
-        own: the setup and program memory files, kept as fds SETUP_FD and PROGRAM_FD."""
+        own: the setup, program and code memory files, kept as fds SETUP_FD, PROGRAM_FD and PROGRAM_FD + 1."""
         code = self.isolate_and_compile(entry, fds, lim, test_dir, own, SETUP_FD, 1)
         if entry[0] == "cpp":
             path = entry[1][0]
@@ -290,8 +322,10 @@ class Zygote:
         tests: int,
     ) -> Any:
         """In a forked child: drop the zygote's buffers, isolate (keep -> fds 3, 4, ...), compile a Python
-        candidate from its memory file (the fd after setup_fd) under the test's limits, then close both files.
-        Returns the code object (None for C++). A failure is reported on the setup file and ends the child."""
+        candidate from its memory file (the fd after setup_fd) under the test's limits (or load the code a child
+        compiled before: entry ("py", "marshal")), write the marshalled code to the next fd for the zygote's
+        cache, then close all three files. Returns the code object (None for C++). A failure is reported on the
+        setup file and ends the child."""
         # The zygote's request and reply buffers read as zeros here (wipe-on-fork); unmapped, they do not count
         # against the memory limit either.
         for buf in (self.in_buf, self.out_buf):
@@ -305,21 +339,27 @@ class Zygote:
         except BaseException as exc:  # noqa: BLE001 - any failure here must end the child, reported by setup
             _report_setup(setup, (setup_fd, keep[setup_fd - 3]), SETUP_FAILED, f"{type(exc).__name__}: {exc}")
         code = None
+        program, out = setup_fd + 1, setup_fd + 2
         if entry[0] == "py":
             try:
-                size = os.fstat(setup_fd + 1).st_size
-                source = os.pread(setup_fd + 1, size, 0).decode("utf-8", "surrogateescape")
-                os.close(setup_fd + 1)
-                # Compiled here, under the test's CPU and memory limits: constant folding of a hostile
-                # program costs the candidate, never a process another program inherits.
-                code = compile(source, "main.py", "exec", dont_inherit=True)
-                del source
+                data = os.pread(program, os.fstat(program).st_size, 0)
+                os.close(program)
+                if entry[1] == "marshal":
+                    code = marshal.loads(data)  # written by an earlier child of this program, before its candidate
+                else:
+                    # Compiled here, under the test's CPU and memory limits: constant folding of a hostile
+                    # program costs the candidate, never a process another program inherits.
+                    code = compile(data.decode("utf-8", "surrogateescape"), "main.py", "exec", dont_inherit=True)
+                    os.pwrite(out, marshal.dumps(code), 0)
+                del data
             except Exception as exc:  # noqa: BLE001 - SyntaxError, ValueError, MemoryError, RecursionError...
                 detail = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
                 _report_setup(setup, (setup_fd,), COMPILE_FAILED, detail)
+            os.close(out)
             os.close(setup_fd)
         else:
-            os.close(setup_fd + 1)
+            os.close(program)
+            os.close(out)
             os.set_inheritable(setup_fd, False)  # closed by execve; until then it can report an exec failure
         return code
 
@@ -341,7 +381,7 @@ class Zygote:
     ) -> None:
         """In a forked child for several tests: isolate and compile once, then run them all (see _many).
         keep: the control pipes, the inputs file, then the setup and program files. Ends with _exit."""
-        setup_fd = 3 + len(keep) - 2
+        setup_fd = 3 + len(keep) - 3
         code = self.isolate_and_compile(entry, fds, lim, test_dir, keep, setup_fd, len(inputs))
         os._exit(child.serve_many(code, inputs, argv))
 

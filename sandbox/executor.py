@@ -125,7 +125,9 @@ class Executor(BatchExecutor):
     def _report_degradation(self) -> None:
         missing = list(self.capabilities.get("warnings", []))
         if self.isolation != "none" and os.geteuid() != 0:
-            missing.append("not root: one uid for all slots, no per-slot RLIMIT_NPROC")
+            # In a user namespace (which a non-root PID namespace implies) the task cap is counted per slot.
+            cap = "task cap per slot's user namespace" if self.capabilities.get("pidns") else "no per-slot task cap"
+            missing.append(f"not root: one uid for all slots, {cap}")
         if self.isolation == "strict" and missing:
             raise RuntimeError("isolation='strict' but unavailable: " + "; ".join(missing))
         if self.isolation == "none":

