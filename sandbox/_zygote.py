@@ -173,7 +173,8 @@ class Zygote:
     def remember(self, key: str, code: int, compiled: bool) -> None:
         """Keep a child's marshalled code for the next child of the same program (closing `code` otherwise)."""
         size = os.fstat(code).st_size
-        if not compiled or key in self.code_cache or not 0 < size <= CODE_CACHE_BYTES:
+        whole = size > 8 and int.from_bytes(os.pread(code, 8, 0), "little") == size - 8
+        if not compiled or not whole or key in self.code_cache or size > CODE_CACHE_BYTES:
             os.close(code)
             return
         if len(self.code_cache) >= CODE_CACHE_PROGRAMS:
@@ -345,12 +346,15 @@ class Zygote:
                 data = os.pread(program, os.fstat(program).st_size, 0)
                 os.close(program)
                 if entry[1] == "marshal":
-                    code = marshal.loads(data)  # written by an earlier child of this program, before its candidate
+                    code = marshal.loads(data[8:])  # an earlier child of this program wrote it, before its candidate
                 else:
                     # Compiled here, under the test's CPU and memory limits: constant folding of a hostile
                     # program costs the candidate, never a process another program inherits.
                     code = compile(data.decode("utf-8", "surrogateescape"), "main.py", "exec", dont_inherit=True)
-                    os.pwrite(out, marshal.dumps(code), 0)
+                    # The length goes in last: a child killed while writing leaves a file the zygote will not keep.
+                    blob = marshal.dumps(code)
+                    os.pwrite(out, blob, 8)
+                    os.pwrite(out, len(blob).to_bytes(8, "little"), 0)
                 del data
             except Exception as exc:  # noqa: BLE001 - SyntaxError, ValueError, MemoryError, RecursionError...
                 detail = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
