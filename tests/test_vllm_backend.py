@@ -166,3 +166,35 @@ def test_vllm_grammar_constrains_through_structured_outputs(vllm_pair: tuple[Loa
     assert all(SENTENCE.match(c.text) and c.finish_reason == "eos" for c in done[:4]), [c.text for c in done]
     # The random model left alone writes nothing of the kind: the grammar did it.
     assert not any(SENTENCE.match(c.text) for c in done[4:])
+
+
+def test_sampler_benchmark_vllm_path(tmp_path: Path) -> None:
+    """With vLLM: vllm_tokens_per_sec and default_vs_vllm from the same run. Without: one clear skip line."""
+    import importlib.util
+
+    from alphagen.benchmarks.sampler import VLLM_MISSING
+    from alphagen.benchmarks.sampler import main as bench_main
+
+    model_dir = tmp_path / "m"
+    _vllm_sized_model(model_dir)
+    result = bench_main(["--model", str(model_dir), "--n", "3", "--max-new-tokens", "5", "--paths", "default,vllm",
+                         "--fixed-length", "--no-probe", "--out", str(tmp_path / "bench.json")])
+    if importlib.util.find_spec("vllm") is None:
+        assert result["paths"]["vllm"] == {"error": VLLM_MISSING} and "default_vs_vllm" not in result
+        return
+    assert result["vllm_tokens"] == result["default_tokens"] == 15  # fixed length: like with like
+    assert result["default_vs_vllm"] == pytest.approx(result["default_tokens_per_sec"] / result["vllm_tokens_per_sec"])
+    assert result["paths"]["vllm"]["backend"] == "vllm" and result["paths"]["vllm"]["engine_start_seconds"] > 0
+
+
+def test_options_from_the_environment() -> None:
+    from alphagen.models import ModelError
+
+    assert VLLMOptions.from_env({}) == VLLMOptions()
+    got = VLLMOptions.from_env({"ALPHAGEN_VLLM_KV_GIB": "0.5", "ALPHAGEN_VLLM_EAGER": "1",
+                                "ALPHAGEN_VLLM_MAX_MODEL_LEN": "2048"})
+    assert (got.kv_cache_gib, got.enforce_eager, got.max_model_len) == (0.5, True, 2048)
+    with pytest.raises(ModelError, match="ALPHAGEN_VLLM_EAGER must be"):
+        VLLMOptions.from_env({"ALPHAGEN_VLLM_EAGER": "maybe"})
+    with pytest.raises(ModelError, match="kv_cache_gib must be a number > 0, got -1.0"):
+        VLLMOptions.from_env({"ALPHAGEN_VLLM_KV_GIB": "-1"})

