@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import select
-import signal
 import subprocess
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from sandbox import _protocol
+from sandbox import _protocol, _uids
 from sandbox._zygote_log import ZygoteLog
 
 logger = logging.getLogger("sandbox")
@@ -129,18 +126,7 @@ class Slot:
         """Children die with their zygote (PDEATHSIG); this also catches anything re-parented to init."""
         if self.uid < 0 or os.geteuid() != 0:
             return
-        for _ in range(10):
-            victims = [
-                p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid
-            ]
-            if not victims:
-                return
-            for victim in victims:
-                try:
-                    victim.send_signal(signal.SIGKILL)
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(victims, timeout=1.0)
+        _uids.kill_uids(self.uid, self.uid + 1)
 
     def outgrown(self) -> bool:
         """Has the zygote's address space grown past ZYGOTE_GROWTH_MAX over what it had when it became ready?

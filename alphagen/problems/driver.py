@@ -84,6 +84,14 @@ def _alphagen_render(value, out):
         out.append(_alphagen_json.dumps(value))
 
 
+def _alphagen_load(code):
+    # Run the candidate as a module not named __main__, so its `if __name__ == "__main__":` block stays idle.
+    ns = {"__name__": "__solution__", "__builtins__": __builtins__}
+    exec(compile(code, "<solution>", "exec"), ns)
+    return ns
+"""
+
+ENTRY_SOURCE = """
 def _alphagen_entry(ns, name, cls_name):
     # The problem's contract: a method of a LeetCode-style class (cls_name, e.g. Solution), else a module-level
     # function (HumanEval's harness calls a top-level function and accepts nothing else).
@@ -95,14 +103,9 @@ def _alphagen_entry(ns, name, cls_name):
     if callable(ns.get(name)):
         return ns[name]
     raise NameError("the program defines no top-level function " + repr(name))
-
-
-def _alphagen_load(code):
-    # Run the candidate as a module not named __main__, so its `if __name__ == "__main__":` block stays idle.
-    ns = {"__name__": "__solution__", "__builtins__": __builtins__}
-    exec(compile(code, "<solution>", "exec"), ns)
-    return ns
 """
+"""The entry point by the problem's contract; shared by the call driver and the hidden harness's call server
+(alphagen/problems/evaluator.py), which both run it in the sandbox with the standard library only."""
 
 _CALL_MAIN = """
 def _alphagen_main():
@@ -131,4 +134,4 @@ def call_driver(code: str, entry_point: str, entry_class: str | None = None) -> 
         f"{_PRELUDE}_ALPHAGEN_CODE = {code!r}\n_ALPHAGEN_ENTRY = {entry_point!r}\n"
         f"_ALPHAGEN_CLASS = {entry_class!r}\n"
     )
-    return head + _RENDER_SOURCE + _CALL_MAIN
+    return head + _RENDER_SOURCE + ENTRY_SOURCE + _CALL_MAIN

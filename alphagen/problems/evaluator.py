@@ -26,6 +26,8 @@ import ast
 import json
 from collections.abc import Sequence
 
+from alphagen.problems.driver import ENTRY_SOURCE
+
 CODEC = r'''
 import json as _ag_json
 
@@ -90,18 +92,6 @@ import io as _ag_io
 import sys as _ag_sys
 
 
-def _ag_entry(ns, name, cls_name):
-    # The problem's contract: a method of a LeetCode-style class, else a top-level function.
-    if cls_name is not None:
-        cls = ns.get(cls_name)
-        if cls is None or not hasattr(cls, name):
-            raise NameError("the program defines no class " + repr(cls_name) + " with a method " + repr(name))
-        return getattr(cls(), name)
-    if callable(ns.get(name)):
-        return ns[name]
-    raise NameError("the program defines no top-level function " + repr(name))
-
-
 def _ag_main():
     # Every call is read before the candidate's code runs: its own reads of stdin find nothing.
     calls = [_ag_json.loads(line) for line in _ag_sys.stdin.read().splitlines() if line]
@@ -110,7 +100,7 @@ def _ag_main():
     _ag_sys.stdin = _ag_io.StringIO()
     ns = {"__name__": "__solution__", "__builtins__": __builtins__}
     exec(compile(_AG_CODE, "<solution>", "exec"), ns)
-    entry = _ag_entry(ns, _AG_ENTRY, _AG_CLASS)
+    entry = _alphagen_entry(ns, _AG_ENTRY, _AG_CLASS)
     for name, args, kwargs in calls:
         # name None: the entry point; else a helper of the prompt's that check calls (the program's own
         # definition of it, as in the official harness, where the completion may redefine it).
@@ -357,7 +347,7 @@ _ag_main()
 def call_server(code: str, entry_point: str, entry_class: str | None = None) -> str:
     """The untrusted side: the candidate's code and a loop answering the calls on stdin (see the module doc)."""
     head = f"_AG_CODE = {code!r}\n_AG_ENTRY = {entry_point!r}\n_AG_CLASS = {entry_class!r}\n"
-    return head + CODEC + _SERVER_MAIN
+    return head + CODEC + ENTRY_SOURCE + _SERVER_MAIN
 
 
 def evaluator(prompt: str, test_code: str, entry_point: str) -> str:
