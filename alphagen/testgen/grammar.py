@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import SlotModel, learn_models
-from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template
+from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, flatten, sized, visit
 
 MAX_GRAMMAR_BYTES = 400_000
 """Larger grammars are not used (compiling them would cost more than the inputs are worth)."""
@@ -161,33 +161,7 @@ class _Builder:
             return self.names[key]
         if i == len(items):
             return self.rule(key, tail or '""')
-        it = items[i]
-        if isinstance(it, Fixed):
-            return self.rule(key, self.row(items, i, 0, env, tail))
-        rest = self.seq(items, i + 1, env, tail)
-        if isinstance(it, Repeat):
-            # t cases, each following the body with its own enumerated sizes: one alternative per t.
-            # t was enumerated on its row, so it is known here: chain t cases, each with its own sizes.
-            chain = rest
-            for _ in range(env.get(it.size, 1)):
-                chain = self.seq(it.body, 0, dict(env), chain)
-            return self.rule(key, chain)
-        n = env.get(it.size, 0) + it.delta
-        if n <= 0:
-            return self.rule(key, rest)  # an empty array or block takes no row
-        if isinstance(it, Array):
-            v = self.scalar(it.slot, env)
-            return self.rule(key, f'{v} (" " {v}){{{n - 1}}} "\\n" {rest}' if n > 1 else f'{v} "\\n" {rest}')
-        if isinstance(it, Str):
-            return self.rule(key, f'{self.word(it.slot, n)} "\\n" {rest}')
-        assert isinstance(it, Block)
-        if it.width is not None:
-            w = max(1, env.get(it.width, 1))
-            line = f'{self.word(it.slots[0], w)} "\\n"'
-        else:
-            line = ' " " '.join(self.scalar(s, env) for s in it.slots) + ' "\\n"'
-        row = self.rule(("line", id(it), tuple(sorted(env.items()))), line)
-        return self.rule(key, f"{row}{{{n}}} {rest}")
+        return visit(items[i], _SeqRule(self, items, i, env, tail, key))
 
     def row(self, items: Sequence[Item], i: int, col: int, env: dict[int, int], tail: str) -> str:
         """A Fixed row from token `col` on, then the rest of the items."""
@@ -214,15 +188,65 @@ class _Builder:
 def _smallest_sizes(t: Template) -> dict[int, int]:
     """Per sizing scalar: the smallest value that leaves nothing it sizes negative (n - 1 arrays need n >= 1)."""
     out: dict[int, int] = {}
-
-    def walk(items: Sequence[Item]) -> None:
-        for it in items:
-            if isinstance(it, Repeat):
-                walk(it.body)
-            elif not isinstance(it, Fixed):
-                out[it.size] = max(out.get(it.size, 0), -it.delta)
-    walk(t.items)
+    for it in flatten(t.items):
+        size = sized(it)
+        if size is not None:
+            out[size[0]] = max(out.get(size[0], 0), -size[1])
     return out
+
+
+@dataclass
+class _SeqRule:
+    """The rule for items[i:] followed by `tail`, by the kind of items[i] (`_Grammar.seq`). Rules are named in the
+    order they are made, so each kind makes the rest's rule first, as the grammar always did (a fixed row last)."""
+
+    g: _Builder
+    items: Sequence[Item]
+    i: int
+    env: dict[int, int]
+    tail: str
+    key: tuple[object, ...]
+
+    def _rest(self) -> str:
+        return self.g.seq(self.items, self.i + 1, self.env, self.tail)
+
+    def fixed(self, it: Fixed) -> str:
+        return self.g.rule(self.key, self.g.row(self.items, self.i, 0, self.env, self.tail))
+
+    def repeat(self, it: Repeat) -> str:
+        # t cases, each following the body with its own enumerated sizes: one alternative per t.
+        # t was enumerated on its row, so it is known here: chain t cases, each with its own sizes.
+        chain = self._rest()
+        for _ in range(self.env.get(it.size, 1)):
+            chain = self.g.seq(it.body, 0, dict(self.env), chain)
+        return self.g.rule(self.key, chain)
+
+    def _sized(self, size: int, delta: int, body: Callable[[int, str], str]) -> str:
+        rest = self._rest()
+        n = self.env.get(size, 0) + delta
+        if n <= 0:
+            return self.g.rule(self.key, rest)  # an empty array or block takes no row
+        return self.g.rule(self.key, body(n, rest))
+
+    def array(self, it: Array) -> str:
+        def body(n: int, rest: str) -> str:
+            v = self.g.scalar(it.slot, self.env)
+            return f'{v} (" " {v}){{{n - 1}}} "\\n" {rest}' if n > 1 else f'{v} "\\n" {rest}'
+        return self._sized(it.size, it.delta, body)
+
+    def string(self, it: Str) -> str:
+        return self._sized(it.size, it.delta, lambda n, rest: f'{self.g.word(it.slot, n)} "\\n" {rest}')
+
+    def block(self, it: Block) -> str:
+        def body(n: int, rest: str) -> str:
+            if it.width is not None:
+                w = max(1, self.env.get(it.width, 1))
+                line = f'{self.g.word(it.slots[0], w)} "\\n"'
+            else:
+                line = ' " " '.join(self.g.scalar(s, self.env) for s in it.slots) + ' "\\n"'
+            row = self.g.rule(("line", id(it), tuple(sorted(self.env.items()))), line)
+            return f"{row}{{{n}}} {rest}"
+        return self._sized(it.size, it.delta, body)
 
 
 def input_grammar(fmt: InputFormat, limits: GrammarLimits | None = None) -> str | None:

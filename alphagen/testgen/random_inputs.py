@@ -30,11 +30,12 @@ import math
 import random
 import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import BlockModel, SlotModel, flat_items, learn_models
-from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template
+from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template, visit
 
 PROFILES = ("tiny", "small", "allsmall", "small", "medium", "tiny", "small", "maxval", "allsmall", "medium", "small")
 """Profiles cycled after the first ("min") and besides every fifth ("max")."""
@@ -253,37 +254,9 @@ class RandomInputs:
         return "".join(w)
 
     def _items(self, items: Sequence[Item], env: dict[int, int], rows: list[list[str]]) -> bool:
-        for it in items:
-            if isinstance(it, Fixed):
-                row = []
-                for s, k in zip(it.slots, it.kinds, strict=True):
-                    repeat = any(isinstance(x, Repeat) and x.size == s for x in items)
-                    tok = self._scalar(s, env, repeat)
-                    row.append(tok)
-                    if k == "int":
-                        env[s] = int(tok)
-                self._emit(rows, row)
-            elif isinstance(it, Repeat):
-                for _ in range(env.get(it.size, 0)):
-                    if not self._items(it.body, dict(env), rows):
-                        return False
-            else:
-                n = env.get(it.size, 0) + it.delta
-                if n < 0:
-                    return False
-                if n == 0:
-                    continue
-                if isinstance(it, Array):
-                    got = self._array(it, n, env)
-                    if got is None:
-                        return False
-                    self._emit(rows, got)
-                elif isinstance(it, Str):
-                    m = self.models.get(it.slot)
-                    self._emit(rows, [self._word(m, n, it.slot) if m else "a" * n])
-                elif not self._block(it, n, env, rows):
-                    return False
-        return True
+        """Draw `items` into `rows`; False when a size came out negative or a part could not be drawn."""
+        emitter = _ItemEmitter(self, items, env, rows)
+        return all(visit(it, emitter) for it in items)
 
     def _array(self, it: Array, n: int, env: dict[int, int]) -> list[str] | None:
         m, rng = self.models.get(it.slot), self.rng
@@ -408,3 +381,53 @@ class RandomInputs:
         for r in range(n):
             self._emit(rows, ["".join(grid[r * width : (r + 1) * width])])
         return True
+
+
+@dataclass
+class _ItemEmitter:
+    """Draws one item of `items` into `rows` (`RandomInputs._items`); False stops the input."""
+
+    gen: RandomInputs
+    items: Sequence[Item]
+    env: dict[int, int]
+    """Slot -> value of the integers drawn so far (the sizes)."""
+    rows: list[list[str]]
+
+    def fixed(self, it: Fixed) -> bool:
+        row = []
+        for s, k in zip(it.slots, it.kinds, strict=True):
+            repeat = any(isinstance(x, Repeat) and x.size == s for x in self.items)
+            tok = self.gen._scalar(s, self.env, repeat)
+            row.append(tok)
+            if k == "int":
+                self.env[s] = int(tok)
+        self.gen._emit(self.rows, row)
+        return True
+
+    def repeat(self, it: Repeat) -> bool:
+        return all(self.gen._items(it.body, dict(self.env), self.rows) for _ in range(self.env.get(it.size, 0)))
+
+    def array(self, it: Array) -> bool:
+        n = self.env.get(it.size, 0) + it.delta
+        if n <= 0:
+            return n == 0  # an empty array takes no row; a negative size cannot be drawn
+        got = self.gen._array(it, n, self.env)
+        if got is None:
+            return False
+        self.gen._emit(self.rows, got)
+        return True
+
+    def string(self, it: Str) -> bool:
+        n = self.env.get(it.size, 0) + it.delta
+        if n <= 0:
+            return n == 0
+        m = self.gen.models.get(it.slot)
+        self.gen._emit(self.rows, [self.gen._word(m, n, it.slot) if m else "a" * n])
+        return True
+
+    def block(self, it: Block) -> bool:
+        n = self.env.get(it.size, 0) + it.delta
+        if n <= 0:
+            return n == 0
+        return self.gen._block(it, n, self.env, self.rows)
+
