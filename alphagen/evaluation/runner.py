@@ -114,6 +114,8 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "fallback": False,
     # Runs from before sampling windows sampled each problem alone.
     "window_samples": 0,
+    # Runs from before the limit probe (#29) neither probed nor sped anything up.
+    "limit_probe": False, "speedup_share": 0.0,
 }
 
 # Every setting changes results, so a resume must match all of them.
