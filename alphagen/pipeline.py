@@ -328,15 +328,16 @@ def _at_the_limits(
 ) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
     """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns."""
     limit_in = limits.limit_inputs(harness.problem.public_view(), cfg.seed)
-    with timer.stage(Stage.LIMITS, 0) as out:
-        pool = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    pool = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    with timer.stage(Stage.LIMITS, len(pool)) as out:
         candidates = limits.marked(candidates, limits.probe(harness, pool, limit_in, runs))
         out[0] = sum(1 for c in candidates if c.limit_status)
     ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback))
               for m in cl.members}
     step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
     if step is None:
-        return _recluster(harness, candidates, test_inputs, runs, progress, fallback)
+        # Signatures are as clustered; only the marks are new. The runs come from `runs`, not the sandbox.
+        return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback)
     with timer.stage(Stage.SPEEDUP, step.count) as out:
         known = {c.index for c in candidates}
         before = {c.index: c for c in candidates}
@@ -348,19 +349,8 @@ def _at_the_limits(
     # The pool keeps every candidate's example outcome; each keeps its marks (the earlier ones their signatures).
     drawn = {c.index: c for c in new}
     merged = [before.get(c.index) or drawn.get(c.index) or c for c in runner.pool.resolved()]
-    return _recluster(harness, merged, test_inputs, runs, progress, fallback)
-
-
-def _recluster(
-    harness: ProblemHarness,
-    candidates: list[Candidate],
-    test_inputs: Sequence[str],
-    runs: RunMemo,
-    progress: Progress,
-    fallback: bool,
-) -> tuple[list[Candidate], dict[int, float], int, tuple[InputSplit, ...]]:
-    """Clustering over every candidate again: the runs made before come from `runs` (a RunMemo), not the sandbox."""
-    return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback)
+    # Clustering over everything again: the earlier programs' runs come from `runs` (a RunMemo), not the sandbox.
+    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback)
 
 
 def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool) -> list[Candidate]:
