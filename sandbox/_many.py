@@ -51,7 +51,7 @@ def run_many(
     program = spans[-1]
     inputs = spans[:-1]
     try:
-        entry = zygote.prepare(lang, payload)
+        entry = zygote.programs.prepare(lang, payload)
         if entry[0] == "py" and len(req_ids) > 1:
             _in_one_child(zygote, key, entry, req_ids, inputs, program, lim, argv, emit)
     except Exception as exc:  # noqa: BLE001 - infrastructure trouble: fall back to one child per test
@@ -97,7 +97,7 @@ def _in_one_child(
         view.release()  # a child unmaps in_buf, which no live view of ours may pin
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
-    (setup, source, code), cached = zygote.program_fds(key, program)
+    (setup, source, code), cached = zygote.programs.fds(key, zygote.in_buf.view(*program))
     if cached:
         entry = ("py", "marshal")
     test_dir = zygote.new_test_dir()
@@ -160,7 +160,7 @@ def _in_one_child(
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         # The child's marshalled code, for the next child of this program (unless it failed to compile).
-        zygote.remember(key, code, compiled and os.fstat(setup).st_size == 0)
+        zygote.programs.remember(key, code, compiled and os.fstat(setup).st_size == 0)
         for fd in (pidfd, ctl_r, inputs, setup, *fds):
             os.close(fd)
         zygote.kill_strays()

@@ -41,6 +41,7 @@ def _load(name: str) -> Any:
 
 
 protocol = _load("_protocol")
+programs = _load("_programs")
 landlock = _load("_landlock")
 seccomp = _load("_seccomp")
 child = _load("_child")
@@ -59,12 +60,6 @@ SETUP_FD, PROGRAM_FD = 3, 4
 """Where a single-test child finds its setup memory file and the candidate's source (see run)."""
 NOTE_MAX = 2000
 """The most bytes of a child's setup report (a compile error's message) sent back."""
-CODE_CACHE_PROGRAMS = 64
-"""Compiled Python programs kept (as memory files of marshalled code) per slot; the oldest goes past this."""
-CODE_CACHE_BYTES = 4 << 20
-"""A program whose marshalled code is larger is compiled by each of its children instead."""
-CPP_RULESETS = 64
-"""Landlock rulesets of C++ binaries kept open (one per binary path); the oldest is closed past this."""
 
 
 class Zygote:
@@ -81,13 +76,6 @@ class Zygote:
         self.warnings: list[str] = list(spaces["warnings"])
         self.ctl_buf = protocol.WipeBuffer()
         """A several-tests child's end-of-test report lands here (see _many)."""
-        self.cpp_rulesets: dict[str, int] = {}
-        self.code_cache: dict[str, int] = {}
-        """Per Python program key, a memory file of its marshalled code, written by the first child that compiled
-        it before the candidate ran. Only fds here, never the code: every child closes them before its
-        candidate's first instruction, so none can read another program's."""
-        """Per C++ binary path, its Landlock ruleset fd. No program's code is ever kept here: a Python
-        candidate is compiled in its own child from a memory file, so no child inherits another's code."""
         self.pid = os.getpid()
         self.tests = 0
         self.in_buf = protocol.WipeBuffer()
@@ -109,6 +97,8 @@ class Zygote:
             # libraries, this interpreter, their scratch and binary), never the user's files or a terminal.
             landlock.configure(landlock.program_reads(), config["bin"])
         self.py_ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, None) if self.landlock_abi else -1
+        self.programs = programs.Programs(landlock, self.landlock_abi, self.scratch)
+        """What this zygote keeps of the programs it runs: file descriptors only (see _programs)."""
         self.seccomp_py = self.seccomp_cpp = None
         if isolate and seccomp.supported():
             self.seccomp_py = seccomp.Installer(allow_execve=False)
@@ -136,51 +126,8 @@ class Zygote:
             "base_vm": self.base_as,
         }
 
-    # ---- programs
-    # -------------------------------------------------------------------------------------------
-    def prepare(self, lang: str, payload: str) -> tuple[str, Any]:
-        """What a child needs to run a program: ("py", None) (its source travels in a memory file), or
-        ("cpp", (binary path, Landlock ruleset fd)) with the ruleset made once per binary."""
-        if lang == "python":
-            return ("py", None)
-        ruleset = self.cpp_rulesets.get(payload, -1)
-        if ruleset < 0 and self.landlock_abi:
-            if len(self.cpp_rulesets) >= CPP_RULESETS:
-                os.close(self.cpp_rulesets.pop(next(iter(self.cpp_rulesets))))
-            # The controller says how the toolchain linked it (never the binary's own headers, which the
-            # candidate controls): a dynamic binary needs the loader, so only then may it execute anything.
-            executable = "/" if lang == "cpp-dynamic" else payload
-            ruleset = landlock.create_ruleset(self.landlock_abi, self.scratch, executable)
-            self.cpp_rulesets[payload] = ruleset
-        return ("cpp", (payload, ruleset))
-
-    def program_fds(self, key: str, span: tuple[int, int]) -> tuple[tuple[int, int, int], bool]:
-        """(setup, program, code) memory files for a child, and whether `program` holds compiled code.
-
-        program: the candidate's source (from in_buf, never a Python object here: a child inherits this process's
-        memory, and must find no other program's code in it), or, when a child compiled this program before,
-        its marshalled code from the code cache (a memory file, never mapped here); code: where a child that
-        compiles writes the marshalled result, before the candidate's first instruction."""
-        setup, code = os.memfd_create("setup"), os.memfd_create("code")
-        cached = self.code_cache.get(key)
-        if cached is not None:
-            self.code_cache[key] = self.code_cache.pop(key)  # most recently used last
-            return (setup, os.dup(cached), code), True
-        program = os.memfd_create("program")
-        _write_all(program, self.in_buf.view(*span))
-        return (setup, program, code), False
-
-    def remember(self, key: str, code: int, compiled: bool) -> None:
-        """Keep a child's marshalled code for the next child of the same program (closing `code` otherwise)."""
-        size = os.fstat(code).st_size
-        whole = size > 8 and int.from_bytes(os.pread(code, 8, 0), "little") == size - 8
-        if not compiled or not whole or key in self.code_cache or size > CODE_CACHE_BYTES:
-            os.close(code)
-            return
-        if len(self.code_cache) >= CODE_CACHE_PROGRAMS:
-            os.close(self.code_cache.pop(next(iter(self.code_cache))))
-        self.code_cache[key] = code
-
+    # ---- a child's setup report
+    # ---------------------------------------------------------------------------
     def setup_report(self, setup: int, n_out: int, n_err: int) -> tuple[str, int] | None:
         """What the child wrote to its setup file: (verdict, bytes of its reason copied into out_buf after the
         outputs), or None when it wrote nothing (it ran the candidate)."""
@@ -199,7 +146,7 @@ class Zygote:
         (a Python candidate's source; empty for a C++ binary, whose path is the payload)."""
         _, req_id, key, lang, payload, lim, names, argv = request
         time_s, wall_s, mem_mb, out_bytes, err_tail = lim
-        entry = self.prepare(lang, payload)
+        entry = self.programs.prepare(lang, payload)
         test_dir = self.new_test_dir()
         try:
             # Checker files: created anew (O_EXCL | O_NOFOLLOW) in a directory made for this test.
@@ -208,7 +155,7 @@ class Zygote:
             del files  # views of in_buf must not outlive the request (the buffer may be replaced)
             # stdin is a real file (some programs fstat fd 0); stdout/stderr are memory files read back.
             fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
-            (setup, program, code_fd), cached = self.program_fds(key, spans[-1])
+            (setup, program, code_fd), cached = self.programs.fds(key, self.in_buf.view(*spans[-1]))
             entry = ("py", "marshal") if cached and entry[0] == "py" else entry
             try:
                 _write_all(fds[0], self.in_buf.view(*spans[0]))
@@ -226,7 +173,7 @@ class Zygote:
                 confine.kill_strays(self)
                 n_out, out_len, n_err, oom = self.read_outputs(fds, out_bytes, err_tail, lang)
                 report = self.setup_report(setup, n_out, n_err)
-                self.remember(key, code_fd, entry[0] == "py" and not cached and report is None)
+                self.programs.remember(key, code_fd, entry[0] == "py" and not cached and report is None)
                 code_fd = -1  # the cache has it, or it is closed
             finally:
                 for fd in (*fds, setup, program, code_fd):
@@ -408,9 +355,7 @@ def _report_setup(inode: int, candidates: tuple[int, ...], tag: bytes, reason: s
         os._exit(125)
 
 
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
+_write_all = programs.write_all
 
 
 def _pread_into(fd: int, view: memoryview, offset: int) -> None:
