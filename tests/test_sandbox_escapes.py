@@ -6,12 +6,8 @@ suite as a fresh unprivileged user (when we are root), where the non-root isolat
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import stat
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +19,7 @@ import pytest
 
 from sandbox import CompareOptions, Executor, Language, Limits, Program, Status
 from sandbox.cli import main as cli_main
+from tests.unprivileged import rerun_unprivileged
 
 FAST = Limits(time_s=2.0, wall_s=4.0, memory_mb=128)
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,32 +281,6 @@ def test_cleared_pdeathsig_does_not_outlive_close() -> None:
 
 def test_escapes_hold_as_an_unprivileged_user(tmp_path: Path) -> None:
     """The hostile suite and this file, rerun as a fresh unprivileged user (the non-root mode)."""
-    if os.environ.get("SANDBOX_UNPRIVILEGED_RERUN"):
-        pytest.skip("already the unprivileged rerun")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create an unprivileged user (we are already one: the suite ran as such)")
-    if shutil.which("useradd") is None or shutil.which("setpriv") is None:
-        pytest.skip("useradd/setpriv not installed")
-    name = f"sbx{os.getpid()}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
-    try:
-        user = pwd.getpwnam(name)
-        os.chown(tmp_path, user.pw_uid, user.pw_gid)
-        site = [p for p in sys.path if p.endswith("site-packages")]
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "TMPDIR": str(tmp_path),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), *site]),
-            "SANDBOX_UNPRIVILEGED_RERUN": "1",
-        }
-        proc = subprocess.run(
-            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-             "/usr/bin/python3", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-             "tests/test_sandbox_hostile.py", "tests/test_sandbox_escapes.py"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-        )
-        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    finally:
-        subprocess.run(["userdel", name], check=False)
+    proc = rerun_unprivileged(tmp_path, ["tests/test_sandbox_hostile.py", "tests/test_sandbox_escapes.py"], "sbx", 900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 

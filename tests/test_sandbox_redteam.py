@@ -5,7 +5,6 @@ before its fix (as root, or in the unprivileged rerun at the bottom, where the n
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 
 from sandbox import Executor, Language, Limits, Program, Status, _scratch
 from sandbox.compile import CppCompiler
+from tests.unprivileged import rerun_unprivileged
 
 FAST = Limits(time_s=2.0, wall_s=4.0, memory_mb=128)
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,32 +279,6 @@ def test_compiler_output_is_read_with_a_cap(tmp_path: Path) -> None:
 
 def test_redteam_holds_as_an_unprivileged_user(tmp_path: Path) -> None:
     """This file, rerun as a fresh unprivileged user (the non-root mode: one uid for zygote and candidates)."""
-    if os.environ.get("SANDBOX_UNPRIVILEGED_RERUN"):
-        pytest.skip("already the unprivileged rerun")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create an unprivileged user (we are already one: the suite ran as such)")
-    if shutil.which("useradd") is None or shutil.which("setpriv") is None:
-        pytest.skip("useradd/setpriv not installed")
-    name = f"sbr{os.getpid()}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
-    try:
-        user = pwd.getpwnam(name)
-        os.chown(tmp_path, user.pw_uid, user.pw_gid)
-        site = [p for p in sys.path if p.endswith("site-packages")]
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "TMPDIR": str(tmp_path),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), *site]),
-            "SANDBOX_UNPRIVILEGED_RERUN": "1",
-        }
-        proc = subprocess.run(
-            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-             "/usr/bin/python3", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-             "tests/test_sandbox_redteam.py"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-        )
-        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-        assert " passed" in proc.stdout and " skipped" in proc.stdout
-    finally:
-        subprocess.run(["userdel", name], check=False)
+    proc = rerun_unprivileged(tmp_path, ["tests/test_sandbox_redteam.py"], "sbr", 600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and " skipped" in proc.stdout
