@@ -18,7 +18,7 @@ def looks_like_apps(data: Mapping[str, Any]) -> bool:
     return "question" in data and "input_output" in data
 
 
-def _json_field(row: Row, key: str) -> Any:
+def _json_field(row: Row, key: str) -> object:
     """APPS stores some fields as JSON text, some exports as decoded values: accept both."""
     value = row.get(key)
     if isinstance(value, str):
@@ -31,7 +31,7 @@ def _json_field(row: Row, key: str) -> Any:
     return value
 
 
-def _stdio_text(value: Any) -> str | None:
+def _stdio_text(value: object) -> str | None:
     """Inputs/outputs are strings; a few rows hold a list of lines instead."""
     if isinstance(value, str):
         return value

@@ -43,16 +43,21 @@ def _tests(row: Row, key: str) -> tuple[Test, ...]:
     if not row.has(key):
         return ()
     sub = row.child(key)
-    inputs, outputs = sub.get("input") or [], sub.get("output") or []
-    for part, values in (("input", inputs), ("output", outputs)):
-        if not isinstance(values, list):
-            raise sub.error(part, f"must be a list of strings, got {type_name(values)}")
-        for i, v in enumerate(values):
-            if not isinstance(v, str):
-                raise sub.error(f"{part}[{i}]", f"must be a string, got {type_name(v)}")
+    inputs, outputs = _strings(sub, "input"), _strings(sub, "output")
     if len(inputs) != len(outputs):
         raise sub.error("output", f"must have one output per input ({len(inputs)} inputs, {len(outputs)} outputs)")
     return tuple(Test(input=i, output=o) for i, o in zip(inputs, outputs, strict=True))
+
+
+def _strings(sub: Row, part: str) -> list[str]:
+    """One of the parallel lists (missing, null or empty: none), each item checked to be a string."""
+    values = sub.get(part) or []
+    if not isinstance(values, list):
+        raise sub.error(part, f"must be a list of strings, got {type_name(values)}")
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise sub.error(f"{part}[{i}]", f"must be a string, got {type_name(v)}")
+    return values
 
 
 def _time_limit(row: Row, default: float = DEFAULT_TIME_LIMIT_S) -> float:

@@ -10,17 +10,18 @@ implement the same rules; a test keeps them in step.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+from alphagen.jsonvalue import Json
 
 
-def render(value: Any) -> str:
+def render(value: Json) -> str:
     """Tokens of a JSON value: brackets, keys and scalars separated by spaces; strings have no raw spaces."""
     out: list[str] = []
     _render_into(value, out)
     return " ".join(out)
 
 
-def _render_into(value: Any, out: list[str]) -> None:
+def _render_into(value: Json, out: list[str]) -> None:
     if isinstance(value, list):
         out.append("[")
         for v in value:

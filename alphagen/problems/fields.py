@@ -45,7 +45,7 @@ class Row:
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: str, default: object = None) -> object:
         return self.data.get(key, default)
 
     def string(self, key: str, *, required: bool = True, nonempty: bool = False) -> str | None:

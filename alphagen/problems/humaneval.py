@@ -28,7 +28,7 @@ def looks_like_humaneval(data: Mapping[str, Any]) -> bool:
     return all(k in data for k in ("task_id", "prompt", "entry_point", "test"))
 
 
-def _jsonable(value: Any) -> bool:
+def _jsonable(value: object) -> bool:
     """True when JSON keeps the value (tuples become lists, which the driver also does to results)."""
     try:
         return bool(json.loads(json.dumps(value, allow_nan=False)) == _lists(value))
@@ -36,7 +36,7 @@ def _jsonable(value: Any) -> bool:
         return False
 
 
-def _lists(value: Any) -> Any:
+def _lists(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_lists(v) for v in value]
     if isinstance(value, dict):

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any, NoReturn
 
 from alphagen.extract import with_stub_context
+from alphagen.jsonvalue import Json
 from alphagen.problems.errors import type_name
 from alphagen.problems.fields import IDENTIFIER_RE, Row, slug
 from alphagen.problems.model import HiddenTests, Problem, Solution, Test
@@ -66,7 +67,7 @@ class _PlainUnpickler(pickle.Unpickler):
             f"refused to load {module}.{name}: the format pickles JSON text, so no class or function is admitted"
         )
 
-    def persistent_load(self, pid: Any) -> NoReturn:
+    def persistent_load(self, pid: object) -> NoReturn:
         raise pickle.UnpicklingError("refused a persistent id: the format pickles JSON text")
 
 
@@ -84,7 +85,7 @@ def _inflate(raw: bytes, limit: int) -> bytes:
     return out
 
 
-def decode_private_tests(value: Any, limit: int = MAX_DECOMPRESSED_BYTES) -> Any:
+def decode_private_tests(value: object, limit: int = MAX_DECOMPRESSED_BYTES) -> Json:
     """The private tests' JSON value from the row's field: JSON text, base64 of zlib-compressed pickled JSON text,
     or an already decoded list. Raises ValueError saying which layer is wrong; never runs code from the row."""
     if isinstance(value, list):
@@ -118,7 +119,7 @@ def decode_private_tests(value: Any, limit: int = MAX_DECOMPRESSED_BYTES) -> Any
     raise ValueError(f"the pickle must hold JSON text, got {type(unpickled).__name__}")
 
 
-def _json_text(text: str) -> Any:
+def _json_text(text: str) -> Json:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
@@ -149,7 +150,7 @@ def _test_list(row: Row, key: str, *, private: bool) -> list[tuple[str, str, str
     return tests
 
 
-def _public_value(value: Any) -> Any:
+def _public_value(value: object) -> Json:
     if isinstance(value, list):
         return value
     if not isinstance(value, str):

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, overload
 
+from alphagen.jsonvalue import Json
 from alphagen.problems.apps import looks_like_apps, parse_apps
 from alphagen.problems.codecontests import looks_like_codecontests, parse_codecontests
 from alphagen.problems.errors import ProblemError, type_name
@@ -49,7 +50,7 @@ def _text(path: Path) -> str:
         raise ProblemError(str(path), None, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
 
 
-def _json(text: str, where: str) -> Any:
+def _json(text: str, where: str) -> Json:
     if not text.strip():
         raise ProblemError(where, None, "file is empty")
     try:
@@ -110,12 +111,12 @@ def _index_flags(directory: Path, cache: dict[Path, dict[str, bool] | None]) -> 
     return cache[directory]
 
 
-def _is_index(data: Any) -> bool:
+def _is_index(data: object) -> bool:
     """A list of summaries with a 'file' key each, not a list of problems."""
     return isinstance(data, list) and bool(data) and all(isinstance(e, Mapping) and "file" in e for e in data)
 
 
-def parse_row(data: Any, where: str, multiple_answers: bool | None = None) -> Problem:
+def parse_row(data: object, where: str, multiple_answers: bool | None = None) -> Problem:
     """Detect the format of one decoded row and convert it."""
     if not isinstance(data, Mapping):
         raise ProblemError(where, None, f"a problem must be a JSON object, got {type_name(data)}")

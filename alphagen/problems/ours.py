@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from alphagen.problems.errors import type_name
@@ -164,7 +164,7 @@ def parse_solutions(row: Row) -> tuple[Solution, ...]:
     return tuple(found)
 
 
-def _tests_json(tests: Any) -> list[dict[str, str]]:
+def _tests_json(tests: Iterable[Test]) -> list[dict[str, str]]:
     return [{"input": t.input, "output": t.output} for t in tests]
 
 

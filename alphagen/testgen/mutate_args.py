@@ -10,12 +10,9 @@ import json
 import random
 import string
 from collections.abc import Sequence
-from typing import TypeAlias
 
+from alphagen.jsonvalue import Json
 from alphagen.testgen.constraints import Constraint, ranges_containing
-
-Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
-"""A value json.loads may return (an argument of a function problem)."""
 
 # Deeper than any example's arguments; deep enough values would overflow the recursion of json.dumps and type_of.
 MAX_DEPTH = 64
