@@ -7,7 +7,7 @@ of them (and the CLI, the bench runner, Ray) can name these types without an imp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from alphagen import clustering, prompting
@@ -67,6 +67,9 @@ class SolveConfig:
     speedup_share: float = 0.0
     """Share of the n model samples spent, after clustering, asking the model to make the programs the limit
     probe caught asymptotically faster (needs limit_probe; unspent: fresh samples)."""
+    settle_min: int | None = None
+    """Draw in rounds of this many samples and stop once the answer is settled (`alphagen.settle`: at least two
+    samples pass the examples, all in one cluster, none too slow), with n as the cap. None: all n at once."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -96,8 +99,21 @@ class SolveConfig:
                              f"got {self.speedup_share} with repair share {self.repair_share}")
         if self.speedup_share and not self.limit_probe:
             raise ValueError(f"speedup share needs the limit probe on, got speedup share {self.speedup_share}")
+        if self.settle_min is not None and (self.settle_min < 1 or self.repair_share or self.speedup_share):
+            raise ValueError(f"settle min must be >= 1 and is not combined with repair or speed-up shares yet, got "
+                             f"{self.settle_min} with repair share {self.repair_share}, speed-up share "
+                             f"{self.speedup_share}")
         if self.cache_dir is not None and not self.cache_dir.strip():
             raise ValueError(f"cache dir must be a non-empty path, got {self.cache_dir!r}")
+
+    @property
+    def first_draw(self) -> int:
+        """The samples a solve draws before it first looks at what it has: n, or the first round's settle_min."""
+        return self.n if self.settle_min is None else min(self.settle_min, self.n)
+
+    def round_config(self, n: int) -> SolveConfig:
+        """This config as one round of a solve that settles in rounds: n samples, drawn at once."""
+        return replace(self, n=n, settle_min=None)
 
 
 @dataclass

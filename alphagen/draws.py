@@ -113,7 +113,10 @@ class DrawStep:
 
     @property
     def name(self) -> str:
-        """The step's name in a checkpoint (a bench run's event log): fresh, repair-<round>, topup."""
+        """The step's name in a checkpoint (a bench run's event log): fresh, repair-<round>, topup; fresh-<start>
+        for the later fresh samples of a solve that grows its n in rounds (`SolveConfig.settle_min`)."""
+        if self.kind is DrawKind.FRESH and self.start:
+            return f"fresh-{self.start}"
         return f"repair-{self.round_no}" if self.kind is DrawKind.REPAIR else self.kind.value
 
 

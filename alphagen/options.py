@@ -118,6 +118,10 @@ def _options() -> list[Callable[[Any], Any]]:
         click.option("--speedup-share", type=float, default=default("speedup_share"), show_default=True,
                      metavar="F", help="Share of -n spent, after clustering, asking the model to make the programs "
                      "too slow at the limits asymptotically faster (needs --limit-probe; unspent: fresh samples)."),
+        click.option("--settle-min", "settle_min", type=int, default=default("settle_min"), metavar="M",
+                     help="Draw in rounds of M samples, clustering after each, and stop once the answer is settled "
+                     "(at least two samples pass the examples, all in one cluster, none too slow); -n is the cap. "
+                     "Default: all -n at once. See docs/quality.md."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=default("cache_dir"),
                      help="Where GGUF weights are kept once converted (default: $XDG_CACHE_HOME/alphagen, or "
@@ -130,7 +134,7 @@ def _options() -> list[Callable[[Any], Any]]:
 _KEYS = ("n", "model", "test_model", "backend", "device", "dtype", "quantize", "temperature", "top_p",
          "max_new_tokens", "seed", "language", "prefill", "use_metadata", "ranking", "num_picks", "workers",
          "time_limit", "memory_limit", "test_sources", "repair_share", "repair_rounds", "fallback", "ray_address",
-         "cache_dir", "limit_probe", "speedup_share")
+         "cache_dir", "limit_probe", "speedup_share", "settle_min")
 
 
 def build(kw: dict[str, Any]) -> PipelineOptions:
@@ -160,6 +164,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
     if kw["speedup_share"] and not kw["limit_probe"]:
         raise click.BadParameter(f"speedup share needs --limit-probe, got {kw['speedup_share']:g} without it",
                                  param_hint="--speedup-share")
+    if kw["settle_min"] is not None and kw["settle_min"] < 1:
+        raise click.BadParameter(f"must be >= 1, got {kw['settle_min']}", param_hint="--settle-min")
+    if kw["settle_min"] is not None and (kw["repair_share"] or kw["speedup_share"]):
+        raise click.BadParameter("rounds are not combined with --repair-share or --speedup-share yet, got "
+                                 f"repair share {kw['repair_share']:g}, speed-up share {kw['speedup_share']:g}",
+                                 param_hint="--settle-min")
     # Only values a user chose: SolveConfig's own defaults fill the rest.
     testgen = None if sources == default("sources", TestGenConfig) else TestGenConfig(sources=sources)
     try:
@@ -170,7 +180,7 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             memory_limit_mb=kw["memory_limit"], testgen=testgen,
                             repair_share=kw["repair_share"], repair_rounds=kw["repair_rounds"],
                             fallback=kw["fallback"], cache_dir=kw["cache_dir"], limit_probe=kw["limit_probe"],
-                            speedup_share=kw["speedup_share"])
+                            speedup_share=kw["speedup_share"], settle_min=kw["settle_min"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
     return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from alphagen import clustering, limits
+from alphagen import clustering, limits, settle
 from alphagen.config import Models, SolveConfig
 from alphagen.draws import Budget, DrawKind, DrawStep, next_step, plan_for, plan_sampling, speedup_step
 from alphagen.problems.harness import ProblemHarness, examples_are_tests
@@ -151,20 +151,36 @@ class _StepRunner:
     def run(self, step: DrawStep, progress: Progress) -> float:
         """Draw (or read back) one step into the pool; its sampling seconds."""
         self.done.append(step)
-        if step.name in self.stored:
+        seconds = 0.0
+        if step.kind is DrawKind.FRESH:
+            # A solve that grows its n in rounds (settle_min, bench --budget) stored its earlier fresh samples as
+            # slices (fresh, fresh-8, fresh-16, ...): read back those that lie inside this step, draw the rest.
+            while (kept := self.stored.get(_fresh_name(step.start))) is not None \
+                    and len(kept.candidates) <= step.count:
+                self.pool.add_stored(kept.candidates)
+                seconds += kept.seconds
+                if len(kept.candidates) == step.count:
+                    return seconds
+                step = replace(step, start=step.start + len(kept.candidates), count=step.count - len(kept.candidates))
+        elif step.name in self.stored:
             kept = self.stored[step.name]
             self.pool.add_stored(kept.candidates)
             return kept.seconds
         plan = plan_for(step, self.harness, self.cfg, self.models.code.tokenizer)
-        drawn, outcomes, seconds = draw_and_filter(self.harness, plan, self.models.sampler, self.executor, progress,
+        drawn, outcomes, drawn_s = draw_and_filter(self.harness, plan, self.models.sampler, self.executor, progress,
                                                    known=self.pool.outcomes)
         self.pool.add(drawn, outcomes)
         if self.checkpoint is not None:
-            self.checkpoint.record(PoolStage(step.name, tuple(drawn), round(seconds, 4)))
-        return seconds
+            self.checkpoint.record(PoolStage(step.name, tuple(drawn), round(drawn_s, 4)))
+        return seconds + drawn_s
 
     def next(self) -> DrawStep | None:
         return next_step(Budget.of(self.cfg), self.done, self.pool.resolved, self.harness.example_expected)
+
+
+def _fresh_name(start: int) -> str:
+    """The checkpoint name of the fresh slice that starts at sample `start`."""
+    return DrawStep(DrawKind.FRESH, start=start, count=1).name
 
 
 def sample_and_repair(
@@ -229,6 +245,8 @@ def sample_together(
     One continuous batch over all of them: when one problem's last, longest samples would decode nearly alone
     (a step at 1 row costs about what one at 8 rows does on a CPU), the next problem's samples fill the rows.
     Each sample keeps its index and random stream; a problem's seconds are its share of the call by tokens."""
+    # A solve that settles in rounds draws its first round first: that is the step its solve replays.
+    cfg = cfg.round_config(cfg.first_draw)
     items = [(ProblemHarness.of(p, cfg.time_limit_s, cfg.memory_limit_mb), plan_sampling(p, cfg, models.code.tokenizer))
              for p in problems]
     progress(Stage.SAMPLE, 0, sum(r.count for _, plan in items for r in plan.requests))
@@ -260,7 +278,54 @@ def solve(
     progress: Progress = noop_progress,
     checkpoint: StageLog | None = None,
 ) -> SolveResult:
-    """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable)."""
+    """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable).
+
+    With `cfg.settle_min`, the samples are drawn in rounds of that many, each round clustering everything drawn so
+    far, until the answer is settled (`alphagen.settle.assess`) or n are drawn: the first k samples are those an
+    all-at-once solve draws first, so a settled problem costs only its rounds."""
+    if cfg.settle_min is None or cfg.settle_min >= cfg.n:
+        return _solve_at_once(problem, cfg, models=models, executor=executor, progress=progress,
+                              checkpoint=checkpoint)
+    rounds = settle.round_sizes(cfg.n, cfg.settle_min)
+    # Each round replays the samples of the rounds before it from this log instead of drawing them again.
+    steps = _RoundLog(checkpoint)
+    for done, k in enumerate(rounds, 1):
+        result = _solve_at_once(problem, cfg.round_config(k), models=models, executor=executor, progress=progress,
+                                checkpoint=steps)
+        need = settle.assess(result)
+        log.info("round %d: %d samples, %s", done, k, need)
+        if need is settle.Need.SETTLED:
+            break
+    return replace(result, rounds=tuple(rounds[:done]))
+
+
+class _RoundLog:
+    """The sampling steps of a solve drawn in rounds: those stored before (a resumed bench problem) and those
+    drawn by earlier rounds, kept here and passed on to the caller's log."""
+
+    def __init__(self, outer: StageLog | None) -> None:
+        self.outer = outer
+        self.steps = list(outer.stored()) if outer is not None else []
+
+    def stored(self) -> Sequence[PoolStage]:
+        return list(self.steps)
+
+    def record(self, stage: PoolStage) -> None:
+        self.steps.append(stage)
+        if self.outer is not None:
+            self.outer.record(stage)
+
+
+def _solve_at_once(
+    problem: Problem,
+    cfg: SolveConfig,
+    *,
+    models: Models,
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+    checkpoint: StageLog | None = None,
+) -> SolveResult:
+    """One solve of all cfg.n samples (see `solve`)."""
     timer = _Timer()
     # Everything the stages need to run this problem's programs, derived once: limits (with the config's
     # overrides), compare options, the function driver wrapping, the examples. From here on the harness carries

@@ -120,6 +120,9 @@ class SolveResult:
     seed: int = 0
     splits: tuple[InputSplit, ...] = ()
     """The first few generated inputs that tell clusters apart, with each cluster's output on them."""
+    rounds: tuple[int, ...] = ()
+    """A solve drawn in rounds (settle_min, bench --budget): the samples drawn after each round; () when all at
+    once."""
 
     @property
     def stats(self) -> dict[str, Any]:

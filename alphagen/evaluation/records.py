@@ -131,7 +131,7 @@ def solve_result_to_dict(r: SolveResult) -> dict[str, Any]:
         "test_inputs": list(r.test_inputs),
         "testgen": dict(r.testgen),
         "splits": [{"input_index": sp.input_index, "outputs": [list(o) for o in sp.outputs]} for sp in r.splits],
-    }
+    } | ({"rounds": list(r.rounds)} if r.rounds else {})
 
 
 def solve_result_from_dict(d: dict[str, Any]) -> SolveResult:
@@ -149,6 +149,7 @@ def solve_result_from_dict(d: dict[str, Any]) -> SolveResult:
             InputSplit(int(sp["input_index"]), tuple((int(i), str(o)) for i, o in sp["outputs"]))
             for sp in d.get("splits", ())
         ),
+        rounds=tuple(int(k) for k in d.get("rounds", ())),
     )
 
 

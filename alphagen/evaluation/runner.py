@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from alphagen import settle
 from alphagen.draws import Budget
 from alphagen.evaluation import metrics
 from alphagen.evaluation.picks import compare_picks
@@ -60,8 +61,14 @@ class BenchConfig:
     """Consecutive problems draw their fresh samples together, as many problems as fit in this many samples (one
     continuous batch: the rows one problem's longest samples leave idle go to the next one's). At most one
     problem's worth (0, or any value below 2 x the fresh samples): each problem alone, as `alphagen solve`."""
+    budget: int | None = None
+    """Total samples over all problems, drawn in rounds of `solve.settle_min` where the answer is not settled yet,
+    each problem up to `solve.n` (alphagen.evaluation.budget). None: every problem draws its own n."""
 
     def __post_init__(self) -> None:
+        if self.budget is not None and (self.budget < 1 or self.solve.settle_min is None):
+            raise ValueError(f"budget must be >= 1 samples and drawn in rounds (settle_min), got {self.budget} "
+                             f"with settle_min {self.solve.settle_min}")
         if self.draws < 1:
             raise ValueError(f"draws must be >= 1, got {self.draws}")
         if self.window_samples < 0:
@@ -92,12 +99,13 @@ class BenchConfig:
         sources = (self.solve.testgen or TestGenConfig()).sources
         return solve | {"test_sources": list(sources), "model": self.model, "test_model": self.test_model,
                         "draws": self.draws, "quantize": self.quantize, "dtype": self.dtype,
-                        "window_samples": self.window_samples}
+                        "window_samples": self.window_samples, "budget": self.budget}
 
     @property
     def window_problems(self) -> int:
         """Problems per sampling window (1: each problem alone)."""
-        fresh = Budget.of(self.solve).fresh
+        # A solve drawn in rounds draws its first round's samples first: those are what a window draws.
+        fresh = self.solve.first_draw if self.solve.settle_min is not None else Budget.of(self.solve).fresh
         return max(1, self.window_samples // fresh)
 
 
@@ -116,6 +124,8 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "window_samples": 0,
     # Runs from before the limit probe (#29) neither probed nor sped anything up.
     "limit_probe": False, "speedup_share": 0.0,
+    # Runs from before rounds (#29, item 4) drew every problem's n at once, with no total budget.
+    "settle_min": None, "budget": None,
 }
 
 # Every setting changes results, so a resume must match all of them.
@@ -304,6 +314,8 @@ def score_problem(
         "n_at_k": {str(k): metrics.n_at_k(outcomes, k, select, cfg.num_picks, cfg.draws, rng) for k in ks},
         # The real picks against random example-passing ones, for 1, 2, 5, ... picks (exact, no draws).
         "picks_vs_random": compare_picks(result, verdicts, cfg.num_picks),
+        # A solve drawn in rounds: the samples after each round, and whether its answer was settled at the end.
+        **({"rounds": list(result.rounds), "need": str(settle.assess(result))} if result.rounds else {}),
         "timing": {
             "stages": {s.name: round(s.seconds, 4) for s in result.stages},
             "judge": round(judge_s, 4),
@@ -395,6 +407,12 @@ def run_bench(
     unless `retry_errors`. With `window_fn`, consecutive problems draw their fresh samples together
     (`cfg.window_samples`); without it, each problem samples alone.
     """
+    if cfg.budget is not None:
+        # One budget over all problems, drawn in rounds by need: its own loop (the same solve, judge and store).
+        from alphagen.evaluation.budget import run_budgeted
+
+        return run_budgeted(problems, load_errors, cfg, store, solve_fn, judge_fn, select, on_event, retry_errors,
+                            window_fn)
     notify = on_event or (lambda kind, name, detail: None)
     done = store.finished()
     if retry_errors:

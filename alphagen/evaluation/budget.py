@@ -1,0 +1,171 @@
+"""A bench run with one sample budget for the whole directory (`alphagen bench --budget`), drawn in rounds by need.
+
+Every problem first draws one round (`settle_min` samples, its first samples as any run draws them); then, round
+after round, the samples left go to the problems whose answer is not settled (`alphagen.settle`: no survivor,
+one lonely survivor, disagreeing clusters, or survivors too slow at the stated limits), fewest samples first, each
+up to `-n`. A problem is judged and committed as soon as it is settled or at its cap, the rest when the budget is
+spent or nothing needs more.
+
+Resumable after kill -9: each round's result is an event in the problem's log ('round', with its sample count),
+and each round's sampling steps are stored as any solve stores them, so a resumed run replays its rounds, makes
+the same allocation, and draws only what was not drawn yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from alphagen import settle
+from alphagen.evaluation import metrics
+from alphagen.evaluation.records import solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.runner import (
+    BenchConfig,
+    EventCheckpoint,
+    OnEvent,
+    SolveFn,
+    WindowFn,
+    _default_select,
+    draw_window,
+    error_record,
+    run_problem,
+)
+from alphagen.evaluation.store import RunStore
+from alphagen.evaluation.verdicts import JudgeFn
+from alphagen.pipeline import StageLog
+from alphagen.problems.model import Problem
+from alphagen.results import SolveResult
+from alphagen.statuses import RunStatus
+
+log = logging.getLogger("alphagen.bench")
+
+
+def first_round_cost(problems: int, cfg: BenchConfig) -> int:
+    """Samples the first round takes: every problem draws settle_min (or n) before any is looked at."""
+    return problems * cfg.solve.first_draw
+
+
+class _Stored:
+    """A SolveFn that returns a result already drawn: how a budgeted problem's last round reaches the judge."""
+
+    def __init__(self, result: SolveResult) -> None:
+        self.result = result
+
+    def __call__(self, problem: Problem, cfg: BenchConfig, seed: int, /,
+                 checkpoint: StageLog | None = None) -> SolveResult:
+        return self.result
+
+
+def _one_round(cfg: BenchConfig, k: int) -> BenchConfig:
+    """The bench config of one round's solve: k samples drawn at once (the runner does the rounds)."""
+    return replace(cfg, solve=cfg.solve.round_config(k), budget=None)
+
+
+def _stored_rounds(events: list[dict[str, Any]]) -> dict[int, SolveResult]:
+    return {int(ev["k"]): solve_result_from_dict(ev["result"]) for ev in events if ev.get("event") == "round"}
+
+
+def run_budgeted(
+    problems: Sequence[Problem],
+    load_errors: Sequence[tuple[str, str]],
+    cfg: BenchConfig,
+    store: RunStore,
+    solve_fn: SolveFn,
+    judge_fn: JudgeFn,
+    select: metrics.SelectFn = _default_select,
+    on_event: OnEvent | None = None,
+    retry_errors: bool = False,
+    window_fn: WindowFn | None = None,
+) -> dict[str, dict[str, Any]]:
+    """`run_bench` with `cfg.budget` samples over all `problems` (see the module doc); all finished records by
+    name."""
+    assert cfg.budget is not None and cfg.solve.settle_min is not None  # BenchConfig checks both
+    notify = on_event or (lambda kind, name, detail: None)
+    done = store.finished()
+    if retry_errors:
+        done = {k: r for k, r in done.items() if r.get("status") != RunStatus.ERROR}
+    for name, message in load_errors:
+        if name not in done:
+            done[name] = error_record(name, "load", message)
+            store.commit(done[name])
+            notify("error", name, done[name])
+    order = [p.name for p in problems]
+    by_name = {p.name: p for p in problems}
+    step, cap = cfg.solve.first_draw, cfg.n
+    # Finished problems are never reopened; their samples count against the budget all the same.
+    spent = sum(int(done[name].get("n") or done[name].get("drawn") or 0) for name in order if name in done)
+    for name in order:
+        if name in done:
+            notify("skip", name, done[name])
+    drawn: dict[str, tuple[int, ...]] = {}
+    latest: dict[str, SolveResult] = {}
+
+    def grow(at: int, name: str, k: int) -> None:
+        """Draw (or replay) problem `name` up to k samples; a problem that errors is committed as such."""
+        nonlocal spent
+        problem = by_name[name]
+        first = name not in drawn
+        notify("start" if first else "round", name, {"k": k})
+        if first and window_fn is not None:
+            draw_window(problems, at, _one_round(cfg, k), store, window_fn, done)
+        events = store.events(name)
+        result = _stored_rounds(events).get(k)
+        spent += k - (drawn[name][-1] if name in drawn else 0)
+        drawn[name] = (*drawn.get(name, ()), k)
+        if result is None:
+            try:
+                result = solve_fn(problem, _one_round(cfg, k), cfg.seed,
+                                  checkpoint=EventCheckpoint(store, name, events))
+            except Exception as e:  # noqa: BLE001 - one problem's failure must not stop the run
+                log.warning("problem %s failed at %d samples: %s: %s", name, k, type(e).__name__, e)
+                done[name] = error_record(name, "solve", f"{type(e).__name__}: {e}", problem.source) | {"drawn": k}
+                store.commit(done[name])
+                notify("error", name, done[name])
+                return
+            store.log(name, {"event": "round", "k": k, "result": solve_result_to_dict(result)})
+        latest[name] = replace(result, rounds=drawn[name])
+        if settle.assess(result) is settle.Need.SETTLED or k >= cap:
+            finish(name)
+
+    def finish(name: str) -> None:
+        """Judge, score and commit a problem on its last round."""
+        record = run_problem(by_name[name], cfg, store, _Stored(latest.pop(name)), judge_fn, select)
+        done[name] = record
+        notify("error" if record["status"] == RunStatus.ERROR else "done", name, record)
+
+    # Round 1: every open problem draws its first samples, in order (with sampling windows where offered).
+    for at, name in enumerate(order):
+        if name not in done:
+            grow(at, name, step)
+    # Then the samples left go where the answer is not settled yet, fewest samples first.
+    while latest:
+        states = {name: settle.Share(drawn[name][-1], settle.assess(r)) for name, r in latest.items()}
+        wanted = settle.next_round(states, order, max(0, cfg.budget - spent), step, cap)
+        if not wanted:
+            break
+        log.info("round: %d problems grow (%d of %d samples spent)", len(wanted), spent, cfg.budget)
+        for name, k in wanted.items():
+            if name not in done:
+                grow(order.index(name), name, k)
+    # The budget is spent (or nothing needs more): the rest are judged on what they drew.
+    for name in [n for n in order if n in latest]:
+        finish(name)
+    return done
+
+
+def allocation(records: Sequence[dict[str, Any]], budget: int) -> dict[str, Any]:
+    """Where the budget went (summary.json's 'budget'): samples per problem and, per final state (settled,
+    no-survivor, ...), how many problems ended there, the samples they drew and how many were solved."""
+    by_need: dict[str, dict[str, int]] = {}
+    per_problem: dict[str, int] = {}
+    for rec in records:
+        samples = int(rec.get("n") or rec.get("drawn") or 0)
+        per_problem[rec["name"]] = samples
+        need = str(rec.get("need") or rec.get("status"))
+        row = by_need.setdefault(need, {"problems": 0, "samples": 0, "solved": 0})
+        row["problems"] += 1
+        row["samples"] += samples
+        row["solved"] += bool(rec.get("solved"))
+    return {"total": budget, "spent": sum(per_problem.values()), "by_need": by_need, "samples": per_problem}

@@ -1,0 +1,87 @@
+"""When a problem's answer is settled, and where a budget drawn in rounds goes next (#29, item 4).
+
+A solve can draw its samples in rounds (`SolveConfig.settle_min`): after each round the pipeline has clustered
+what it drew, and `assess` says whether more samples could still change the picks. A bench run with a total
+budget (`alphagen bench --budget`) uses the same rule across problems: `next_round` gives the samples left to
+the problems that are not settled, fewest samples first, so the budget goes where it can still pay.
+
+Pure functions of stored results: the same results give the same allocation, so a killed run that replays its
+stored rounds allocates exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from alphagen.results import SolveResult
+
+
+class Need(StrEnum):
+    """Why a problem gets more samples, or SETTLED when it does not."""
+
+    SETTLED = "settled"
+    """At least two samples (duplicates count: the model wrote it twice) pass the examples, all of them in one
+    cluster (they agree on every generated input), none too slow at the stated limits."""
+    NO_SURVIVOR = "no-survivor"
+    """No sample passes the examples: coverage is the problem, more samples are the lever."""
+    LONE = "lone"
+    """One sample passes the examples: nothing has agreed with it yet."""
+    DISAGREE = "disagree"
+    """The survivors fall into several clusters: more samples grow the right one."""
+    SLOW = "slow"
+    """A survivor failed at the stated limits (the limit probe): a faster program may still come."""
+
+
+def assess(result: SolveResult) -> Need:
+    """Whether more samples could still change this solve's picks, and why."""
+    passing = [c for c in result.candidates if c.passed_examples]
+    if not passing:
+        return Need.NO_SURVIVOR
+    if len(passing) < 2:
+        return Need.LONE
+    # A duplicate has no signature of its own: it behaves as its original.
+    by_index = {c.index: c for c in result.candidates}
+    originals = [by_index.get(c.duplicate_of, c) if c.duplicate_of is not None else c for c in passing]
+    if any(c.limit_status for c in originals):
+        return Need.SLOW
+    if len({c.signature for c in originals}) > 1:
+        return Need.DISAGREE
+    return Need.SETTLED
+
+
+def round_sizes(n: int, step: int) -> list[int]:
+    """Samples drawn after each round of a solve that settles in rounds of `step` up to `n`: step, 2 step, ..., n."""
+    if n < 1 or step < 1:
+        raise ValueError(f"n and the round size must be >= 1, got {n} and {step}")
+    return [*range(step, n, step), n]
+
+
+@dataclass(frozen=True)
+class Share:
+    """One problem's state in a budgeted run: the samples it has drawn and whether it needs more."""
+
+    drawn: int
+    need: Need
+
+
+def next_round(states: Mapping[str, Share], order: Sequence[str], left: int, step: int, cap: int) -> dict[str, int]:
+    """The next round of a budgeted run: problem name -> the samples it should have drawn after the round.
+
+    Only problems that are not settled and below `cap` grow, each by `step` (less at the cap or when the budget
+    runs out), fewest samples first, then in `order`: a problem that has had less gets the next samples before
+    one that has had more. Empty when nothing needs more or nothing is left."""
+    if step < 1 or cap < 1 or left < 0:
+        raise ValueError(f"step and cap must be >= 1 and left >= 0, got {step}, {cap}, {left}")
+    rank = {name: i for i, name in enumerate(order)}
+    wanting = sorted((name for name, s in states.items() if s.need is not Need.SETTLED and s.drawn < cap),
+                     key=lambda name: (states[name].drawn, rank[name]))
+    grown: dict[str, int] = {}
+    for name in wanting:
+        more = min(step, cap - states[name].drawn, left)
+        if more <= 0:
+            break
+        grown[name] = states[name].drawn + more
+        left -= more
+    return grown
