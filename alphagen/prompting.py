@@ -39,11 +39,13 @@ LANGUAGE_NAME = {Language.PYTHON: "Python 3", Language.CPP: "C++17"}
 
 class Tokenizer(Protocol):
     """What prompt building needs of a tokenizer: its chat template (None or absent for a base model) and the
-    renderer of a conversation through it (a Hugging Face tokenizer, a GGUF model's, a test's fake)."""
+    renderer of a conversation through it (a Hugging Face tokenizer, a GGUF model's, a test's fake). The result
+    is taken as text (`str(...)`): Hugging Face types it as any of its encodings, though with tokenize=False it is
+    the string."""
 
     def apply_chat_template(
         self, conversation: list[dict[str, str]], *, tokenize: bool, add_generation_prompt: bool
-    ) -> str: ...
+    ) -> object: ...
 
 
 def render_chat(tokenizer: Tokenizer | None, messages: list[dict[str, str]]) -> str:

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -33,6 +33,12 @@ from alphagen.models.content_hash import content_hash
 from alphagen.models.errors import ModelError
 from alphagen.models.gguf_parts import join_parts, part_files
 from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, EmbeddedModel
+
+if TYPE_CHECKING:
+    # Types only: transformers is imported when a GGUF is converted, not when this module is.
+    from transformers import PreTrainedTokenizerBase
+
+    from alphagen.models.loader import CausalLM
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +88,9 @@ class Conversion:
 
     directory: Path | None
     """The complete cache entry; None when it could not be written."""
-    model: Any = None
+    model: CausalLM | None = None
     """The converted model (only when ``directory`` is None)."""
-    tokenizer: Any = None
+    tokenizer: PreTrainedTokenizerBase | None = None
     """Its tokenizer (only when ``directory`` is None)."""
     problem: str | None = None
     """Why there is no cache entry, one line (only when ``directory`` is None)."""
@@ -137,7 +143,7 @@ def _safetensors_is_whole(path: Path) -> bool:
     return bool(ends) and max(ends) == size - 8 - header_len
 
 
-def convert_gguf(file: Path, dtype: torch.dtype) -> tuple[Any, Any]:
+def convert_gguf(file: Path, dtype: torch.dtype) -> tuple[CausalLM, PreTrainedTokenizerBase]:
     """De-quantize a GGUF file through transformers into a model in ``dtype`` and its tokenizer (the slow part
     the cache exists to do once)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -154,7 +160,7 @@ def convert_gguf(file: Path, dtype: torch.dtype) -> tuple[Any, Any]:
     return model, tok
 
 
-def save_converted(model: Any, tok: Any, out: Path, manifest: dict[str, Any]) -> None:
+def save_converted(model: CausalLM, tok: PreTrainedTokenizerBase, out: Path, manifest: dict[str, Any]) -> None:
     """Write config, generation config, tokenizer and weights (safetensors, the model's dtype), then the manifest
     listing them: a directory ``from_pretrained`` and vLLM load."""
     from safetensors.torch import save_model
@@ -245,7 +251,7 @@ def converted_dir(
     return conversion.directory
 
 
-def _convert(source: GgufSource, dtype: torch.dtype, scratch: Path) -> tuple[Any, Any]:
+def _convert(source: GgufSource, dtype: torch.dtype, scratch: Path) -> tuple[CausalLM, PreTrainedTokenizerBase]:
     """The GGUF de-quantized into a model; an embedded model's parts are first joined (and verified) into a
     temporary file in ``scratch``, deleted afterwards."""
     if source.entry is None:

@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -16,6 +16,13 @@ from alphagen.models.cpu_heap import retain_freed_memory
 from alphagen.models.errors import ModelError
 from alphagen.models.packed_linear import pack_for_cpu
 from alphagen.models.registry import DEFAULT_MODEL, REGISTRY
+
+if TYPE_CHECKING:
+    # Types only: transformers is imported when a model is loaded, not when this module is.
+    from transformers import PreTrainedTokenizerBase
+
+    # transformers' own type for what AutoModelForCausalLM loads: a PreTrainedModel with GenerationMixin's generate.
+    from transformers.models.auto.modeling_auto import _BaseModelWithGenerate as CausalLM
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +41,9 @@ _DTYPES: dict[str, torch.dtype] = {
 class LoadedModel:
     """A causal LM ready for sampling, with the tokenizer and where it runs."""
 
-    model: Any
+    model: CausalLM
     """The transformers causal LM, in eval mode, on ``device`` in ``dtype``."""
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     """The matching transformers tokenizer (chat template included when the model has one)."""
     name: str
     """Human-readable name: the registry name, directory, file or hub id it came from."""
@@ -183,8 +190,10 @@ def load_model(
                 )
             model, tok = _load_hub(spec, dt)
             path = None
-    model.to(dev)
-    model.eval()
+    # nn.Module's to and eval, in place: transformers types its `to` override through functools.wraps, unbound.
+    module: torch.nn.Module = model
+    module.to(dev)
+    module.eval()
     if quantize is not None:
         quantize_int8(model, quantize, dev)
     else:
@@ -198,14 +207,14 @@ def load_model(
     return LoadedModel(model=model, tokenizer=tok, name=spec, device=dev, dtype=dt, path=path, quantized=quantize)
 
 
-def output_vocab_size(model: Any) -> int:
+def output_vocab_size(model: CausalLM) -> int:
     """Rows of the LM head (the logits' width). A dynamically quantized head exposes `weight` as a method."""
     head = model.get_output_embeddings()
     weight = head.weight() if callable(head.weight) else head.weight
     return int(weight.shape[0])
 
 
-def quantize_int8(model: Any, quantize: str, device: torch.device) -> None:
+def quantize_int8(model: CausalLM, quantize: str, device: torch.device) -> None:
     """Dynamic int8 quantization of every linear layer, in place.
 
     CPU decoding of a 0.5B model at batch 32 is bound by streaming 2 GB of fp32 weights per step, not by
@@ -226,11 +235,13 @@ def quantize_int8(model: Any, quantize: str, device: torch.device) -> None:
 
 def _load_converted(
     source: GgufSource, dtype: torch.dtype, cache_dir: str | Path | None
-) -> tuple[Any, Any, Path | None]:
+) -> tuple[CausalLM, PreTrainedTokenizerBase, Path | None]:
     """A GGUF's model from its converted copy in the cache (converting it the first time); where the cache
     cannot be written, from a conversion in memory, with a warning (the run goes on, only slower next time)."""
     conversion = convert_cached(source, dtype, cache_dir)
     if conversion.directory is None:
+        # A conversion without a cache entry holds the model and tokenizer it converted in memory.
+        assert conversion.model is not None and conversion.tokenizer is not None
         log.warning("%s; using weights converted in memory (every run converts again until the cache is "
                     "writable, or pass --cache-dir)", conversion.problem)
         return conversion.model, conversion.tokenizer, None
@@ -238,7 +249,7 @@ def _load_converted(
     return model, tok, conversion.directory
 
 
-def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[Any, Any]:
+def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[CausalLM, PreTrainedTokenizerBase]:
     """Load a Hugging Face-format directory (ours or the user's)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -250,7 +261,7 @@ def _load_dir(directory: Path, dtype: torch.dtype, spec: str) -> tuple[Any, Any]
     return model, tok
 
 
-def _load_hub(repo_id: str, dtype: torch.dtype) -> tuple[Any, Any]:
+def _load_hub(repo_id: str, dtype: torch.dtype) -> tuple[CausalLM, PreTrainedTokenizerBase]:
     """Load a Hugging Face hub id (works only with internet access or a warm hub cache)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psutil
 import torch
 
 from alphagen.sampling.kv_slots import kv_dims
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedConfig
 
 # On a CPU, throughput stops improving once the matmuls are compute-bound (around 16-32 rows for a 0.5B model)
 # while per-step latency keeps growing; on a GPU, large batches are what fill the device.
@@ -18,7 +21,7 @@ CPU_MEMORY_SHARE = 0.5
 GPU_MEMORY_SHARE = 0.85
 
 
-def bytes_per_row(config: Any, capacity: int, vocab_size: int, dtype: torch.dtype) -> int:
+def bytes_per_row(config: PreTrainedConfig, capacity: int, vocab_size: int, dtype: torch.dtype) -> int:
     """Memory one slot needs: its KV columns in every layer plus the fp32 logits and sampling temporaries."""
     layers = int(config.num_hidden_layers)
     kv_heads, head_dim = kv_dims(config)
@@ -32,7 +35,7 @@ def bytes_per_row(config: Any, capacity: int, vocab_size: int, dtype: torch.dtyp
 
 
 def auto_batch_size(
-    config: Any, capacity: int, vocab_size: int, dtype: torch.dtype, device: torch.device, wanted: int
+    config: PreTrainedConfig, capacity: int, vocab_size: int, dtype: torch.dtype, device: torch.device, wanted: int
 ) -> int:
     """Rows to decode at once: at most ``wanted`` (samples left) and what free memory holds, at least 1."""
     per_row = bytes_per_row(config, capacity, vocab_size, dtype)

@@ -18,15 +18,19 @@ too). Prompt encoding (prefill) keeps using the model's forward.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeGuard, cast
 
 import torch
 import torch.nn.functional as F
 
 from alphagen.models.packed_linear import PackedLinear
-from alphagen.sampling.kv_slots import SlotCache, encode_prompt, kv_dims
+from alphagen.sampling.kv_slots import CausalForward, SlotCache, encode_prompt, kv_dims
 from alphagen.sampling.prefix_attention import NAME as PREFIX_NAME
 from alphagen.sampling.prefix_attention import PromptGroups, prefix_attention_forward, prompt_groups
+
+if TYPE_CHECKING:
+    from alphagen.models.loader import CausalLM
 
 log = logging.getLogger("alphagen.sampling")
 
@@ -34,14 +38,94 @@ ARCHITECTURES = ("Qwen2ForCausalLM", "LlamaForCausalLM")
 """Models whose decoder layer is exactly: RMSNorm, q/k/v projections, rotary, attention, o_proj, residual, RMSNorm,
 gated MLP, residual (their transformers forward is what `LeanDecoder` replays)."""
 
+Module = Callable[[torch.Tensor], torch.Tensor]
+"""A module called on one tensor (embedding, linear, activation)."""
 
-def _rms_norm(norm: Any, hidden: torch.Tensor) -> torch.Tensor:
+
+class _RMSNorm(Protocol):
+    @property
+    def weight(self) -> torch.Tensor: ...
+    @property
+    def variance_epsilon(self) -> float: ...
+
+
+class _Linear(Protocol):
+    """`nn.Linear` or our `PackedLinear`: what a layer's projections are."""
+
+    @property
+    def weight(self) -> torch.Tensor: ...
+    @property
+    def bias(self) -> torch.Tensor | None: ...
+    @property
+    def out_features(self) -> int: ...
+    def forward(self, x: torch.Tensor) -> torch.Tensor: ...
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+class _SelfAttention(Protocol):
+    @property
+    def q_proj(self) -> _Linear: ...
+    @property
+    def k_proj(self) -> _Linear: ...
+    @property
+    def v_proj(self) -> _Linear: ...
+    @property
+    def o_proj(self) -> _Linear: ...
+    @property
+    def scaling(self) -> float: ...
+
+
+class _MLP(Protocol):
+    @property
+    def gate_proj(self) -> _Linear: ...
+    @property
+    def up_proj(self) -> _Linear: ...
+    @property
+    def down_proj(self) -> _Linear: ...
+    @property
+    def act_fn(self) -> Module: ...
+
+
+class _DecoderLayer(Protocol):
+    @property
+    def self_attn(self) -> _SelfAttention: ...
+    @property
+    def mlp(self) -> _MLP: ...
+    @property
+    def input_layernorm(self) -> _RMSNorm: ...
+    @property
+    def post_attention_layernorm(self) -> _RMSNorm: ...
+
+
+class _Decoder(Protocol):
+    @property
+    def embed_tokens(self) -> Module: ...
+    @property
+    def rotary_emb(self) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]: ...
+    @property
+    def norm(self) -> _RMSNorm: ...
+    @property
+    def layers(self) -> Sequence[_DecoderLayer]: ...
+
+
+class LlamaShaped(CausalForward, Protocol):
+    """The parts of a Qwen2/Llama causal LM that `LeanDecoder` reads (what `_shaped_like_llama` checks for)."""
+
+    @property
+    def model(self) -> _Decoder: ...
+    @property
+    def lm_head(self) -> _Linear: ...
+    @property
+    def device(self) -> torch.device: ...
+
+
+def _rms_norm(norm: _RMSNorm, hidden: torch.Tensor) -> torch.Tensor:
     """transformers' Qwen2RMSNorm / LlamaRMSNorm forward, op for op (fp32 statistics, weight in the input dtype)."""
     dtype = hidden.dtype
     x = hidden.to(torch.float32)
     variance = x.pow(2).mean(-1, keepdim=True)
     x = x * torch.rsqrt(variance + norm.variance_epsilon)
-    return norm.weight * x.to(dtype)  # type: ignore[no-any-return]
+    return norm.weight * x.to(dtype)
 
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -52,9 +136,10 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 class _Layer:
     """One decoder layer's modules, looked up once (attribute access on nn.Module is slow in a hot loop)."""
 
-    def __init__(self, layer: Any, fuse_qkv: bool) -> None:
+    def __init__(self, layer: _DecoderLayer, fuse_qkv: bool) -> None:
         attn, mlp = layer.self_attn, layer.mlp
-        self.attn = attn
+        # The attention module itself, for the prompt-grouped attention function (transformers' contract takes it).
+        self.attn = cast(torch.nn.Module, attn)
         self.input_norm, self.post_norm = layer.input_layernorm, layer.post_attention_layernorm
         self.q, self.k, self.v, self.o = attn.q_proj.forward, attn.k_proj.forward, attn.v_proj.forward, attn.o_proj
         self.gate, self.up, self.down, self.act = mlp.gate_proj.forward, mlp.up_proj.forward, mlp.down_proj, mlp.act_fn
@@ -66,7 +151,8 @@ class _Layer:
             # One packed product for q, k and v: their weights (and biases) stacked along the output dimension.
             parts = (attn.q_proj, attn.k_proj, attn.v_proj)
             weight = torch.cat([p.weight.detach() for p in parts])
-            bias = torch.cat([p.bias.detach() for p in parts]) if parts[0].bias is not None else None
+            biases = [p.bias for p in parts if p.bias is not None]
+            bias = torch.cat([b.detach() for b in biases]) if len(biases) == len(parts) else None
             fused = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, device="meta")
             fused.weight = torch.nn.Parameter(weight, requires_grad=False)
             if bias is not None:
@@ -85,7 +171,7 @@ class _Layer:
 class LeanDecoder:
     """The decoding step of a Llama-shaped causal LM over a SlotCache: logits [rows, vocab] for one token per row."""
 
-    def __init__(self, model: Any, fuse_qkv: bool) -> None:
+    def __init__(self, model: LlamaShaped, fuse_qkv: bool) -> None:
         inner = model.model
         cfg = model.config
         self.embed = inner.embed_tokens
@@ -150,7 +236,7 @@ class LeanDecoder:
         return out.reshape(rows, 1, -1).contiguous()
 
 
-def _shaped_like_llama(model: Any) -> bool:
+def _shaped_like_llama(model: CausalLM) -> TypeGuard[LlamaShaped]:
     """The modules and settings `LeanDecoder` replays, and nothing it would skip (sliding windows, other attention
     functions, devices where transformers' SDPA call differs)."""
     cfg = getattr(model, "config", None)
@@ -169,7 +255,7 @@ def _shaped_like_llama(model: Any) -> bool:
     )
 
 
-def _same_step(model: Any, decoder: LeanDecoder, cache_kw: str, dtype: torch.dtype) -> bool:
+def _same_step(model: LlamaShaped, decoder: LeanDecoder, cache_kw: str, dtype: torch.dtype) -> bool:
     """One decoding step of 3 rows from the same cache state through the model's forward and through ``decoder``
     (plain, and grouped too where the model runs prefix_attention): True when the logits and the cache columns
     written are bitwise equal."""
@@ -193,7 +279,7 @@ def _same_step(model: Any, decoder: LeanDecoder, cache_kw: str, dtype: torch.dty
                 for row in range(3):
                     cache.load_prompt(row, kv, 5)
                 caches.append(cache)
-            extra: dict[str, Any] = {cache_kw: caches[0]}
+            extra: dict[str, object] = {cache_kw: caches[0]}
             if groups is not None:
                 extra["prompt_groups"] = groups
             reference = model(
@@ -209,7 +295,7 @@ def _same_step(model: Any, decoder: LeanDecoder, cache_kw: str, dtype: torch.dty
     return True
 
 
-def lean_decoder(model: Any, cache_kw: str, dtype: torch.dtype) -> LeanDecoder | None:
+def lean_decoder(model: CausalLM, cache_kw: str, dtype: torch.dtype) -> LeanDecoder | None:
     """A checked LeanDecoder for ``model`` (its KV cache in ``dtype``; ``cache_kw`` the forward's cache argument), or
     None where the model's forward must stay: another shape, or no step bitwise the model's own."""
     if not _shaped_like_llama(model):

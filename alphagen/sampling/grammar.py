@@ -13,12 +13,14 @@ any batch size. xgrammar is imported lazily: unconstrained sampling never loads 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import torch
+    from transformers import PreTrainedTokenizerBase
+    from xgrammar import CompiledGrammar, GrammarMatcher
 
     from alphagen.sampling.params import PromptRequest
 
@@ -30,7 +32,7 @@ class UnsupportedConstraint(ValueError):
 class GrammarEngine:
     """Compiles grammars for one tokenizer (cached by grammar text) and masks logits for matchers."""
 
-    def __init__(self, tokenizer: Any, vocab_size: int, stop_ids: Iterable[int]) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: Iterable[int]) -> None:
         import xgrammar as xgr
 
         self._xgr = xgr
@@ -38,9 +40,9 @@ class GrammarEngine:
         # The sampler's EOS ids are the grammar's stop tokens: a finished sentence may only be followed by them.
         info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=sorted(stop_ids))
         self.compiler = xgr.GrammarCompiler(info, max_threads=1, cache_enabled=True)
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[str, CompiledGrammar] = {}
 
-    def matcher(self, grammar: str) -> Any:
+    def matcher(self, grammar: str) -> GrammarMatcher:
         """A fresh matcher at the start of `grammar` (compiled once per distinct text)."""
         if grammar not in self._compiled:
             try:
@@ -49,7 +51,7 @@ class GrammarEngine:
                 raise ValueError(f"grammar does not compile: {e}") from e
         return self._xgr.GrammarMatcher(self._compiled[grammar])
 
-    def mask(self, logits: torch.Tensor, matchers: list[Any]) -> torch.Tensor:
+    def mask(self, logits: torch.Tensor, matchers: list[GrammarMatcher | None]) -> torch.Tensor:
         """`logits` [rows, vocab] with every token a row's matcher (None: unconstrained) forbids set to -inf,
         as a new fp32 tensor."""
         out = logits.float().clone()
@@ -57,8 +59,9 @@ class GrammarEngine:
         if not rows:
             return out
         bitmask = self._xgr.allocate_token_bitmask(len(matchers), self.vocab_size)
-        for i in rows:
-            matchers[i].fill_next_token_bitmask(bitmask, i)
+        for i, m in enumerate(matchers):
+            if m is not None:
+                m.fill_next_token_bitmask(bitmask, i)
         self._xgr.apply_token_bitmask_inplace(out, bitmask, vocab_size=self.vocab_size, indices=rows)
         return out
 

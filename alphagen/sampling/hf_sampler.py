@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -29,6 +29,9 @@ from alphagen.sampling.prefix_attention import prompt_groups, use_prefix_attenti
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
+
+if TYPE_CHECKING:
+    from xgrammar import GrammarMatcher
 
 Progress = Callable[[int], None]
 
@@ -121,7 +124,7 @@ class _Run:
             self.cache = SlotCache.for_model(self.s.config, rows, self.capacity, sampler.lm.dtype, self.device)
             self.cache.set_length(self.prompt_width)
         self.slots = [Slot() for _ in range(rows)]
-        self.matchers: list[Any] = [None] * rows
+        self.matchers: list[GrammarMatcher | None] = [None] * rows
         self.starts = [self.prompt_width] * rows
         self.uniforms = torch.zeros(rows, params.max_new_tokens, dtype=torch.float64)
         self.pending: list[Completion] = []
@@ -171,7 +174,7 @@ class _Run:
         self.slots[row] = Slot()
         self.matchers[row] = None
 
-    def _advance(self, matcher: Any, slot: Slot) -> FinishReason | None:
+    def _advance(self, matcher: GrammarMatcher | None, slot: Slot) -> FinishReason | None:
         """Feed the slot's latest token to its matcher (if constrained); why the sample ends, or None."""
         if matcher is not None and not matcher.is_terminated():
             # The mask allowed only tokens the matcher accepts; a refusal would be a bug, so end the sample.
@@ -221,7 +224,7 @@ class _Run:
             groups = prompt_groups(self.prompt_width, [s.request_index if s.active else None for s in self.slots])
         if self.s.lean is not None:
             return self.s.lean(input_ids, position_ids, mask, self.cache, groups)
-        extra: dict[str, Any] = {self.s.cache_kw: self.cache}
+        extra: dict[str, object] = {self.s.cache_kw: self.cache}
         if groups is not None:
             extra["prompt_groups"] = groups
         out = self.s.model(

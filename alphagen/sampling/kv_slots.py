@@ -10,13 +10,29 @@ Attention only ever sees the used prefix ``[0, length)``, never the unused capac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedConfig
 
-def kv_dims(config: Any) -> tuple[int, int]:
+
+class LMOutput(Protocol):
+    @property
+    def logits(self) -> torch.Tensor: ...
+
+
+class CausalForward(Protocol):
+    """A causal LM as the sampler calls it (keyword arguments only: ids, positions, mask, cache), with its config."""
+
+    @property
+    def config(self) -> PreTrainedConfig: ...
+    def __call__(self, **kwargs: object) -> LMOutput: ...
+
+
+def kv_dims(config: PreTrainedConfig) -> tuple[int, int]:
     """(key/value heads, head dimension) of a transformers decoder config."""
     kv_heads = int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads)
     head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads)
@@ -24,7 +40,7 @@ def kv_dims(config: Any) -> tuple[int, int]:
 
 
 def encode_prompt(
-    model: Any, ids: torch.Tensor, cache_kw: str
+    model: CausalForward, ids: torch.Tensor, cache_kw: str
 ) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
     """Run a prompt ([1, length] token ids) once: its per-layer (keys, values), as `SlotCache.load_prompt` takes
     them, and the logits of the next token. ``cache_kw`` is the forward's cache argument name."""
@@ -47,7 +63,7 @@ class SlotLayer(DynamicLayer):
         self.dtype, self.device = keys.dtype, keys.device
 
     def update(
-        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: object, **kwargs: object
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this step's keys/values at the next columns and return views of the used prefix."""
         q = key_states.shape[-2]
@@ -99,7 +115,7 @@ class SlotCache(Cache):
 
     @classmethod
     def for_model(
-        cls, config: Any, rows: int, capacity: int, dtype: torch.dtype, device: torch.device
+        cls, config: PreTrainedConfig, rows: int, capacity: int, dtype: torch.dtype, device: torch.device
     ) -> SlotCache:
         """A cache shaped for a transformers decoder config (its layers, KV heads and head dimension)."""
         kv_heads, head_dim = kv_dims(config)

@@ -20,7 +20,8 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,6 +35,9 @@ from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
 Progress = Callable[[int], None]
 MAX_SEQUENCES = 256
 
@@ -41,7 +45,7 @@ MAX_SEQUENCES = 256
 _QUIET: list[Any] = []  # the installed log callback, kept alive (ctypes would free it otherwise)
 
 
-def import_llama_cpp() -> Any:
+def import_llama_cpp() -> ModuleType:
     """The low-level ``llama_cpp`` bindings, or a ModelError naming the extra that installs them."""
     try:
         import llama_cpp
@@ -90,7 +94,7 @@ class LlamaCppSampler:
     """Continuously batched sampling on llama.cpp; the model is loaded from ``gguf`` once per sampler."""
 
     def __init__(
-        self, gguf: Path, tokenizer: Any, eos_ids: set[int], config: LlamaCppConfig | None = None
+        self, gguf: Path, tokenizer: PreTrainedTokenizerBase, eos_ids: set[int], config: LlamaCppConfig | None = None
     ) -> None:
         self.ll = import_llama_cpp()
         self.config = config or LlamaCppConfig()
@@ -104,7 +108,8 @@ class LlamaCppSampler:
         self.vocab_size = int(ll.llama_vocab_n_tokens(ll.llama_model_get_vocab(self.model)))
         self.eos_ids = set(eos_ids)
         self._stop_checkers: dict[tuple[str, ...], StopChecker] = {}
-        self._ctx: Any = None
+        # A llama_context pointer (llama_cpp types its pointers as ints), or None before the first context.
+        self._ctx: int | None = None
         self._ctx_shape: tuple[int, int, int] = (0, 0, 0)
 
     @classmethod
@@ -131,7 +136,7 @@ class LlamaCppSampler:
             self._stop_checkers[stops] = StopChecker(self.tokenizer, stops, self.vocab_size)
         return self._stop_checkers[stops]
 
-    def context(self, rows: int, cells: int, batch: int) -> Any:
+    def context(self, rows: int, cells: int, batch: int) -> int:
         """A context with ``rows`` + 1 sequences and at least ``cells`` KV cells, reused when big enough."""
         have_rows, have_cells, have_batch = self._ctx_shape
         if self._ctx and have_rows >= rows and have_cells >= cells and have_batch >= batch:

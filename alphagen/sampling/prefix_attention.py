@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from alphagen.models.loader import CausalLM
 
 NAME = "alphagen_prefix"
 """The attention implementation's name in transformers' registry."""
@@ -88,6 +91,7 @@ def prefix_attention_forward(
     dropout: float = 0.0,
     scaling: float | None = None,
     prompt_groups: PromptGroups | None = None,
+    # Any: the rest of transformers' attention-function keywords, passed on as they came to its SDPA function.
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
     """transformers' attention-function contract: query [b, heads, q, d], key/value [b, kv_heads, kv, d], returns
@@ -156,7 +160,7 @@ def prefix_attention_forward(
 _registered = False
 
 
-def use_prefix_attention(model: Any) -> bool:
+def use_prefix_attention(model: CausalLM) -> bool:
     """Switch `model` (a transformers causal LM on CPU) to this attention; False (nothing changed) where it cannot
     apply: another device, a torch without the kernel, or a model not on SDPA."""
     global _registered

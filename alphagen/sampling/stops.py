@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
 from alphagen.sampling.params import FinishReason
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 _MAX_BYTES_PER_CHAR = 4
 
@@ -20,7 +23,7 @@ class StopChecker:
     a decode of the recent tokens, so checking is nearly free on steps that cannot end a sample.
     """
 
-    def __init__(self, tokenizer: Any, stops: tuple[str, ...], vocab_size: int) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, stops: tuple[str, ...], vocab_size: int) -> None:
         self.tokenizer = tokenizer
         self.stops = stops
         # Enough trailing tokens to cover the longest stop even when every character took several byte tokens.
@@ -61,7 +64,8 @@ class StopChecker:
 
     def text_of(self, token_ids: list[int]) -> str:
         """Decoded text with the first stop string and everything after it removed."""
-        text = self.tokenizer.decode(token_ids, skip_special_tokens=True)
+        # One sequence decodes to one string (transformers types decode for batches too).
+        text = str(self.tokenizer.decode(token_ids, skip_special_tokens=True))
         cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
         return text if cut < 0 else text[:cut]
 
