@@ -19,7 +19,19 @@ from dataclasses import dataclass
 
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import SlotModel, learn_models
-from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, flatten, sized, visit
+from alphagen.testgen.template import (
+    Array,
+    Block,
+    Fixed,
+    Item,
+    Repeat,
+    Str,
+    Template,
+    flatten,
+    repeat_counts,
+    sized,
+    visit,
+)
 
 MAX_GRAMMAR_BYTES = 400_000
 """Larger grammars are not used (compiling them would cost more than the inputs are worth)."""
@@ -172,7 +184,7 @@ class _Builder:
         sep = '" " ' if col > 0 else ""
         s = it.slots[col]
         if s in self.enumerated and it.kinds[col] == "int":
-            repeat = any(isinstance(x, Repeat) and x.size == s for x in items)
+            repeat = s in repeat_counts(items)
             alts = []
             for v in self.values(s, env, repeat):
                 e = {**env, s: v}

@@ -35,7 +35,19 @@ from dataclasses import dataclass
 from alphagen.testgen.constraints import TOTAL_LENGTH, Constraint
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import BlockModel, SlotModel, flat_items, learn_models
-from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, learn_template, visit
+from alphagen.testgen.template import (
+    Array,
+    Block,
+    Fixed,
+    Item,
+    Repeat,
+    Str,
+    Template,
+    learn_template,
+    repeat_counts,
+    row_count,
+    visit,
+)
 
 PROFILES = ("tiny", "small", "allsmall", "small", "medium", "tiny", "small", "maxval", "allsmall", "medium", "small")
 """Profiles cycled after the first ("min") and besides every fifth ("max")."""
@@ -101,8 +113,8 @@ class RandomInputs:
         self.total_letters = min(totals) if totals else None
         # Counts of rows (a block's, a repeat's): what a "deep" input keeps small. Not a string's stated length.
         flat = flat_items(self.template) if self.template else []
-        self.row_counts = {x.size for x in flat if isinstance(x, Block) and x.width is None}
-        self.row_counts |= {it.size for it in (self.template.items if self.template else []) if isinstance(it, Repeat)}
+        top = self.template.items if self.template else []
+        self.row_counts = {c for x in [*flat, *top] if (c := row_count(x)) is not None}
         alphabets = [set(m.alphabet) for m in self.models.values() if m.kind == "word" and not m.choices]
         self.has_words = bool(alphabets)
         # Letters every string may hold: an "allsmall" input's two letters come from here when it has any.
@@ -396,7 +408,7 @@ class _ItemEmitter:
     def fixed(self, it: Fixed) -> bool:
         row = []
         for s, k in zip(it.slots, it.kinds, strict=True):
-            repeat = any(isinstance(x, Repeat) and x.size == s for x in self.items)
+            repeat = s in repeat_counts(self.items)
             tok = self.gen._scalar(s, self.env, repeat)
             row.append(tok)
             if k == "int":

@@ -23,7 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alphagen.testgen.constraints import Constraint, ranges_containing
-from alphagen.testgen.template import Array, Block, Flat, Observation, Template, flatten
+from alphagen.testgen.template import (
+    Array,
+    Block,
+    Flat,
+    Observation,
+    Template,
+    flatten,
+    grid_width,
+    slots_of,
+    values_count,
+)
 
 MANY = 6
 """A slot with at least this many values seen keeps its range as seen when the statement states none."""
@@ -219,9 +229,8 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
     """Slot models by slot id, and block models by the id of the block's first slot."""
     owner: dict[int, Flat] = {}
     for item in flat_items(t):
-        for s in getattr(item, "slots", ()) or (getattr(item, "slot", None),):
-            if s is not None:
-                owner[s] = item
+        for s in slots_of(item):
+            owner[s] = item
     models: dict[int, SlotModel] = {}
     picker = _RangePicker(constraints)
     for s, kind in t.slot_kinds.items():
@@ -233,7 +242,7 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
         digits_as_text = kind == "int" and any(len(v) >= 2 and v.startswith("0") for v in values)
         if kind == "word" or digits_as_text:
             m = _word_model(values, constraints)
-            if isinstance(it, Block) and it.width is not None:
+            if it is not None and grid_width(it) is not None:
                 grids = ["".join(o.values) for o in obs]
                 first = grids[0]
                 if len(m.alphabet) > 2:
@@ -252,7 +261,7 @@ def learn_models(t: Template, constraints: Sequence[Constraint]) -> tuple[dict[i
         else:
             ints = [int(v) for v in values]
             m = SlotModel("int")
-            size_of = it.size if isinstance(it, Array | Block) else None
+            size_of = values_count(it) if it is not None else None
             m.lo, m.hi = _int_range(ints, picker.pick(s, ints, size_of))
             m.bounds = _bounds(obs, ints)
             if len(ints) >= MANY:

@@ -16,7 +16,7 @@ relations (a vertex <= n, a column sorted, a block forming a tree) without being
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, assert_never
 
@@ -118,12 +118,64 @@ def sized(it: Item) -> tuple[int, int] | None:
 
 def grid_width(it: Item) -> int | None:
     """The slot of the scalar giving a grid's row length; None for anything but a grid."""
-    return it.width if isinstance(it, Block) else None
+    match it:
+        case Block():
+            return it.width
+        case _:
+            return None
+
+
+def row_count(it: Item) -> int | None:
+    """The slot of the scalar counting its rows: a block's (not a grid's: its rows are one long word each, what
+    keeps an input small is their length too) or a repeat's test cases; None for anything else."""
+    match it:
+        case Block(width=None) | Repeat():
+            return it.size
+        case _:
+            return None
+
+
+def values_count(it: Item) -> int | None:
+    """The slot of the scalar giving how many values each of its slots holds: an array's length, a block's rows;
+    None for a row of scalars and a lone word (one value a slot) and a repeat (no slot of its own)."""
+    match it:
+        case Array() | Block():
+            return it.size
+        case _:
+            return None
+
+
+def slots_of(it: Flat) -> tuple[int, ...]:
+    """The slots an item fills, in order (a block: one a column)."""
+    match it:
+        case Fixed() | Block():
+            return it.slots
+        case Array() | Str():
+            return (it.slot,)
+    assert_never(it)
+
+
+def repeat_counts(items: Iterable[Item]) -> set[int]:
+    """The slots of the scalars that count test cases (a repeat's size) among `items`: a scalar drawn (and
+    enumerated) as a number of cases, kept to a few."""
+    out: set[int] = set()
+    for it in items:
+        match it:
+            case Repeat():
+                out.add(it.size)
+    return out
 
 
 def flatten(items: Sequence[Item]) -> list[Flat]:
     """The items with each repeat's body in its place (the repeat itself left out)."""
-    return [x for it in items for x in (it.body if isinstance(it, Repeat) else (it,))]
+    out: list[Flat] = []
+    for it in items:
+        match it:
+            case Repeat():
+                out += it.body
+            case _:
+                out.append(it)
+    return out
 
 
 @dataclass
@@ -148,15 +200,13 @@ class Template:
     def sizes(self) -> set[int]:
         """Slots used as a length or count by some item."""
         out: set[int] = set()
-        for it in self.items:
-            for x in flatten([it]):
-                size, width = sized(x), grid_width(x)
-                if size is not None:
-                    out.add(size[0])
-                if width is not None:
-                    out.add(width)
-            if isinstance(it, Repeat):
-                out.add(it.size)
+        # The top-level items for the repeats' counts, the flattened ones for what sizes things inside a case.
+        for x in [*self.items, *flatten(self.items)]:
+            size, width = sized(x), grid_width(x)
+            if size is not None:
+                out.add(size[0])
+            if width is not None:
+                out.add(width)
         return out
 
 
@@ -240,8 +290,8 @@ def _learn_repeat(rows: Rows, nearest: bool) -> Template | None:
         slots = _Slots()
         head = slots.new("int")
         body = tuple(_learn_flat(rows, 1, 1 + first_len, nearest, slots, []))
-        if first_len == 1 and isinstance(body[0], Fixed):
-            continue  # one plain row per case: the flat reading (a block of rows) says the same
+        if first_len == 1 and sized(body[0]) is None:
+            continue  # one plain row per case (it sizes nothing): the flat reading (a block of rows) says the same
         cand = Template([Fixed((head,), ("int",)), Repeat(head, body)], slots.kinds)
         if read(cand, rows) is not None:
             return cand
@@ -273,85 +323,126 @@ class SizeLink:
     """Length of the sized thing = value + delta."""
 
 
-def _read_items(
-    items: Sequence[Item],
-    rows: Rows,
-    i: int,
-    env: dict[int, int],
-    out: list[tuple[int, Observation]],
-    pos: dict[int, tuple[int, int]] | None = None,
-    links: list[SizeLink] | None = None,
-) -> int | None:
-    """Read `items` from row i on; the next row index, or None when the rows do not follow them. With `pos`
-    and `links`, also record where each scalar sat and which of them sized what."""
-    pos = {} if pos is None else pos
-    for it in items:
-        if isinstance(it, Fixed):
-            if i >= len(rows) or len(rows[i]) != len(it.slots):
+class _Reader:
+    """Reads rows with items (an `ItemVisitor[bool]`): each method takes its item's rows from row `i` on and says
+    whether they follow it. With `pos` and `links`, it also records where each scalar sat and what it sized."""
+
+    def __init__(
+        self,
+        rows: Rows,
+        i: int,
+        env: dict[int, int],
+        out: list[tuple[int, Observation]],
+        pos: dict[int, tuple[int, int]],
+        links: list[SizeLink] | None,
+    ) -> None:
+        self.rows, self.i, self.env, self.out, self.pos, self.links = rows, i, env, out, pos, links
+
+    def read(self, items: Sequence[Item]) -> int | None:
+        """The row after `items`, or None when the rows do not follow them."""
+        for it in items:
+            if not visit(it, self):
                 return None
-            for s, k, tok in zip(it.slots, it.kinds, rows[i], strict=True):
-                if token_kind(tok) != k and not (k == "float" and token_kind(tok) == "int"):
-                    return None
-                out.append((s, Observation([tok], dict(env))))
-            for c, (s, k, tok) in enumerate(zip(it.slots, it.kinds, rows[i], strict=True)):
-                if k == "int":
-                    env[s] = int(tok)
-                    pos[s] = (i, c)
-            i += 1
-            continue
-        n = env.get(it.size, -1) + (0 if isinstance(it, Repeat) else it.delta)
+        return self.i
+
+    def _count(self, size: int, delta: int, kind: str) -> int | None:
+        """How many things the scalar in slot `size` (+ delta) says; None when it was not read or is too small.
+        Links the scalar to what it sizes (a pinned one even when it says 0: it must not change alone)."""
+        n = self.env.get(size, -1) + delta
         if n < 0:
             return None
-        if links is not None and it.size in pos:
-            r, c = pos[it.size]
-            if isinstance(it, Repeat):
-                links.append(SizeLink(r, c, "pinned", -1))
+        if self.links is not None and size in self.pos:
+            r, c = self.pos[size]
+            if kind == "pinned":
+                self.links.append(SizeLink(r, c, "pinned", -1))
             elif n > 0:
-                kind = "count" if isinstance(it, Array) else "strlen" if isinstance(it, Str) else "rows"
-                links.append(SizeLink(r, c, kind, i, it.delta))
-            if isinstance(it, Block) and it.width is not None and it.width in pos:
-                links.append(SizeLink(*pos[it.width], "pinned", -1))
-        if isinstance(it, Repeat):
-            for _ in range(n):
-                nxt = _read_items(it.body, rows, i, dict(env), out, dict(pos), links)
-                if nxt is None:
-                    return None
-                i = nxt
-        elif n == 0:
-            continue  # an empty array or block takes no row
-        elif isinstance(it, Array):
-            if i >= len(rows) or len(rows[i]) != n or any(token_kind(x) != it.kind for x in rows[i]):
-                return None
-            out.append((it.slot, Observation(list(rows[i]), dict(env))))
-            i += 1
-        elif isinstance(it, Str):
-            if i >= len(rows) or len(rows[i]) != 1 or len(rows[i][0]) != n:
-                return None
-            out.append((it.slot, Observation([rows[i][0]], dict(env))))
-            i += 1
-        else:
-            block = rows[i : i + n]
-            if len(block) != n or any(tuple(token_kind(x) for x in r) != it.kinds for r in block):
-                return None
-            if it.width is not None and any(len(r[0]) != env.get(it.width, -1) for r in block):
-                return None
-            for c, s in enumerate(it.slots):
-                out.append((s, Observation([r[c] for r in block], dict(env), [list(r) for r in block])))
-            i += n
-    return i
+                self.links.append(SizeLink(r, c, kind, self.i, delta))
+        return n
+
+    def fixed(self, it: Fixed) -> bool:
+        rows, i = self.rows, self.i
+        if i >= len(rows) or len(rows[i]) != len(it.slots):
+            return False
+        for s, k, tok in zip(it.slots, it.kinds, rows[i], strict=True):
+            if token_kind(tok) != k and not (k == "float" and token_kind(tok) == "int"):
+                return False
+            self.out.append((s, Observation([tok], dict(self.env))))
+        # The row's observations see only earlier rows' scalars; its own join them once the whole row reads.
+        for c, (s, k, tok) in enumerate(zip(it.slots, it.kinds, rows[i], strict=True)):
+            if k == "int":
+                self.env[s] = int(tok)
+                self.pos[s] = (i, c)
+        self.i += 1
+        return True
+
+    def repeat(self, it: Repeat) -> bool:
+        n = self._count(it.size, 0, "pinned")
+        if n is None:
+            return False
+        for _ in range(n):
+            # Each case reads with its own copy of the scalars: a case's sizes size things of that case only.
+            nxt = _Reader(self.rows, self.i, dict(self.env), self.out, dict(self.pos), self.links).read(it.body)
+            if nxt is None:
+                return False
+            self.i = nxt
+        return True
+
+    def array(self, it: Array) -> bool:
+        n = self._count(it.size, it.delta, "count")
+        if n is None:
+            return False
+        if n == 0:
+            return True  # an empty array takes no row
+        rows, i = self.rows, self.i
+        if i >= len(rows) or len(rows[i]) != n or any(token_kind(x) != it.kind for x in rows[i]):
+            return False
+        self.out.append((it.slot, Observation(list(rows[i]), dict(self.env))))
+        self.i += 1
+        return True
+
+    def string(self, it: Str) -> bool:
+        n = self._count(it.size, it.delta, "strlen")
+        if n is None:
+            return False
+        if n == 0:
+            return True  # an empty string takes no row
+        rows, i = self.rows, self.i
+        if i >= len(rows) or len(rows[i]) != 1 or len(rows[i][0]) != n:
+            return False
+        self.out.append((it.slot, Observation([rows[i][0]], dict(self.env))))
+        self.i += 1
+        return True
+
+    def block(self, it: Block) -> bool:
+        n = self._count(it.size, it.delta, "rows")
+        if n is None:
+            return False
+        if self.links is not None and it.size in self.pos and it.width is not None and it.width in self.pos:
+            self.links.append(SizeLink(*self.pos[it.width], "pinned", -1))  # a grid's width changes with no row
+        if n == 0:
+            return True  # an empty block takes no row
+        block = self.rows[self.i : self.i + n]
+        if len(block) != n or any(tuple(token_kind(x) for x in r) != it.kinds for r in block):
+            return False
+        if it.width is not None and any(len(r[0]) != self.env.get(it.width, -1) for r in block):
+            return False
+        for c, s in enumerate(it.slots):
+            self.out.append((s, Observation([r[c] for r in block], dict(self.env), [list(r) for r in block])))
+        self.i += n
+        return True
 
 
 def read(t: Template, rows: Rows) -> list[tuple[int, Observation]] | None:
     """Observations of every slot when `rows` follows skeleton `t`; None when it does not."""
     out: list[tuple[int, Observation]] = []
-    end = _read_items(t.items, rows, 0, {}, out)
+    end = _Reader(rows, 0, {}, out, {}, None).read(t.items)
     return out if end == len(rows) else None
 
 
 def size_links(t: Template, rows: Rows) -> list[SizeLink] | None:
     """Which scalars of `rows` size what, read with skeleton `t`; None when `rows` does not follow it."""
     links: list[SizeLink] = []
-    end = _read_items(t.items, rows, 0, {}, [], {}, links)
+    end = _Reader(rows, 0, {}, [], {}, links).read(t.items)
     if end != len(rows):
         return None
     # A scalar sizing several things (n for an array and a block) is resized through its first one only.
