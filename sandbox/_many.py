@@ -22,18 +22,53 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # types only: at run time this module imports nothing outside the standard library
+    from types import ModuleType
+
+    from sandbox._programs import Programs
+    from sandbox._protocol import WipeBuffer
 
 Reply = tuple[tuple[Any, ...], int, int, int]
 """A reply's header fields and the sizes of stdout, the stderr tail and a setup report waiting in
 zygote.out_buf."""
 EmitFn = Callable[[Reply], bool]
 """Sends one reply; returns False when the caller asked to stop this program (stop on first failure)."""
+LimitTuple = tuple[float, float, int, int, int]
+"""(time_s, wall_s, memory_mb, output_bytes, stderr_tail_bytes), as the controller sends them (_batch.Batch.lim)."""
+RunMany = tuple[str, str, str, str, list[int], LimitTuple, list[str], bool]
+"""("runmany", key, lang, payload, [req_id...], limits, argv, stop), as _batch sends it."""
 
 
-def run_many(
-    zygote: Any, request: tuple[Any, ...], spans: list[tuple[int, int]], send: Callable[[Reply], None]
-) -> None:
+class Zygote(Protocol):
+    """What this module uses of the zygote (_zygote.Zygote, which loads us by path and so is not imported)."""
+
+    child_module: ModuleType
+    scratch_module: ModuleType
+    in_buf: WipeBuffer
+    ctl_buf: WipeBuffer
+    programs: Programs
+
+    def run(self, request: tuple[Any, ...], spans: list[tuple[int, int]]) -> Reply: ...
+    def setup_report(self, setup: int, n_out: int, n_err: int) -> tuple[str, int] | None: ...
+    def read_outputs(self, fds: list[int], out_bytes: int, err_tail: int, lang: str) -> tuple[int, int, int, bool]: ...
+    def kill_strays(self) -> None: ...
+    def new_test_dir(self) -> str: ...
+    def remove_test_dir(self, path: str) -> None: ...
+    def child_many(
+        self,
+        entry: tuple[str, Any],
+        fds: list[int],
+        lim: tuple[Any, ...],
+        keep: tuple[int, ...],
+        inputs: list[tuple[int, int]],
+        argv: list[str],
+        test_dir: str,
+    ) -> None: ...
+
+
+def run_many(zygote: Zygote, request: RunMany, spans: list[tuple[int, int]], send: Callable[[Reply], None]) -> None:
     """Answer a ("runmany", key, lang, payload, [req_id...], limits, argv, stop) request (its blobs, `spans` of
     zygote.in_buf: the inputs, then the program's source): exactly one reply per test, in order. With stop set,
     tests after the first non-ok one are answered "skipped"."""
@@ -73,28 +108,20 @@ def error_reply(req_id: int, exc: BaseException) -> Reply:
 
 
 def _in_one_child(
-    zygote: Any,
+    zygote: Zygote,
     key: str,
-    entry: tuple[str, Any],
+    entry: tuple[str, Any],  # Any: the program's compiled form as _programs.prepare gives it (a path, a tag)
     req_ids: list[int],
     spans: list[tuple[int, int]],
     program: tuple[int, int],
-    lim: tuple[Any, ...],
+    lim: LimitTuple,
     argv: list[str],
     emit: EmitFn,
 ) -> None:
     """Run tests in one child until the first one that needs the fallback (the caller counts the replies). A
     program that does not compile is answered compile_error for every test here, without a child per test."""
-    child = zygote.child_module
-    time_s, wall_s, _, out_bytes, err_tail = lim
     fds = [os.memfd_create("stdin"), os.memfd_create("stdout"), os.memfd_create("stderr")]
-    # All inputs in one memory file the child reads from (never as objects in our heap).
-    inputs = os.memfd_create("inputs")
-    for offset, size in spans:
-        view = zygote.in_buf.view(offset, size)
-        while view:
-            view = view[os.write(inputs, view) :]
-        view.release()  # a child unmaps in_buf, which no live view of ours may pin
+    inputs = _inputs_file(zygote, spans)
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
     (setup, source, code), cached = zygote.programs.fds(key, zygote.in_buf.view(*program))
@@ -109,66 +136,121 @@ def _in_one_child(
             zygote.child_many(entry, fds, lim, (ctl_w, go_r, inputs, setup, source, code), spans, argv, test_dir)
         finally:
             os._exit(125)  # the child never returns into the zygote's loop
+    # Our copies of the child's ends (and of the source it compiles) go: its exit is then seen on the pipes.
     os.close(ctl_w)
     os.close(go_r)
     os.close(source)
-    compiled = not cached
     pidfd = os.pidfd_open(pid)
-    host_pid = child.outer_pid(pidfd) or pid
-    done = 0
+    run = _ManyChild(zygote, pid, pidfd, ctl_r, go_w, fds, setup, test_dir, lim, emit)
     try:
-        for index, req_id in enumerate(req_ids):
-            start = time.monotonic()
-            cpu0 = child.process_cpu(pid, host_pid)
-            if index:
-                os.write(go_w, b"g")  # the child waits for this: the previous test's outputs are read
-            outcome = _wait_report(zygote, pid, host_pid, pidfd, ctl_r, time_s, start + wall_s, cpu0)
-            cpu = child.process_cpu(pid, host_pid) - cpu0
-            wall = time.monotonic() - start
-            if outcome == "fail":
-                if index == 0 and _exits_soon(pidfd):
-                    report = zygote.setup_report(setup, 0, 0)
-                    if report is not None and report[0] == "compile_error":
-                        # The same message answers every test: it does not depend on the input.
-                        for req in req_ids:
-                            done += 1
-                            if not emit(((req, "compile_error", None, None, 0.0, wall, 0, ""), 0, 0, report[1])):
-                                break
-                break
-            n_out, out_len, n_err, oom = zygote.read_outputs(fds, out_bytes, err_tail, "python")
-            rss = _peak_rss_kb(host_pid)
-            if outcome != "clean":
-                # Our own CPU or wall measurement says timeout: final, as a single child would say.
-                os.kill(pid, signal.SIGKILL)
-                kill = int(signal.SIGKILL)
-                verdict, detail = child.classify("python", None, kill, cpu, outcome, out_len, oom, rss, lim)
-                emit(((req_id, verdict, None, kill, cpu, wall, rss, detail), n_out, n_err, 0))
-                done = index + 1
-                break
-            verdict, detail = child.classify("python", 0, None, cpu, "", out_len, oom, rss, lim)
-            if verdict != "ok":
-                break  # e.g. over the CPU limit between two polls: let a single child judge it
-            scratch = zygote.scratch_module
-            scratch.empty_dir(test_dir)  # files of this test must not be seen by the next
-            done = index + 1
-            if not emit(((req_id, "ok", 0, None, cpu, wall, rss, ""), n_out, n_err, 0)):
-                break
+        run.tests(req_ids)
     finally:
-        # Closing the go pipe tells a child waiting after its last test to exit; a busy one is killed.
-        os.close(go_w)
-        if done < len(req_ids) or not _exits_soon(pidfd):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        run.end(len(req_ids))
         # The child's marshalled code, for the next child of this program (unless it failed to compile).
-        zygote.programs.remember(key, code, compiled and os.fstat(setup).st_size == 0)
+        zygote.programs.remember(key, code, not cached and os.fstat(setup).st_size == 0)
         for fd in (pidfd, ctl_r, inputs, setup, *fds):
             os.close(fd)
         zygote.kill_strays()
         zygote.remove_test_dir(test_dir)
 
 
+def _inputs_file(zygote: Zygote, spans: list[tuple[int, int]]) -> int:
+    """All inputs in one memory file the child reads from (never as objects in our heap)."""
+    inputs = os.memfd_create("inputs")
+    for offset, size in spans:
+        view = zygote.in_buf.view(offset, size)
+        while view:
+            view = view[os.write(inputs, view) :]
+        view.release()  # a child unmaps in_buf, which no live view of ours may pin
+    return inputs
+
+
+class _ManyChild:
+    """The zygote's side of one several-tests child: it lets the child run test after test, judges each from
+    the child's report and our own clocks, and counts the tests answered (`done`)."""
+
+    def __init__(
+        self,
+        zygote: Zygote,
+        pid: int,
+        pidfd: int,
+        ctl_r: int,
+        go_w: int,
+        fds: list[int],
+        setup: int,
+        test_dir: str,
+        lim: LimitTuple,
+        emit: EmitFn,
+    ) -> None:
+        self.zygote, self.child = zygote, zygote.child_module
+        self.pid, self.pidfd = pid, pidfd
+        self.host_pid: int = self.child.outer_pid(pidfd) or pid
+        self.ctl_r, self.go_w = ctl_r, go_w
+        self.fds, self.setup, self.test_dir = fds, setup, test_dir
+        self.lim, self.emit = lim, emit
+        self.done = 0
+
+    def tests(self, req_ids: list[int]) -> None:
+        """Run the tests in turn until one needs the fallback (or the caller asked to stop)."""
+        time_s, wall_s = self.lim[0], self.lim[1]
+        for index, req_id in enumerate(req_ids):
+            start = time.monotonic()
+            cpu0 = self.child.process_cpu(self.pid, self.host_pid)
+            if index:
+                os.write(self.go_w, b"g")  # the child waits for this: the previous test's outputs are read
+            outcome = _wait_report(self.zygote, self.pid, self.host_pid, self.pidfd, self.ctl_r, time_s,
+                                   start + wall_s, cpu0)
+            cpu = self.child.process_cpu(self.pid, self.host_pid) - cpu0
+            wall = time.monotonic() - start
+            if outcome == "fail":
+                if index == 0 and _exits_soon(self.pidfd):
+                    self._compile_error(req_ids, wall)
+                return
+            if not self._judge(index, req_id, outcome, cpu, wall):
+                return
+
+    def _compile_error(self, req_ids: list[int], wall: float) -> None:
+        """The child failed before its first test ended: when it could not compile the program, the same
+        message answers every test (it does not depend on the input); anything else is left to the fallback."""
+        report = self.zygote.setup_report(self.setup, 0, 0)
+        if report is None or report[0] != "compile_error":
+            return
+        for req in req_ids:
+            self.done += 1
+            if not self.emit(((req, "compile_error", None, None, 0.0, wall, 0, ""), 0, 0, report[1])):
+                return
+
+    def _judge(self, index: int, req_id: int, outcome: str, cpu: float, wall: float) -> bool:
+        """Answer a test the child reported on (or that ran out of time); whether the child goes on to the next."""
+        _, _, _, out_bytes, err_tail = self.lim
+        n_out, out_len, n_err, oom = self.zygote.read_outputs(self.fds, out_bytes, err_tail, "python")
+        rss = _peak_rss_kb(self.host_pid)
+        if outcome != "clean":
+            # Our own CPU or wall measurement says timeout: final, as a single child would say.
+            os.kill(self.pid, signal.SIGKILL)
+            kill = int(signal.SIGKILL)
+            verdict, detail = self.child.classify("python", None, kill, cpu, outcome, out_len, oom, rss, self.lim)
+            self.emit(((req_id, verdict, None, kill, cpu, wall, rss, detail), n_out, n_err, 0))
+            self.done = index + 1
+            return False
+        verdict, detail = self.child.classify("python", 0, None, cpu, "", out_len, oom, rss, self.lim)
+        if verdict != "ok":
+            return False  # e.g. over the CPU limit between two polls: let a single child judge it
+        self.zygote.scratch_module.empty_dir(self.test_dir)  # files of this test must not be seen by the next
+        self.done = index + 1
+        return self.emit(((req_id, "ok", 0, None, cpu, wall, rss, ""), n_out, n_err, 0))
+
+    def end(self, tests: int) -> None:
+        """End and reap the child: closing the go pipe tells a child waiting after its last test to exit; a busy
+        one (or one whose tests were not all answered) is killed."""
+        os.close(self.go_w)
+        if self.done < tests or not _exits_soon(self.pidfd):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
 def _wait_report(
-    zygote: Any, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
+    zygote: Zygote, pid: int, host_pid: int, pidfd: int, ctl: int, time_s: float, deadline: float, cpu0: float
 ) -> str:
     """Wait for the child's end-of-test report: "clean", "fail" (a failure report, or it exited without
     one), or "cpu" / "wall" when this test spent its CPU or wall-clock budget first. The report is read into
