@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # types only: at run time this module imports nothing outside
 
     from sandbox._programs import Programs
     from sandbox._protocol import WipeBuffer
+    from sandbox._zygote import Zygote as _RealZygote
 
 Reply = tuple[tuple[Any, ...], int, int, int]
 """A reply's header fields and the sizes of stdout, the stderr tail and a setup report waiting in
@@ -66,6 +67,13 @@ class Zygote(Protocol):
         argv: list[str],
         test_dir: str,
     ) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    def _conforms(zygote: _RealZygote) -> Zygote:
+        """Never called: mypy checks here that the real zygote offers what the Protocol says."""
+        return zygote
 
 
 def run_many(zygote: Zygote, request: RunMany, spans: list[tuple[int, int]], send: Callable[[Reply], None]) -> None:
