@@ -10,7 +10,11 @@ import os
 import resource
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Types only: at run time the zygote loads this module by path and passes itself in.
+    from sandbox._zygote import Zygote
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -37,7 +41,7 @@ _PER_NAMESPACE_NPROC = _kernel_at_least(5, 14)
 
 
 def isolate(
-    z: Any,
+    z: Zygote,
     entry: tuple[str, Any],
     fds: list[int],
     lim: tuple[Any, ...],
@@ -113,7 +117,7 @@ def isolate(
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
-def kill_strays(z: Any) -> None:
+def kill_strays(z: Zygote) -> None:
     """Kill whatever the candidate left running. Fast path: waitpid says we have no children at all."""
     deadline = time.monotonic() + 5.0
     while True:
@@ -128,7 +132,7 @@ def kill_strays(z: Any) -> None:
         _kill_round(z)
         time.sleep(0.001)
 
-def _kill_round(z: Any) -> None:
+def _kill_round(z: Zygote) -> None:
     if z.spaces["pidns"]:
         # We are the init of our PID namespace: kill(-1) reaches every other process in it, and only those.
         os.kill(-1, signal.SIGKILL)

@@ -14,6 +14,7 @@ kept, per slot:
 from __future__ import annotations
 
 import os
+import types
 from typing import Any
 
 CODE_CACHE_PROGRAMS = 64
@@ -32,7 +33,7 @@ def write_all(fd: int, data: memoryview) -> None:
 class Programs:
     """One slot's program fds (see the module docstring)."""
 
-    def __init__(self, landlock: Any, landlock_abi: int, scratch: str) -> None:
+    def __init__(self, landlock: types.ModuleType, landlock_abi: int, scratch: str) -> None:
         self.landlock, self.landlock_abi, self.scratch = landlock, landlock_abi, scratch
         self.cpp_rulesets: dict[str, int] = {}
         self.code_cache: dict[str, int] = {}

@@ -17,27 +17,32 @@ import marshal
 import mmap
 import os
 import struct
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
 
 _HEADER = struct.Struct("<II")
 MADV_WIPEONFORK = getattr(mmap, "MADV_WIPEONFORK", 18)
 """Python < 3.12 lacks the constant; 18 on every Linux architecture."""
+Message: TypeAlias = "None | bool | int | float | str | bytes | Sequence[Message] | Mapping[str, Message]"
+"""A frame's message: plain data (tuples, lists and dicts of scalars, str and bytes) that marshal writes and reads
+back as it was. Named by the read-only container protocols so a list[str] is one (lists are invariant)."""
 MAX_MESSAGE = 1 << 30
 """Refuse frames above 1 GiB: a corrupt length must not make us allocate without bound."""
 
 
-def frame_head(message: Any, lengths: list[int]) -> bytes:
+def frame_head(message: Message, lengths: list[int]) -> bytes:
     """Everything of a frame but its blobs (which follow it, in order, with these lengths)."""
-    head = marshal.dumps((message, lengths))
+    # marshal's stub names its concrete containers (tuple, list, dict); Message names them by their protocols.
+    head = marshal.dumps((message, lengths))  # type: ignore[arg-type]
     return _HEADER.pack(4 + len(head) + sum(lengths), len(head)) + head
 
 
-def encode(message: Any, blobs: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
+def encode(message: Message, blobs: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
     """One whole frame: lengths, the marshalled (message, blob lengths), then the blobs."""
     return frame_head(message, [len(b) for b in blobs]) + b"".join(blobs)
 
 
-def write_message(fd: int, message: Any) -> None:
+def write_message(fd: int, message: Message) -> None:
     """Write a frame without blobs to a blocking fd."""
     write_views(fd, [encode(message)])
 

@@ -160,7 +160,7 @@ class Slot:
             raise SlotError(f"slot {self.index} is not running")
         return self._proc.stdout.fileno()
 
-    def send(self, message: Any) -> None:
+    def send(self, message: _protocol.Message) -> None:
         """Write one frame. Callers keep at most ~32 KiB unread in the pipe, so this never blocks for long."""
         if self._proc is None or self._proc.stdin is None:
             raise SlotError(f"slot {self.index} is not running")

@@ -20,13 +20,14 @@ import signal
 import sys
 import time
 import traceback
+import types
 from typing import Any
 
 sys.dont_write_bytecode = True  # candidates import stdlib modules; never try to write .pyc files for them
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load(name: str) -> Any:
+def _load(name: str) -> types.ModuleType:
     """Import a sibling module by path, leaving sys.path and sys.modules as they were.
 
     Not a plain `import`: -I keeps our directory off sys.path, and putting it there (or registering our modules
@@ -268,7 +269,7 @@ class Zygote:
         keep: tuple[int, ...],
         setup_fd: int,
         tests: int,
-    ) -> Any:
+    ) -> types.CodeType | None:
         """In a forked child: drop the zygote's buffers, isolate (keep -> fds 3, 4, ...), compile a Python
         candidate from its memory file (the fd after setup_fd) under the test's limits (or load the code a child
         compiled before: entry ("py", "marshal")), write the marshalled code to the next fd for the zygote's
