@@ -8,12 +8,11 @@ of them (and the CLI, the bench runner, Ray) can name these types without an imp
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from alphagen import clustering, prompting
 
 if TYPE_CHECKING:
-    from alphagen.models import LoadedModel
     from alphagen.sampling.factory import Sampler
     from alphagen.testgen import TestGenConfig
 
@@ -116,13 +115,25 @@ class SolveConfig:
         return replace(self, n=n, settle_min=None)
 
 
+class ModelHandle(Protocol):
+    """What a solve reads of a model: its tokenizer (prompts are built where the solve runs) and, for display, its
+    name and device. A `models.LoadedModel`, or Ray's `RemoteModel` whose weights live in the actors."""
+
+    @property
+    def tokenizer(self) -> prompting.Tokenizer: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def device(self) -> object: ...
+
+
 @dataclass
 class Models:
     """The code model and its sampler, plus the test-input model (by default the same weights)."""
 
-    code: LoadedModel
+    code: ModelHandle
     sampler: Sampler
-    test: LoadedModel | None = None
+    test: ModelHandle | None = None
     test_sampler: Sampler | None = None
     backend: str = "hf"
 

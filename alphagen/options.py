@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -38,6 +38,10 @@ JSON_HELP = (
 )
 
 
+R = TypeVar("R")
+
+
+# Any: the default has the field's own type, which a field name given as a string cannot tell a type checker.
 def default(name: str, cls: type = SolveConfig) -> Any:
     """The dataclass default of field `name`: the single source of every CLI default."""
     f = cls.__dataclass_fields__[name]  # type: ignore[attr-defined]
@@ -188,12 +192,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                            ray_address=kw["ray_address"])
 
 
-def pipeline_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def pipeline_options(f: Callable[..., R]) -> Callable[..., R]:
     """Add the shared options to a click command; it receives them as one `pipeline: PipelineOptions`."""
 
     @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        raw = {k: kwargs.pop(k) for k in _KEYS}
+    def wrapper(*args: object, **kwargs: object) -> R:
+        raw: dict[str, Any] = {k: kwargs.pop(k) for k in _KEYS}
         return f(*args, pipeline=build(raw), **kwargs)
 
     for option in reversed(_options()):

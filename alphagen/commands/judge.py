@@ -11,13 +11,17 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 from alphagen.console import console
 from alphagen.options import json_option
+
+if TYPE_CHECKING:
+    from alphagen.judging import Verdict
+    from alphagen.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: 
         console.print("[yellow]no picks on stdin[/]: nothing to judge")
     by_name = {p.name: p for p in problems}
 
-    def problem_for(sub: Submission) -> Any:
+    def problem_for(sub: Submission) -> Problem:
         # A file with several problems needs the pick's problem name; a single problem must match it if given.
         if sub.problem is None and len(problems) == 1:
             return problems[0]
@@ -151,7 +155,7 @@ def command(problem_path: Path, as_json: bool | None, all_tests: bool, workers: 
     details: list[str] = []
     with Executor(workers=workers) as executor:
 
-        def judge_fn(problem: Any, code: str, language: str) -> Any:
+        def judge_fn(problem: Problem, code: str, language: str) -> Verdict:
             return judge(executor, problem, code, language, stop_on_first_failure=not all_tests)
 
         for sub, problem in zip(subs, targets, strict=True):

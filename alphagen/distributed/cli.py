@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,7 +18,10 @@ RAY_HELP = ("Run on a Ray cluster: `auto` (this machine's cluster) or the head's
             "actors holding a model each, execution as Ray tasks. Needs alphagen[ray].")
 
 
-def ray_option(f: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def ray_option(f: F) -> F:
     return click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP)(f)
 
 

@@ -16,6 +16,8 @@ from alphagen.distributed.cluster import RayOptions, connect, gpu_count
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
     from alphagen.pipeline import Models
 
 log = logging.getLogger("alphagen.distributed")
@@ -25,7 +27,7 @@ log = logging.getLogger("alphagen.distributed")
 class RemoteModel:
     """What the driver needs of a model that lives in the actors: its tokenizer (prompts) and its name."""
 
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     """The model's tokenizer, shipped from an actor (prompts are built on the driver)."""
     name: str
     """Human-readable model name."""
@@ -48,7 +50,7 @@ class SamplerWorker:
         self.lm = load_model(model_spec, device=device)
         self.sampler = make_sampler(self.lm, backend=backend)
 
-    def describe(self) -> tuple[Any, str, str]:
+    def describe(self) -> tuple[PreTrainedTokenizerBase, str, str]:
         return self.lm.tokenizer, self.lm.name, str(self.lm.device)
 
     def where(self) -> tuple[str, int]:
@@ -173,5 +175,4 @@ def load_models(options: RayOptions, model_spec: str | None, backend: str, devic
     from alphagen.pipeline import Models
 
     sampler = RaySampler(options, model_spec, backend, device)
-    code: Any = sampler.model
-    return Models(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
+    return Models(code=sampler.model, sampler=sampler, test=sampler.model, test_sampler=sampler, backend=backend)

@@ -27,7 +27,7 @@ class VerdictLike(Protocol):
     @property
     def num_passed(self) -> int: ...
     @property
-    def status(self) -> Any: ...
+    def status(self) -> str: ...
     @property
     def detail(self) -> str: ...
 
@@ -77,6 +77,7 @@ class VerdictRecord:
 T = TypeVar("T")
 
 
+# Any: `hint` is any type form get_type_hints gives (called when it is a scalar type), `value` what the JSON held.
 def _coerce(hint: Any, value: Any) -> Any:
     """A JSON value as the field's declared type: scalars converted, None kept for optional fields, a missing
     dict empty."""
