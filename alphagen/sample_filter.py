@@ -17,7 +17,7 @@ from alphagen import extract
 from alphagen.feedback import feedback_text, syntax_feedback
 from alphagen.problems.harness import ProblemHarness
 from alphagen.results import Candidate
-from alphagen.stages import Progress, Stage, noop_progress
+from alphagen.stages import Progress, Stage, advancing, noop_progress
 from alphagen.statuses import TestStatus
 from sandbox import BatchExecutor, Result
 
@@ -252,7 +252,7 @@ def draw_and_filter_many(
     expected = [sum(r.count for r in plan.requests) if len(items) > 1 else -1 for _, plan in items]
 
     started = time.perf_counter()
-    stream = sampler.sample(requests, params, progress=lambda k: progress(Stage.SAMPLE, k, None))
+    stream = sampler.sample(requests, params, progress=advancing(progress, Stage.SAMPLE))
     with Background(stream, maxsize=max(2 * batch, 16)) as completions:
         for comp in completions:
             j, ri = route[comp.request_index]

@@ -3,6 +3,11 @@
 A stage name is a `Stage` (a StrEnum: it equals, prints and serializes as its value, so stored results and the
 CLI's labels stay what they were). A test-input source reports as "testgen:<source>" (`Stage.sub`), so a slow
 source shows by name instead of one frozen bar.
+
+Stages report through `Progress` (stage, advance, total). The parts a stage calls, which do not know what they
+serve (a sampler draws for a fresh step, a repair round, a speed-up step or the test-input model; the validator
+checks inputs for whichever source proposed them), report through `Advance` (a count only); the stage that calls
+them names them, with `advancing(progress, stage)`.
 """
 
 from __future__ import annotations
@@ -35,5 +40,15 @@ Progress = Callable[[str, int, "int | None"], None]
 starts (advance 0, or None when unknown), then advances follow with total None."""
 
 
+Advance = Callable[[int], None]
+"""advance(k): k more units done (samples finished, inputs checked), under the name the caller gave; what
+samplers (`sampling.Sampler.sample`) and the test-input checks (`testgen.validate`) report through."""
+
+
 def noop_progress(stage: str, advance: int, total: int | None) -> None:
     return None
+
+
+def advancing(progress: Progress, stage: str) -> Advance:
+    """The `Advance` that reports its counts to `progress` as advances of `stage` (total None)."""
+    return lambda k: progress(stage, k, None)

@@ -38,6 +38,7 @@ from alphagen.benchmarks.quality import CODECONTESTS_DIR, HUMANEVAL_TIMEOUT_S, R
 from alphagen.evaluation.export import humaneval_completion
 from alphagen.evaluation.store import append_jsonl, read_jsonl, repair_tail
 from alphagen.pipeline import SolveConfig
+from alphagen.stages import Advance
 
 if TYPE_CHECKING:
     from alphagen.pipeline import Models
@@ -91,7 +92,7 @@ class CachingSampler:
         return hashlib.sha256(spec.encode()).hexdigest()
 
     def sample(self, requests: list[PromptRequest], params: SamplingParams,
-               progress: Callable[[int], None] | None = None) -> Iterator[Completion]:
+               progress: Advance | None = None) -> Iterator[Completion]:
         from alphagen.sampling.params import Completion, PromptRequest, sample_offsets
 
         hits: list[Completion] = []

@@ -8,12 +8,13 @@ which actor draws it, nor on a retry after a lost node: the merged result equals
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from alphagen.distributed.cluster import RayOptions, connect, gpu_count
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
+from alphagen.stages import Advance
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -127,7 +128,7 @@ class RaySampler:
         self,
         requests: list[PromptRequest],
         params: SamplingParams,
-        progress: Callable[[int], None] | None = None,
+        progress: Advance | None = None,
     ) -> Iterator[Completion]:
         """Yield completions shard by shard as actors finish them (request_index is the global one)."""
         import ray

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Protocol
 
 import torch
 
 from alphagen.models import LoadedModel
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
+from alphagen.stages import Advance
 
 BACKENDS = ("hf", "generate", "vllm", "llamacpp")
 
@@ -21,9 +22,10 @@ class Sampler(Protocol):
         self,
         requests: list[PromptRequest],
         params: SamplingParams,
-        progress: Callable[[int], None] | None = None,
+        progress: Advance | None = None,
     ) -> Iterator[Completion]:
-        """Yield one Completion per requested sample, as they are produced."""
+        """Yield one Completion per requested sample, as they are produced; `progress` gets the count of samples
+        finished (a one-count `stages.Advance`: the caller knows which stage the samples are for)."""
         ...
 
 

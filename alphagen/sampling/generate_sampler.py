@@ -4,7 +4,7 @@ and keeps decoding finished rows until the longest one ends. Kept for the benchm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -13,6 +13,7 @@ from alphagen.models.loader import output_vocab_size
 from alphagen.sampling.grammar import refuse_grammars
 from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, sample_offsets
 from alphagen.sampling.stops import StopChecker
+from alphagen.stages import Advance
 
 # generate's own default chunk when no batch_size is given: big enough to show its padding costs.
 DEFAULT_CHUNK = 32
@@ -35,7 +36,7 @@ class GenerateSampler:
         self,
         requests: list[PromptRequest],
         params: SamplingParams,
-        progress: Callable[[int], None] | None = None,
+        progress: Advance | None = None,
     ) -> Iterator[Completion]:
         """Generate each request's samples in chunks of ``batch_size`` (default 32) sequences."""
         refuse_grammars(requests, "generate")  # no constrained decoding here: refuse, never ignore

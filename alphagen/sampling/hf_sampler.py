@@ -11,7 +11,7 @@ no row is padded to the longest. When nothing is left to start, finished rows ar
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,11 +29,10 @@ from alphagen.sampling.prefix_attention import prompt_groups, use_prefix_attenti
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
+from alphagen.stages import Advance
 
 if TYPE_CHECKING:
     from xgrammar import GrammarMatcher
-
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -79,7 +78,7 @@ class HFSampler:
         return self._grammar
 
     def sample(
-        self, requests: list[PromptRequest], params: SamplingParams, progress: Progress | None = None
+        self, requests: list[PromptRequest], params: SamplingParams, progress: Advance | None = None
     ) -> Iterator[Completion]:
         """Stream completions of all requests as they finish (order: by finishing time; sample_index is
         stable)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -34,11 +34,11 @@ from alphagen.sampling.params import Completion, PromptRequest, SamplingParams, 
 from alphagen.sampling.slot import Slot
 from alphagen.sampling.stops import StopChecker
 from alphagen.sampling.token_select import sample_uniforms, select_tokens
+from alphagen.stages import Advance
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-Progress = Callable[[int], None]
 MAX_SEQUENCES = 256
 
 
@@ -166,7 +166,7 @@ class LlamaCppSampler:
         return ctx
 
     def sample(
-        self, requests: list[PromptRequest], params: SamplingParams, progress: Progress | None = None
+        self, requests: list[PromptRequest], params: SamplingParams, progress: Advance | None = None
     ) -> Iterator[Completion]:
         """Stream completions of all requests as they finish (sample_index is stable)."""
         refuse_grammars(requests, "llamacpp")  # no constrained decoding here: refuse, never ignore

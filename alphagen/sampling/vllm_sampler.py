@@ -16,13 +16,14 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from alphagen.models import LoadedModel, ModelError
 from alphagen.sampling.eos import eos_ids_of
 from alphagen.sampling.params import Completion, FinishReason, PromptRequest, SamplingParams, sample_offsets
+from alphagen.stages import Advance
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class VLLMSampler:
         self,
         requests: list[PromptRequest],
         params: SamplingParams,
-        progress: Callable[[int], None] | None = None,
+        progress: Advance | None = None,
     ) -> Iterator[Completion]:
         """Every sample as its own seeded request; at most ``params.batch_size`` in flight (None: vLLM's own
         scheduling decides). Completions are yielded as they finish."""

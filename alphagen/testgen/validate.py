@@ -9,13 +9,12 @@ drop them.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
+from alphagen.stages import Advance
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program, Status
-
-Advance = Callable[[int], None]
 
 
 def validator_accepts(
