@@ -19,19 +19,7 @@ from dataclasses import dataclass
 
 from alphagen.testgen.input_format import InputFormat
 from alphagen.testgen.random_model import SlotModel, learn_models
-from alphagen.testgen.template import (
-    Array,
-    Block,
-    Fixed,
-    Item,
-    Repeat,
-    Str,
-    Template,
-    flatten,
-    repeat_counts,
-    sized,
-    visit,
-)
+from alphagen.testgen.template import Array, Block, Fixed, Item, Repeat, Str, Template, repeat_counts, visit
 
 MAX_GRAMMAR_BYTES = 400_000
 """Larger grammars are not used (compiling them would cost more than the inputs are worth)."""
@@ -113,7 +101,7 @@ class _Builder:
         # Each enumerated scalar gets a range small enough that all of them together stay within the bound.
         k = max(2, int(limits.max_alternatives ** (1 / max(1, len(enumerated)))))
         self.span = min(limits.max_size, k)
-        self.min_size = _smallest_sizes(t)
+        self.min_size = t.smallest_sizes()
 
     def rule(self, key: object, body: str) -> str:
         if key not in self.names:
@@ -195,16 +183,6 @@ class _Builder:
         key = ("row", id(items), i, col + 1, tuple(sorted(env.items())), tail)
         nxt = self.cached(key, lambda: self.row(items, i, col + 1, env, tail))
         return f"{sep}{self.scalar(s, env)} {nxt}"
-
-
-def _smallest_sizes(t: Template) -> dict[int, int]:
-    """Per sizing scalar: the smallest value that leaves nothing it sizes negative (n - 1 arrays need n >= 1)."""
-    out: dict[int, int] = {}
-    for it in flatten(t.items):
-        size = sized(it)
-        if size is not None:
-            out[size[0]] = max(out.get(size[0], 0), -size[1])
-    return out
 
 
 @dataclass

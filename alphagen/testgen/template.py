@@ -16,7 +16,7 @@ relations (a vertex <= n, a column sorted, a block forming a tree) without being
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, assert_never
 
@@ -209,6 +209,16 @@ class Template:
                 out.add(width)
         return out
 
+    def smallest_sizes(self) -> dict[int, int]:
+        """Per sizing scalar: the smallest value that leaves nothing it sizes negative (n - 1 arrays need n >= 1;
+        a repeat's count is not among them)."""
+        out: dict[int, int] = {}
+        for it in flatten(self.items):
+            size = sized(it)
+            if size is not None:
+                out[size[0]] = max(out.get(size[0], 0), -size[1])
+        return out
+
 
 def _stringish(tok: str) -> bool:
     # A binary "0110" is a string to generate, not a number, when its length is an earlier scalar.
@@ -388,28 +398,23 @@ class _Reader:
         return True
 
     def array(self, it: Array) -> bool:
-        n = self._count(it.size, it.delta, "count")
-        if n is None:
-            return False
-        if n == 0:
-            return True  # an empty array takes no row
-        rows, i = self.rows, self.i
-        if i >= len(rows) or len(rows[i]) != n or any(token_kind(x) != it.kind for x in rows[i]):
-            return False
-        self.out.append((it.slot, Observation(list(rows[i]), dict(self.env))))
-        self.i += 1
-        return True
+        return self._one_row(it.size, it.delta, "count", it.slot,
+                             lambda row, n: len(row) == n and all(token_kind(x) == it.kind for x in row))
 
     def string(self, it: Str) -> bool:
-        n = self._count(it.size, it.delta, "strlen")
+        return self._one_row(it.size, it.delta, "strlen", it.slot, lambda row, n: len(row) == 1 and len(row[0]) == n)
+
+    def _one_row(self, size: int, delta: int, kind: str, slot: int, fits: Callable[[list[str], int], bool]) -> bool:
+        """An array or a lone word: one row that `fits` the length its scalar says (none for length 0)."""
+        n = self._count(size, delta, kind)
         if n is None:
             return False
         if n == 0:
-            return True  # an empty string takes no row
+            return True  # an empty array or string takes no row
         rows, i = self.rows, self.i
-        if i >= len(rows) or len(rows[i]) != 1 or len(rows[i][0]) != n:
+        if i >= len(rows) or not fits(rows[i], n):
             return False
-        self.out.append((it.slot, Observation([rows[i][0]], dict(self.env))))
+        self.out.append((slot, Observation(list(rows[i]), dict(self.env))))
         self.i += 1
         return True
 
