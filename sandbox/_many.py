@@ -22,14 +22,11 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # types only: at run time this module imports nothing outside the standard library
-    from types import ModuleType
-
-    from sandbox._programs import Programs
-    from sandbox._protocol import WipeBuffer
-    from sandbox._zygote import Zygote as _RealZygote
+if TYPE_CHECKING:
+    # Types only: at run time the zygote loads this module by path and passes itself in (standard library only).
+    from sandbox._zygote import Zygote
 
 Reply = tuple[tuple[Any, ...], int, int, int]
 """A reply's header fields and the sizes of stdout, the stderr tail and a setup report waiting in
@@ -40,40 +37,6 @@ LimitTuple = tuple[float, float, int, int, int]
 """(time_s, wall_s, memory_mb, output_bytes, stderr_tail_bytes), as the controller sends them (_batch.Batch.lim)."""
 RunMany = tuple[str, str, str, str, list[int], LimitTuple, list[str], bool]
 """("runmany", key, lang, payload, [req_id...], limits, argv, stop), as _batch sends it."""
-
-
-class Zygote(Protocol):
-    """What this module uses of the zygote (_zygote.Zygote, which loads us by path and so is not imported)."""
-
-    child_module: ModuleType
-    scratch_module: ModuleType
-    in_buf: WipeBuffer
-    ctl_buf: WipeBuffer
-    programs: Programs
-
-    def run(self, request: tuple[Any, ...], spans: list[tuple[int, int]]) -> Reply: ...
-    def setup_report(self, setup: int, n_out: int, n_err: int) -> tuple[str, int] | None: ...
-    def read_outputs(self, fds: list[int], out_bytes: int, err_tail: int, lang: str) -> tuple[int, int, int, bool]: ...
-    def kill_strays(self) -> None: ...
-    def new_test_dir(self) -> str: ...
-    def remove_test_dir(self, path: str) -> None: ...
-    def child_many(
-        self,
-        entry: tuple[str, Any],
-        fds: list[int],
-        lim: tuple[Any, ...],
-        keep: tuple[int, ...],
-        inputs: list[tuple[int, int]],
-        argv: list[str],
-        test_dir: str,
-    ) -> None: ...
-
-
-if TYPE_CHECKING:
-
-    def _conforms(zygote: _RealZygote) -> Zygote:
-        """Never called: mypy checks here that the real zygote offers what the Protocol says."""
-        return zygote
 
 
 def run_many(zygote: Zygote, request: RunMany, spans: list[tuple[int, int]], send: Callable[[Reply], None]) -> None:
