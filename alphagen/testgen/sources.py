@@ -118,11 +118,7 @@ class MutationSource:
             mutator = ArgsMutator(c.examples, c.constraints, cfg.scale_cap)
         else:
             mutator = StdioMutator(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, c.fmt)
-        t0 = time.perf_counter()
-        texts = mutator.propose(cfg.num_mutations, random.Random(c.seed))
-        out = Proposals(self.source, texts, ms=int(1000 * (time.perf_counter() - t0)))
-        c.progress(self.source, len(texts), None)
-        return out
+        return _drawn_at_once(c, self.source, mutator.propose, cfg.num_mutations, c.seed)
 
 
 @dataclass
@@ -135,11 +131,19 @@ class RandomSource:
     def propose(self, budget: ModelBudget) -> Proposals:
         c, cfg = self.ctx, self.ctx.cfg
         fresh = RandomInputs(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, c.fmt)
-        t0 = time.perf_counter()
-        texts = fresh.propose(cfg.num_random, random.Random(c.seed + 1))
-        out = Proposals(self.source, texts, ms=int(1000 * (time.perf_counter() - t0)))
-        c.progress(self.source, len(texts), None)
-        return out
+        return _drawn_at_once(c, self.source, fresh.propose, cfg.num_random, c.seed + 1)
+
+
+def _drawn_at_once(
+    ctx: Context, source: Source, propose: Callable[[int, random.Random], list[str]], count: int, seed: int
+) -> Proposals:
+    """A cheap source's texts, proposed in one call (no model, so no budget and no batches), timed from the
+    call (building the proposer is not counted), with the progress reported once."""
+    t0 = time.perf_counter()
+    texts = propose(count, random.Random(seed))
+    out = Proposals(source, texts, ms=int(1000 * (time.perf_counter() - t0)))
+    ctx.progress(source, len(texts), None)
+    return out
 
 
 def in_batches(
