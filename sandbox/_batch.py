@@ -10,7 +10,7 @@ import select
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Any
 
 from sandbox import _protocol
@@ -42,37 +42,34 @@ class Job:
     """For a checker job: the candidate's result waiting for its verdict."""
 
 
+@dataclass(eq=False, repr=False)
 class Batch:
     """The state of one run_batch: pending pairs, parked checker runs, stopped programs, in-flight jobs."""
 
-    def __init__(
-        self,
-        slots: list[Slot],
-        prepared: dict[int, tuple[str, str, str, int]],
-        inputs: list[bytes],
-        limits: Limits,
-        expected: list[bytes] | None,
-        opts: CompareOptions,
-        stop: bool,
-        todo: list[tuple[int, int]],
-        tests_per_child: int,
-        req_ids: Iterator[int],
-        closed: Callable[[], bool],
-    ) -> None:
-        self.slots = slots
-        self.prepared = prepared
-        self.inputs = inputs
-        self.limits = limits
-        self.expected = expected
-        self.opts = opts
-        self.stop = stop
-        self.tests_per_child = tests_per_child
-        self.req_ids = req_ids
-        self.closed = closed
-        self.work: deque[tuple[int, int]] = deque(todo)
-        self.checks: deque[Result] = deque()
-        self.stopped: set[int] = set()
-        self.started: dict[int, float] = {}
+    slots: list[Slot]
+    prepared: dict[int, tuple[str, str, str, int]]
+    """Per program: (key, language, payload, image bytes), as Executor._prepare makes them."""
+    inputs: list[bytes]
+    limits: Limits
+    expected: list[bytes] | None
+    opts: CompareOptions
+    stop: bool
+    todo: InitVar[list[tuple[int, int]]]
+    """The (program, input) pairs to run, in order: the first `work`."""
+    tests_per_child: int
+    req_ids: Iterator[int]
+    closed: Callable[[], bool]
+    work: deque[tuple[int, int]] = field(init=False)
+    checks: deque[Result] = field(init=False, default_factory=deque)
+    stopped: set[int] = field(init=False, default_factory=set)
+    started: dict[int, float] = field(init=False, default_factory=dict)
+    lim: tuple[float, float, int, int, int] = field(init=False)
+    """The candidates' limits as a request carries them (see _many.LimitTuple)."""
+    chk_lim: tuple[float, float, int, int, int] = field(init=False)
+
+    def __post_init__(self, todo: list[tuple[int, int]]) -> None:
+        self.work = deque(todo)
+        limits = self.limits
         self.lim = (
             limits.time_s,
             limits.effective_wall_s,

@@ -150,16 +150,7 @@ class Executor(BatchExecutor):
         # Checked here, at the call: _batch is a generator and would raise late.
         if self._closed or not self._finalizer.alive:
             raise RuntimeError("Executor is closed")
-        return self._batch(
-            request.programs,
-            [_as_bytes(x) for x in request.inputs],
-            request.limits,
-            None if request.expected is None else [_as_bytes(x) for x in request.expected],
-            request.compare or CompareOptions(),
-            request.stop_on_first_failure,
-            request.todo(),
-            self.tests_per_child if request.tests_per_child is None else request.tests_per_child,
-        )
+        return self._batch(request)
 
     def zygote_pids(self) -> list[int]:
         """Process ids of the running zygotes (diagnostics and leak checks)."""
@@ -208,23 +199,19 @@ class Executor(BatchExecutor):
                 prepared[p] = (py_key(source), "python", source, 0)
         return prepared
 
-    def _batch(
-        self,
-        programs: Sequence[Program],
-        inputs: list[bytes],
-        limits: Limits,
-        expected: list[bytes] | None,
-        opts: CompareOptions,
-        stop: bool,
-        todo: list[tuple[int, int]],
-        tests_per_child: int,
-    ) -> Iterator[Result]:
+    def _batch(self, request: BatchRequest) -> Iterator[Result]:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("run_batch is already running on this Executor (one batch at a time)")
         try:
-            prepared = self._prepare(programs, todo)
+            # The request as the scheduler takes it: texts as bytes, the defaults (comparison, tests per child)
+            # filled in.
+            todo = request.todo()
+            prepared = self._prepare(request.programs, todo)
+            expected = None if request.expected is None else [_as_bytes(x) for x in request.expected]
+            per_child = self.tests_per_child if request.tests_per_child is None else request.tests_per_child
             batch = Batch(
-                self._slots, prepared, inputs, limits, expected, opts, stop, todo, tests_per_child,
+                self._slots, prepared, [_as_bytes(x) for x in request.inputs], request.limits, expected,
+                request.compare or CompareOptions(), request.stop_on_first_failure, todo, per_child,
                 self._req_ids, lambda: self._closed,
             )
             yield from batch.run()
