@@ -44,6 +44,8 @@ _FENCE = re.compile(r"^```[a-zA-Z0-9]*\n")
 
 
 def _examples(view: PublicView) -> str:
+    # Not prompting._examples_text (the same loop): a test-input prompt shows the examples' inputs alone, in the
+    # layout the model is asked to answer in; their outputs would only invite it to write answers.
     parts = []
     for i, t in enumerate(view.public_tests, 1):
         if view.kind == "function":
