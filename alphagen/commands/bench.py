@@ -24,10 +24,14 @@ DEFAULT_ROUND = 8
 """Samples per round of a budgeted run without --settle-min: one prompt group (AlphaCode's metadata draw)."""
 
 if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
     from alphagen.evaluation.store import RunStore
     from alphagen.pipeline import Models, StageLog
     from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
+    from alphagen.progress import StageBars, StageLines
     from alphagen.results import SolveResult
     from alphagen.stages import Progress
     from sandbox import BatchExecutor
@@ -154,23 +158,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     from alphagen.evaluation.store import RunDirError, RunStore
     from alphagen.problems import load_problems
 
-    solve_cfg = pipeline.solve
-    if budget is not None:
-        if budget < 1:
-            raise click.BadParameter(f"must be >= 1 samples, got {budget}", param_hint="--budget")
-        if solve_cfg.settle_min is None:
-            # A budget is spent in rounds: without --settle-min, rounds of 8 (AlphaCode's prompt group).
-            try:
-                solve_cfg = replace(solve_cfg, settle_min=min(DEFAULT_ROUND, solve_cfg.n))
-            except ValueError as e:
-                raise click.BadParameter(str(e), param_hint="--budget") from None
-    try:
-        cfg = BenchConfig(solve=solve_cfg, model=pipeline.model, test_model=pipeline.test_model, draws=draws,
-                          quantize=pipeline.quantize, dtype=pipeline.dtype, budget=budget,
-                          # Ray actors shard each problem by prompt group and sample the next one ahead.
-                          window_samples=0 if pipeline.ray_address is not None else window_samples)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    cfg = _bench_config(pipeline, draws, window_samples, budget)
     if resume and out is None:
         raise click.UsageError("--resume needs --out RUN_DIR (the run to continue)")
     if retry_errors and not resume:
@@ -230,6 +218,67 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         sys.exit(130)
 
 
+def _bench_config(pipeline: PipelineOptions, draws: int, window_samples: int, budget: int | None) -> BenchConfig:
+    """The run's BenchConfig from the options; a bad combination is a click error naming the option."""
+    solve_cfg = pipeline.solve
+    if budget is not None:
+        if budget < 1:
+            raise click.BadParameter(f"must be >= 1 samples, got {budget}", param_hint="--budget")
+        if solve_cfg.settle_min is None:
+            # A budget is spent in rounds: without --settle-min, rounds of 8 (AlphaCode's prompt group).
+            try:
+                solve_cfg = replace(solve_cfg, settle_min=min(DEFAULT_ROUND, solve_cfg.n))
+            except ValueError as e:
+                raise click.BadParameter(str(e), param_hint="--budget") from None
+    try:
+        return BenchConfig(solve=solve_cfg, model=pipeline.model, test_model=pipeline.test_model, draws=draws,
+                           quantize=pipeline.quantize, dtype=pipeline.dtype, budget=budget,
+                           # Ray actors shard each problem by prompt group and sample the next one ahead.
+                           window_samples=0 if pipeline.ray_address is not None else window_samples)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+class _Display:
+    """What a bench run shows of its events: the problems bar, and per problem its stage bars (a terminal) or a
+    line per problem, per round and per stage (a log or a pipe)."""
+
+    def __init__(self, progress: RichProgress, task: TaskID, total: int, lines: StageLines | None,
+                 bars: StageBars | None) -> None:
+        self.progress, self.task, self.total, self.lines, self.bars = progress, task, total, lines, bars
+        self.solved = self.scored = self.seen = 0
+
+    def _next_problem(self, line: str, description: str) -> None:
+        # Each problem (or round of one) starts with fresh bars, or with its own line.
+        if self.lines is not None:
+            self.lines.finish()
+            console.print(line, highlight=False)
+        elif self.bars is not None:
+            self.bars.reset()
+        self.progress.update(self.task, description=description)
+
+    def __call__(self, kind: str, name: str, rec: dict[str, Any]) -> None:
+        if kind == "round":
+            # A budgeted run gives an unsettled problem more samples (a later round of it).
+            self._next_problem(f"round: {name} grows to {rec['k']} samples",
+                               f"problems · {name} · {rec['k']} samples")
+            return
+        if kind == "start":
+            self._next_problem(f"problem {self.seen + 1}/{self.total}: {name}", f"problems · {name}")
+            return
+        self.seen += 1
+        if rec.get("status") == RunStatus.OK:
+            self.solved += bool(rec["solved"])
+            self.scored += 1
+        elif kind == "error":
+            console.print(f"[red]error[/] {escape(name)}: {escape(str(rec.get('error')))}", highlight=False)
+        if self.lines is not None and kind == "done":
+            self.lines.finish()
+            console.print(f"  {'solved' if rec.get('solved') else 'not solved'} · solved so far "
+                          f"{self.solved}/{self.scored}", highlight=False)
+        self.progress.update(self.task, advance=1, description=f"problems · solved {self.solved}/{self.scored}")
+
+
 def _run(
     problems: list[Problem], errors: list[tuple[str, str]], cfg: BenchConfig, store: RunStore,
     pipeline: PipelineOptions, retry_errors: bool,
@@ -256,37 +305,7 @@ def _run(
         reporter = bars = StageBars(progress, prefix="  ")
     else:
         reporter = lines
-    solved = [0, 0, 0]
-
-    def on_event(kind: str, name: str, rec: dict[str, Any]) -> None:
-        if kind == "round":
-            # A budgeted run gives an unsettled problem more samples (a later round of it).
-            if lines is not None:
-                lines.finish()
-                console.print(f"round: {name} grows to {rec['k']} samples", highlight=False)
-            elif bars is not None:
-                bars.reset()
-            progress.update(task, description=f"problems · {name} · {rec['k']} samples")
-            return
-        if kind == "start":
-            if lines is not None:
-                lines.finish()
-                console.print(f"problem {solved[2] + 1}/{total}: {name}", highlight=False)
-            elif bars is not None:
-                bars.reset()
-            progress.update(task, description=f"problems · {name}")
-            return
-        solved[2] += 1
-        if rec.get("status") == RunStatus.OK:
-            solved[0] += bool(rec["solved"])
-            solved[1] += 1
-        elif kind == "error":
-            console.print(f"[red]error[/] {escape(name)}: {escape(str(rec.get('error')))}", highlight=False)
-        if lines is not None and kind == "done":
-            lines.finish()
-            console.print(f"  {'solved' if rec.get('solved') else 'not solved'} · solved so far "
-                          f"{solved[0]}/{solved[1]}", highlight=False)
-        progress.update(task, advance=1, description=f"problems · solved {solved[0]}/{solved[1]}")
+    on_event = _Display(progress, task, total, lines, bars)
 
     # Finished records as they come, so summary.json can be rewritten after every problem.
     records: dict[str, dict[str, Any]] = {}

@@ -30,6 +30,7 @@ from alphagen.evaluation.runner import (
     _default_select,
     draw_window,
     error_record,
+    finished_records,
     run_problem,
 )
 from alphagen.evaluation.store import RunStore
@@ -67,6 +68,64 @@ def _stored_rounds(events: list[dict[str, Any]]) -> dict[int, SolveResult]:
     return {int(ev["k"]): solve_result_from_dict(ev["result"]) for ev in events if ev.get("event") == "round"}
 
 
+class _BudgetedRun:
+    """One budgeted run's state: the samples each open problem has drawn, its latest round, what is spent."""
+
+    def __init__(self, problems: Sequence[Problem], cfg: BenchConfig, store: RunStore, solve_fn: SolveFn,
+                 judge_fn: JudgeFn, select: metrics.SelectFn, notify: OnEvent, window_fn: WindowFn | None,
+                 done: dict[str, dict[str, Any]]) -> None:
+        self.problems, self.cfg, self.store, self.done = problems, cfg, store, done
+        self.solve_fn, self.judge_fn, self.select, self.notify, self.window_fn = (
+            solve_fn, judge_fn, select, notify, window_fn)
+        self.order = [p.name for p in problems]
+        self.by_name = {p.name: p for p in problems}
+        # Finished problems are never reopened; their samples count against the budget all the same.
+        self.spent = sum(int(done[n].get("n") or done[n].get("drawn") or 0) for n in self.order if n in done)
+        self.drawn: dict[str, tuple[int, ...]] = {}
+        self.latest: dict[str, SolveResult] = {}
+
+    def grow(self, name: str, k: int) -> None:
+        """Draw (or replay) problem `name` up to k samples; a problem that errors is committed as such."""
+        problem, first = self.by_name[name], name not in self.drawn
+        self.notify("start" if first else "round", name, {"k": k})
+        if first and self.window_fn is not None:
+            draw_window(self.problems, self.order.index(name), _one_round(self.cfg, k), self.store, self.window_fn,
+                        self.done)
+        events = self.store.events(name)
+        result = _stored_rounds(events).get(k)
+        self.spent += k - (self.drawn[name][-1] if name in self.drawn else 0)
+        self.drawn[name] = (*self.drawn.get(name, ()), k)
+        if result is None:
+            try:
+                result = self.solve_fn(problem, _one_round(self.cfg, k), self.cfg.seed,
+                                       checkpoint=EventCheckpoint(self.store, name, events))
+            except Exception as e:  # noqa: BLE001 - one problem's failure must not stop the run
+                log.warning("problem %s failed at %d samples: %s: %s", name, k, type(e).__name__, e)
+                self.done[name] = error_record(name, "solve", f"{type(e).__name__}: {e}", problem.source) | {
+                    "drawn": k}
+                self.store.commit(self.done[name])
+                self.notify("error", name, self.done[name])
+                return
+            self.store.log(name, {"event": "round", "k": k, "result": solve_result_to_dict(result)})
+        self.latest[name] = replace(result, rounds=self.drawn[name])
+        if settle.assess(result) is settle.Need.SETTLED or k >= self.cfg.n:
+            self.finish(name)
+
+    def finish(self, name: str) -> None:
+        """Judge, score and commit a problem on its last round."""
+        record = run_problem(self.by_name[name], self.cfg, self.store, _Stored(self.latest.pop(name)),
+                             self.judge_fn, self.select)
+        self.done[name] = record
+        self.notify("error" if record["status"] == RunStatus.ERROR else "done", name, record)
+
+    def next_round(self) -> dict[str, int]:
+        """The problems that grow next and to how many samples (empty: the budget is spent or all settled)."""
+        assert self.cfg.budget is not None
+        states = {name: settle.Share(self.drawn[name][-1], settle.assess(r)) for name, r in self.latest.items()}
+        return settle.next_round(states, self.order, max(0, self.cfg.budget - self.spent),
+                                 self.cfg.solve.first_draw, self.cfg.n)
+
+
 def run_budgeted(
     problems: Sequence[Problem],
     load_errors: Sequence[tuple[str, str]],
@@ -83,75 +142,23 @@ def run_budgeted(
     name."""
     assert cfg.budget is not None and cfg.solve.settle_min is not None  # BenchConfig checks both
     notify = on_event or (lambda kind, name, detail: None)
-    done = store.finished()
-    if retry_errors:
-        done = {k: r for k, r in done.items() if r.get("status") != RunStatus.ERROR}
-    for name, message in load_errors:
-        if name not in done:
-            done[name] = error_record(name, "load", message)
-            store.commit(done[name])
-            notify("error", name, done[name])
-    order = [p.name for p in problems]
-    by_name = {p.name: p for p in problems}
-    step, cap = cfg.solve.first_draw, cfg.n
-    # Finished problems are never reopened; their samples count against the budget all the same.
-    spent = sum(int(done[name].get("n") or done[name].get("drawn") or 0) for name in order if name in done)
-    for name in order:
+    done = finished_records(store, load_errors, retry_errors, notify)
+    run = _BudgetedRun(problems, cfg, store, solve_fn, judge_fn, select, notify, window_fn, done)
+    for name in run.order:
         if name in done:
             notify("skip", name, done[name])
-    drawn: dict[str, tuple[int, ...]] = {}
-    latest: dict[str, SolveResult] = {}
-
-    def grow(at: int, name: str, k: int) -> None:
-        """Draw (or replay) problem `name` up to k samples; a problem that errors is committed as such."""
-        nonlocal spent
-        problem = by_name[name]
-        first = name not in drawn
-        notify("start" if first else "round", name, {"k": k})
-        if first and window_fn is not None:
-            draw_window(problems, at, _one_round(cfg, k), store, window_fn, done)
-        events = store.events(name)
-        result = _stored_rounds(events).get(k)
-        spent += k - (drawn[name][-1] if name in drawn else 0)
-        drawn[name] = (*drawn.get(name, ()), k)
-        if result is None:
-            try:
-                result = solve_fn(problem, _one_round(cfg, k), cfg.seed,
-                                  checkpoint=EventCheckpoint(store, name, events))
-            except Exception as e:  # noqa: BLE001 - one problem's failure must not stop the run
-                log.warning("problem %s failed at %d samples: %s: %s", name, k, type(e).__name__, e)
-                done[name] = error_record(name, "solve", f"{type(e).__name__}: {e}", problem.source) | {"drawn": k}
-                store.commit(done[name])
-                notify("error", name, done[name])
-                return
-            store.log(name, {"event": "round", "k": k, "result": solve_result_to_dict(result)})
-        latest[name] = replace(result, rounds=drawn[name])
-        if settle.assess(result) is settle.Need.SETTLED or k >= cap:
-            finish(name)
-
-    def finish(name: str) -> None:
-        """Judge, score and commit a problem on its last round."""
-        record = run_problem(by_name[name], cfg, store, _Stored(latest.pop(name)), judge_fn, select)
-        done[name] = record
-        notify("error" if record["status"] == RunStatus.ERROR else "done", name, record)
-
     # Round 1: every open problem draws its first samples, in order (with sampling windows where offered).
-    for at, name in enumerate(order):
+    for name in run.order:
         if name not in done:
-            grow(at, name, step)
+            run.grow(name, cfg.solve.first_draw)
     # Then the samples left go where the answer is not settled yet, fewest samples first.
-    while latest:
-        states = {name: settle.Share(drawn[name][-1], settle.assess(r)) for name, r in latest.items()}
-        wanted = settle.next_round(states, order, max(0, cfg.budget - spent), step, cap)
-        if not wanted:
-            break
-        log.info("round: %d problems grow (%d of %d samples spent)", len(wanted), spent, cfg.budget)
+    while run.latest and (wanted := run.next_round()):
+        log.info("round: %d problems grow (%d of %d samples spent)", len(wanted), run.spent, cfg.budget)
         for name, k in wanted.items():
-            if name not in done:
-                grow(order.index(name), name, k)
+            run.grow(name, k)
     # The budget is spent (or nothing needs more): the rest are judged on what they drew.
-    for name in [n for n in order if n in latest]:
-        finish(name)
+    for name in [n for n in run.order if n in run.latest]:
+        run.finish(name)
     return done
 
 

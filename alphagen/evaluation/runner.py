@@ -389,6 +389,21 @@ def run_problem(
     return record
 
 
+def finished_records(store: RunStore, load_errors: Sequence[tuple[str, str]], retry_errors: bool,
+                     notify: OnEvent) -> dict[str, dict[str, Any]]:
+    """The records a run starts from: those stored (less the errors, with `retry_errors`) and one error record per
+    unreadable problem (recorded once, never retried unless `retry_errors`)."""
+    done = store.finished()
+    if retry_errors:
+        done = {k: r for k, r in done.items() if r.get("status") != RunStatus.ERROR}
+    for name, message in load_errors:
+        if name not in done:
+            done[name] = error_record(name, "load", message)
+            store.commit(done[name])
+            notify("error", name, done[name])
+    return done
+
+
 def run_bench(
     problems: Sequence[Problem],
     load_errors: Sequence[tuple[str, str]],
@@ -414,14 +429,7 @@ def run_bench(
         return run_budgeted(problems, load_errors, cfg, store, solve_fn, judge_fn, select, on_event, retry_errors,
                             window_fn)
     notify = on_event or (lambda kind, name, detail: None)
-    done = store.finished()
-    if retry_errors:
-        done = {k: r for k, r in done.items() if r.get("status") != RunStatus.ERROR}
-    for name, message in load_errors:
-        if name not in done:
-            done[name] = error_record(name, "load", message)
-            store.commit(done[name])
-            notify("error", name, done[name])
+    done = finished_records(store, load_errors, retry_errors, notify)
     for at, problem in enumerate(problems):
         if problem.name in done:
             notify("skip", problem.name, done[problem.name])
