@@ -179,9 +179,9 @@ def test_a_model_batch_starts_only_if_the_budget_left_covers_one_like_the_last()
     import time
 
     class Slow(FakeSampler):
-        def sample(self, requests, params):  # type: ignore[no-untyped-def]
+        def sample(self, requests, params, progress=None):  # type: ignore[no-untyped-def]
             time.sleep(0.3)
-            return super().sample(requests, params)
+            return super().sample(requests, params, progress)
 
     generator = "    return {'a': [rng.randint(1, 9) for _ in range(3)]}\n"
     # 0.3 s spent of 0.5: 0.2 s left is less than the direct batch took, so the generators do not start.

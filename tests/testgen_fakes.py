@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from alphagen.problems.model import PublicView, Test
@@ -82,7 +82,9 @@ class FakeSampler:
         self.direct, self.generators = list(direct), list(generators)
         self.prompts: list[str] = []
 
-    def sample(self, requests: Sequence[object], params: object) -> Iterator[FakeCompletion]:
+    def sample(
+        self, requests: Sequence[object], params: object, progress: Callable[[int], None] | None = None
+    ) -> Iterator[FakeCompletion]:
         k = 0
         taken = {"direct": 0, "generator": 0}  # scripted texts hand out in order across the call's requests
         for r, req in enumerate(requests):
@@ -94,6 +96,9 @@ class FakeSampler:
             pool = self.generators if is_generator else self.direct
             which = "generator" if is_generator else "direct"
             for _ in range(count):
+                # One sample per "step", reported before it is yielded (as the hf backend reports a step's samples).
+                if progress is not None:
+                    progress(1)
                 yield FakeCompletion(r, k, pool[taken[which] % len(pool)])
                 taken[which] += 1
                 k += 1

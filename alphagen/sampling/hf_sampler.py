@@ -81,13 +81,14 @@ class HFSampler:
         self, requests: list[PromptRequest], params: SamplingParams, progress: Advance | None = None
     ) -> Iterator[Completion]:
         """Stream completions of all requests as they finish (order: by finishing time; sample_index is
-        stable)."""
+        stable). `progress` is called after every decoding step with the samples it finished (0 for none), so a
+        caller with a deadline can stop between steps (an exception it raises ends the sampling there)."""
         if not requests:
             return
         run = _Run(self, requests, params)
         while not run.done:
             finished = run.step()
-            if finished and progress is not None:
+            if progress is not None:
                 progress(len(finished))
             yield from finished
 

@@ -47,6 +47,11 @@ class TestGenConfig:
     timing out or exceeding a limit."""
     clean_check_programs: int = 8
     """At most this many survivors (a seeded sample) run each candidate input for the clean-run check."""
+    slow_check_time_share: float = 0.25
+    """A checked survivor that timed out once gets this share of the time limit for its later clean-run checks:
+    one time-out says it is slow on this problem's large inputs, and each further input it cannot run then costs
+    a fraction of a limit instead of a whole one (762A: every survivor loops to n <= 10^15). 1.0: always the full
+    limit."""
     temperature: float = 0.8
     """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
     max_new_tokens: int = 256
@@ -96,6 +101,8 @@ class TestGenConfig:
             raise ValueError(f"min_clean_fraction must be in [0, 1], got {self.min_clean_fraction}")
         if self.clean_check_programs < 1:
             raise ValueError(f"clean_check_programs must be >= 1, got {self.clean_check_programs}")
+        if not 0.0 < self.slow_check_time_share <= 1.0:
+            raise ValueError(f"slow_check_time_share must be in (0, 1], got {self.slow_check_time_share}")
         if not 0.0 <= self.temperature <= 5.0:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
         if self.direct_max_new_tokens < 1:

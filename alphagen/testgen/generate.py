@@ -27,7 +27,7 @@ from alphagen.testgen.constraints import parse_constraints
 from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import args_problem, parse_args
 from alphagen.testgen.sources import Context, GeneratorLog, propose_all
-from alphagen.testgen.validate import check_sample, clean_inputs, validator_accepts
+from alphagen.testgen.validate import SlowCheckers, check_sample, clean_inputs, validator_accepts
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program
 
@@ -186,6 +186,8 @@ def _check(
     queue = _interleave({src: [(src, t) for t in tally.pool] for src, tally in tallies.items()},
                         random.Random(seed + 7))
     checkers = check_sample(survivors, cfg.clean_check_programs, seed)
+    # A checker that timed out on one chunk's input runs the later chunks' checks at the tighter limit too.
+    slow = SlowCheckers(cfg.slow_check_time_share)
     kept: list[tuple[str, str]] = []
     valid_gens: set[int] = set()
     pos = 0
@@ -199,7 +201,7 @@ def _check(
         if validator:
             ok = validator_accepts(executor, validator, texts, limits, lambda k: progress("validate", k, None))
         clean = clean_inputs(executor, checkers, [t for t, o in zip(texts, ok, strict=False) if o], limits,
-                             cfg.min_clean_fraction, lambda k: progress("validate", k, None))
+                             cfg.min_clean_fraction, lambda k: progress("validate", k, None), slow)
         it = iter(clean)
         for (src, text), good in zip(chunk, ok, strict=False):
             tallies[src].checked += 1

@@ -2,16 +2,17 @@
 
 A source proposes raw input texts and says what it did in typed counts (`Proposals`); `generate.py` checks the
 shapes, interleaves the sources and validates. The cheap sources (mutation, random) ignore the budget; the model
-sources (model, generator) share one `ModelBudget`: a batch cannot be stopped once started, so a batch starts only
-while the budget left covers one as long as the previous model batch (the first always starts while any is left).
+sources (model, generator) share one `ModelBudget`: a batch starts only while the budget left covers one as long
+as the previous model batch (the first always starts while any is left), and a running batch stops at the budget's
+end (`BudgetedSampler`: between decoding steps; the samples finished by then are kept).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 import alphagen.testgen.model_inputs as mi
@@ -32,6 +33,7 @@ from sandbox.values import Limits
 
 if TYPE_CHECKING:
     from alphagen.sampling.factory import Sampler
+    from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
 
 
 @dataclass
@@ -46,6 +48,8 @@ class Proposals:
     """A batch did not start: the model budget could not cover it."""
     stopped_early: bool = False
     """The first (probing) batch had nothing well-formed: the source stopped there."""
+    cut_budget: bool = False
+    """A running batch was stopped at the budget's end (its finished samples kept)."""
     facts: dict[str, int] = field(default_factory=dict)
     """Source-specific counts ("constrained" for model, "skeleton", "programs", ... for generator)."""
 
@@ -56,6 +60,8 @@ class Proposals:
             out[f"{self.source}_skipped_budget"] = 1
         if self.stopped_early:
             out[f"{self.source}_stopped_early"] = 1
+        if self.cut_budget:
+            out[f"{self.source}_cut_budget"] = 1
         return out
 
 
@@ -77,6 +83,92 @@ class ModelBudget:
             return False
         left = self.seconds - (time.perf_counter() - self.started)
         return left <= 0 or left < self.last_batch_s
+
+    def deadline(self) -> float | None:
+        """The `time.perf_counter()` at which the budget ends (None: no limit)."""
+        return None if self.seconds is None else self.started + self.seconds
+
+
+class _OutOfTime(Exception):
+    """Raised from the sampler's per-step callback at the deadline: it ends the sampling between two steps."""
+
+
+@dataclass
+class BudgetedSampler:
+    """The model sources' sampler under their budget: decoding stops at the budget's end and the samples finished
+    by then are kept (before, only a batch's start was checked: on 762A a batch that started under a 14 s budget
+    ran 39-103 s).
+
+    A call's prompts are drawn one after another, each in its own sampler call with its samples' global indices
+    (`first_index`), so a sample is the same as in one call: samples depend only on (seed, sample_index). A prompt
+    starts only while the budget left covers one as long as the previous prompt took (the first always starts):
+    a prompt's encoding costs more than its short grammar-constrained samples (a 190-token statement about 3
+    CPU-s, its four samples 5-10 steps), and one started late is cut before any sample ends. Inside a prompt the
+    stop is checked in the sampler's progress callback: after every decoding step on the default (hf) backend,
+    after each finished sample on the others."""
+
+    inner: Sampler
+    budget: ModelBudget
+    cut: bool = False
+    """Whether a call was stopped at the deadline (reset at each call)."""
+
+    def sample(
+        self, requests: list[PromptRequest], params: SamplingParams, progress: Callable[[int], None] | None = None
+    ) -> Iterator[Completion]:
+        self.cut = False
+        deadline = self.budget.deadline()
+        if deadline is None or not requests:
+            yield from self.inner.sample(requests, params, progress)
+            return
+        from alphagen.sampling.params import sample_offsets
+
+        last_s = 0.0
+        for ri, (req, first) in enumerate(zip(requests, sample_offsets(requests), strict=True)):
+            left = deadline - time.perf_counter()
+            # The first prompt always starts (the batch was started under the budget: in_batches decides that).
+            if ri > 0 and (left <= 0 or left < last_s):
+                self.cut = True
+                return
+            started = time.perf_counter()
+            for c in self._until(deadline, [replace(req, first_index=first)], params, progress):
+                yield replace(c, request_index=ri)
+            last_s = time.perf_counter() - started
+            if self.cut:
+                return
+
+    def _until(
+        self, deadline: float, requests: list[PromptRequest], params: SamplingParams,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[Completion]:
+        """One sampler call, stopped at the deadline (sets `cut`)."""
+        last: list[int] = []
+        """Set at the deadline when the step that crossed it finished samples: how many are still to pass on."""
+
+        def tick(done: int) -> None:
+            if progress is not None:
+                progress(done)
+            if time.perf_counter() >= deadline:
+                # A step that finished nothing ends the sampling at once; one that did passes its samples on first
+                # (the sampler reports a step before it yields the step's samples).
+                if not done:
+                    raise _OutOfTime
+                last.append(done)
+
+        stream = self.inner.sample(requests, params, tick)
+        try:
+            for completion in stream:
+                yield completion
+                if last:
+                    last[0] -= 1
+                    if last[0] == 0:
+                        self.cut = True
+                        break
+        except _OutOfTime:
+            self.cut = True
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
 
 @dataclass(frozen=True)
@@ -148,10 +240,11 @@ def _drawn_at_once(
 
 def in_batches(
     ctx: Context, budget: ModelBudget, out: Proposals, total: int, draw: Callable[[int, int], list[str]],
-    probe: bool = True,
+    probe: bool = True, cut: Callable[[], bool] = lambda: False,
 ) -> Proposals:
     """A model source's texts in at most two batches: a small first one (when probing) that stops the source when
-    none of it is well-formed, then the rest; no batch starts once the budget cannot cover it."""
+    none of it is well-formed, then the rest; no batch starts once the budget cannot cover it, and none after one
+    that `cut` says was stopped at the budget's end."""
     t0 = time.perf_counter()
     first = min(ctx.cfg.first_batch, total) if probe else total
     for batch, count in enumerate((first, total - first)):
@@ -165,6 +258,10 @@ def in_batches(
         budget.last_batch_s = time.perf_counter() - b0
         out.texts += texts
         ctx.progress(out.source, len(texts), None)
+        if cut():
+            # Stopped at the budget's end: what it finished counts, and no later batch starts.
+            out.cut_budget = True
+            break
         if batch == 0 and not any(ctx.shape_ok(out.source, t) for t in texts):
             out.stopped_early = True
             break
@@ -188,11 +285,13 @@ class ModelSource:
         why = "a function problem" if c.view.kind == "function" else "no input format learned from the examples"
         out = Proposals(self.source, facts={"constrained": int(grammar is not None)})
         tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
+        # Decoding stops at the budget's end, keeping the inputs finished by then.
+        sampler = BudgetedSampler(self.sampler, budget)
         # Constrained inputs are well-formed by construction, so a probing first batch would only pay for one more
         # encoding of the prompts: draw them in one batch.
         return in_batches(c, budget, out, cfg.num_model_samples, lambda count, batch: mi.model_inputs(
-            self.sampler, c.tokenizer, c.view, count, cfg.temperature, tokens, c.seed + 1000 * batch, grammar, why),
-            probe=grammar is None)
+            sampler, c.tokenizer, c.view, count, cfg.temperature, tokens, c.seed + 1000 * batch, grammar, why),
+            probe=grammar is None, cut=lambda: sampler.cut)
 
 
 @dataclass
@@ -223,9 +322,11 @@ class GeneratorSource:
         out = Proposals(self.source, facts={"skeleton": int(skeleton is not None)})
         tokens = cfg.gen_body_max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
         plain = skeleton.program(skeleton.plain) if skeleton is not None else None
+        # Decoding stops at the budget's end; the programs finished by then still run.
+        sampler = BudgetedSampler(self.sampler, budget)
 
         def generated(count: int, batch: int) -> list[str]:
-            gens = mi.generator_programs(self.sampler, c.tokenizer, c.view, count, cfg.temperature, tokens,
+            gens = mi.generator_programs(sampler, c.tokenizer, c.view, count, cfg.temperature, tokens,
                                          c.seed + 1000 * batch, skeleton)
             per_gen = generator_outputs(c.executor, gens, seeds, c.limits, cfg.max_input_bytes, lambda k: None)
             # Which program printed what: the per-program counts ("how many generators print a valid input").
@@ -240,7 +341,7 @@ class GeneratorSource:
             out.facts["programs_printing"] = out.facts.get("programs_printing", 0) + sum(1 for o in per_gen if o)
             return [x for g in per_gen for x in g]
 
-        return in_batches(c, budget, out, cfg.num_generator_programs, generated)
+        return in_batches(c, budget, out, cfg.num_generator_programs, generated, cut=lambda: sampler.cut)
 
 
 def propose_all(ctx: Context, canonical: Callable[[str], str | None]) -> tuple[dict[Source, Proposals], GeneratorLog]:

@@ -1,0 +1,204 @@
+"""The test-input stage's cost caps (#29): the model sources stop decoding at their budget's end, and a checker that
+timed out once runs its later clean-run checks at a tighter limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pytest
+
+from alphagen.sampling.params import PromptRequest, SamplingParams
+from alphagen.testgen import TestGenConfig, TestInputs, generate_test_inputs
+from alphagen.testgen.sources import BudgetedSampler, ModelBudget
+from alphagen.testgen.validate import SlowCheckers, clean_inputs
+from sandbox import Executor
+from sandbox.interface import BatchExecutor, BatchRequest
+from sandbox.values import Limits, Program, Result, Status
+from tests.testgen_fakes import RIGHT, VIEW, FakeCompletion, FakeExecutor, FakeSampler
+
+if TYPE_CHECKING:
+    from alphagen.models import LoadedModel
+
+STEP_S = 0.02
+"""One fake decoding step."""
+
+
+class SteppingSampler(FakeSampler):
+    """A scripted sampler that decodes like the hf backend: every sample takes `steps` decoding steps of STEP_S,
+    and the progress callback hears of every step (0 when no sample finished in it)."""
+
+    def __init__(self, direct: Sequence[str], steps: int) -> None:
+        super().__init__(direct, ["x(\n"])
+        self.steps = steps
+        self.decoded = 0
+
+    def sample(
+        self, requests: Sequence[object], params: object, progress: Callable[[int], None] | None = None
+    ) -> Iterator[FakeCompletion]:
+        for c in super().sample(requests, params):
+            for step in range(self.steps):
+                time.sleep(STEP_S)
+                self.decoded += 1
+                if progress is not None:
+                    progress(int(step == self.steps - 1))
+            yield c
+
+
+def _inputs(cfg: TestGenConfig, sampler: SteppingSampler) -> TestInputs:
+    return generate_test_inputs(VIEW, [Program(RIGHT)], FakeExecutor(), Limits(time_s=1.0), cfg, seed=0,
+                                sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
+
+
+def test_the_model_source_stops_decoding_at_its_budget() -> None:
+    # 16 inputs of 10 steps each: 3.2 s of decoding against a 0.4 s budget. Before, only a batch's start was
+    # checked and the batch ran to its end (762A: a batch started under a 14 s budget took 39-103 s).
+    sampler = SteppingSampler(["2\n9 3\n", "3\n1 2 3\n", "1\n7\n", "4\n5 5 5 5\n"], steps=10)
+    budget = 0.4
+    cfg = TestGenConfig(sources=("model",), num_model_samples=16, model_budget_s=budget)
+    started = time.perf_counter()
+    ti = _inputs(cfg, sampler)
+    took = time.perf_counter() - started
+    # Overrun: at most the step that crossed the deadline (and the harness around it).
+    assert ti.counts["model_ms"] / 1000 <= budget + 2 * STEP_S + 0.1, ti.counts
+    assert took <= budget + 0.5
+    assert sampler.decoded < 16 * 10 and ti.counts["model_cut_budget"] == 1
+    # What finished before the deadline is kept: samples of 10 steps, a 0.4 s budget, so one or two of them.
+    assert 1 <= ti.counts["model_proposed"] < 16
+
+
+def test_the_samples_of_the_step_that_crossed_the_deadline_are_kept() -> None:
+    # The sampler reports a step before it yields that step's samples: a stop raised there would lose them.
+    class TwoPerStep:
+        steps = 0
+
+        def sample(
+            self, requests: object, params: object, progress: Callable[[int], None]
+        ) -> Iterator[FakeCompletion]:
+            for step in range(3):
+                self.steps += 1
+                progress(2)
+                yield from (FakeCompletion(0, 2 * step, f"step {step} a"), FakeCompletion(0, 2 * step + 1, "b"))
+
+    inner = TwoPerStep()
+    budgeted = BudgetedSampler(inner, ModelBudget(0.0))  # type: ignore[arg-type]  # a scripted stand-in
+    out = list(budgeted.sample([PromptRequest("p", 6), PromptRequest("q", 2)], SamplingParams()))
+    # The step's two samples, then nothing: not the rest of this prompt, not the next prompt.
+    assert [c.text for c in out] == ["step 0 a", "b"] and budgeted.cut and inner.steps == 1
+
+
+def test_no_budget_no_cut() -> None:
+    sampler = SteppingSampler(["2\n9 3\n"], steps=1)
+    cfg = TestGenConfig(sources=("model",), num_model_samples=4, model_budget_s=None)
+    ti = _inputs(cfg, sampler)
+    assert ti.counts["model_proposed"] == 4 and "model_cut_budget" not in ti.counts
+
+
+def test_the_hf_sampler_stops_between_steps_at_the_deadline(tiny_model: LoadedModel) -> None:
+    # Samples that cannot end before 48 tokens, and a budget already spent: the first step's callback stops it,
+    # before any sample is done (checked only at finished samples, it would decode all 48 steps first).
+    from alphagen.sampling.factory import make_sampler
+    from tests.tiny_model import chat_prompt
+
+    params = SamplingParams(temperature=1.0, max_new_tokens=48, stop=(), ignore_eos=True)
+    steps: list[int] = []
+    budgeted = BudgetedSampler(make_sampler(tiny_model, "hf"), ModelBudget(0.0))
+    out = list(budgeted.sample([PromptRequest(chat_prompt(tiny_model, "y"), 3)], params, steps.append))
+    assert out == [] and budgeted.cut and len(steps) == 1
+    # With time left the same call draws every sample, and the callback saw every step (47: the first token comes
+    # from the prompt's logits).
+    steps.clear()
+    budgeted = BudgetedSampler(make_sampler(tiny_model, "hf"), ModelBudget(600.0))
+    out = list(budgeted.sample([PromptRequest(chat_prompt(tiny_model, "y"), 3)], params, steps.append))
+    assert len(out) == 3 and not budgeted.cut and len(steps) == 47 and sum(steps) == 3
+    # Prompts drawn one call each give the samples one call gives (indices, texts, which request).
+    reqs = [PromptRequest(chat_prompt(tiny_model, "y"), 2), PromptRequest(chat_prompt(tiny_model, "z"), 3)]
+    short = replace(params, max_new_tokens=8)
+    one = sorted((c.sample_index, c.request_index, c.text) for c in make_sampler(tiny_model, "hf").sample(reqs, short))
+    split = sorted((c.sample_index, c.request_index, c.text) for c in budgeted.sample(reqs, short))
+    assert split == one and [i for i, _, _ in one] == [0, 1, 2, 3, 4]
+
+
+SLOW = "n = int(input())\nwhile n > 100:\n    pass\nprint(n)\n"
+"""Right on small inputs, never ends on large ones (762A's survivors: a loop to n)."""
+
+
+class LimitedExecutor(BatchExecutor):
+    """In-process runs that honour time limits the way the sandbox reports them: SLOW on an input above 100 is a
+    time-out that costs the whole limit. Records each run's program, input and time limit."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[int, int, float]] = []
+        self.inner = FakeExecutor()
+
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        for p, i in request.todo():
+            self.runs.append((p, i, request.limits.time_s))
+            text = request.inputs[i]
+            text = text if isinstance(text, str) else text.decode()
+            if request.programs[p].source == SLOW and int(text.split()[0]) > 100:
+                yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT, cpu_s=request.limits.time_s)
+                continue
+            yield from self.inner.execute(replace(request, pairs=((p, i),)))
+
+
+def test_a_checker_that_timed_out_runs_its_later_checks_at_a_tighter_limit() -> None:
+    programs = [Program(SLOW), Program(RIGHT.replace("max", "min"))]
+    inputs = [f"{n}\n" + " ".join(["1"] * min(n, 3)) + "\n" for n in (5, 1000, 2000, 3, 5000, 7000, 8, 9000)]
+    limits = Limits(time_s=2.0)
+
+    def check(share: float) -> tuple[list[bool], LimitedExecutor]:
+        ex = LimitedExecutor()
+        return clean_inputs(ex, programs, inputs, limits, 1.0, lambda k: None, SlowCheckers(share)), ex
+
+    before, full = check(1.0)
+    after, tight = check(0.25)
+    # Same verdicts: an input is kept only where both run cleanly, here the small ones.
+    assert before == after == [True, False, False, True, False, False, True, False]
+    slow_runs = [(i, t) for p, i, t in tight.runs if p == 0 and int(inputs[i].split()[0]) > 100]
+    # The first time-out (the probe on its longest input) paid the whole limit, every later one a quarter
+    # (before: five whole limits).
+    assert [t for _, t in slow_runs] == [2.0, 0.5, 0.5, 0.5, 0.5]
+    assert sum(t for p, i, t in full.runs if p == 0 and int(inputs[i].split()[0]) > 100) == 10.0
+    # Nothing ran twice, and the checker that never timed out kept the full limit.
+    assert len(tight.runs) == len(set((p, i) for p, i, _ in tight.runs))
+    assert {t for p, _, t in tight.runs if p == 1} == {2.0}
+
+
+def test_slow_checkers_carry_over_chunks_and_a_full_share_changes_nothing() -> None:
+    slow = SlowCheckers(0.5)
+    ex = LimitedExecutor()
+    programs = [Program(SLOW)]
+    clean_inputs(ex, programs, ["500\n1\n"], Limits(time_s=1.0), 0.5, lambda k: None, slow)
+    assert slow.slow == {0}
+    ex.runs.clear()
+    # The next chunk: the known-slow checker starts at the tighter limit.
+    assert clean_inputs(ex, programs, ["600\n1\n", "2\n1 1\n"], Limits(time_s=1.0), 0.5, lambda k: None, slow) == [
+        False, True]
+    assert {t for _, _, t in ex.runs} == {0.5}
+    never = SlowCheckers(1.0)
+    clean_inputs(LimitedExecutor(), programs, ["500\n1\n"], Limits(time_s=1.0), 0.5, lambda k: None, never)
+    assert never.slow == set()
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[Executor]:
+    """The solve's sandbox settings: several tests of a program per child (pipeline.TESTS_PER_CHILD)."""
+    with Executor(workers=2, tests_per_child=8) as ex:
+        yield ex
+
+
+def test_slow_checkers_in_the_real_sandbox(executor: Executor) -> None:
+    # The real sandbox, several tests per child: a time-out there is reported as such, and the probe, the tight
+    # batch and the full batch run one after another on one executor.
+    programs = [Program(SLOW), Program(RIGHT)]
+    inputs = [f"{n}\n1\n" if n <= 1 else f"{n}\n" + " ".join(["2"] * n) + "\n" for n in (1, 300, 2, 400, 3, 500)]
+    limits = Limits(time_s=0.4)
+    slow = SlowCheckers(0.25)
+    started = time.perf_counter()
+    got = clean_inputs(executor, programs, inputs, limits, 1.0, lambda k: None, slow)
+    assert got == [True, False, True, False, True, False] and slow.slow == {0}
+    # Three time-outs: one at 0.4 s CPU, two at 0.1 s (before: three at 0.4 s). Loose bound: a loaded machine.
+    assert time.perf_counter() - started < 20
