@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class Constraint:
     """Inclusive lower bound (None: not stated)."""
     hi: int | None
     """Inclusive upper bound (None: not stated)."""
+    in_legend: bool = field(default=False, compare=False)
+    """Stated before the statement's Input heading (the story, or the answer's range: `0 <= r < 998244353`):
+    less likely a value of the input than one the Input section states (`random_model` ranks it after)."""
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -70,6 +73,8 @@ _NAME = r"\|?[A-Za-z][A-Za-z0-9']*\|?"
 _NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
 _BOTH = re.compile(rf"({_NUM})\s*(≤|<)\s*({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
 _UPPER = re.compile(rf"(?<![≤<\w])({_NAMES})\s*(≤|<)\s*({_NUM})(?![\d^·])")
+# The heading of the input section: a line of its own ("Input", "Input Format", "Input:").
+_INPUT_HEADING = re.compile(r"^[ \t]*Input(?:[ \t]+(?:Format|Specification|data))?[ \t]*:?[ \t]*$", re.MULTILINE)
 
 
 # "The total length of all words does not exceed 10^5", "the sum of lengths of the strings is at most 2·10^5":
@@ -133,6 +138,9 @@ def parse_constraints(statement: str) -> list[Constraint]:
     """Every `lo ≤ names ≤ hi` and `names ≤ hi` range found in the statement, in order of appearance, and a bound
     on the total length of the strings (named TOTAL_LENGTH, from 1)."""
     text = _normalize(statement)
+    # Where the Input section starts (0 without a heading: nothing is then marked as the legend's).
+    heading = _INPUT_HEADING.search(text)
+    legend_end = heading.start() if heading else 0
     found: list[tuple[int, Constraint]] = []
     covered: list[tuple[int, int]] = []
     for m in _BOTH.finditer(text):
@@ -144,7 +152,7 @@ def parse_constraints(statement: str) -> list[Constraint]:
         hi = hi - 1 if m.group(4) == "<" else hi
         if lo > hi:
             continue
-        found.append((m.start(), Constraint(_names(m.group(3)), lo, hi)))
+        found.append((m.start(), Constraint(_names(m.group(3)), lo, hi, m.start() < legend_end)))
         covered.append((m.start(), m.end()))
     for m in _UPPER.finditer(text):
         if any(a <= m.start() < b for a, b in covered):
@@ -153,11 +161,11 @@ def parse_constraints(statement: str) -> list[Constraint]:
         if hi is None:
             continue
         hi = hi - 1 if m.group(2) == "<" else hi
-        found.append((m.start(), Constraint(_names(m.group(1)), None, hi)))
+        found.append((m.start(), Constraint(_names(m.group(1)), None, hi, m.start() < legend_end)))
     for m in _TOTAL.finditer(text):
         hi = parse_number(m.group(1))
         if hi is not None and hi >= 1:
-            found.append((m.start(), Constraint((TOTAL_LENGTH,), 1, hi)))
+            found.append((m.start(), Constraint((TOTAL_LENGTH,), 1, hi, m.start() < legend_end)))
     return [c for _, c in sorted(found, key=lambda pc: pc[0])]
 
 

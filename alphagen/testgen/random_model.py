@@ -76,10 +76,11 @@ def _common_range(values: Sequence[int], constraints: Sequence[Constraint]) -> t
 
 
 class _RangePicker:
-    """Which stated constraint a slot's values follow. The tightest that holds every value seen, except that a
-    constraint naming k things is handed to at most k scalars (`1 <= n <= 50, 1 <= s <= 10^4`: n gets the
-    first, s the second, though 5 fits both), and an array avoids its own size's constraint and those the
-    scalars took when another fits (`c_i <= 10^4`, not `n <= 50`)."""
+    """Which stated constraint a slot's values follow. A scalar takes the first constraint in the statement's
+    order (the Input section's before the legend's) that holds every value seen and that fewer scalars took
+    than it names (`1 <= n <= 10^15, 1 <= k <= 10^9`: n the first, k the second, though `4 2` fits both), the
+    tightest that holds them when all such are taken; an array avoids its own size's constraint and those the
+    scalars took when another fits (`c_i <= 10^4`, not `n <= 50`), then takes the tightest."""
 
     def __init__(self, constraints: Sequence[Constraint]) -> None:
         self.cs = [c for c in constraints if c.hi is not None]
@@ -96,8 +97,14 @@ class _RangePicker:
         if not fits:
             return None
         if element_of is None:
+            # A statement names the scalars, and states their ranges, in the order the input holds them
+            # (parse_constraints keeps that order: a constraint's index here). The tightest free fit was used
+            # before: on 762A (n <= 10^15, k <= 10^9, examples `4 2`, `12 5`) n took k's 10^9 and k took
+            # n's 10^15, swapping the limit inputs, the random ranges and the grammar's exactly where limits
+            # matter; on shipped problems n took a_i's range (n <= 20000, a_i <= 10^4, examples n = 4, 5).
             free = [k for k in fits if self.uses.get(k, 0) < len(self.cs[k].names)]
-            k = (free or fits)[0]
+            # A range stated before the Input heading (the answer's modulus) comes after those of the input.
+            k = min(free, key=lambda x: (min(values) >= 0 > spans[x][0], self.cs[x].in_legend, x)) if free else fits[0]
             self.uses[k] = self.uses.get(k, 0) + 1
         else:
             # An array's elements: a constraint nothing took yet (`1 <= n, k <= 10^4` belong to the scalars n
