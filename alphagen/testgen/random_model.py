@@ -3,8 +3,9 @@
 `random_inputs` draws fresh values from these models. Every rule is read off the examples (and the statement's
 parsed constraints), so a generated input stays within what the examples show is legal:
 
-    range      the tightest stated constraint holding every value seen in the slot; without one, a range
-               widened from the values seen (kept as seen when the slot has many values: 0/1 flags stay 0/1);
+    range      a stated constraint holding every value seen in the slot (a scalar: the first free one in the
+               statement's order; an array: the tightest, see _RangePicker); without one, a range widened
+               from the values seen (kept as seen when the slot has many values: 0/1 flags stay 0/1);
     bounds     "value <= an earlier scalar" when every value seen obeys it (vertices <= n, s <= n);
     array      distinct / sorted / a permutation of 1..n / a parent array (p_i < i), when every instance was;
     block      rows with distinct tokens (no self-loops), sorted rows (l <= r), no repeated rows (no
