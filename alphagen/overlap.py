@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+INTERRUPT_WAIT_S = 1.0
+"""How long Ctrl-C waits for the producer to stop before leaving it to die with the process."""
 
 
 class Background(Generic[T]):
@@ -70,5 +72,12 @@ class Background(Generic[T]):
     def __enter__(self) -> Background[T]:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            # Ctrl-C must not wait for the producer's current item: a sampler can be minutes from its next sample
+            # (every row of a big batch mid-program). The producer is told to stop and, a daemon, dies with the
+            # process; the interrupted run keeps only what it stored before.
+            self._stop.set()
+            self._thread.join(timeout=INTERRUPT_WAIT_S)
+            return
         self.close()

@@ -52,3 +52,19 @@ def test_closing_early_stops_the_producer() -> None:
     assert threading.active_count() == before
     with pytest.raises(ValueError, match="maxsize must be >= 1, got 0"):
         Background(iter(()), maxsize=0)
+
+
+def test_ctrl_c_does_not_wait_for_a_producer_in_the_middle_of_a_long_item() -> None:
+    release = threading.Event()
+
+    def slow() -> Iterator[int]:
+        yield 0
+        release.wait(30)  # a sampler minutes away from its next sample
+        yield 1
+
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), Background(slow(), maxsize=2) as bg:
+        assert next(iter(bg)) == 0
+        raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 5
+    release.set()
