@@ -261,12 +261,21 @@ time (at least TESTGEN_MODEL_MIN_S). The direct inputs start first and always ru
 the generators (about 7 s) start only when sampling took long enough. At 0.5 the stage took 34-45% of a -n 32
 solve of a shipped problem whose programs are short (14-21 s of sampling); the target is at most 25%."""
 TESTGEN_MODEL_MIN_S = 2.0
+TESTGEN_STAGE_SHARE = 0.3
+"""The whole test-input stage (model sources and checks) may take this share of the problem's sampling time (at
+least TESTGEN_STAGE_MIN_S), then no further chunk of checks starts: 0.3 of sampling is 23% of sampling plus the
+stage, under the 25% target with room for the last chunk. Without it, survivors that are right but slow (1068B,
+1076B with the 1.5B model: loops to n <= 10^10) made the checks take 33-44 s against 14-18 s of sampling."""
+TESTGEN_STAGE_MIN_S = 3.0
 
 
 def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
-    if tg.model_budget_s is not None:
-        return tg
-    return replace(tg, model_budget_s=max(TESTGEN_MODEL_MIN_S, TESTGEN_MODEL_SHARE * sample_seconds))
+    # Each budget a caller set is kept; the ones left unset become shares of this problem's sampling time.
+    if tg.model_budget_s is None:
+        tg = replace(tg, model_budget_s=max(TESTGEN_MODEL_MIN_S, TESTGEN_MODEL_SHARE * sample_seconds))
+    if tg.stage_budget_s is None:
+        tg = replace(tg, stage_budget_s=max(TESTGEN_STAGE_MIN_S, TESTGEN_STAGE_SHARE * sample_seconds))
+    return tg
 
 
 def solve(

@@ -158,13 +158,33 @@ def test_a_checker_that_timed_out_runs_its_later_checks_at_a_tighter_limit() -> 
     # Same verdicts: an input is kept only where both run cleanly, here the small ones.
     assert before == after == [True, False, False, True, False, False, True, False]
     slow_runs = [(i, t) for p, i, t in tight.runs if p == 0 and int(inputs[i].split()[0]) > 100]
-    # The first time-out (the probe on its longest input) paid the whole limit, every later one a quarter
-    # (before: five whole limits).
-    assert [t for _, t in slow_runs] == [2.0, 0.5, 0.5, 0.5, 0.5]
+    # Every time-out paid a quarter of the limit, the probe's on the longest input included (before: five whole
+    # limits).
+    assert [t for _, t in slow_runs] == [0.5, 0.5, 0.5, 0.5, 0.5]
     assert sum(t for p, i, t in full.runs if p == 0 and int(inputs[i].split()[0]) > 100) == 10.0
-    # Nothing ran twice, and the checker that never timed out kept the full limit.
+    # Nothing ran twice, and the checker that never timed out kept the full limit after its probe.
     assert len(tight.runs) == len(set((p, i) for p, i, _ in tight.runs))
-    assert {t for p, _, t in tight.runs if p == 1} == {2.0}
+    assert sorted(t for p, _, t in tight.runs if p == 1) == [0.5] + [2.0] * 7
+
+
+def test_a_presumed_time_out_runs_nothing_and_only_drops_inputs() -> None:
+    programs = [Program(SLOW), Program(RIGHT.replace("max", "min"))]
+    # SLOW loops forever above 100. Its probe (the longest input, 9000) times out; its other inputs then run
+    # shortest first: 5 and 99 cleanly, 300 times out, and every input at least as long as that is presumed.
+    inputs = ["5\n1\n", "1000\n1 1 1\n", "2000\n1 1 1\n", "99\n1\n", "9000\n" + "1 " * 8 + "\n", "300\n1\n",
+              "7\n1 1 1 1 1 1\n"]
+    limits = Limits(time_s=2.0)
+    ex = LimitedExecutor()
+    slow = SlowCheckers(0.25, presume=True)
+    got = clean_inputs(ex, programs, inputs, limits, 1.0, lambda k: None, slow)
+    assert got == [True, False, False, True, False, False, False]
+    # 1000, 2000 and the last never ran.
+    assert sorted(i for p, i, _ in ex.runs if p == 0) == [0, 3, 4, 5]
+    assert slow.presumed == 3 and slow.timed_out_len == {0: len("300\n1\n")}
+    # A presumption is by length, not value: it dropped the last input, which SLOW runs at once. Without it the
+    # same check keeps that one too, and nothing else: presuming only ever drops.
+    every = clean_inputs(LimitedExecutor(), programs, inputs, limits, 1.0, lambda k: None, SlowCheckers(0.25))
+    assert every == [True, False, False, True, False, False, True]
 
 
 def test_slow_checkers_carry_over_chunks_and_a_full_share_changes_nothing() -> None:
@@ -202,3 +222,59 @@ def test_slow_checkers_in_the_real_sandbox(executor: Executor) -> None:
     assert got == [True, False, True, False, True, False] and slow.slow == {0}
     # Three time-outs: one at 0.4 s CPU, two at 0.1 s (before: three at 0.4 s). Loose bound: a loaded machine.
     assert time.perf_counter() - started < 20
+
+
+class SleepingExecutor(BatchExecutor):
+    """Runs that cost real time, one after another: a program marked '# slow' times out on every input and costs
+    its time limit; the others run (in process) and cost `fast_s` each."""
+
+    def __init__(self, fast_s: float = 0.002) -> None:
+        self.fast_s = fast_s
+        self.inner = FakeExecutor()
+
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        for p, i in request.todo():
+            if request.programs[p].source.startswith("# slow"):
+                time.sleep(request.limits.time_s)
+                yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT, cpu_s=request.limits.time_s)
+                continue
+            time.sleep(self.fast_s)
+            yield from self.inner.execute(replace(request, pairs=((p, i),)))
+
+
+def test_the_checks_stop_at_the_stage_budget() -> None:
+    # Three checkers of four time out on every input and presuming is off, so every input costs three tight
+    # time-outs (0.025 s each) and is dropped: about 60 inputs, 4.5 s of checks without a budget.
+    survivors = [Program(f"# slow {k}\n" + RIGHT) for k in range(3)] + [Program(RIGHT)]
+    limits = Limits(time_s=0.1)
+    cfg = TestGenConfig(sources=("mutation", "random"), presume_timeouts=False, stage_budget_s=0.5, budget_chunk=8)
+    started = time.perf_counter()
+    ti = generate_test_inputs(VIEW, survivors, SleepingExecutor(), limits, cfg, seed=0)
+    took = time.perf_counter() - started
+    # One chunk at most past the budget: 8 inputs, three tight time-outs each (and some slack for a loaded machine).
+    chunk_s = cfg.budget_chunk * 3 * limits.time_s * cfg.slow_check_time_share
+    assert took <= 0.5 + chunk_s + 0.3, (took, ti.counts)
+    checked = ti.counts["mutation_checked"] + ti.counts["random_checked"]
+    assert ti.counts["check_cut_budget"] > 0 and checked + ti.counts["check_cut_budget"] >= 40
+    # Nothing kept: an input is cut (not kept) or checked and dropped, never kept unchecked.
+    assert ti.inputs == ()
+
+
+def test_without_a_budget_every_input_is_checked_and_a_fast_problem_is_not_cut() -> None:
+    survivors = [Program(RIGHT), Program(RIGHT.replace("max", "max"))]
+    cfg = TestGenConfig(sources=("mutation", "random"), stage_budget_s=5.0)
+    ti = generate_test_inputs(VIEW, survivors, SleepingExecutor(0.0), Limits(time_s=0.1), cfg, seed=0)
+    unbudgeted = generate_test_inputs(VIEW, survivors, SleepingExecutor(0.0), Limits(time_s=0.1),
+                                      replace(cfg, stage_budget_s=None), seed=0)
+    # Fast programs finish well inside the budget: the same inputs, small chunks or not.
+    assert ti.counts["check_cut_budget"] == 0 and ti.inputs == unbudgeted.inputs and len(ti.inputs) > 20
+
+
+def test_the_pipeline_budgets_the_stage_by_the_sampling_time() -> None:
+    from alphagen.pipeline import TESTGEN_STAGE_MIN_S, TESTGEN_STAGE_SHARE, _testgen_budget
+
+    assert _testgen_budget(TestGenConfig(), 44.0).stage_budget_s == pytest.approx(44.0 * TESTGEN_STAGE_SHARE)
+    assert _testgen_budget(TestGenConfig(), 1.0).stage_budget_s == TESTGEN_STAGE_MIN_S
+    assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 1.0).stage_budget_s == 300.0
+    # The stage budget leaves the model sources' own budget as it was.
+    assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 44.0).model_budget_s == pytest.approx(8.8)

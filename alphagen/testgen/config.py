@@ -52,6 +52,17 @@ class TestGenConfig:
     one time-out says it is slow on this problem's large inputs, and each further input it cannot run then costs
     a fraction of a limit instead of a whole one (762A: every survivor loops to n <= 10^15). 1.0: always the full
     limit."""
+    presume_timeouts: bool = True
+    """A slow checker (see slow_check_time_share) is presumed, without running, to time out on every later input at
+    least as long as one it timed out on: the guess only ever drops an input (1068B, 1076B: loops to n <= 10^10,
+    and nearly every random n has ten digits). False: every check runs."""
+    stage_budget_s: float | None = None
+    """Seconds the whole stage (model sources and checks) may take on one problem, from its start: no chunk of
+    checks starts past it, and the inputs then undecided are not kept (the first chunk always runs, so a problem
+    keeps some inputs). None: no limit (the pipeline sets a share of the sampling time)."""
+    budget_chunk: int = 8
+    """Under a stage budget, at most this many inputs are checked per chunk, so the last chunk overruns the
+    budget by little (without one, a chunk is 1.5 times the inputs still wanted: 120 at first)."""
     temperature: float = 0.8
     """Sampling temperature of the test-input model (higher than for programs: we want varied inputs)."""
     max_new_tokens: int = 256
@@ -103,6 +114,10 @@ class TestGenConfig:
             raise ValueError(f"clean_check_programs must be >= 1, got {self.clean_check_programs}")
         if not 0.0 < self.slow_check_time_share <= 1.0:
             raise ValueError(f"slow_check_time_share must be in (0, 1], got {self.slow_check_time_share}")
+        if self.stage_budget_s is not None and self.stage_budget_s < 0:
+            raise ValueError(f"stage_budget_s must be >= 0 or None, got {self.stage_budget_s}")
+        if self.budget_chunk < 1:
+            raise ValueError(f"budget_chunk must be >= 1, got {self.budget_chunk}")
         if not 0.0 <= self.temperature <= 5.0:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature}")
         if self.direct_max_new_tokens < 1:

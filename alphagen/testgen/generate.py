@@ -8,13 +8,15 @@ Order of work, and why:
 3. interleave the sources round-robin in a seeded order, so the cap keeps a mix rather than one source;
 4. run the validator (if the problem has one) and a sample of the survivors on the candidates, chunk by chunk,
    until `max_inputs` have passed: most survivors must run cleanly on a kept input (two waves: an input the
-   first programs cannot run is dropped without running the rest; see validate.clean_inputs).
+   first programs cannot run is dropped without running the rest; see validate.clean_inputs); under a stage
+   budget (`TestGenConfig.stage_budget_s`) the chunks are small and none starts past the budget's end.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -137,6 +139,8 @@ def generate_test_inputs(
     called with each source's name ("mutation", ..., "validate") as its stage."""
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
+    # The stage budget runs from here: the model sources' time counts against it, as in the stage's timing.
+    deadline = None if cfg.stage_budget_s is None else time.perf_counter() + cfg.stage_budget_s
     examples = [t.input for t in view.public_tests]
     constraints = parse_constraints(view.description)
     # One input-format model per problem: mutation, random generation, the model sources and validation all
@@ -152,12 +156,17 @@ def generate_test_inputs(
     wellformed_gens: set[int] = set()
     tallies = {src: _sort(shapes, proposed[Source(src)].texts if src in proposed else [], src, gen_log,
                           wellformed_gens) for src in cfg.sources}
-    kept, valid_gens = _check(tallies, survivors, executor, limits, cfg, seed, validator, progress, gen_log)
+    kept, valid_gens, slow = _check(tallies, survivors, executor, limits, cfg, seed, validator, progress, gen_log,
+                                    deadline)
     for src, tally in tallies.items():
         counts |= tally.counts(src)
     counts["proposed"] = sum(t.proposed for t in tallies.values())
     counts["valid"] = sum(t.valid for t in tallies.values())
     counts["kept"] = len(kept)
+    # What the cost caps did: checks not run (presumed time-outs) and inputs left unchecked at the budget's end.
+    counts["check_presumed_timeouts"] = slow.presumed
+    counts["check_cut_budget"] = slow.cut
+    counts["check_slow_checkers"] = len(slow.slow)
     if "generator_programs" in counts:
         # Programs with at least one well-formed / valid output. Valid is a lower bound: an output that an
         # earlier source proposed first, or that came after the cap, was never checked as the generator's.
@@ -179,29 +188,43 @@ def _check(
     validator: str | None,
     progress: Progress,
     gen_log: GeneratorLog,
-) -> tuple[list[tuple[str, str]], set[int]]:
+    deadline: float | None,
+) -> tuple[list[tuple[str, str]], set[int], SlowCheckers]:
     """The sources' pools interleaved in a seeded order and checked chunk by chunk (validator, then a sample of
-    the survivors must run cleanly) until cfg.max_inputs pass: the kept (source, input) pairs and the generator
-    programs that printed a kept input."""
+    the survivors must run cleanly) until cfg.max_inputs pass or the deadline: the kept (source, input) pairs, the
+    generator programs that printed a kept input, and what the checks learned of slow checkers (with the counts of
+    presumed time-outs and of inputs cut at the deadline)."""
     queue = _interleave({src: [(src, t) for t in tally.pool] for src, tally in tallies.items()},
                         random.Random(seed + 7))
     checkers = check_sample(survivors, cfg.clean_check_programs, seed)
-    # A checker that timed out on one chunk's input runs the later chunks' checks at the tighter limit too.
-    slow = SlowCheckers(cfg.slow_check_time_share)
+    # A checker that timed out on one chunk's input runs the later chunks' checks at the tighter limit too, and
+    # (presume_timeouts) is presumed to time out on inputs at least as long.
+    slow = SlowCheckers(cfg.slow_check_time_share, cfg.presume_timeouts)
     kept: list[tuple[str, str]] = []
     valid_gens: set[int] = set()
     pos = 0
-    # Chunked checking: stop paying for executions once enough inputs have passed.
+    # Chunked checking: stop paying for executions once enough inputs have passed, or once the budget is spent.
     while pos < len(queue) and len(kept) < cfg.max_inputs:
+        # The first chunk always runs (a problem whose model sources spent the budget still gets some inputs);
+        # the inputs never checked count as cut.
+        first = pos == 0
+        if not first and deadline is not None and time.perf_counter() >= deadline:
+            slow.cut += len(queue) - pos
+            break
         need = cfg.max_inputs - len(kept)
-        chunk = queue[pos : pos + max(need + need // 2, 4)]
+        size = max(need + need // 2, 4)
+        # Under a budget, small chunks: a chunk started just before the deadline then ends soon after it.
+        if deadline is not None:
+            size = min(size, cfg.budget_chunk)
+        chunk = queue[pos : pos + size]
         pos += len(chunk)
         texts = [t for _, t in chunk]
         ok = [True] * len(chunk)
         if validator:
             ok = validator_accepts(executor, validator, texts, limits, lambda k: progress("validate", k, None))
         clean = clean_inputs(executor, checkers, [t for t, o in zip(texts, ok, strict=False) if o], limits,
-                             cfg.min_clean_fraction, lambda k: progress("validate", k, None), slow)
+                             cfg.min_clean_fraction, lambda k: progress("validate", k, None), slow,
+                             None if first else deadline)
         it = iter(clean)
         for (src, text), good in zip(chunk, ok, strict=False):
             tallies[src].checked += 1
@@ -212,4 +235,4 @@ def _check(
                 valid_gens |= gen_log.printed_by.get(text, set())
             if len(kept) < cfg.max_inputs:
                 kept.append((src, text))
-    return kept, valid_gens
+    return kept, valid_gens, slow

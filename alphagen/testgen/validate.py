@@ -9,8 +9,10 @@ drop them.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from alphagen.stages import Advance
 from sandbox import BatchExecutor
@@ -45,23 +47,55 @@ class SlowCheckers:
     goes to 10^15), and the check would pay it a whole time limit on every further large input. A slow checker's
     later runs get `share` of the limit instead (one test per child, since most of them time out): still enough
     for the small inputs it runs in milliseconds. Its runs at the tighter limit are not the clustering stage's
-    runs (a RunMemo keys them by limits), so clustering runs it again, at the full limit, on the inputs kept."""
+    runs (a RunMemo keys them by limits), so clustering runs it again, at the full limit, on the inputs kept.
+
+    With `presume`, a checker's time-out on an input of some length is also presumed, without running, on every
+    later input at least as long (1068B, 1076B: a loop to n; a random n of the stated range has as many digits as
+    the one it timed out on). A presumed time-out is a guess, and one that only ever counts against an input (the
+    input has one clean run fewer), so it can drop an input a real run would keep, never keep one it would drop."""
 
     share: float = 1.0
+    presume: bool = False
     slow: set[int] = field(default_factory=set)
     probed: set[int] = field(default_factory=set)
     """Checkers already run alone on a largest input (see _run_pairs)."""
+    timed_out_len: dict[int, int] = field(default_factory=dict)
+    """Per checker: the length of the shortest input it timed out on (at whatever limit it ran under)."""
+    presumed: int = 0
+    """Runs not made: time-outs presumed (counted, for the stage's counts)."""
+    cut: int = 0
+    """Inputs left undecided at the deadline (not kept)."""
 
     def limits(self, limits: Limits) -> Limits:
         """The limits of a slow checker's runs."""
         wall = None if limits.wall_s is None else limits.wall_s * self.share
         return replace(limits, time_s=limits.time_s * self.share, wall_s=wall)
 
-    def note(self, r: Result) -> Result:
-        """A full-limit run: a time-out makes its program slow."""
+    def note(self, r: Result, inputs: Sequence[str]) -> Result:
+        """A run's result: a time-out makes its program slow and sets how long an input it presumes a time-out
+        on. (A time-out at the tighter limit says the same of the tighter limit, the one its later runs get.)"""
         if self.share < 1.0 and r.status is Status.TIME_LIMIT:
             self.slow.add(r.program_index)
+            size = len(inputs[r.input_index])
+            self.timed_out_len[r.program_index] = min(size, self.timed_out_len.get(r.program_index, size))
         return r
+
+    def presumes(self, program: int, text: str) -> bool:
+        """Whether the checker's run on this input is presumed a time-out: it timed out on one no longer."""
+        return self.presume and len(text) >= self.timed_out_len.get(program, len(text) + 1)
+
+    def presumed_result(self, program: int, input_index: int) -> Result:
+        """A presumed time-out's stand-in result: never run, marked as such in its detail, never stored (only
+        clean_inputs sees it, and it counts as not clean)."""
+        self.presumed += 1
+        return Result(program_index=program, input_index=input_index, status=Status.TIME_LIMIT, detail=PRESUMED)
+
+
+PRESUMED = "presumed time-out: not run (the checker timed out on an input at least as short)"
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _run_pairs(
@@ -71,34 +105,57 @@ def _run_pairs(
     limits: Limits,
     pairs: list[tuple[int, int]],
     slow: SlowCheckers,
+    is_open: Callable[[int], bool],
+    deadline: float | None,
 ) -> Iterator[Result]:
-    """Every pair's result, a slow checker's at its tighter limits.
+    """The pairs' results, a slow checker's at its tighter limits; pairs of an input already decided (`is_open`
+    false) are not run, and none start past the deadline (their inputs stay undecided).
 
-    A checker not seen yet first runs alone on its longest input (the likeliest to time out), one test per child:
-    its other pairs then run knowing whether it is slow. Stopping a running batch at the first time-out would
-    not save that: a child running several tests of a program reruns the ones after a time-out one by one, and an
-    abandoned batch waits for it (on 762A a worker slot was restarted)."""
+    A checker not seen yet first runs alone on its longest input (the likeliest to time out), one test per child,
+    at the tighter limit: its other pairs then run knowing whether it is slow, and a slow one's first time-out costs
+    a share of the limit, not the whole (1076B: six slow checkers, 14 s of probes at the whole limit). Stopping a
+    running batch at the first time-out would not save that: a child running several tests of a program reruns the
+    ones after a time-out one by one, and an abandoned batch waits for it (on 762A a worker slot was restarted)."""
     if slow.share >= 1.0:
         yield from executor.run_batch(list(programs), list(inputs), limits, pairs=pairs)
         return
+    note = partial(slow.note, inputs=inputs)
     first: dict[int, int] = {}
     for p, i in pairs:
         if p not in slow.probed and (p not in first or len(inputs[i]) > len(inputs[first[p]])):
             first[p] = i
     if first:
         probe = list(first.items())
-        yield from map(slow.note, executor.run_batch(list(programs), list(inputs), limits, pairs=probe,
-                                                     tests_per_child=1))
+        yield from map(note, executor.run_batch(list(programs), list(inputs), slow.limits(limits), pairs=probe,
+                                                tests_per_child=1))
         slow.probed |= set(first)
     probed = set(first.items())
     rest = [pair for pair in pairs if pair not in probed]
-    tight = [(p, i) for p, i in rest if p in slow.slow]
-    if tight:
-        yield from executor.run_batch(list(programs), list(inputs), slow.limits(limits), pairs=tight,
-                                      tests_per_child=1)
-    full = [(p, i) for p, i in rest if p not in slow.slow]
-    if full:
-        yield from map(slow.note, executor.run_batch(list(programs), list(inputs), limits, pairs=full))
+    # Who is slow now decides each pair's limit (one that times out in the full batch below has run its pairs).
+    slow_now = set(slow.slow)
+    # The checkers that never timed out, together (several tests of a program per child: the fast path).
+    full = [(p, i) for p, i in rest if p not in slow_now and is_open(i)]
+    if full and not _past(deadline):
+        yield from map(note, executor.run_batch(list(programs), list(inputs), limits, pairs=full))
+    # The slow ones in rounds of one input per checker, each checker's shortest first: a time-out then presumes
+    # one on every input of its later rounds at least as long, which is not run.
+    tight = sorted(((p, i) for p, i in rest if p in slow_now), key=lambda pair: len(inputs[pair[1]]))
+    while tight and not _past(deadline):
+        batch: dict[int, int] = {}
+        later: list[tuple[int, int]] = []
+        for p, i in tight:
+            if not is_open(i):
+                continue
+            if slow.presumes(p, inputs[i]):
+                yield slow.presumed_result(p, i)
+            elif p in batch:
+                later.append((p, i))
+            else:
+                batch[p] = i
+        if batch:
+            yield from map(note, executor.run_batch(list(programs), list(inputs), slow.limits(limits),
+                                                    pairs=list(batch.items()), tests_per_child=1))
+        tight = later
 
 
 def clean_inputs(
@@ -109,6 +166,7 @@ def clean_inputs(
     min_fraction: float,
     advance: Advance,
     slow: SlowCheckers | None = None,
+    deadline: float | None = None,
 ) -> list[bool]:
     """Per input: do at least `clean_needed` of `programs` run on it without a non-ok status?
 
@@ -118,8 +176,12 @@ def clean_inputs(
     open meet the other programs. The verdicts are those of running every program on every input. The runs
     skipped on a kept input are ones clustering makes anyway (and a RunMemo lets clustering reuse these).
 
-    With `slow`, a program that timed out once runs its later checks at a tighter limit (see SlowCheckers): a run
-    that needs more than that counts as not clean."""
+    With `slow`, a program that timed out once runs its later checks at a tighter limit, and (`slow.presume`)
+    is presumed to time out on inputs at least as long without running (see SlowCheckers): a run that needs more
+    than that limit, or a presumed time-out, counts as not clean. Known-slow programs go to the second wave. At
+    `deadline` (a `time.perf_counter()`) no further batch starts and the inputs still undecided are not kept
+    (`slow.cut` counts them). So every verdict is that of the runs or stricter: an input may be dropped that every
+    run at the full limit would keep, never the other way."""
     if not inputs:
         return []
     if not programs:
@@ -129,19 +191,26 @@ def clean_inputs(
     may_fail = len(programs) - need
     clean = [0] * len(inputs)
     failed = [0] * len(inputs)
-    waves = (range(need), range(need, len(programs)))
+
+    def is_open(i: int) -> bool:
+        return clean[i] < need and failed[i] <= may_fail
+
+    # Known-slow checkers last: the first wave then decides most inputs with the programs that run them fast.
+    order = sorted(range(len(programs)), key=lambda p: p in slow.slow)
+    waves = (order[:need], order[need:])
     for wave in waves:
-        open_inputs = [i for i in range(len(inputs)) if clean[i] < need and failed[i] <= may_fail]
+        open_inputs = [i for i in range(len(inputs)) if is_open(i)]
         # Program by program: the sandbox runs a program's consecutive small tests in one child (much faster).
         pairs = [(p, i) for p in wave for i in open_inputs]
-        if not pairs:
+        if not pairs or _past(deadline):
             break
-        for r in _run_pairs(executor, programs, inputs, limits, pairs, slow):
+        for r in _run_pairs(executor, programs, inputs, limits, pairs, slow, is_open, deadline):
             if r.status is Status.OK:
                 clean[r.input_index] += 1
             else:
                 failed[r.input_index] += 1
             advance(1)
+    slow.cut += sum(1 for i in range(len(inputs)) if is_open(i))
     return [c >= need for c in clean]
 
 
