@@ -278,3 +278,21 @@ def test_the_pipeline_budgets_the_stage_by_the_sampling_time() -> None:
     assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 1.0).stage_budget_s == 300.0
     # The stage budget leaves the model sources' own budget as it was.
     assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 44.0).model_budget_s == pytest.approx(8.8)
+
+
+def test_the_model_sources_get_what_the_checks_left_of_the_stage_budget() -> None:
+    # The cheap inputs are checked first; checks that spend the stage budget leave the model sources nothing.
+    slow = [Program(f"# slow {k}\n" + RIGHT) for k in range(3)] + [Program(RIGHT)]
+    cfg = TestGenConfig(sources=("mutation", "model"), num_model_samples=4, presume_timeouts=False,
+                        stage_budget_s=0.2, model_budget_s=5.0)
+    sampler = SteppingSampler(["2\n9 3\n"], steps=1)
+    ti = generate_test_inputs(VIEW, slow, SleepingExecutor(), Limits(time_s=0.1), cfg, seed=0,
+                              sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
+    assert sampler.decoded == 0 and ti.counts["model_skipped_budget"] == 1 and ti.counts["model_proposed"] == 0
+    # Fast checks leave them their own budget: they sample, and their inputs are checked after the cheap ones.
+    sampler = SteppingSampler(["2\n9 3\n"], steps=1)
+    ti = generate_test_inputs(VIEW, [Program(RIGHT)], SleepingExecutor(0.0), Limits(time_s=0.1),
+                              replace(cfg, stage_budget_s=30.0), seed=0,
+                              sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
+    assert ti.counts["model_proposed"] == 4 and ti.counts["model_valid"] >= 1
+    assert ti.sources[-1] == "model" and ti.sources[0] == "mutation"

@@ -1,15 +1,18 @@
 """The test-input stage: propose inputs from every enabled source, then keep the valid, distinct ones.
 
 Order of work, and why:
-1. propose: mutants of the examples and fresh inputs in the examples' learned format (cheap, always on),
-   model-written inputs and generator programs (only with a sampler); generators run in the sandbox with
-   several seeds;
+1. propose with the cheap sources: mutants of the examples and fresh inputs in the examples' learned format;
 2. canonicalize and check the shape against the examples (free), drop duplicates and the examples themselves;
 3. interleave the sources round-robin in a seeded order, so the cap keeps a mix rather than one source;
 4. run the validator (if the problem has one) and a sample of the survivors on the candidates, chunk by chunk,
    until `max_inputs` have passed: most survivors must run cleanly on a kept input (two waves: an input the
    first programs cannot run is dropped without running the rest; see validate.clean_inputs); under a stage
-   budget (`TestGenConfig.stage_budget_s`) the chunks are small and none starts past the budget's end.
+   budget (`TestGenConfig.stage_budget_s`) the chunks are small and none starts past the budget's end;
+5. then the same (1-4) for the model sources (only with a sampler): model-written inputs and generator programs
+   run in the sandbox with several seeds, under their own budget and what is left of the stage's, for the
+   places the cheap sources left under the cap. The cheap sources go first because they are the ones that
+   split slow survivors for little (1068B: all 14 inputs that split its survivors), while the model sources
+   may spend a whole budget on one prompt and yield nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from alphagen.testgen.config import Source, TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
 from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import args_problem, parse_args
-from alphagen.testgen.sources import Context, GeneratorLog, propose_all
+from alphagen.testgen.sources import Context, GeneratorLog, Proposals, propose_cheap, propose_model
 from alphagen.testgen.validate import SlowCheckers, check_sample, clean_inputs, validator_accepts
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program
@@ -147,17 +150,45 @@ def generate_test_inputs(
     # use it (learned once here instead of once per source).
     fmt = learn_input_format(examples, constraints) if view.kind != "function" else None
     shapes = _Shapes(view, fmt, cfg.max_input_bytes, {canonical(e, view.kind) for e in examples})
-    ctx = Context(view, examples, constraints, fmt, cfg, seed, executor, limits, progress, shapes.ok, sampler,
+    # The sources' own shape test knows only the examples (the model sources propose after the cheap ones are
+    # sorted, and must not see those as taken: a probing batch would stop on them).
+    probing = _Shapes(view, fmt, cfg.max_input_bytes, set(shapes.seen))
+    ctx = Context(view, examples, constraints, fmt, cfg, seed, executor, limits, progress, probing.ok, sampler,
                   tokenizer)
-    proposed, gen_log = propose_all(ctx, lambda x: canonical(x, view.kind))
+    checks = _Checks(executor, check_sample(survivors, cfg.clean_check_programs, seed), limits, cfg, validator,
+                     progress, SlowCheckers(cfg.slow_check_time_share, cfg.presume_timeouts), deadline)
+    rng = random.Random(seed + 7)
+    wellformed_gens: set[int] = set()
+    # The cheap sources' inputs are checked before the model sources start: under a stage budget the inputs that
+    # split survivors most often (mutation and random: 14 of 14 on 1068B) are not the ones the budget runs out on,
+    # and the model sources get what the checks left (none when the checks spent it).
+    cheap = propose_cheap(ctx)
+    tallies = {src: _sort(shapes, cheap[Source(src)].texts if src in cheap else [], src, GeneratorLog(),
+                          wellformed_gens) for src in cfg.sources if src in cheap}
+    kept, _ = checks.run(tallies, GeneratorLog(), rng, cfg.max_inputs, force_first=True)
+    model_s = cfg.model_budget_s
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        model_s = left if model_s is None else min(model_s, left)
+    proposed: dict[Source, Proposals] = dict(cheap)
+    gen_log = GeneratorLog()
+    if model_s is None or model_s > 0:
+        model, gen_log = propose_model(ctx, lambda x: canonical(x, view.kind), model_s)
+        proposed |= model
+    elif sampler is not None:
+        # No time left for them: a model source skipped, as one whose batch the budget could not cover.
+        proposed |= {Source(src): Proposals(Source(src), skipped_budget=True) for src in cfg.sources
+                     if src in (Source.MODEL, Source.GENERATOR)}
+    model_tallies = {src: _sort(shapes, proposed[Source(src)].texts if src in proposed else [], src, gen_log,
+                                wellformed_gens) for src in cfg.sources if src not in cheap}
+    more, valid_gens = checks.run(model_tallies, gen_log, rng, cfg.max_inputs - len(kept), force_first=not kept)
+    kept += more
+    # Tallies in the config's order, as before the split.
+    tallies = {src: (tallies | model_tallies)[src] for src in cfg.sources}
+    slow = checks.slow
     counts: dict[str, int] = {}
     for p in proposed.values():
         counts |= p.counts()
-    wellformed_gens: set[int] = set()
-    tallies = {src: _sort(shapes, proposed[Source(src)].texts if src in proposed else [], src, gen_log,
-                          wellformed_gens) for src in cfg.sources}
-    kept, valid_gens, slow = _check(tallies, survivors, executor, limits, cfg, seed, validator, progress, gen_log,
-                                    deadline)
     for src, tally in tallies.items():
         counts |= tally.counts(src)
     counts["proposed"] = sum(t.proposed for t in tallies.values())
@@ -178,61 +209,64 @@ def generate_test_inputs(
     return TestInputs(inputs=tuple(t for _, t in kept), counts=counts, sources=tuple(s for s, _ in kept))
 
 
-def _check(
-    tallies: dict[str, Tally],
-    survivors: Sequence[Program],
-    executor: BatchExecutor,
-    limits: Limits,
-    cfg: TestGenConfig,
-    seed: int,
-    validator: str | None,
-    progress: Progress,
-    gen_log: GeneratorLog,
-    deadline: float | None,
-) -> tuple[list[tuple[str, str]], set[int], SlowCheckers]:
-    """The sources' pools interleaved in a seeded order and checked chunk by chunk (validator, then a sample of
-    the survivors must run cleanly) until cfg.max_inputs pass or the deadline: the kept (source, input) pairs, the
-    generator programs that printed a kept input, and what the checks learned of slow checkers (with the counts of
-    presumed time-outs and of inputs cut at the deadline)."""
-    queue = _interleave({src: [(src, t) for t in tally.pool] for src, tally in tallies.items()},
-                        random.Random(seed + 7))
-    checkers = check_sample(survivors, cfg.clean_check_programs, seed)
-    # A checker that timed out on one chunk's input runs the later chunks' checks at the tighter limit too, and
-    # (presume_timeouts) is presumed to time out on inputs at least as long.
-    slow = SlowCheckers(cfg.slow_check_time_share, cfg.presume_timeouts)
-    kept: list[tuple[str, str]] = []
-    valid_gens: set[int] = set()
-    pos = 0
-    # Chunked checking: stop paying for executions once enough inputs have passed, or once the budget is spent.
-    while pos < len(queue) and len(kept) < cfg.max_inputs:
-        # The first chunk always runs (a problem whose model sources spent the budget still gets some inputs);
-        # the inputs never checked count as cut.
-        first = pos == 0
-        if not first and deadline is not None and time.perf_counter() >= deadline:
-            slow.cut += len(queue) - pos
-            break
-        need = cfg.max_inputs - len(kept)
-        size = max(need + need // 2, 4)
-        # Under a budget, small chunks: a chunk started just before the deadline then ends soon after it.
-        if deadline is not None:
-            size = min(size, cfg.budget_chunk)
-        chunk = queue[pos : pos + size]
-        pos += len(chunk)
-        texts = [t for _, t in chunk]
-        ok = [True] * len(chunk)
-        if validator:
-            ok = validator_accepts(executor, validator, texts, limits, lambda k: progress("validate", k, None))
-        clean = clean_inputs(executor, checkers, [t for t, o in zip(texts, ok, strict=False) if o], limits,
-                             cfg.min_clean_fraction, lambda k: progress("validate", k, None), slow,
-                             None if first else deadline)
-        it = iter(clean)
-        for (src, text), good in zip(chunk, ok, strict=False):
-            tallies[src].checked += 1
-            if not good or not next(it):
-                continue
-            tallies[src].valid += 1
-            if src == Source.GENERATOR:
-                valid_gens |= gen_log.printed_by.get(text, set())
-            if len(kept) < cfg.max_inputs:
-                kept.append((src, text))
-    return kept, valid_gens, slow
+@dataclass
+class _Checks:
+    """The clean-run checks of one problem's inputs, source group by source group, under one deadline: the
+    checkers (a seeded sample of the survivors) and what the checks learn of slow ones carry over the groups."""
+
+    executor: BatchExecutor
+    checkers: list[Program]
+    limits: Limits
+    cfg: TestGenConfig
+    validator: str | None
+    progress: Progress
+    slow: SlowCheckers
+    """A checker that timed out on one chunk's input runs the later chunks' checks at the tighter limit too, and
+    (presume_timeouts) is presumed to time out on inputs at least as long; it counts presumed runs and cut inputs."""
+    deadline: float | None
+
+    def run(
+        self, tallies: dict[str, Tally], gen_log: GeneratorLog, rng: random.Random, room: int, force_first: bool
+    ) -> tuple[list[tuple[str, str]], set[int]]:
+        """The sources' pools interleaved in a seeded order and checked chunk by chunk (validator, then a sample
+        of the survivors must run cleanly) until `room` pass or the deadline: the kept (source, input) pairs and
+        the generator programs that printed a kept input. With `force_first` the first chunk runs even past the
+        deadline (so a problem keeps some inputs)."""
+        cfg, progress = self.cfg, self.progress
+        queue = _interleave({src: [(src, t) for t in tally.pool] for src, tally in tallies.items()}, rng)
+        kept: list[tuple[str, str]] = []
+        valid_gens: set[int] = set()
+        pos = 0
+        # Chunked checking: stop paying for executions once enough inputs have passed, or once the budget is spent.
+        while pos < len(queue) and len(kept) < room:
+            first = force_first and pos == 0
+            if not first and self.deadline is not None and time.perf_counter() >= self.deadline:
+                # The inputs never checked count as cut.
+                self.slow.cut += len(queue) - pos
+                break
+            need = room - len(kept)
+            size = max(need + need // 2, 4)
+            # Under a budget, small chunks: a chunk started just before the deadline then ends soon after it.
+            if self.deadline is not None:
+                size = min(size, cfg.budget_chunk)
+            chunk = queue[pos : pos + size]
+            pos += len(chunk)
+            texts = [t for _, t in chunk]
+            ok = [True] * len(chunk)
+            if self.validator:
+                ok = validator_accepts(self.executor, self.validator, texts, self.limits,
+                                       lambda k: progress("validate", k, None))
+            clean = clean_inputs(self.executor, self.checkers, [t for t, o in zip(texts, ok, strict=False) if o],
+                                 self.limits, cfg.min_clean_fraction, lambda k: progress("validate", k, None),
+                                 self.slow, None if first else self.deadline)
+            it = iter(clean)
+            for (src, text), good in zip(chunk, ok, strict=False):
+                tallies[src].checked += 1
+                if not good or not next(it):
+                    continue
+                tallies[src].valid += 1
+                if src == Source.GENERATOR:
+                    valid_gens |= gen_log.printed_by.get(text, set())
+                if len(kept) < room:
+                    kept.append((src, text))
+        return kept, valid_gens

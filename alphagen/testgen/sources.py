@@ -344,21 +344,34 @@ class GeneratorSource:
         return in_batches(c, budget, out, cfg.num_generator_programs, generated, cut=lambda: sampler.cut)
 
 
-def propose_all(ctx: Context, canonical: Callable[[str], str | None]) -> tuple[dict[Source, Proposals], GeneratorLog]:
-    """Every enabled source's proposals (the model sources only with a sampler), in the config's fixed order:
-    the cheap sources first, then the model sources, whose budget clock starts when they do."""
+def propose_cheap(ctx: Context) -> dict[Source, Proposals]:
+    """The cheap sources' proposals (mutation, random): no model, no budget."""
     enabled = set(ctx.cfg.sources)
     cheap: list[InputSource] = [MutationSource(ctx)] if Source.MUTATION in enabled else []
     if Source.RANDOM in enabled and ctx.view.kind != "function":
         cheap.append(RandomSource(ctx))
-    budget = ModelBudget(ctx.cfg.model_budget_s)
-    out = {s.source: s.propose(budget) for s in cheap}
-    gen = GeneratorSource(ctx, ctx.sampler, canonical) if ctx.sampler is not None else None
-    if ctx.sampler is None or gen is None:
-        return out, GeneratorLog()
-    budget.start()
+    return {s.source: s.propose(ModelBudget(None)) for s in cheap}
+
+
+def propose_model(
+    ctx: Context, canonical: Callable[[str], str | None], seconds: float | None
+) -> tuple[dict[Source, Proposals], GeneratorLog]:
+    """The model sources' proposals (only with a sampler), in the config's fixed order, under one budget of
+    `seconds` whose clock starts here (None: no limit)."""
+    enabled = set(ctx.cfg.sources)
+    if ctx.sampler is None:
+        return {}, GeneratorLog()
+    gen = GeneratorSource(ctx, ctx.sampler, canonical)
+    budget = ModelBudget(seconds)
     model: list[InputSource] = [ModelSource(ctx, ctx.sampler)] if Source.MODEL in enabled else []
     if Source.GENERATOR in enabled:
         model.append(gen)
-    out |= {s.source: s.propose(budget) for s in model}
-    return out, gen.log
+    return {s.source: s.propose(budget) for s in model}, gen.log
+
+
+def propose_all(ctx: Context, canonical: Callable[[str], str | None]) -> tuple[dict[Source, Proposals], GeneratorLog]:
+    """Every enabled source's proposals (the model sources only with a sampler), in the config's fixed order:
+    the cheap sources first, then the model sources under `cfg.model_budget_s`, whose clock starts when they do."""
+    out = propose_cheap(ctx)
+    model, log = propose_model(ctx, canonical, ctx.cfg.model_budget_s)
+    return out | model, log
