@@ -13,7 +13,7 @@ import pytest
 from alphagen.sampling.params import PromptRequest, SamplingParams
 from alphagen.testgen import TestGenConfig, TestInputs, generate_test_inputs
 from alphagen.testgen.sources import BudgetedSampler, ModelBudget
-from alphagen.testgen.validate import SlowCheckers, clean_inputs
+from alphagen.testgen.validate import SlowCheckers, at_least, clean_inputs
 from sandbox import Executor
 from sandbox.interface import BatchExecutor, BatchRequest
 from sandbox.values import Limits, Program, Result, Status
@@ -170,21 +170,43 @@ def test_a_checker_that_timed_out_runs_its_later_checks_at_a_tighter_limit() -> 
 def test_a_presumed_time_out_runs_nothing_and_only_drops_inputs() -> None:
     programs = [Program(SLOW), Program(RIGHT.replace("max", "min"))]
     # SLOW loops forever above 100. Its probe (the longest input, 9000) times out; its other inputs then run
-    # shortest first: 5 and 99 cleanly, 300 times out, and every input at least as long as that is presumed.
+    # smallest first: 5 and 99 cleanly, 300 times out, and every input at least as large as that (1000, 2000) is
+    # presumed. The last is longer than 300's but its n is small: it is not presumed, and runs cleanly.
     inputs = ["5\n1\n", "1000\n1 1 1\n", "2000\n1 1 1\n", "99\n1\n", "9000\n" + "1 " * 8 + "\n", "300\n1\n",
               "7\n1 1 1 1 1 1\n"]
     limits = Limits(time_s=2.0)
     ex = LimitedExecutor()
     slow = SlowCheckers(0.25, presume=True)
     got = clean_inputs(ex, programs, inputs, limits, 1.0, lambda k: None, slow)
-    assert got == [True, False, False, True, False, False, False]
-    # 1000, 2000 and the last never ran.
-    assert sorted(i for p, i, _ in ex.runs if p == 0) == [0, 3, 4, 5]
-    assert slow.presumed == 3 and slow.timed_out_len == {0: len("300\n1\n")}
-    # A presumption is by length, not value: it dropped the last input, which SLOW runs at once. Without it the
-    # same check keeps that one too, and nothing else: presuming only ever drops.
+    assert got == [True, False, False, True, False, False, True]
+    # 1000 and 2000 never ran.
+    assert sorted(i for p, i, _ in ex.runs if p == 0) == [0, 3, 4, 5, 6] and slow.presumed == 2
+    # The same verdicts as running everything.
     every = clean_inputs(LimitedExecutor(), programs, inputs, limits, 1.0, lambda k: None, SlowCheckers(0.25))
-    assert every == [True, False, False, True, False, False, True]
+    assert every == got
+
+
+def test_at_least_is_every_number_at_least_as_large() -> None:
+    assert at_least("10 5".split(), "10 3".split()) and at_least("-20 3 9".split(), "10 3".split())
+    assert not at_least("9 100".split(), "10 3".split())  # a smaller first number: may well run fast
+    assert not at_least("10".split(), "10 3".split()) and not at_least("abc 5".split(), "abd 3".split())
+    # A presumption's verdict is never kinder: a program that is fast on a larger input is dropped there.
+    fast_on_even = "n = int(input().split()[0])\nwhile n % 2 and n > 100:\n    pass\nprint(n)\n"
+
+    class Parity(LimitedExecutor):
+        def execute(self, request: BatchRequest) -> Iterator[Result]:
+            for p, i in request.todo():
+                text = request.inputs[i]
+                n = int((text if isinstance(text, str) else text.decode()).split()[0])
+                slow_run = n % 2 == 1 and n > 100
+                yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT if slow_run else Status.OK)
+
+    inputs = ["101 1\n", "200 1\n", "3 1\n"]
+    presumed = clean_inputs(Parity(), [Program(fast_on_even)], inputs, Limits(time_s=1.0), 1.0, lambda k: None,
+                            SlowCheckers(0.25, presume=True))
+    ran = clean_inputs(Parity(), [Program(fast_on_even)], inputs, Limits(time_s=1.0), 1.0, lambda k: None,
+                       SlowCheckers(0.25))
+    assert ran == [False, True, True] and presumed == [False, False, True]
 
 
 def test_slow_checkers_carry_over_chunks_and_a_full_share_changes_nothing() -> None:

@@ -49,18 +49,23 @@ class SlowCheckers:
     for the small inputs it runs in milliseconds. Its runs at the tighter limit are not the clustering stage's
     runs (a RunMemo keys them by limits), so clustering runs it again, at the full limit, on the inputs kept.
 
-    With `presume`, a checker's time-out on an input of some length is also presumed, without running, on every
-    later input at least as long (1068B, 1076B: a loop to n; a random n of the stated range has as many digits as
-    the one it timed out on). A presumed time-out is a guess, and one that only ever counts against an input (the
-    input has one clean run fewer), so it can drop an input a real run would keep, never keep one it would drop."""
+    With `presume`, a checker's time-out on an input is also presumed, without running, on every later input that
+    is at least as large in every number (`at_least`: as many tokens or more, each number at least the timed-out
+    input's in size, the other tokens equal; 1068B, 1076B: a loop to n, and a larger n takes longer). A presumed
+    time-out is a guess (a program's time need not grow with every number: 1076B's loops end early on an odd
+    prime), and one that only ever counts against an input (the input has one clean run fewer), so it can drop
+    an input a real run would keep, never keep one it would drop. By length alone the guess was too broad: 762A's
+    inputs 'n k' with a small n and a large k are long, run at once, and were 5 of its 6 inputs that split the
+    survivors.
+    """
 
     share: float = 1.0
     presume: bool = False
     slow: set[int] = field(default_factory=set)
     probed: set[int] = field(default_factory=set)
     """Checkers already run alone on a largest input (see _run_pairs)."""
-    timed_out_len: dict[int, int] = field(default_factory=dict)
-    """Per checker: the length of the shortest input it timed out on (at whatever limit it ran under)."""
+    timed_out: dict[int, list[list[str]]] = field(default_factory=dict)
+    """Per checker: the inputs (as tokens) it timed out on, at whatever limit it ran under."""
     presumed: int = 0
     """Runs not made: time-outs presumed (counted, for the stage's counts)."""
     cut: int = 0
@@ -72,23 +77,42 @@ class SlowCheckers:
         return replace(limits, time_s=limits.time_s * self.share, wall_s=wall)
 
     def note(self, r: Result, inputs: Sequence[str]) -> Result:
-        """A run's result: a time-out makes its program slow and sets how long an input it presumes a time-out
-        on. (A time-out at the tighter limit says the same of the tighter limit, the one its later runs get.)"""
+        """A run's result: a time-out makes its program slow, and its input one that larger inputs are presumed
+        to time out on. (A time-out at the tighter limit says the same of the tighter limit, the one its later
+        runs get.)"""
         if self.share < 1.0 and r.status is Status.TIME_LIMIT:
             self.slow.add(r.program_index)
-            size = len(inputs[r.input_index])
-            self.timed_out_len[r.program_index] = min(size, self.timed_out_len.get(r.program_index, size))
+            self.timed_out.setdefault(r.program_index, []).append(inputs[r.input_index].split())
         return r
 
     def presumes(self, program: int, text: str) -> bool:
-        """Whether the checker's run on this input is presumed a time-out: it timed out on one no longer."""
-        return self.presume and len(text) >= self.timed_out_len.get(program, len(text) + 1)
+        """Whether the checker's run on this input is presumed a time-out: it timed out on one no larger."""
+        if not self.presume or program not in self.timed_out:
+            return False
+        tokens = text.split()
+        return any(at_least(tokens, small) for small in self.timed_out[program])
 
     def presumed_result(self, program: int, input_index: int) -> Result:
         """A presumed time-out's stand-in result: never run, marked as such in its detail, never stored (only
         clean_inputs sees it, and it counts as not clean)."""
         self.presumed += 1
         return Result(program_index=program, input_index=input_index, status=Status.TIME_LIMIT, detail=PRESUMED)
+
+
+def at_least(tokens: Sequence[str], small: Sequence[str]) -> bool:
+    """Whether an input (as tokens) is at least as large as another in every respect: as many tokens or more,
+    each of the other's numbers matched in place by one at least as large in size, each other token equal."""
+    if len(tokens) < len(small):
+        return False
+    for big, little in zip(tokens, small, strict=False):
+        if big == little:
+            continue
+        try:
+            if abs(float(big)) < abs(float(little)):
+                return False
+        except ValueError:
+            return False
+    return True
 
 
 PRESUMED = "presumed time-out: not run (the checker timed out on an input at least as short)"
@@ -137,9 +161,10 @@ def _run_pairs(
     full = [(p, i) for p, i in rest if p not in slow_now and is_open(i)]
     if full and not _past(deadline):
         yield from map(note, executor.run_batch(list(programs), list(inputs), limits, pairs=full))
-    # The slow ones in rounds of one input per checker, each checker's shortest first: a time-out then presumes
-    # one on every input of its later rounds at least as long, which is not run.
-    tight = sorted(((p, i) for p, i in rest if p in slow_now), key=lambda pair: len(inputs[pair[1]]))
+    # The slow ones in rounds of one input per checker, each checker's smallest first (shortest, then in text
+    # order: numerically, for numbers of one length): a time-out then presumes one on every input of its later
+    # rounds at least as large, which is not run.
+    tight = sorted(((p, i) for p, i in rest if p in slow_now), key=lambda pair: (len(inputs[pair[1]]), inputs[pair[1]]))
     while tight and not _past(deadline):
         batch: dict[int, int] = {}
         later: list[tuple[int, int]] = []
