@@ -311,6 +311,12 @@ def test_the_model_sources_get_what_the_checks_left_of_the_stage_budget() -> Non
     ti = generate_test_inputs(VIEW, slow, SleepingExecutor(), Limits(time_s=0.1), cfg, seed=0,
                               sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
     assert sampler.decoded == 0 and ti.counts["model_skipped_budget"] == 1 and ti.counts["model_proposed"] == 0
+    # Fast checks, but less left of the stage than the model sources' own budget: they do not start either.
+    sampler = SteppingSampler(["2\n9 3\n"], steps=1)
+    ti = generate_test_inputs(VIEW, [Program(RIGHT)], SleepingExecutor(0.0), Limits(time_s=0.1),
+                              replace(cfg, stage_budget_s=3.0), seed=0,
+                              sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
+    assert sampler.decoded == 0 and ti.counts["model_skipped_budget"] == 1 and ti.counts["mutation_valid"] > 0
     # Fast checks leave them their own budget: they sample, and their inputs are checked after the cheap ones.
     sampler = SteppingSampler(["2\n9 3\n"], steps=1)
     ti = generate_test_inputs(VIEW, [Program(RIGHT)], SleepingExecutor(0.0), Limits(time_s=0.1),

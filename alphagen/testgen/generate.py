@@ -9,10 +9,10 @@ Order of work, and why:
    first programs cannot run is dropped without running the rest; see validate.clean_inputs); under a stage
    budget (`TestGenConfig.stage_budget_s`) the chunks are small and none starts past the budget's end;
 5. then the same (1-4) for the model sources (only with a sampler): model-written inputs and generator programs
-   run in the sandbox with several seeds, under their own budget and what is left of the stage's, for the
-   places the cheap sources left under the cap. The cheap sources go first because they are the ones that
-   split slow survivors for little (1068B: all 14 inputs that split its survivors), while the model sources
-   may spend a whole budget on one prompt and yield nothing.
+   run in the sandbox with several seeds, under their own budget when the stage has that much left (else not
+   at all), for the places the cheap sources left under the cap. The cheap sources go first because they are
+   the ones that split slow survivors for little (1068B: all 14 inputs that split its survivors), while the
+   model sources may spend a whole budget on one prompt and yield nothing.
 """
 
 from __future__ import annotations
@@ -169,7 +169,9 @@ def generate_test_inputs(
     model_s = cfg.model_budget_s
     if deadline is not None:
         left = deadline - time.perf_counter()
-        model_s = left if model_s is None else min(model_s, left)
+        # All of their budget or nothing: their first prompt's encoding costs about the same whatever the budget,
+        # and a part of one was cut before any sample finished (1.5B model on 1076B: 12.5 s spent, no input).
+        model_s = left if model_s is None else (model_s if left >= model_s else 0.0)
     proposed: dict[Source, Proposals] = dict(cheap)
     gen_log = GeneratorLog()
     if model_s is None or model_s > 0:
