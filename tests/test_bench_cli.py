@@ -109,3 +109,24 @@ def test_problem_selection_by_glob_and_limit() -> None:
     chosen, errs = select_problems(problems, errors, "cc_*", 2)
     assert [p.name for p in chosen] == ["cc_a", "cc_b"]
     assert errs == [("dir/cc_bad.json", "dir/cc_bad.json: invalid JSON")]
+
+
+def test_bench_budget_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alphagen.commands.bench as bench_cmd
+
+    monkeypatch.setattr(bench_cmd, "lazy_pipeline", pool_solver)
+    problems = tmp_path / "problems"
+    problems.mkdir()
+    for f in FILES:
+        shutil.copy(DATA / f, problems / f)
+    run = tmp_path / "run"
+    args = ["bench", str(problems), "-n", "12", "--budget", "16", "--settle-min", "4", "--out", str(run), "--json"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    budget = summary["budget"]
+    assert budget["total"] == 16 and budget["spent"] == sum(budget["samples"].values()) <= 16
+    assert sum(row["problems"] for row in budget["by_need"].values()) == 2
+    assert "budget: " in res.stderr and "problem 2/2" in res.stderr and "problem 3/" not in res.stderr
+    records = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    assert all(r["rounds"][0] == 4 and r["n"] == r["rounds"][-1] for r in records)

@@ -246,7 +246,9 @@ class _Display:
     def __init__(self, progress: RichProgress, task: TaskID, total: int, lines: StageLines | None,
                  bars: StageBars | None) -> None:
         self.progress, self.task, self.total, self.lines, self.bars = progress, task, total, lines, bars
-        self.solved = self.scored = self.seen = 0
+        self.solved = self.scored = 0
+        self.named: set[str] = set()
+        """Problems seen so far (started, skipped or unreadable): a problem's number is its place in that order."""
 
     def _next_problem(self, line: str, description: str) -> None:
         # Each problem (or round of one) starts with fresh bars, or with its own line.
@@ -264,9 +266,11 @@ class _Display:
                                f"problems · {name} · {rec['k']} samples")
             return
         if kind == "start":
-            self._next_problem(f"problem {self.seen + 1}/{self.total}: {name}", f"problems · {name}")
+            # Numbered as they start: a budgeted run starts every problem before it finishes the unsettled ones.
+            self.named.add(name)
+            self._next_problem(f"problem {len(self.named)}/{self.total}: {name}", f"problems · {name}")
             return
-        self.seen += 1
+        self.named.add(name)
         if rec.get("status") == RunStatus.OK:
             self.solved += bool(rec["solved"])
             self.scored += 1
