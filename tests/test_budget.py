@@ -200,3 +200,62 @@ def test_allocation_summary(tmp_path: Path) -> None:
     assert out["spent"] == sum(out["samples"].values()) <= 150
     assert sum(row["problems"] for row in out["by_need"].values()) == len(records)
     json.dumps(out)
+
+
+# --- a round's new samples drawn together ------------------------------------------------------------------------
+
+def test_a_rounds_slices_drawn_together_are_what_each_solve_draws_alone(executor: Executor) -> None:
+    from alphagen.pipeline import Slice, sample_slices_together
+    from test_sampling_windows import three_problems
+
+    cfg = replace(CFG, settle_min=4)
+    problems = three_problems()
+    first = [solve(p, cfg.round_config(4), models=models(KeyedSampler(POOL)), executor=executor) for p in problems]
+    together = KeyedSampler(POOL)
+    steps = sample_slices_together([Slice(p, 4, 8) for p in problems], cfg, models(together), executor)
+    assert [st.name for st in steps] == ["fresh-4"] * 3 and len(together.calls) == 1
+    for problem, step in zip(problems, steps, strict=True):
+        alone = solve(problem, cfg.round_config(8), models=models(KeyedSampler(POOL)), executor=executor)
+        log = Stored([])
+        solve(problem, cfg.round_config(4), models=models(KeyedSampler(POOL)), executor=executor, checkpoint=log)
+        replaying = KeyedSampler(POOL)
+        replayed = solve(problem, cfg.round_config(8), models=models(replaying), executor=executor,
+                         checkpoint=Stored([*log.recorded, step]))
+        # Nothing drawn again; the same candidates, verdicts and picks as the problem's own 8-sample solve.
+        assert replaying.calls == []
+        assert untimed(replayed.candidates) == untimed(alone.candidates) and replayed.picks == alone.picks
+    assert all(len(r.candidates) == 4 for r in first)
+
+
+class Rounds:
+    """A slices function that records each call's members and stores an empty slice for each."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[str, int, int]]] = []
+
+    def __call__(self, slices: Any, cfg: BenchConfig, checkpoints: Any) -> None:
+        from alphagen.results import PoolStage
+
+        self.calls.append([(sl.problem.name, sl.start, sl.stop) for sl in slices])
+        for sl, checkpoint in zip(slices, checkpoints, strict=True):
+            checkpoint.record(PoolStage(f"fresh-{sl.start}", (), 0.1))
+
+
+def test_a_budgeted_run_draws_each_rounds_samples_together(tmp_path: Path) -> None:
+    cfg = BenchConfig(SolveConfig(n=32, seed=3, settle_min=8), draws=5, window_samples=24, budget=150)
+    seen: dict[str, list[list[str]]] = {}
+
+    def solve_fn(problem: Problem, bcfg: BenchConfig, seed: int, checkpoint: StageLog | None = None) -> SolveResult:
+        seen.setdefault(problem.name, []).append([st.name for st in checkpoint.stored()] if checkpoint else [])
+        return fake_solve(problem, bcfg, seed)
+
+    rounds = Rounds()
+    with RunStore(tmp_path / "run", cfg.to_dict(), False, ("n",)) as store:
+        run_bench(fake_problems(8), [], cfg, store, solve_fn, fake_judge, select, slices_fn=rounds)
+    # Windows of 24 // 8 = 3 problems, in the round's order, each slice starting where the problem stands.
+    assert rounds.calls and all(2 <= len(c) <= 3 for c in rounds.calls)
+    for call in rounds.calls:
+        for name, start, stop in call:
+            assert stop - start <= 8
+            # The solve of that size found the slice its window stored.
+            assert any(f"fresh-{start}" in names for names in seen[name])

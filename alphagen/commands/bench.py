@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from alphagen.evaluation.store import RunStore
-    from alphagen.pipeline import Models, StageLog
+    from alphagen.pipeline import Models, Slice, StageLog
     from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
     from alphagen.progress import StageBars, StageLines
@@ -106,6 +106,18 @@ class LazyPipeline:
         console.print(f"  sampling {plural(len(problems), 'problem')} together: {problems[0].name} … "
                       f"{problems[-1].name}", highlight=False)
         steps = sample_together(problems, bcfg.solve, models, self.executor, self.progress)
+        # Kept only once the whole window is drawn: a run killed before that draws the same window again.
+        for checkpoint, step in zip(checkpoints, steps, strict=True):
+            checkpoint.record(step)
+
+
+    def slices(self, slices: Sequence[Slice], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
+        from alphagen.pipeline import sample_slices_together
+
+        models = self.models(bcfg)
+        console.print(f"  sampling a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
+                      f"{slices[-1].problem.name}", highlight=False)
+        steps = sample_slices_together(slices, bcfg.solve, models, self.executor, self.progress)
         # Kept only once the whole window is drawn: a run killed before that draws the same window again.
         for checkpoint, step in zip(checkpoints, steps, strict=True):
             checkpoint.record(step)
@@ -341,7 +353,8 @@ def _run(
             # Sampling windows where the solver offers them (test fakes do not).
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
                                 on_event=on_event_and_summary, retry_errors=retry_errors,
-                                window_fn=getattr(solve_fn, "window", None))
+                                window_fn=getattr(solve_fn, "window", None),
+                                slices_fn=getattr(solve_fn, "slices", None))
     except KeyboardInterrupt:
         return store.finished(), True
     return records, False

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from alphagen import settle
+from alphagen.draws import DrawKind, DrawStep
 from alphagen.evaluation import metrics
 from alphagen.evaluation.records import solve_result_from_dict, solve_result_to_dict
 from alphagen.evaluation.runner import (
@@ -35,12 +36,20 @@ from alphagen.evaluation.runner import (
 )
 from alphagen.evaluation.store import RunStore
 from alphagen.evaluation.verdicts import JudgeFn
-from alphagen.pipeline import StageLog
+from alphagen.pipeline import Slice, StageLog
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
+from alphagen.sample_filter import pool_outcomes
 from alphagen.statuses import RunStatus
 
 log = logging.getLogger("alphagen.bench")
+
+
+class SlicesFn(Protocol):
+    """Draws several problems' next fresh samples in one sampler call (`pipeline.sample_slices_together`) and keeps
+    each one's slice in its checkpoint, where its solve in rounds finds and replays it."""
+
+    def __call__(self, slices: Sequence[Slice], cfg: BenchConfig, checkpoints: Sequence[StageLog], /) -> None: ...
 
 
 def first_round_cost(problems: int, cfg: BenchConfig) -> int:
@@ -64,6 +73,12 @@ def _one_round(cfg: BenchConfig, k: int) -> BenchConfig:
     return replace(cfg, solve=cfg.solve.round_config(k), budget=None)
 
 
+def _has_step(events: list[dict[str, Any]], start: int) -> bool:
+    """Whether a problem's log holds its fresh slice from sample `start` on (a window of this round drew it)."""
+    name = DrawStep(DrawKind.FRESH, start=start, count=1).name
+    return any(ev.get("event") == "pool" and ev.get("stage", {}).get("name") == name for ev in events)
+
+
 def _stored_rounds(events: list[dict[str, Any]]) -> dict[int, SolveResult]:
     return {int(ev["k"]): solve_result_from_dict(ev["result"]) for ev in events if ev.get("event") == "round"}
 
@@ -73,10 +88,10 @@ class _BudgetedRun:
 
     def __init__(self, problems: Sequence[Problem], cfg: BenchConfig, store: RunStore, solve_fn: SolveFn,
                  judge_fn: JudgeFn, select: metrics.SelectFn, notify: OnEvent, window_fn: WindowFn | None,
-                 done: dict[str, dict[str, Any]]) -> None:
+                 slices_fn: SlicesFn | None, done: dict[str, dict[str, Any]]) -> None:
         self.problems, self.cfg, self.store, self.done = problems, cfg, store, done
-        self.solve_fn, self.judge_fn, self.select, self.notify, self.window_fn = (
-            solve_fn, judge_fn, select, notify, window_fn)
+        self.solve_fn, self.judge_fn, self.select, self.notify, self.window_fn, self.slices_fn = (
+            solve_fn, judge_fn, select, notify, window_fn, slices_fn)
         self.order = [p.name for p in problems]
         self.by_name = {p.name: p for p in problems}
         # Finished problems are never reopened; their samples count against the budget all the same.
@@ -118,6 +133,26 @@ class _BudgetedRun:
         self.done[name] = record
         self.notify("error" if record["status"] == RunStatus.ERROR else "done", name, record)
 
+    def draw_round(self, wanted: dict[str, int]) -> None:
+        """Before a round's solves: draw its problems' new samples together, in fixed windows of the round's
+        order (as many problems as fit in window_samples), each member's slice stored only when its whole window
+        is drawn, so a resumed run draws the same windows. A window that fails leaves its members to draw alone."""
+        if self.slices_fn is None:
+            return
+        open_slices = [Slice(self.by_name[name], self.drawn[name][-1], k, pool_outcomes(self.latest[name].candidates))
+                       for name, k in wanted.items()
+                       if name in self.latest and not _has_step(self.store.events(name), self.drawn[name][-1])]
+        size = max(1, self.cfg.window_samples // self.cfg.solve.first_draw)
+        for at in range(0, len(open_slices), size):
+            window = open_slices[at:at + size]
+            if len(window) < 2:
+                continue
+            try:
+                self.slices_fn(window, self.cfg, [EventCheckpoint(self.store, sl.problem.name, []) for sl in window])
+            except Exception as e:  # noqa: BLE001 - each member then samples alone, as draw_window's do
+                log.warning("sampling a round of %d problems together failed (%s: %s); each samples alone",
+                            len(window), type(e).__name__, e)
+
     def next_round(self) -> dict[str, int]:
         """The problems that grow next and to how many samples (empty: the budget is spent or all settled)."""
         assert self.cfg.budget is not None
@@ -137,13 +172,14 @@ def run_budgeted(
     on_event: OnEvent | None = None,
     retry_errors: bool = False,
     window_fn: WindowFn | None = None,
+    slices_fn: SlicesFn | None = None,
 ) -> dict[str, dict[str, Any]]:
     """`run_bench` with `cfg.budget` samples over all `problems` (see the module doc); all finished records by
     name."""
     assert cfg.budget is not None and cfg.solve.settle_min is not None  # BenchConfig checks both
     notify = on_event or (lambda kind, name, detail: None)
     done = finished_records(store, load_errors, retry_errors, notify)
-    run = _BudgetedRun(problems, cfg, store, solve_fn, judge_fn, select, notify, window_fn, done)
+    run = _BudgetedRun(problems, cfg, store, solve_fn, judge_fn, select, notify, window_fn, slices_fn, done)
     for name in run.order:
         if name in done:
             notify("skip", name, done[name])
@@ -154,6 +190,7 @@ def run_budgeted(
     # Then the samples left go where the answer is not settled yet, fewest samples first.
     while run.latest and (wanted := run.next_round()):
         log.info("round: %d problems grow (%d of %d samples spent)", len(wanted), run.spent, cfg.budget)
+        run.draw_round(wanted)
         for name, k in wanted.items():
             run.grow(name, k)
     # The budget is spent (or nothing needs more): the rest are judged on what they drew.

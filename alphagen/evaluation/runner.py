@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alphagen import settle
 from alphagen.draws import Budget
@@ -33,6 +33,9 @@ from alphagen.problems.model import Problem
 from alphagen.results import Candidate, PoolStage, SolveResult, lineage
 from alphagen.statuses import RunStatus
 from alphagen.testgen.config import TestGenConfig
+
+if TYPE_CHECKING:
+    from alphagen.evaluation.budget import SlicesFn
 
 log = logging.getLogger("alphagen.bench")
 
@@ -415,6 +418,7 @@ def run_bench(
     on_event: OnEvent | None = None,
     retry_errors: bool = False,
     window_fn: WindowFn | None = None,
+    slices_fn: SlicesFn | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run every problem not finished yet (in order) and return all finished records by name.
 
@@ -427,7 +431,7 @@ def run_bench(
         from alphagen.evaluation.budget import run_budgeted
 
         return run_budgeted(problems, load_errors, cfg, store, solve_fn, judge_fn, select, on_event, retry_errors,
-                            window_fn)
+                            window_fn, slices_fn)
     notify = on_event or (lambda kind, name, detail: None)
     done = finished_records(store, load_errors, retry_errors, notify)
     for at, problem in enumerate(problems):
