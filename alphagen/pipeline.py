@@ -156,7 +156,7 @@ class _StepRunner:
             # A solve that grows its n in rounds (settle_min, bench --budget) stored its earlier fresh samples as
             # slices (fresh, fresh-8, fresh-16, ...): read back those that lie inside this step, draw the rest.
             while (kept := self.stored.get(_fresh_name(step.start))) is not None \
-                    and len(kept.candidates) <= step.count:
+                    and 0 < len(kept.candidates) <= step.count:
                 self.pool.add_stored(kept.candidates)
                 seconds += kept.seconds
                 if len(kept.candidates) == step.count:
