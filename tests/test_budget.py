@@ -205,8 +205,9 @@ def test_allocation_summary(tmp_path: Path) -> None:
 # --- a round's new samples drawn together ------------------------------------------------------------------------
 
 def test_a_rounds_slices_drawn_together_are_what_each_solve_draws_alone(executor: Executor) -> None:
-    from alphagen.pipeline import Slice, sample_slices_together
     from test_sampling_windows import three_problems
+
+    from alphagen.pipeline import Slice, sample_slices_together
 
     cfg = replace(CFG, settle_min=4)
     problems = three_problems()
