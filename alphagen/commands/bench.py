@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
     from alphagen.progress import StageBars, StageLines
-    from alphagen.results import SolveResult
+    from alphagen.results import PoolStage, SolveResult
     from alphagen.stages import Progress
     from sandbox import BatchExecutor
 
@@ -103,21 +103,21 @@ class LazyPipeline:
         from alphagen.pipeline import sample_together
 
         models = self.models(bcfg)
-        console.print(f"  sampling {plural(len(problems), 'problem')} together: {problems[0].name} … "
-                      f"{problems[-1].name}", highlight=False)
-        steps = sample_together(problems, bcfg.solve, models, self.executor, self.progress)
-        # Kept only once the whole window is drawn: a run killed before that draws the same window again.
-        for checkpoint, step in zip(checkpoints, steps, strict=True):
-            checkpoint.record(step)
-
+        self._keep(f"{plural(len(problems), 'problem')} together: {problems[0].name} … {problems[-1].name}",
+                   checkpoints, lambda: sample_together(problems, bcfg.solve, models, self.executor, self.progress))
 
     def slices(self, slices: Sequence[Slice], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
         from alphagen.pipeline import sample_slices_together
 
         models = self.models(bcfg)
-        console.print(f"  sampling a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
-                      f"{slices[-1].problem.name}", highlight=False)
-        steps = sample_slices_together(slices, bcfg.solve, models, self.executor, self.progress)
+        self._keep(f"a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
+                   f"{slices[-1].problem.name}", checkpoints,
+                   lambda: sample_slices_together(slices, bcfg.solve, models, self.executor, self.progress))
+
+    @staticmethod
+    def _keep(what: str, checkpoints: Sequence[StageLog], draw: Callable[[], Sequence[PoolStage]]) -> None:
+        console.print(f"  sampling {what}", highlight=False)
+        steps = draw()
         # Kept only once the whole window is drawn: a run killed before that draws the same window again.
         for checkpoint, step in zip(checkpoints, steps, strict=True):
             checkpoint.record(step)
