@@ -207,7 +207,7 @@ def test_allocation_summary(tmp_path: Path) -> None:
 def test_a_rounds_slices_drawn_together_are_what_each_solve_draws_alone(executor: Executor) -> None:
     from test_sampling_windows import three_problems
 
-    from alphagen.pipeline import Slice, sample_slices_together
+    from alphagen.draw_runner import Slice, sample_slices_together
 
     cfg = replace(CFG, settle_min=4)
     problems = three_problems()

@@ -21,10 +21,11 @@ from test_pipeline import POOL, Tok, make_problem, models
 
 from alphagen.cli import main
 from alphagen.clustering import select
+from alphagen.draw_runner import StageLog, sample_together
 from alphagen.draws import plan_sampling
 from alphagen.evaluation.runner import BenchConfig, run_bench
 from alphagen.evaluation.store import RunStore
-from alphagen.pipeline import SolveConfig, StageLog, sample_together, solve
+from alphagen.pipeline import SolveConfig, solve
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate, PoolStage
@@ -235,7 +236,7 @@ def _samples(run: Path) -> dict[str, list[str]]:
 @pytest.mark.timeout(300)
 def test_bench_windows_with_a_real_model_resume_to_the_same_samples(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import alphagen.pipeline as pipeline
+    import alphagen.draw_runner as draw_runner
     from tests.tiny_model import build_tiny_dir
 
     model = build_tiny_dir(tmp_path / "tiny")
@@ -254,13 +255,13 @@ def test_bench_windows_with_a_real_model_resume_to_the_same_samples(tmp_path: Pa
     assert events["sum-of-two"][:2] == ["start", "pool"]
 
     # Killed while the first window samples: nothing stored, and the resumed run draws exactly the same samples.
-    real = pipeline.sample_together
+    real = draw_runner.sample_together
 
     def killed(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(pipeline, "sample_together", real)
+        monkeypatch.setattr(draw_runner, "sample_together", real)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "sample_together", killed)
+    monkeypatch.setattr(draw_runner, "sample_together", killed)
     res = _bench_cli(problems, model, tmp_path / "b")
     assert res.exit_code == 130, res.output
     assert not (tmp_path / "b" / "results.jsonl").exists() or not (tmp_path / "b" / "results.jsonl").read_text()

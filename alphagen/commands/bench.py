@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
+    from alphagen.draw_runner import Slice, StageLog
     from alphagen.evaluation.store import RunStore
-    from alphagen.pipeline import Models, Slice, StageLog
+    from alphagen.pipeline import Models
     from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
     from alphagen.progress import StageBars, StageLines
@@ -100,14 +101,14 @@ class LazyPipeline:
                      checkpoint=checkpoint)
 
     def window(self, problems: Sequence[Problem], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
-        from alphagen.pipeline import sample_together
+        from alphagen.draw_runner import sample_together
 
         models = self.models(bcfg)
         self._keep(f"{plural(len(problems), 'problem')} together: {problems[0].name} … {problems[-1].name}",
                    checkpoints, lambda: sample_together(problems, bcfg.solve, models, self.executor, self.progress))
 
     def slices(self, slices: Sequence[Slice], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
-        from alphagen.pipeline import sample_slices_together
+        from alphagen.draw_runner import sample_slices_together
 
         models = self.models(bcfg)
         self._keep(f"a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "

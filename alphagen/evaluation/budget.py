@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from alphagen import settle
+from alphagen.draw_runner import Slice, StageLog
 from alphagen.draws import DrawKind, DrawStep
 from alphagen.evaluation import metrics
 from alphagen.evaluation.records import solve_result_from_dict, solve_result_to_dict
@@ -36,7 +37,6 @@ from alphagen.evaluation.runner import (
 )
 from alphagen.evaluation.store import RunStore
 from alphagen.evaluation.verdicts import JudgeFn
-from alphagen.pipeline import Slice, StageLog
 from alphagen.problems.model import Problem
 from alphagen.results import SolveResult
 from alphagen.sample_filter import pool_outcomes
@@ -46,7 +46,7 @@ log = logging.getLogger("alphagen.bench")
 
 
 class SlicesFn(Protocol):
-    """Draws several problems' next fresh samples in one sampler call (`pipeline.sample_slices_together`) and keeps
+    """Draws several problems' next fresh samples in one sampler call (`draw_runner.sample_slices_together`) and keeps
     each one's slice in its checkpoint, where its solve in rounds finds and replays it."""
 
     def __call__(self, slices: Sequence[Slice], cfg: BenchConfig, checkpoints: Sequence[StageLog], /) -> None: ...
