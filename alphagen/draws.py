@@ -183,7 +183,7 @@ class SamplingPlan:
         g = self.groups[comp.request_index]
         meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
         code = extract.extract_code(comp.text, g.code_prefix)
-        if self.stub is not None and not g.code_prefix:
+        if self.stub is not None and not g.stub_prefilled:
             code = extract.with_stub_context(code, *self.stub)
         return Candidate(index=comp.sample_index, language=g.meta.language.value, code=code, meta=meta)
 

@@ -90,7 +90,8 @@ def _options() -> list[Callable[[Any], Any]]:
         click.option("--language", type=click.Choice(["python", "cpp", "mix"]), default=default("language"),
                      show_default=True, help="Language of the programs; mix alternates prompt groups."),
         click.option("--prefill", type=click.Choice(PREFILLS), default=default("prefill"), show_default=True,
-                     help="Assistant pre-fill: the code fence only, or (function problems) the fence and the stub."),
+                     help="Assistant pre-fill: the code fence only; (function problems) the fence and the stub; or the "
+                          "fence and a plan comment (algorithm, running time at the limits) before the code."),
         click.option("--metadata/--no-metadata", "use_metadata", default=default("use_metadata"),
                      show_default=True,
                      help="AlphaCode's random rating and tags in stdio prompts (never shown on function problems)."),

@@ -18,10 +18,12 @@ from alphagen.problems.model import PublicView
 from sandbox import Language
 
 LanguageChoice = Literal["python", "cpp", "mix"]
-Prefill = Literal["fence", "stub"]
-PREFILLS: tuple[str, ...] = ("fence", "stub")
-"""What the assistant turn is pre-filled with: the opening code fence only, or (function problems) the fence and
-the function stub, cut where the model's own tokens start the body's first line."""
+Prefill = Literal["fence", "stub", "plan"]
+PREFILLS: tuple[str, ...] = ("fence", "stub", "plan")
+"""What the assistant turn is pre-filled with: the opening code fence only; (function problems) the fence and the
+function stub, cut where the model's own tokens start the body's first line; or the fence and a plan header, a
+comment asking for the algorithm and its running time at the stated limits before any code (issue #29: survivors
+that are right but loop to n = 10^15 never said how fast they are)."""
 
 # Codeforces tags, the vocabulary AlphaCode's metadata drew from (most frequent first).
 TAGS: tuple[str, ...] = (
@@ -35,6 +37,13 @@ SYSTEM = "You are an expert competitive programmer. You write correct, efficient
 
 FENCE = {Language.PYTHON: "```python\n", Language.CPP: "```cpp\n"}
 LANGUAGE_NAME = {Language.PYTHON: "Python 3", Language.CPP: "C++17"}
+COMMENT = {Language.PYTHON: "#", Language.CPP: "//"}
+
+# The plan is written as comments at the top of the program, not as prose before the fence: the sampler stops at
+# the first ``` and extraction takes the text up to it, so prose first would end the sample before any code.
+PLAN_ASK = ("Start the code with a few comment lines that name the algorithm and its time complexity at the largest "
+            "input the constraints allow, then write the code.")
+PLAN_ASK_FUNCTION = "Start the code with a few comment lines that name the algorithm and its time complexity."
 
 
 class Tokenizer(Protocol):
@@ -81,7 +90,11 @@ class PromptGroup:
     count: int
     """Number of samples to draw from this prompt."""
     code_prefix: str
-    """Text the completion continues (function stub for function problems; '' otherwise): code = prefix + output."""
+    """Text the completion continues (the function stub or the plan header when pre-filled; '' otherwise):
+    code = prefix + output."""
+    stub_prefilled: bool = False
+    """Whether code_prefix is a function problem's stub: a program without it gets the stub's imports and helpers
+    back (`extract.with_stub_context`); one after the plan header writes the whole function itself, so it does."""
 
 
 def draw_meta(rng: random.Random, language: Language, use_metadata: bool = True) -> PromptMeta:
@@ -103,8 +116,9 @@ def _examples_text(view: PublicView) -> str:
     return "\n\n".join(parts)
 
 
-def user_message(view: PublicView, meta: PromptMeta) -> str:
-    """The instruction shown to the model for one group."""
+def user_message(view: PublicView, meta: PromptMeta, prefill: Prefill = "fence") -> str:
+    """The instruction shown to the model for one group (with ``prefill="plan"``, one sentence more asking for the
+    plan comments; repair prompts keep the default)."""
     lines = []
     if view.kind == "function":
         lines.append(f"Complete the following {LANGUAGE_NAME[Language.PYTHON]} function.")
@@ -131,11 +145,32 @@ def user_message(view: PublicView, meta: PromptMeta) -> str:
         lines.append(f"Tags: {', '.join(meta.tags)}")
     lines.append("")
     lines.append(f"Write the complete solution in a single ```{meta.language.value} code block.")
+    if prefill == "plan":
+        # Asked in the user turn too: the pre-filled header alone is a comment the model may close after one line.
+        lines.append(PLAN_ASK_FUNCTION if view.kind == "function" else PLAN_ASK)
     return "\n".join(lines)
 
 
-def code_prefix_for(view: PublicView, prefill: Prefill) -> str:
-    """The code the assistant turn is pre-filled with after the fence ('' unless a function stub is pre-filled).
+def plan_header(view: PublicView, language: Language) -> str:
+    """The plan pre-fill after the fence: a comment line saying what the plan is, then an open comment line.
+
+    It ends with "Algorithm:", not with a bare comment marker and a space: the model's first token then starts with
+    a space (" Binary search ...") as BPE tokenizers saw it after a colon, and whatever it writes up to its first
+    newline is still inside the comment. Function problems have no stated limits, so their header asks for the
+    running time alone.
+    """
+    c = COMMENT[language]
+    when = "" if view.kind == "function" else " at the largest input the constraints allow"
+    return f"{c} Plan: the algorithm, and its running time{when}.\n{c} Algorithm:"
+
+
+def code_prefix_for(view: PublicView, prefill: Prefill, language: Language = Language.PYTHON) -> str:
+    """The code the assistant turn is pre-filled with after the fence: '' with the fence alone, the plan header
+    (`plan_header`) with ``prefill="plan"``, a function problem's stub with ``prefill="stub"``.
+
+    The plan header is part of the program (code = prefix + completion), so the program starts with the comment and
+    the model's continuation of its open line stays a comment: without it the program would start with the bare
+    text of that line and not compile.
 
     The stub is cut after its last non-blank character: ending the pre-fill with a newline makes the model's first
     token start mid-indentation, which BPE tokenizers almost never saw (they merge a newline with the spaces after
@@ -144,6 +179,8 @@ def code_prefix_for(view: PublicView, prefill: Prefill) -> str:
     """
     if prefill == "stub" and view.kind == "function" and view.signature:
         return view.signature.rstrip()
+    if prefill == "plan":
+        return plan_header(view, language)
     return ""
 
 
@@ -151,14 +188,14 @@ def render(tokenizer: Tokenizer, view: PublicView, meta: PromptMeta, prefill: Pr
     """Return (model input text, code prefix).
 
     The assistant turn is pre-filled with the opening fence (and, with ``prefill="stub"``, a function problem's
-    stub), so the model writes code straight away and the sampler can stop at the closing fence: no tokens wasted
-    on prose.
+    stub; with ``prefill="plan"``, the plan header), so the model writes code straight away and the sampler can
+    stop at the closing fence: no tokens wasted on prose.
     """
     if prefill not in PREFILLS:
         raise ValueError(f"prefill must be one of {', '.join(PREFILLS)}, got {prefill!r}")
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta)}]
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta, prefill)}]
     head = render_chat(tokenizer, messages)
-    code_prefix = code_prefix_for(view, prefill)
+    code_prefix = code_prefix_for(view, prefill, meta.language)
     return head + FENCE[meta.language] + code_prefix, code_prefix
 
 
@@ -199,7 +236,8 @@ def build_prompts(
             lang = Language.PYTHON if i % 2 == 0 else Language.CPP
         meta = draw_meta(rng, lang, use_metadata)
         text, prefix = render(tokenizer, view, meta, prefill)
-        groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix))
+        groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix,
+                                  stub_prefilled=prefill == "stub" and bool(prefix)))
         remaining -= count
         i += 1
     return groups

@@ -75,7 +75,7 @@ def test_function_problems_show_the_stub_and_no_metadata() -> None:
         assert "```python\nimport math\n\ndef add(a, b):" in user
     fence = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="fence")[0]
     assert fence.text.endswith("<|assistant|>```python\n") and fence.code_prefix == ""
-    with pytest.raises(ValueError, match="prefill must be one of fence, stub, got 'all'"):
+    with pytest.raises(ValueError, match="prefill must be one of fence, stub, plan, got 'all'"):
         build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="all")  # type: ignore[arg-type]
 
 

@@ -77,6 +77,8 @@ VARIANTS = {
         Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
                 "up to 3n (bench --budget)", cap=3),
         Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
+        Variant("plan", ("--prefill", "plan"), "a plan before coding: algorithm and running time at the limits"),
+        Variant("T0.8-plan", ("--temperature", "0.8", "--prefill", "plan"), "both"),
     )
 }
 
