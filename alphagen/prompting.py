@@ -21,9 +21,9 @@ LanguageChoice = Literal["python", "cpp", "mix"]
 Prefill = Literal["fence", "stub", "plan"]
 PREFILLS: tuple[str, ...] = ("fence", "stub", "plan")
 """What the assistant turn is pre-filled with: the opening code fence only; (function problems) the fence and the
-function stub, cut where the model's own tokens start the body's first line; or the fence and a plan header, a
-comment asking for the algorithm and its running time at the stated limits before any code (issue #29: survivors
-that are right but loop to n = 10^15 never said how fast they are)."""
+function stub, cut where the model's own tokens start the body's first line; or the fence and an open
+"# Algorithm:" comment, the user turn asking for the algorithm and its running time at the stated limits as
+comments before any code (issue #29: survivors that are right but loop to n = 10^15 never said how fast they are)."""
 
 # Codeforces tags, the vocabulary AlphaCode's metadata drew from (most frequent first).
 TAGS: tuple[str, ...] = (
@@ -151,17 +151,17 @@ def user_message(view: PublicView, meta: PromptMeta, prefill: Prefill = "fence")
     return "\n".join(lines)
 
 
-def plan_header(view: PublicView, language: Language) -> str:
-    """The plan pre-fill after the fence: a comment line saying what the plan is, then an open comment line.
+def plan_header(language: Language) -> str:
+    """The plan pre-fill after the fence: one open comment line, "# Algorithm:" ("// Algorithm:" in C++).
 
-    It ends with "Algorithm:", not with a bare comment marker and a space: the model's first token then starts with
-    a space (" Binary search ...") as BPE tokenizers saw it after a colon, and whatever it writes up to its first
-    newline is still inside the comment. Function problems have no stated limits, so their header asks for the
-    running time alone.
+    No line describing the plan comes before it: with "# Plan: the algorithm, and its running time at the largest
+    input the constraints allow." above it, the 0.5B copied that description as its algorithm, line after line, to
+    the token limit (2 of 4 samples on integer-sqrt; a third copied the statement; 1639 tokens against 238 with the
+    fence). What to write (the running time at the limits too) is asked in the user turn. It ends with a colon, not
+    a bare comment marker and a space: the model's first token then starts with a space (" Binary search ...") as
+    BPE tokenizers saw it, and whatever it writes up to its first newline is still inside the comment.
     """
-    c = COMMENT[language]
-    when = "" if view.kind == "function" else " at the largest input the constraints allow"
-    return f"{c} Plan: the algorithm, and its running time{when}.\n{c} Algorithm:"
+    return f"{COMMENT[language]} Algorithm:"
 
 
 def code_prefix_for(view: PublicView, prefill: Prefill, language: Language = Language.PYTHON) -> str:
@@ -180,7 +180,7 @@ def code_prefix_for(view: PublicView, prefill: Prefill, language: Language = Lan
     if prefill == "stub" and view.kind == "function" and view.signature:
         return view.signature.rstrip()
     if prefill == "plan":
-        return plan_header(view, language)
+        return plan_header(language)
     return ""
 
 

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from alphagen.models import LoadedModel
     from sandbox import Executor
 
-PY_HEADER = "# Plan: the algorithm, and its running time at the largest input the constraints allow.\n# Algorithm:"
-CPP_HEADER = "// Plan: the algorithm, and its running time at the largest input the constraints allow.\n// Algorithm:"
+PY_HEADER = "# Algorithm:"
+CPP_HEADER = "// Algorithm:"
 # What a model writes after the header: the rest of the open comment line, more plan lines, the code, the fence.
 PY_COMPLETION = (" divisors come in pairs, try i up to sqrt(n).\n# Time: O(sqrt(n)) = 3*10^7 steps for n = 10^15.\n\n"
                  "n, k = map(int, input().split())\nprint(n, k)\n```")
@@ -77,8 +77,8 @@ def test_plan_prompt_ends_with_the_header_and_asks_for_the_plan(language: Any, h
 def test_extracted_plan_program_compiles_and_starts_with_the_plan() -> None:
     g = build_prompts(ChatTokenizer(), stdio_problem().public_view(), 4, seed=0, prefill="plan")[0]
     code = extract.extract_code(PY_COMPLETION, g.code_prefix)
-    assert code.startswith("# Plan: the algorithm") and code.endswith("print(n, k)\n")
-    assert "# Algorithm: divisors come in pairs" in code  # the model's continuation stayed inside the comment
+    # The model's continuation of the open line stayed inside the comment.
+    assert code.startswith("# Algorithm: divisors come in pairs") and code.endswith("print(n, k)\n")
     assert extract.python_compile_error(code) is None
     # Without the header in the prefix the first line would be bare prose: that is why it is part of the prefix.
     assert extract.python_compile_error(extract.extract_code(PY_COMPLETION)) is not None
@@ -88,13 +88,13 @@ def test_function_plan_keeps_the_stubs_helpers_and_asks_without_limits() -> None
     p = function_problem()
     plan = plan_sampling(p, SolveConfig(n=1, prefill="plan"), ChatTokenizer())
     group = plan.groups[0]
-    assert group.code_prefix == "# Plan: the algorithm, and its running time.\n# Algorithm:"
+    assert group.code_prefix == PY_HEADER
     assert user_turn(group.text).endswith(PLAN_ASK_FUNCTION)
     comp = Completion(request_index=0, sample_index=0, num_tokens=9, finish_reason="stop",
                       text=" one square root.\n# Time: O(1).\ndef f(x):\n    return half(math.sqrt(x))\n```")
     code = plan.candidate(comp).code
     # The model wrote the whole function after the plan, so the stub's import and helper come back before it.
-    assert code.startswith("import math\ndef half(x):") and "# Plan: the algorithm" in code
+    assert code.startswith("import math\ndef half(x):") and "# Algorithm: one square root." in code
     namespace: dict[str, Any] = {}
     exec(compile(code, "<plan>", "exec"), namespace)  # noqa: S102 - our own fixed program
     assert namespace["f"](4) == 1.0
