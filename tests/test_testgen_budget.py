@@ -12,7 +12,8 @@ import pytest
 
 from alphagen.sampling.params import PromptRequest, SamplingParams
 from alphagen.testgen import TestGenConfig, TestInputs, generate_test_inputs
-from alphagen.testgen.sources import BudgetedSampler, ModelBudget
+from alphagen.testgen.config import Source
+from alphagen.testgen.sources import PROMPT_COSTS, BudgetedSampler, ModelBudget
 from alphagen.testgen.validate import SlowCheckers, at_least, clean_inputs
 from sandbox import Executor
 from sandbox.interface import BatchExecutor, BatchRequest
@@ -83,10 +84,32 @@ def test_the_samples_of_the_step_that_crossed_the_deadline_are_kept() -> None:
                 yield from (FakeCompletion(0, 2 * step, f"step {step} a"), FakeCompletion(0, 2 * step + 1, "b"))
 
     inner = TwoPerStep()
-    budgeted = BudgetedSampler(inner, ModelBudget(0.0))  # type: ignore[arg-type]  # a scripted stand-in
+    budgeted = BudgetedSampler(inner, ModelBudget(0.0), Source.MODEL)  # type: ignore[arg-type]  # a scripted stand-in
     out = list(budgeted.sample([PromptRequest("p", 6), PromptRequest("q", 2)], SamplingParams()))
     # The step's two samples, then nothing: not the rest of this prompt, not the next prompt.
     assert [c.text for c in out] == ["step 0 a", "b"] and budgeted.cut and inner.steps == 1
+
+
+def test_a_source_whose_budget_cannot_cover_one_prompt_does_not_start() -> None:
+    # A prompt's encoding cannot be cut and costs about the same whatever the budget: a problem whose budget is
+    # smaller than this sampler's last prompt skips the source instead of paying for a prompt it cannot finish
+    # (HumanEval at -n 16: 1.5-3 s of model sources against 3.6-8.6 s of sampling, for 8 of 475 kept inputs).
+    sampler = SteppingSampler(["2\n9 3\n", "3\n1 2 3\n"], steps=10)
+    assert PROMPT_COSTS.get(sampler, Source.MODEL) == 0.0
+    roomy = TestGenConfig(sources=("model",), num_model_samples=2, model_budget_s=5.0)
+    first = _inputs(roomy, sampler)
+    cost = PROMPT_COSTS.get(sampler, Source.MODEL)
+    assert first.counts["model_proposed"] == 2 and 10 * STEP_S <= cost < 5.0  # a prompt: at least its 10 steps
+    decoded = sampler.decoded
+    # A later problem with less than one such prompt: skipped, nothing decoded, and said so in the counts.
+    tight = _inputs(replace(roomy, model_budget_s=cost / 2), sampler)
+    assert tight.counts["model_skipped_budget"] == 1 and tight.counts["model_proposed"] == 0
+    assert sampler.decoded == decoded
+    # Enough for one: it starts again.
+    again = _inputs(replace(roomy, model_budget_s=3 * cost), sampler)
+    assert again.counts["model_proposed"] == 2 and sampler.decoded > decoded
+    # Another sampler knows nothing of this one's costs.
+    assert PROMPT_COSTS.get(SteppingSampler([], steps=1), Source.MODEL) == 0.0
 
 
 def test_no_budget_no_cut() -> None:
@@ -104,13 +127,16 @@ def test_the_hf_sampler_stops_between_steps_at_the_deadline(tiny_model: LoadedMo
 
     params = SamplingParams(temperature=1.0, max_new_tokens=48, stop=(), ignore_eos=True)
     steps: list[int] = []
-    budgeted = BudgetedSampler(make_sampler(tiny_model, "hf"), ModelBudget(0.0))
+    inner = make_sampler(tiny_model, "hf")
+    budgeted = BudgetedSampler(inner, ModelBudget(0.0), Source.MODEL)
     out = list(budgeted.sample([PromptRequest(chat_prompt(tiny_model, "y"), 3)], params, steps.append))
     assert out == [] and budgeted.cut and len(steps) == 1
+    # Cut before any sample finished: the prompt is remembered as costing at least what it spent.
+    assert PROMPT_COSTS.get(inner, Source.MODEL) > 0
     # With time left the same call draws every sample, and the callback saw every step (47: the first token comes
     # from the prompt's logits).
     steps.clear()
-    budgeted = BudgetedSampler(make_sampler(tiny_model, "hf"), ModelBudget(600.0))
+    budgeted = BudgetedSampler(make_sampler(tiny_model, "hf"), ModelBudget(600.0), Source.MODEL)
     out = list(budgeted.sample([PromptRequest(chat_prompt(tiny_model, "y"), 3)], params, steps.append))
     assert len(out) == 3 and not budgeted.cut and len(steps) == 47 and sum(steps) == 3
     # Prompts drawn one call each give the samples one call gives (indices, texts, which request).

@@ -3,14 +3,16 @@
 A source proposes raw input texts and says what it did in typed counts (`Proposals`); `generate.py` checks the
 shapes, interleaves the sources and validates. The cheap sources (mutation, random) ignore the budget; the model
 sources (model, generator) share one `ModelBudget`: a batch starts only while the budget left covers one as long
-as the previous model batch (the first always starts while any is left), and a running batch stops at the budget's
-end (`BudgetedSampler`: between decoding steps; the samples finished by then are kept).
+as the previous model batch (the first starts while the budget covers one prompt as long as this sampler's last
+one for that source, on an earlier problem: `PromptCosts`), and a running batch stops at the budget's end
+(`BudgetedSampler`: between decoding steps; the samples finished by then are kept).
 """
 
 from __future__ import annotations
 
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -89,6 +91,45 @@ class ModelBudget:
         return None if self.seconds is None else self.started + self.seconds
 
 
+class PromptCosts:
+    """How long one model prompt of each source took on this process's earlier problems, per sampler: a source
+    whose budget cannot cover one such prompt does not start.
+
+    A prompt's encoding cannot be cut (the deadline is checked between decoding steps) and costs about the same
+    whatever the budget: on CPU 1.5-3 s for the 0.5B's direct-input prompt. Without this, a problem whose budget
+    was smaller (short programs sample fast: HumanEval's first 40 at `-n 16`, 3.6-8.6 s of sampling and a 2 s
+    floor) started the prompt anyway and was cut at its deadline or ran past it: the model sources took 14.7% of
+    those problems' time on average and 30% at most, for 8 of their 475 kept inputs. Unknown (the first
+    problem, or a sampler that cannot be weakly referenced): 0, the source starts as before."""
+
+    def __init__(self) -> None:
+        self._seconds: weakref.WeakKeyDictionary[object, dict[Source, float]] = weakref.WeakKeyDictionary()
+
+    def get(self, sampler: object, source: Source) -> float:
+        try:
+            return self._seconds.get(sampler, {}).get(source, 0.0)
+        except TypeError:  # not weakly referenceable: nothing remembered
+            return 0.0
+
+    def finished(self, sampler: object, source: Source, seconds: float) -> None:
+        """A prompt of `source` ran to its end in `seconds`: the cost of the next one."""
+        self._put(sampler, source, seconds)
+
+    def cut_empty(self, sampler: object, source: Source, seconds: float) -> None:
+        """A prompt was cut at the deadline before any of its samples finished: it costs more than `seconds`."""
+        self._put(sampler, source, max(seconds, self.get(sampler, source)))
+
+    def _put(self, sampler: object, source: Source, seconds: float) -> None:
+        try:
+            self._seconds.setdefault(sampler, {})[source] = seconds
+        except TypeError:
+            pass
+
+
+PROMPT_COSTS = PromptCosts()
+"""The process's memory of model prompt costs (a bench run's problems share one test-input sampler)."""
+
+
 class _OutOfTime(Exception):
     """Raised from the sampler's per-step callback at the deadline: it ends the sampling between two steps."""
 
@@ -109,6 +150,8 @@ class BudgetedSampler:
 
     inner: Sampler
     budget: ModelBudget
+    source: Source
+    """Which model source draws through it: its prompts' costs are remembered under it (`PROMPT_COSTS`)."""
     cut: bool = False
     """Whether a call was stopped at the deadline (reset at each call)."""
 
@@ -130,9 +173,17 @@ class BudgetedSampler:
                 self.cut = True
                 return
             started = time.perf_counter()
+            finished = 0
             for c in self._until(deadline, [replace(req, first_index=first)], params, progress):
+                finished += 1
                 yield replace(c, request_index=ri)
             last_s = time.perf_counter() - started
+            # What a prompt costs, for the next problem's decision to start one (a prompt cut after some samples
+            # says nothing new: it was worth starting).
+            if not self.cut:
+                PROMPT_COSTS.finished(self.inner, self.source, last_s)
+            elif not finished:
+                PROMPT_COSTS.cut_empty(self.inner, self.source, last_s)
             if self.cut:
                 return
 
@@ -247,6 +298,8 @@ def in_batches(
     that `cut` says was stopped at the budget's end."""
     t0 = time.perf_counter()
     first = min(ctx.cfg.first_batch, total) if probe else total
+    # The first batch needs room for at least one prompt as long as this source's last one (0 when unknown).
+    budget.last_batch_s = max(budget.last_batch_s, PROMPT_COSTS.get(ctx.sampler, out.source))
     for batch, count in enumerate((first, total - first)):
         if count < 1:
             break
@@ -286,7 +339,7 @@ class ModelSource:
         out = Proposals(self.source, facts={"constrained": int(grammar is not None)})
         tokens = cfg.direct_max_new_tokens if grammar is not None else cfg.max_new_tokens
         # Decoding stops at the budget's end, keeping the inputs finished by then.
-        sampler = BudgetedSampler(self.sampler, budget)
+        sampler = BudgetedSampler(self.sampler, budget, self.source)
         # Constrained inputs are well-formed by construction, so a probing first batch would only pay for one more
         # encoding of the prompts: draw them in one batch.
         return in_batches(c, budget, out, cfg.num_model_samples, lambda count, batch: mi.model_inputs(
@@ -323,7 +376,7 @@ class GeneratorSource:
         tokens = cfg.gen_body_max_new_tokens if skeleton is not None else max(cfg.max_new_tokens, 384)
         plain = skeleton.program(skeleton.plain) if skeleton is not None else None
         # Decoding stops at the budget's end; the programs finished by then still run.
-        sampler = BudgetedSampler(self.sampler, budget)
+        sampler = BudgetedSampler(self.sampler, budget, self.source)
 
         def generated(count: int, batch: int) -> list[str]:
             gens = mi.generator_programs(sampler, c.tokenizer, c.view, count, cfg.temperature, tokens,
