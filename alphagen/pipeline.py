@@ -160,14 +160,16 @@ def solve(
     rounds = settle.round_sizes(cfg.n, cfg.settle_min)
     # Each round replays the samples of the rounds before it from this log instead of drawing them again.
     steps = _RoundLog(checkpoint)
+    results: list[SolveResult] = []
     for done, k in enumerate(rounds, 1):
-        result = _solve_at_once(problem, cfg.round_config(k), models=models, executor=executor, progress=progress,
-                                checkpoint=steps)
-        need = settle.assess(result)
+        results.append(_solve_at_once(problem, cfg.round_config(k), models=models, executor=executor,
+                                      progress=progress, checkpoint=steps))
+        need = settle.assess(results[-1])
         log.info("round %d: %d samples, %s", done, k, need)
         if need is settle.Need.SETTLED:
             break
-    return replace(result, rounds=tuple(rounds[:done]))
+    # The stages' seconds are what all the rounds spent (each clustered and made test inputs again).
+    return replace(settle.over_rounds(results), rounds=tuple(rounds[:done]))
 
 
 class _RoundLog:

@@ -21,8 +21,8 @@ from alphagen.evaluation.runner import BenchConfig, run_bench
 from alphagen.evaluation.store import RunStore
 from alphagen.pipeline import SolveConfig, StageLog, solve
 from alphagen.problems.model import Problem
-from alphagen.results import Candidate, SolveResult
-from alphagen.settle import Need, Share, assess, next_round, round_sizes
+from alphagen.results import Candidate, SolveResult, StageStat
+from alphagen.settle import Need, Share, assess, next_round, over_rounds, round_sizes
 from alphagen.testgen import TestGenConfig
 from sandbox import Executor
 
@@ -65,6 +65,21 @@ def test_rounds_and_allocation_are_fixed_by_the_states() -> None:
         next_round(states, order, 10, 0, 32)
 
 
+def test_a_result_in_rounds_counts_what_every_round_spent() -> None:
+    # Each round clusters and makes test inputs again; its sampling seconds already hold the earlier samples'.
+    def timed(sample: float, testgen: float, cluster: float) -> SolveResult:
+        return replace(result(cand(0, True)), stages=(StageStat("sample", sample, 8, 8),
+                                                      StageStat("testgen", testgen, 2, 5),
+                                                      StageStat("cluster", cluster, 2, 2)))
+
+    total = over_rounds([timed(4.0, 1.0, 0.5), timed(8.0, 2.0, 0.25), timed(12.0, 3.0, 0.25)])
+    assert {st.name: st.seconds for st in total.stages} == {"sample": 12.0, "testgen": 6.0, "cluster": 1.0}
+    assert total.candidates == timed(0, 0, 0).candidates  # everything else is the last round's
+    assert over_rounds([timed(4.0, 1.0, 0.5)]) == timed(4.0, 1.0, 0.5)
+    with pytest.raises(ValueError, match="rounds must not be empty"):
+        over_rounds([])
+
+
 def test_config_refuses_rounds_with_repairs() -> None:
     with pytest.raises(ValueError, match="settle min"):
         SolveConfig(n=16, settle_min=4, repair_share=0.25)
@@ -91,7 +106,14 @@ def test_a_solve_in_rounds_draws_the_first_samples_of_an_all_at_once_solve(execu
     assert assess(rounds) is Need.SETTLED or k == 16
 
 
-def test_a_solve_stops_once_settled_and_goes_to_the_cap_otherwise(executor: Executor) -> None:
+def test_a_solve_stops_once_settled_and_goes_to_the_cap_otherwise(executor: Executor,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import alphagen.settle as settle
+
+    # What each solve's stages are timed from: all of its rounds (`over_rounds`), not the last one alone.
+    timed_from: list[int] = []
+    real = settle.over_rounds
+    monkeypatch.setattr(settle, "over_rounds", lambda rounds: timed_from.append(len(rounds)) or real(rounds))
     problem = make_problem()
     agreeing = KeyedSampler([CORRECT, CORRECT_2])
     settled = solve(problem, replace(CFG, settle_min=4), models=models(agreeing), executor=executor)
@@ -102,6 +124,7 @@ def test_a_solve_stops_once_settled_and_goes_to_the_cap_otherwise(executor: Exec
     assert grown.rounds == (4, 8, 12, 16) and len(grown.candidates) == 16 and assess(grown) is Need.DISAGREE
     assert [sum(r.count for r in call) for call in split.calls] == [4, 4, 4, 4]
     assert sorted(c.index for c in grown.candidates) == list(range(16))
+    assert timed_from == [1, 4]
 
 
 def test_a_killed_solve_in_rounds_replays_its_stored_rounds(executor: Executor) -> None:
@@ -153,6 +176,9 @@ def test_a_budget_goes_to_the_unsettled_problems_and_is_never_overspent(tmp_path
         if r["need"] == "settled" and len(r["rounds"]) == 1:
             assert r["n"] == 8
         assert r["rounds"] == sorted(r["rounds"]) and r["rounds"][-1] == r["n"]
+        # Timed with every round's clustering (the fake's 0.1 s a solve); sampling is the last round's.
+        assert r["timing"]["stages"]["cluster"] == pytest.approx(0.1 * len(r["rounds"]))
+        assert r["timing"]["stages"]["sample"] == pytest.approx(0.5)
     assert any(len(r["rounds"]) > 1 for r in ok)
     # Each (problem, size) was solved once: nothing drawn twice.
     assert len(calls) == len(set(calls))
