@@ -129,7 +129,8 @@ def test_other_draw_settings_make_redrawn_gains_no_noise_baseline(tmp_path: Path
     # n and the budget change which indices are drawn, not what index i is drawn from: only the temperature counts.
     assert out["draw_settings_differ"] == {"temperature": [0.8, 0.25]}
     assert out["gains_by_rule"]["redrawn_is_noise"] is False
-    assert "lower bound" in paired.summary_line(out, ("A", "B"))
+    assert "redrawn gains are not noise alone here" in paired.summary_line(out, ("A", "B"))
+    assert "temperature 0.8 vs 0.25" in paired.summary_line(out, ("A", "B"))
 
 
 def test_cli_prints_the_table_and_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,8 +28,8 @@ What is compared, on the problems both runs finished (status ok; the rest are le
   ranking) made, net; redrawn and verdict-noise gains are noise either way.
 - That reading holds only when both runs draw sample i from the same distribution (`DRAW_KEYS` equal in their
   config.json: same model, temperature, prompt, ...). When they differ (T 0.25 against T 0.8, say), a redrawn
-  program is the rule's doing as much as the batch's: the output names the differing settings, and "gains by rule"
-  is then a lower bound.
+  program is the rule's doing as much as the batch's: the output names the differing settings and says that the
+  redrawn gains (either way) are not noise alone.
 
 Output: a table on stderr (one row per differing problem) and a summary line; the JSON object on stdout (last line)
 and in --out. Reads the run directories only (a running bench may hold them).
@@ -278,9 +278,8 @@ def summary_line(out: dict[str, Any], names: tuple[str, str]) -> str:
 
     differ = out["draw_settings_differ"]
     caveat = "" if not differ else (
-        " (a lower bound: the runs draw from different distributions, "
-        + ", ".join(f"{k} {va!r} vs {vb!r}" for k, (va, vb) in differ.items())
-        + ", so a redrawn gain may be the rule's too)")
+        " (redrawn gains are not noise alone here: the runs draw sample i from different distributions, "
+        + ", ".join(f"{k} {va!r} vs {vb!r}" for k, (va, vb) in differ.items()) + ")")
     left = out["left_out"]
     left_n = left["a_only"] + left["b_only"] + left["not_ok"]
     return (f"A={names[0]} solved {out['solved']['a']}, B={names[1]} solved {out['solved']['b']} of "
@@ -320,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ap.exit(2, f"error: {e}\n")
     names = (_label(args.run_a), _label(args.run_b))
     console.print(render(out, names))
-    console.print(summary_line(out, names), highlight=False)
+    console.print(summary_line(out, names), highlight=False, soft_wrap=True)
     if args.out is not None:
         args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     # stdout is for data: the comparison as one JSON object on the last line.
