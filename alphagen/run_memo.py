@@ -34,6 +34,11 @@ class RunMemo(BatchExecutor):
         self.runs = 0
         """Plain runs that went to the inner executor."""
 
+    def has(self, program: Program, text: str | bytes, limits: Limits) -> bool:
+        """Whether this pair's plain run is known (a run of it now costs nothing): clustering runs the known ones
+        first and never presumes a result it already has (alphagen.pipeline)."""
+        return (program, text.encode() if isinstance(text, str) else bytes(text), limits) in self._seen
+
     def execute(self, request: BatchRequest) -> Iterator[Result]:
         """Same contract as BatchExecutor.execute: one Result per pair, any order, never raises for a run."""
         # A comparison or a stop on the first failure depends on more than the pair: those run as asked.

@@ -1,0 +1,143 @@
+"""Clustering presumes time-outs (#29, item 6): a survivor that timed out on an input is not run on the later inputs
+at least as large in every number; its key there is the one a real time-out gets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from alphagen import clustering
+from alphagen.pipeline import CLUSTER_CHUNK, Clustered, cluster_survivors
+from alphagen.problems.harness import ProblemHarness
+from alphagen.problems.model import Problem, Test
+from alphagen.results import Candidate
+from alphagen.run_memo import RunMemo
+from sandbox.interface import BatchExecutor, BatchRequest
+from sandbox.values import Result, Status
+from tests.testgen_fakes import run_source
+
+# Programs on 'n k': the first token decides how long they take (a loop to n, as 1076B's and 762A's survivors).
+SLOW = "n, k = map(int, input().split())  # loops to n\nprint(n + k)\n"
+"""Right, but times out when n > 100."""
+FAST = "n, k = map(int, input().split())\nprint(k + n)\n"
+"""The same answers, always in time: one cluster with SLOW where SLOW runs, another where it times out."""
+WRONG = "n, k = map(int, input().split())\nprint(n * k)\n"
+EVEN = "n, k = map(int, input().split())  # loops to n when it is even\nprint(n - k)\n"
+"""Times out when n > 100 is even and not otherwise (1076B's loops end early on an odd prime): a presumption on a
+larger odd n is wrong."""
+
+
+def times_out(source: str, text: str) -> bool:
+    n = int(text.split()[0])
+    if "# loops to n when it is even" in source:
+        return n > 100 and n % 2 == 0
+    return "# loops to n" in source and n > 100
+
+
+class LimitedExecutor(BatchExecutor):
+    """In-process runs that report a time-out the way the sandbox does (status time limit, the whole limit in CPU
+    seconds, whatever was printed); records every run and every batch."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, str]] = []
+        self.batches = 0
+
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        self.batches += 1
+        for p, i in request.todo():
+            source, text = request.programs[p].source, str(request.inputs[i])
+            self.runs.append((source, text))
+            if times_out(source, text):
+                yield Result(p, i, Status.TIME_LIMIT, stdout=b"partial", cpu_s=request.limits.time_s)
+                continue
+            status, stdout = run_source(source, text)
+            yield Result(p, i, status, stdout=stdout, cpu_s=0.001)
+
+
+HARNESS = ProblemHarness.of(Problem(name="n-k", description="Print n + k.", public_tests=(Test("1 2\n", "3\n"),)))
+# Mixed sizes in no order; '5 999999' is longer than '300 1' but its n is small: it is never presumed.
+INPUTS = ("5 1\n", "1000 1\n", "3 3\n", "2000 7\n", "99 1\n", "300 1\n", "5 999999\n", "70000 2\n", "300 5\n",
+          "7 2\n", "20 20\n", "400 0\n")
+
+
+def candidates(*codes: str) -> list[Candidate]:
+    return [Candidate(index=i, language="python", code=code, passed_examples=True) for i, code in enumerate(codes)]
+
+
+def cluster(executor: BatchExecutor, pool: list[Candidate], presume: bool, inputs: tuple[str, ...] = INPUTS
+            ) -> Clustered:
+    return cluster_survivors(HARNESS, pool, inputs, executor, presume=presume)
+
+
+def test_a_presumed_time_out_gets_the_key_of_a_real_one() -> None:
+    # The runs below compare keys through signatures: a presumed and a real time-out must be one key.
+    norm = clustering.norm_from_tolerance(None, None, False)
+    real = clustering.output_key(b"partial", Status.TIME_LIMIT.value, norm)
+    assert real == clustering.output_key(b"", Status.TIME_LIMIT.value, norm) == "<time_limit>"
+
+
+def test_presumed_pairs_are_not_run_and_the_clusters_are_those_of_running_everything() -> None:
+    pool = candidates(SLOW, FAST, WRONG, SLOW.replace("n + k", "k + n + 0"))
+    every_ex, presumed_ex = LimitedExecutor(), LimitedExecutor()
+    every = cluster(every_ex, pool, presume=False)
+    got = cluster(presumed_ex, pool, presume=True)
+    # SLOW (two copies) times out on 300 1 first (the smallest n over 100); after it, every input with n >= 300
+    # and k >= its k is presumed: 400 0 has a smaller k and runs (and times out).
+    slow_inputs = sorted(t for s, t in presumed_ex.runs if s == SLOW)
+    assert slow_inputs == sorted(["3 3\n", "5 1\n", "7 2\n", "20 20\n", "99 1\n", "300 1\n", "300 5\n", "400 0\n",
+                                  "5 999999\n"])
+    assert got.presumed == 2 * 3  # 1000 1, 2000 7, 70000 2, for each slow copy
+    assert len(presumed_ex.runs) == len(every_ex.runs) - got.presumed
+    # The signatures, agreement, splits and clusters are those of running every pair.
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+    assert got.agreement == every.agreement
+    assert got.distinguishing == every.distinguishing and got.splits == every.splits
+    assert len(clustering.cluster(got.candidates, "alphacode", got.agreement, False)) == 3
+    # A presumed run took no CPU time: the slow copies' totals count their real time-outs only (300 1, 300 5, 400 0).
+    assert got.candidates[0].cpu_s < every.candidates[0].cpu_s
+    assert every.presumed == 0
+
+
+def test_nothing_is_presumed_when_nothing_times_out() -> None:
+    pool = candidates(FAST, WRONG, FAST.replace("k + n", "n + k + 0"))
+    every_ex, chunked_ex = LimitedExecutor(), LimitedExecutor()
+    every = cluster(every_ex, pool, presume=False)
+    got = cluster(chunked_ex, pool, presume=True)
+    assert got.presumed == 0
+    assert sorted(chunked_ex.runs) == sorted(every_ex.runs)
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+    # One round per chunk of each program's inputs: as many children as one batch of everything.
+    assert chunked_ex.batches == -(-len(INPUTS) // CLUSTER_CHUNK)
+
+
+def test_a_wrong_presumption_changes_only_that_key_and_a_known_run_is_never_presumed() -> None:
+    # EVEN times out on 300 1 and 400 0, not on 1001 1: presumed (without a memo) where it would have run.
+    # The first round (CLUSTER_CHUNK inputs, smallest first) holds the two time-outs, 1001 1 comes after them.
+    inputs = ("5 1\n", "300 1\n", "400 0\n", "1001 1\n", "1 2\n", "2 2\n", "3 2\n", "4 2\n", "6 2\n")
+    pool = candidates(EVEN, FAST)
+    every = cluster(LimitedExecutor(), pool, presume=False, inputs=inputs)
+    guessed = cluster(LimitedExecutor(), pool, presume=True, inputs=inputs)
+    assert guessed.presumed == 1 and guessed.candidates[0].signature != every.candidates[0].signature
+    # The survivor that never timed out is unaffected.
+    assert guessed.candidates[1].signature == every.candidates[1].signature
+    # With the test-input stage's runs in a RunMemo (here: 1001 1 ran there at the full limit), the known run
+    # is read back, first, and never presumed.
+    memo = RunMemo(LimitedExecutor())
+    list(memo.run_batch([HARNESS.program(EVEN, "python")], ["1001 1\n"], HARNESS.limits))
+    known = cluster(memo, pool, presume=True, inputs=inputs)
+    assert known.presumed == 0 and memo.hits == 1
+    assert [c.signature for c in known.candidates] == [c.signature for c in every.candidates]
+
+
+def test_a_known_time_out_presumes_from_the_first_round() -> None:
+    # The test-input stage's full-limit time-out on 300 1 (in the memo) presumes 2000 7 and 70000 2 before anything
+    # else runs; 1000 1 too.
+    memo = RunMemo(LimitedExecutor())
+    list(memo.run_batch([HARNESS.program(SLOW, "python")], ["300 1\n"], HARNESS.limits))
+    got = cluster(memo, candidates(SLOW, FAST), presume=True)
+    assert got.presumed == 4  # 1000 1, 2000 7, 70000 2, 300 5
+    inner = memo.inner
+    assert isinstance(inner, LimitedExecutor)
+    assert not any(s == SLOW and t in ("1000 1\n", "2000 7\n", "70000 2\n", "300 5\n") for s, t in inner.runs)
+    every = cluster(LimitedExecutor(), candidates(SLOW, FAST), presume=False)
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+    assert got._replace(candidates=[], presumed=0) == every._replace(candidates=[], presumed=0)
