@@ -31,7 +31,7 @@ from sandbox.values import Limits, Program, Result, Status
 if TYPE_CHECKING:
     from alphagen.testgen import TestGenConfig
 
-__all__ = ["TESTS_PER_CHILD", "Models", "SolveConfig", "StageLog", "cluster_survivors", "solve"]
+__all__ = ["TESTS_PER_CHILD", "Clustered", "Models", "SolveConfig", "StageLog", "cluster_survivors", "solve"]
 
 log = logging.getLogger("alphagen.pipeline")
 TESTS_PER_CHILD = 8
