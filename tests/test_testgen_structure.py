@@ -36,6 +36,20 @@ def test_array_inputs_follow_n() -> None:
     assert "lines" in (_check(ARRAY_EXAMPLES, "4\n1 2 3 4\n1 2 3 4\n", ARRAY_STATEMENT) or "")
 
 
+def test_an_array_length_may_come_from_any_earlier_line() -> None:
+    # Queries after an array (range-sum-queries' layout): each pair's length 2 is given by no number on the line
+    # before it but by one further up; the set of earlier numbers is grown line by line, not rebuilt per line
+    # (rebuilt, a 30,000-line input took 150 s to check).
+    examples = ["3 2\n1 2 3\n1 2\n2 3\n", "4 2\n5 6 7 8\n1 4\n2 3\n"]
+    fmt = learn_format(examples, parse_constraints(""))
+    assert fmt is not None and fmt.arrays_sized_by_earlier
+    pairs = [f"{i} {i + 1}\n" for i in range(1, 2001)]
+    assert structure_problem(fmt, "3 2000\n1 2 3\n" + "".join(pairs), 1 << 20) is None
+    # The last query has 3000 numbers, a length no earlier line gives.
+    bad = "3 2000\n1 2 3\n" + "".join(pairs[:-1]) + " ".join(["1"] * 3000) + "\n"
+    assert "length" in (structure_problem(fmt, bad, 1 << 20) or "")
+
+
 def test_numbers_outside_the_stated_span_are_rejected() -> None:
     assert "outside" in (_check(ARRAY_EXAMPLES, "2\n1 5000\n", ARRAY_STATEMENT) or "")
     assert "outside" in (_check(ARRAY_EXAMPLES, "2\n-1 5\n", ARRAY_STATEMENT) or "")
