@@ -95,7 +95,7 @@ def test_a_window_draws_once_and_each_problem_gets_what_it_draws_alone(executor:
 def test_plans_drawn_together_must_share_their_params(executor: Executor) -> None:
     a, b = three_problems()[:2]
     items = [(ProblemHarness.of(a), plan_sampling(a, CFG, Tok())),
-             (ProblemHarness.of(b), plan_sampling(b, replace(CFG, temperature=0.8), Tok()))]
+             (ProblemHarness.of(b), plan_sampling(b, replace(CFG, temperature=CFG.temperature / 2), Tok()))]
     with pytest.raises(ValueError, match="plans drawn together must share their sampling params"):
         draw_and_filter_many(items, KeyedSampler(POOL), executor)
 

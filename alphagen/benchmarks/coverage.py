@@ -59,7 +59,8 @@ class Variant:
 VARIANTS = {
     v.name: v
     for v in (
-        Variant("default", (), "today's defaults (T 0.25, metadata on, python, no repair)"),
+        Variant("default", (), "today's defaults (T 0.8, metadata on, python, no repair; T 0.25 before #29)"),
+        Variant("T0.25", ("--temperature", "0.25"), "AlphaCode's temperature (the default before #29)"),
         Variant("T0.8", ("--temperature", "0.8"), "more diverse samples (coverage)"),
         Variant("T0.8-nometa", ("--temperature", "0.8", "--no-metadata"), "diversity without AlphaCode's tags"),
         Variant("nometa", ("--no-metadata",), "no random rating and tags in the prompt"),
