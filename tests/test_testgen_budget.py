@@ -105,6 +105,8 @@ def test_a_source_whose_budget_cannot_cover_one_prompt_does_not_start() -> None:
     tight = _inputs(replace(roomy, model_budget_s=cost / 2), sampler)
     assert tight.counts["model_skipped_budget"] == 1 and tight.counts["model_proposed"] == 0
     assert sampler.decoded == decoded
+    # Each skip fades the remembered cost by a fifth: one slow prompt (a warm-up) cannot keep the source off.
+    assert PROMPT_COSTS.get(sampler, Source.MODEL) == pytest.approx(0.8 * cost)
     # Enough for one: it starts again.
     again = _inputs(replace(roomy, model_budget_s=3 * cost), sampler)
     assert again.counts["model_proposed"] == 2 and sampler.decoded > decoded

@@ -91,6 +91,10 @@ class ModelBudget:
         return None if self.seconds is None else self.started + self.seconds
 
 
+FADE = 0.8
+"""What a remembered prompt cost is multiplied by each time it keeps a model source from starting."""
+
+
 class PromptCosts:
     """How long one model prompt of each source took on this process's earlier problems, per sampler: a source
     whose budget cannot cover one such prompt does not start.
@@ -118,6 +122,12 @@ class PromptCosts:
     def cut_empty(self, sampler: object, source: Source, seconds: float) -> None:
         """A prompt was cut at the deadline before any of its samples finished: it costs more than `seconds`."""
         self._put(sampler, source, max(seconds, self.get(sampler, source)))
+
+    def fade(self, sampler: object, source: Source) -> None:
+        """The source was kept off by the remembered cost: remember a fifth less (FADE), so that a later problem
+        whose budget covers the smaller figure tries again and measures anew."""
+        if (seconds := self.get(sampler, source)) > 0:
+            self._put(sampler, source, seconds * FADE)
 
     def _put(self, sampler: object, source: Source, seconds: float) -> None:
         try:
@@ -305,6 +315,10 @@ def in_batches(
             break
         if budget.spent():
             out.skipped_budget = True
+            if batch == 0:
+                # Kept off by what a prompt cost before: that memory fades, so one slow prompt (the process's
+                # first, which pays its warm-up) cannot keep the source off a whole run.
+                PROMPT_COSTS.fade(ctx.sampler, out.source)
             break
         b0 = time.perf_counter()
         texts = draw(count, batch)
