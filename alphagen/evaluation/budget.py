@@ -98,8 +98,6 @@ class _BudgetedRun:
         self.spent = sum(int(done[n].get("n") or done[n].get("drawn") or 0) for n in self.order if n in done)
         self.drawn: dict[str, tuple[int, ...]] = {}
         self.latest: dict[str, SolveResult] = {}
-        self.rounds: dict[str, list[SolveResult]] = {}
-        """Each open problem's round results so far (read back on resume as drawn)."""
 
     def grow(self, name: str, k: int) -> None:
         """Draw (or replay) problem `name` up to k samples; a problem that errors is committed as such."""
@@ -124,15 +122,16 @@ class _BudgetedRun:
                 self.notify("error", name, self.done[name])
                 return
             self.store.log(name, {"event": "round", "k": k, "result": solve_result_to_dict(result)})
-        self.rounds.setdefault(name, []).append(result)
-        # Judged on the last round, timed with what every round spent (each clustered and made test inputs again).
-        self.latest[name] = replace(settle.over_rounds(self.rounds[name]), rounds=self.drawn[name])
+        # Judged on the last round, timed with what every round spent (each clustered and made test inputs again):
+        # the problem's latest result already holds the rounds before this one.
+        before = self.latest.get(name)
+        timed = result if before is None else settle.over_rounds([before, result])
+        self.latest[name] = replace(timed, rounds=self.drawn[name])
         if settle.assess(result) is settle.Need.SETTLED or k >= self.cfg.n:
             self.finish(name)
 
     def finish(self, name: str) -> None:
         """Judge, score and commit a problem on its last round."""
-        self.rounds.pop(name, None)
         record = run_problem(self.by_name[name], self.cfg, self.store, _Stored(self.latest.pop(name)),
                              self.judge_fn, self.select)
         self.done[name] = record
