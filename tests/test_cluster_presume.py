@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from alphagen import clustering
-from alphagen.pipeline import CLUSTER_CHUNK, Clustered, cluster_survivors
+from alphagen.cluster_runs import CLUSTER_CHUNK, Clustered, cluster_survivors
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
 from alphagen.results import Candidate

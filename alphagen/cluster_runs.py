@@ -1,0 +1,174 @@
+"""Stage 5's runs: the picking pool on the extra inputs, each survivor's behaviour its signature (`cluster_survivors`).
+
+A survivor that timed out on an input is presumed, without running, to time out on every later input at least as
+large (`_cluster_runs`), as the test-input checks presume (`testgen.validate`). The grouping and picking
+themselves are pure and live in `alphagen.clustering`; the pipeline calls this between the test inputs and the
+picks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from alphagen import clustering
+from alphagen.problems.harness import ProblemHarness
+from alphagen.results import Candidate, InputSplit
+from alphagen.run_memo import RunMemo
+from alphagen.stages import Progress, Stage, noop_progress
+from sandbox import BatchExecutor
+from sandbox.values import Limits, Program, Result, Status
+
+__all__ = ["CLUSTER_CHUNK", "Clustered", "cluster_survivors", "input_splits"]
+
+
+class Clustered(NamedTuple):
+    """What clustering returns: the candidates with signatures, the CodeT agreement per survivor, how many inputs
+    distinguish at least two survivors, the first inputs that split the clusters (what a report shows to explain
+    them), and how many runs were presumed time-outs instead of run (`_cluster_runs`)."""
+
+    candidates: list[Candidate]
+    agreement: dict[int, float]
+    distinguishing: int
+    splits: tuple[InputSplit, ...]
+    presumed: int
+
+
+def cluster_survivors(
+    harness: ProblemHarness,
+    candidates: Sequence[Candidate],
+    test_inputs: Sequence[str],
+    executor: BatchExecutor,
+    progress: Progress = noop_progress,
+    fallback: bool = True,
+    presume: bool = True,
+) -> Clustered:
+    """Stage 5: run the picking pool (survivors, or the fallback pool when there are none: see
+    `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
+
+    With `presume`, a survivor that timed out on an input is presumed, without running, to time out on every
+    later input at least as large in every number (`_cluster_runs`)."""
+    pool = clustering.picking_pool(candidates, fallback)
+    survivors = [c for c in candidates if c.index in pool]
+    opts = harness.compare
+    norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
+    # Keys stay indexed by the inputs' own order whatever order they run in: signatures, the CodeT agreement and
+    # the splits read them by input.
+    keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
+    cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
+    presumed = _Presumed()
+    progress(Stage.CLUSTER, 0, len(survivors) * len(test_inputs))
+    if survivors and test_inputs:
+        programs = [harness.program(c.code, c.language) for c in survivors]
+        runs = _cluster_runs(executor, programs, test_inputs, harness.limits, presumed if presume else None)
+        for r in runs:
+            c = survivors[r.program_index]
+            # A presumed time-out goes through the same key as a real one ('<time_limit>', whatever the output).
+            keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
+            cpu[c.index] += r.cpu_s
+            progress(Stage.CLUSTER, 1, None)
+    distinguishing = sum(
+        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in survivors}) > 1
+    )
+    agreement = clustering.codet_scores(keys)
+    sig = {i: clustering.signature(k) for i, k in keys.items()}
+    out = [
+        replace(c, signature=sig[c.index], cpu_s=cpu[c.index]) if c.index in sig else c for c in candidates
+    ]
+    return Clustered(out, agreement, distinguishing, input_splits(keys, sig), presumed.count)
+
+
+CLUSTER_CHUNK = 8
+"""Inputs per program per round of clustering runs: one child's worth (the pipeline's executors run
+`pipeline.TESTS_PER_CHILD`, 8, tests of a program in one child), so a program that never times out runs in as many
+children as in one batch of everything."""
+
+
+@dataclass
+class _Presumed:
+    """Per program, the inputs (as tokens) it timed out on at the full limit; the runs presumed so far."""
+
+    timed_out: dict[int, list[list[str]]] = field(default_factory=dict)
+    count: int = 0
+
+
+def _cluster_runs(
+    executor: BatchExecutor,
+    programs: Sequence[Program],
+    inputs: Sequence[str],
+    limits: Limits,
+    presumed: _Presumed | None,
+) -> Iterator[Result]:
+    """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed.
+
+    The test-input stage's rule (`testgen.validate.SlowCheckers`, `at_least`): a program that timed out on an input
+    is presumed to time out on every later one at least as large in every number (1076B: a loop to n <= 10^10
+    paid the whole limit on each of 15 ten-digit inputs, 48% of its solve). A presumed time-out is a stand-in
+    Result (status time limit, never run, 0 CPU seconds), so it gets the same key as a real one; it differs from
+    the real run only where that would not have timed out (a time that does not grow with every number)."""
+    if presumed is None:
+        yield from executor.run_batch(list(programs), list(inputs), limits)
+        return
+    from alphagen.testgen.validate import PRESUMED, at_least
+
+    tokens = [text.split() for text in inputs]
+    # Runs already known (a RunMemo holds the test-input stage's runs) come first, together: they cost nothing,
+    # their time-outs presume at once, and a known result is never replaced by a presumed one.
+    known: list[tuple[int, int]] = []
+    if isinstance(executor, RunMemo):
+        known = [(p, i) for p in range(len(programs)) for i in range(len(inputs))
+                 if executor.has(programs[p], inputs[i], limits)]
+    # The rest of each program's inputs, smallest first (shortest, then in text order: numerically, for numbers
+    # of one length), so that a time-out comes as early as it can and presumes on as many later inputs as it can.
+    done = set(known)
+    order = sorted(range(len(inputs)), key=lambda i: (len(inputs[i]), inputs[i]))
+    todo = {p: [i for i in order if (p, i) not in done] for p in range(len(programs))}
+    batch = known
+    while True:
+        for r in executor.run_batch(list(programs), list(inputs), limits, pairs=batch) if batch else ():
+            if r.status is Status.TIME_LIMIT:
+                presumed.timed_out.setdefault(r.program_index, []).append(tokens[r.input_index])
+            yield r
+        # The next round: a program that never timed out runs its next chunk; one that did runs its next input
+        # not presumed, alone, so that each of its time-outs can presume on the inputs after it.
+        batch = []
+        for p, rest in todo.items():
+            slow = presumed.timed_out.get(p)
+            take = 1 if slow else CLUSTER_CHUNK
+            while rest and take:
+                i = rest.pop(0)
+                if slow and any(at_least(tokens[i], small) for small in slow):
+                    presumed.count += 1
+                    yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT, detail=PRESUMED)
+                    continue
+                batch.append((p, i))
+                take -= 1
+        # Every pair either ran or was presumed: a round with nothing to run means nothing is left.
+        if not batch:
+            return
+
+
+SPLITS_KEPT = 10
+"""Splitting inputs kept per problem: enough to explain the clusters, few enough for the stored results."""
+OUTPUT_CHARS = 200
+"""Each cluster's output on a splitting input is cut to this many characters in the stored results."""
+
+
+def input_splits(keys: dict[int, list[str]], sig: dict[int, str]) -> tuple[InputSplit, ...]:
+    """The first SPLITS_KEPT inputs on which the clusters' representatives (lowest sample of each signature)
+    disagree, with each representative's output."""
+    first: dict[str, int] = {}
+    for i in sorted(sig):
+        first.setdefault(sig[i], i)
+    reps = sorted(first.values())
+    if len(reps) < 2:
+        return ()
+    splits = []
+    for j in range(len(keys[reps[0]])):
+        outputs = tuple((r, keys[r][j][:OUTPUT_CHARS]) for r in reps)
+        if len({keys[r][j] for r in reps}) > 1:
+            splits.append(InputSplit(j, outputs))
+            if len(splits) == SPLITS_KEPT:
+                break
+    return tuple(splits)
