@@ -137,3 +137,21 @@ def test_speedup_steps_are_redone_and_a_problem_gets_all_its_steps(tmp_path: Pat
         assert [e["stage"]["name"] for e in store.events("p")] == ["fresh", "fresh-8"]
         assert seed_replay(src, store, ["p"]).kept == 1
         assert len(store.events("p")) == 2
+
+
+def test_a_replay_with_a_larger_n_draws_only_the_new_samples(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = write_problems(tmp_path / "problems", ["max-a"])
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
+    grower = KeyedSampler(POOL)
+    use_sampler(monkeypatch, grower)
+    grown = tmp_path / "grown"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(grown), *BASE, "-n", "12",
+                                    "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    # The first 8 are the source's (index, program, example verdict); one call drew samples 8..11.
+    assert candidates(grown, "max-a")[:8] == candidates(first, "max-a")
+    assert [c[0] for c in candidates(grown, "max-a")] == list(range(12))
+    assert [[r.count for r in call] for call in grower.calls] == [[4]]

@@ -120,12 +120,15 @@ def _alphagen(args: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "alphagen", *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def run_variant(files: Sequence[str], variant: Variant, n: int, run_dir: Path, seed: int) -> dict[str, Any]:
-    """Run (or resume) one bench run; account its CPU-seconds in run_dir/cpu.jsonl; return its summary."""
+def run_variant(files: Sequence[str], variant: Variant, n: int, run_dir: Path, seed: int,
+                source: Path | None = None) -> dict[str, Any]:
+    """Run (or resume) one bench run; account its CPU-seconds in run_dir/cpu.jsonl; return its summary. With a
+    `source` run (the same set and variant at a smaller n), its samples are the first ones (`bench --replay`)."""
     resume = (run_dir / "config.json").exists()
     before = _finished(run_dir)
     cmd = [sys.executable, "-m", "alphagen", "bench", *files, "-n", str(n), "--seed", str(seed),
-           "--out", str(run_dir), *(["--resume"] if resume else []), *variant.bench_flags(n, len(files))]
+           "--out", str(run_dir), *(["--resume"] if resume else []), *variant.bench_flags(n, len(files)),
+           *(["--replay", str(source)] if source is not None else [])]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     # wait4: the CPU of the bench process and of every descendant it reaped (zygotes reap the candidates).
@@ -153,13 +156,36 @@ def _finished(run_dir: Path) -> int:
 
 
 def cpu_per_problem(run_dir: Path) -> float | None:
-    """Mean CPU-seconds per finished problem over the invocations that finished some (a killed one left no line)."""
+    """Mean CPU-seconds per finished problem over the invocations that finished some (a killed one left no line),
+    plus, for a run extended from a smaller one (EXTENDED), that run's: an upper bound on what drawing the whole
+    n at once costs, since the extension redoes every stage after sampling and only the samples are reused."""
     path = run_dir / "cpu.jsonl"
     if not path.exists():
         return None
     entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     done = sum(e["finished_after"] - e["finished_before"] for e in entries)
-    return sum(e["cpu_s"] for e in entries) / done if done else None
+    if not done:
+        return None
+    extended = run_dir / EXTENDED
+    before = json.loads(extended.read_text(encoding="utf-8"))["cpu_s_per_problem"] if extended.exists() else 0.0
+    return float(sum(e["cpu_s"] for e in entries) / done + before)
+
+
+EXTENDED = "extended.json"
+"""In a run made with --extend-from: the smaller run whose samples it reuses, and that run's CPU-s per problem."""
+
+
+def extension_source(work: Path, set_name: str, name: str, n0: int, seed: int, run_dir: Path) -> Path:
+    """The finished run at -n n0 that run_dir extends; its CPU-seconds are recorded in run_dir once."""
+    source = work / f"{set_name}-n{n0}-s{seed}" / name
+    cpu = cpu_per_problem(source)
+    if not (source / "summary.json").exists() or cpu is None:
+        raise SystemExit(f"--extend-from {n0} needs a finished {set_name} {name} run at -n {n0} in {source}, "
+                         "with its cpu.jsonl")
+    if not (run_dir / EXTENDED).exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(run_dir / EXTENDED, json.dumps({"source": str(source), "cpu_s_per_problem": cpu}) + "\n")
+    return source
 
 
 def point(summary: dict[str, Any], cpu: float | None, n: int) -> dict[str, Any]:
@@ -233,10 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "coverage", help="run directories (resume)")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default: WORK/coverage.json)")
     ap.add_argument("--plot", type=Path, default=None, help="plot PNG (default: WORK/coverage.png)")
+    ap.add_argument("--extend-from", type=int, default=None, metavar="N0",
+                    help="reuse the same set and variant's finished run at -n N0 in WORK: its samples are the first "
+                    "N0 (bench --replay), only the rest are drawn, and its CPU-seconds count too")
     args = ap.parse_args(argv)
     unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
     if unknown or args.n < 1 or (args.limit is not None and args.limit < 1):
         ap.error(f"--variants must be of {', '.join(VARIANTS)}, got {unknown}; -n and --limit must be >= 1")
+    if args.extend_from is not None and not 1 <= args.extend_from < args.n:
+        ap.error(f"--extend-from must be between 1 and -n - 1 ({args.n - 1}), got {args.extend_from}")
     args.work.mkdir(parents=True, exist_ok=True)
     out = args.out or args.work / "coverage.json"
     results: dict[str, dict[str, Any]] = json.loads(out.read_text()) if out.exists() else {}
@@ -245,10 +276,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.variants.split(","):
             run_dir = args.work / f"{set_name}-n{args.n}-s{args.seed}" / name
             run_dir.parent.mkdir(parents=True, exist_ok=True)
-            summary = run_variant(files, VARIANTS[name], args.n, run_dir, args.seed)
+            source = None if args.extend_from is None else \
+                extension_source(args.work, set_name, name, args.extend_from, args.seed, run_dir)
+            summary = run_variant(files, VARIANTS[name], args.n, run_dir, args.seed, source)
             row = point(summary, cpu_per_problem(run_dir), args.n) | {"n": args.n, "why": VARIANTS[name].why}
             row |= run_shares(run_dir)  # per problem: each stage's mean and max share of the solve (#29)
-            results.setdefault(set_name, {})[name] = row
+            if source is not None:
+                row["extends"] = str(source)
+            # A run at another -n than 16 is a line of its own (a plot line per variant and n).
+            results.setdefault(set_name, {})[name if args.n == 16 else f"{name}-n{args.n}"] = row
             write_atomic(out, json.dumps(results, indent=1, sort_keys=True) + "\n")
             print(f"{set_name} {name}: solved {row['solve_rate_10@n']} with 10 picks, "
                   f"{row['cpu_s_per_problem']} CPU-s/problem, {row['example_pass_rate']} of samples pass the "

@@ -5,7 +5,9 @@ limit probe, the ranking, the test-input sources) also differ in 10-80% of their
 made up differently, and a difference in solves between them is mostly that noise (docs/quality.md). A replay
 starts a new run directory from SRC_RUN's sampling steps (each problem's `pool` events: its samples with their
 example verdicts), so the new run draws nothing that SRC_RUN drew and every difference between the two runs comes
-from the settings that may differ here. Everything that shapes the samples must match SRC_RUN's config.
+from the settings that may differ here. Everything that shapes the samples must match SRC_RUN's config, except
+that `-n` may grow: SRC_RUN's samples are then the first ones, and only the rest are drawn (an overnight run
+extended, or a point further along the same curve at the cost of the new samples alone).
 """
 
 from __future__ import annotations
@@ -61,11 +63,14 @@ def check_settings(source: Path, old: dict[str, Any], new: dict[str, Any], legac
     """Refuse a replay whose sampling settings differ from the source run's: its samples would not be the ones
     these settings draw."""
     old = legacy | old
-    diffs = [k for k in sorted(new) if k not in AFTER_SAMPLING and old.get(k) != new.get(k)]
+    # Sample i keeps its own random stream, so more samples extend the source's; fewer would draw them all again.
+    grows = isinstance(old.get("n"), int) and isinstance(new.get("n"), int) and new["n"] > old["n"]
+    diffs = [k for k in sorted(new)
+             if k not in AFTER_SAMPLING and old.get(k) != new.get(k) and not (k == "n" and grows)]
     if diffs:
         detail = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} here" for k in diffs)
         raise ReplayError(f"--replay {source}: the sampling settings must match the source run's, got {detail} "
-                          f"(only {', '.join(sorted(AFTER_SAMPLING))} may differ)")
+                          f"(only {', '.join(sorted(AFTER_SAMPLING))} may differ, and n may grow)")
 
 
 def sampling_steps(source: Path, name: str) -> list[dict[str, Any]]:

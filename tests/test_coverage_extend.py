@@ -1,0 +1,38 @@
+"""The coverage benchmark's --extend-from (#29): a run at a larger -n reuses a finished smaller run's samples, and
+its CPU-seconds per problem count both runs' (an upper bound: the later stages are redone)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alphagen.benchmarks.coverage import EXTENDED, cpu_per_problem, extension_source, main
+
+
+def cpu_log(run: Path, *entries: tuple[float, int, int]) -> None:
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "cpu.jsonl").write_text("".join(
+        json.dumps({"cpu_s": c, "wall_s": c, "finished_before": b, "finished_after": a, "exit": 0}) + "\n"
+        for c, b, a in entries))
+
+
+def test_an_extended_run_counts_the_cpu_of_the_run_it_extends(tmp_path: Path) -> None:
+    source = tmp_path / "codecontests-n16-s0" / "default"
+    # Killed once after 2 problems, resumed for the other 2: 100 CPU-s over 4 problems.
+    cpu_log(source, (40.0, 0, 2), (60.0, 2, 4))
+    (source / "summary.json").write_text("{}")
+    grown = tmp_path / "codecontests-n64-s0" / "default"
+    assert extension_source(tmp_path, "codecontests", "default", 16, 0, grown) == source
+    assert json.loads((grown / EXTENDED).read_text())["cpu_s_per_problem"] == 25.0
+    cpu_log(grown, (300.0, 0, 4))
+    assert cpu_per_problem(grown) == 75.0 + 25.0
+    assert cpu_per_problem(source) == 25.0
+
+
+def test_extending_needs_a_finished_smaller_run(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="needs a finished codecontests default run at -n 16"):
+        extension_source(tmp_path, "codecontests", "default", 16, 0, tmp_path / "x")
+    with pytest.raises(SystemExit):
+        main(["--extend-from", "16", "-n", "16", "--work", str(tmp_path)])
