@@ -57,7 +57,7 @@ class _Timer:
 
 TESTGEN_MODEL_SHARE = 0.2
 """The model test-input sources may spend this share of the problem's sampling time, and start only when it covers
-one prompt as long as their last one (`testgen.sources.PROMPT_COSTS`). At 0.5 the stage took 34-45% of a -n 32
+one prompt as long as their last one (`testgen.model_budget.PROMPT_COSTS`). At 0.5 the stage took 34-45% of a -n 32
 solve of a shipped problem whose programs are short (14-21 s of sampling); the target is at most 25%. There is no
 floor: a 2 s one let the model sources take 14.7% of HumanEval's first 40 problems' time on average and 30% at
 most (3.6-8.6 s of sampling at -n 16), for 8 of their 475 kept inputs."""

@@ -13,7 +13,7 @@ import pytest
 from alphagen.sampling.params import PromptRequest, SamplingParams
 from alphagen.testgen import TestGenConfig, TestInputs, generate_test_inputs
 from alphagen.testgen.config import Source
-from alphagen.testgen.sources import PROMPT_COSTS, BudgetedSampler, ModelBudget
+from alphagen.testgen.model_budget import PROMPT_COSTS, BudgetedSampler, ModelBudget
 from alphagen.testgen.validate import SlowCheckers, at_least, clean_inputs
 from sandbox import Executor
 from sandbox.interface import BatchExecutor, BatchRequest
