@@ -124,7 +124,9 @@ def run_variant(files: Sequence[str], variant: Variant, n: int, run_dir: Path, s
                 source: Path | None = None) -> dict[str, Any]:
     """Run (or resume) one bench run; account its CPU-seconds in run_dir/cpu.jsonl; return its summary. With a
     `source` run (the same set and variant at a smaller n), its samples are the first ones (`bench --replay`)."""
-    resume = (run_dir / "config.json").exists()
+    # An existing directory is resumed (a run started by an earlier invocation, or one --extend-from has just
+    # noted its source in: bench resumes a directory without a config.json by starting it).
+    resume = run_dir.is_dir()
     before = _finished(run_dir)
     cmd = [sys.executable, "-m", "alphagen", "bench", *files, "-n", str(n), "--seed", str(seed),
            "--out", str(run_dir), *(["--resume"] if resume else []), *variant.bench_flags(n, len(files)),
