@@ -23,11 +23,11 @@ from alphagen.draws import DrawKind
 from alphagen.evaluation.store import CONFIG, PROBLEMS, RunStore, read_jsonl, safe_name
 
 AFTER_SAMPLING = frozenset({
-    "limit_probe", "speedup_share", "ranking", "test_sources", "test_model", "num_picks", "fallback",
-    "time_limit_s", "memory_limit_mb", "draws",
+    "limit_probe", "speedup_share", "ranking", "test_sources", "test_model", "num_picks", "fallback", "draws",
 })
 """Settings a replay may change: each acts after the fresh samples are drawn and filtered (the speed-up share
-draws new samples of its own, from the replayed pool)."""
+draws new samples of its own, from the replayed pool). The time and memory limits may not: the stored example
+verdicts were reached under the source's."""
 
 # Steps that depend on what came after sampling (the probe's marks) are redone, not replayed.
 _REDONE = (DrawKind.SPEEDUP.value, DrawKind.SPEEDUP_TOPUP.value)
