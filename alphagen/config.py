@@ -65,8 +65,9 @@ class SolveConfig:
     limit_probe: bool = True
     """Run the survivors on inputs at the statement's stated limits (`alphagen.limits`): a program that times out,
     runs out of memory or crashes there is picked after those that do not (stdio problems; function problems have
-    no stated limits to probe). On by default since #29 (session 14): top-1 on the 58 contest rows at -n 64 1 -> 2
-    for 0.7 s a problem, the shipped 33 unchanged (docs/quality.md)."""
+    no stated limits to probe), under a budget (`limits.PROBE_SHARE` of the sampling seconds). On by default since
+    #29 (session 14): top-1 on the 58 contest rows at -n 64 1 -> 2 for 0.7 s a problem, the shipped 33 unchanged
+    (docs/quality.md)."""
     speedup_share: float = 0.0
     """Share of the n model samples spent, after clustering, asking the model to make the programs the limit
     probe caught asymptotically faster (needs limit_probe; unspent: fresh samples)."""

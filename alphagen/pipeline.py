@@ -207,8 +207,9 @@ def _at_the_limits(
 ) -> Clustered:
     """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns."""
     limit_in = limits.limit_inputs(harness.problem.public_view(), cfg.seed)
-    # In the picks' order (clusters by rank, each's members in order): under the probe's budget the programs
-    # the picks put first are the ones probed.
+    # Whole clusters in rank order (each's members in representative order): under the probe's budget the
+    # clusters the picks put first are probed whole. A cluster goes last only when every member is marked, so one
+    # the budget cut short keeps its rank, as without the probe: the budget can only leave an order unimproved.
     order = {m: k for k, m in enumerate(m for cl in clustering.cluster(candidates, cfg.ranking, None, fallback)
                                         for m in cl.members)}
     pool = sorted((c for c in candidates if c.passed_examples and c.duplicate_of is None),

@@ -160,10 +160,12 @@ def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_p
     (run / "config.json").write_text(json.dumps(old))
     now = SolveConfig().prefill
     with pytest.raises(RunDirError, match=f"prefill: run has 'legacy', now '{now}', fallback: run has False, now True, "
-                       "dtype: run has 'fp32', now 'auto', window_samples: run has 0, now 128"):
+                       "limit_probe: run has False, now True, dtype: run has 'fp32', now 'auto', window_samples: run "
+                       "has 0, now 128"):
         RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
     # Only the keys it lacks fall back to what such runs used; with those, it resumes.
-    with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy", "fallback": False, "window_samples": 0}, True,
+    with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy", "fallback": False, "window_samples": 0,
+                                 "limit_probe": False}, True,
                   COMPARE_KEYS,
                   LEGACY_DEFAULTS):
         pass

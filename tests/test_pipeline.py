@@ -116,7 +116,8 @@ def test_solve_filters_clusters_and_picks_the_majority_behaviour(executor: Execu
     # Four distinct survivors in three clusters: one pick per cluster, then round-robin into the largest.
     assert [p.cluster_id for p in result.picks] == [0, 1, 2, 0]
     stages = [s.name for s in result.stages]
-    assert stages == ["sample", "dedup", "filter", "testgen", "cluster"]
+    # The limit probe (on by default) runs the survivors at the stated limits after clustering.
+    assert stages == ["sample", "dedup", "filter", "testgen", "cluster", "limits"]
     assert result.stats["passed_examples"] == sum(1 for c in result.candidates if c.passed_examples)
 
 

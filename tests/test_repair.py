@@ -125,7 +125,7 @@ def test_the_fix_of_a_known_failure_is_drawn_accepted_and_picked(executor: Execu
     # The fix is the only survivor: picked first, with its lineage.
     assert result.picks and result.picks[0].candidate == 8
     assert result.stats["repairs"] == 4 and result.stats["fresh"] == 4
-    assert [s.name for s in result.stages] == ["sample", "dedup", "filter", "repair", "testgen", "cluster"]
+    assert [s.name for s in result.stages] == ["sample", "dedup", "filter", "repair", "testgen", "cluster", "limits"]
 
 
 def test_the_repair_prompt_shows_the_failing_example(executor: Executor) -> None:
