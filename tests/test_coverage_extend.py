@@ -29,6 +29,13 @@ def test_an_extended_run_counts_the_cpu_of_the_run_it_extends(tmp_path: Path) ->
     cpu_log(grown, (300.0, 0, 4))
     assert cpu_per_problem(grown) == 75.0 + 25.0
     assert cpu_per_problem(source) == 25.0
+    # A resumed extension finds its source noted; another source is refused, not mixed in.
+    assert extension_source(tmp_path, "codecontests", "default", 16, 0, grown) == source
+    other = tmp_path / "codecontests-n32-s0" / "default"
+    cpu_log(other, (40.0, 0, 4))
+    (other / "summary.json").write_text("{}")
+    with pytest.raises(SystemExit, match="extends .*n16"):
+        extension_source(tmp_path, "codecontests", "default", 32, 0, grown)
 
 
 def test_extending_needs_a_finished_smaller_run(tmp_path: Path) -> None:

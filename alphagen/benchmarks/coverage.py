@@ -191,6 +191,9 @@ def extension_source(work: Path, set_name: str, name: str, n0: int, seed: int, r
     if not (run_dir / EXTENDED).exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / EXTENDED, json.dumps({"source": str(source), "cpu_s_per_problem": cpu}) + "\n")
+    elif (noted := json.loads((run_dir / EXTENDED).read_text(encoding="utf-8"))["source"]) != str(source):
+        # Its samples and CPU-seconds came from that run: another source would mix two runs' figures.
+        raise SystemExit(f"--extend-from {n0}: {run_dir} extends {noted}, not {source}; use another --work")
     return source
 
 
