@@ -41,8 +41,17 @@ At 0.2, with no chunk started that the time left could not cover, it stayed unde
 cut 762A's probe short at -n 64 (10 of its 13 loops marked: the right program fell back to the 5th pick); at 0.25
 762A keeps its first pick and the probe takes at most 32% of a shipped problem (close-pairs)."""
 PROBE_CHUNK = 2
-"""Survivors probed per sandbox batch, in rank order: a chunk of slow ones costs about one time limit on two
-workers, and the budget is checked between chunks."""
+"""Survivors probed per sandbox batch at least, in rank order; an executor with more workers gets one survivor per
+worker (`probe_width`): a chunk of slow ones then costs about one time limit however wide the machine, and the
+budget is checked between chunks."""
+
+
+def probe_width(executor: BatchExecutor) -> int:
+    """Survivors per probe batch: the executor's worker count (sandbox.Executor, RayExecutor and RunMemo say it
+    as `workers`), at least PROBE_CHUNK. A fixed 2 left 14 of a 16-core GPU host's workers idle while each chunk's
+    slow programs used their whole time limit."""
+    workers = getattr(executor, "workers", None)
+    return max(PROBE_CHUNK, workers) if isinstance(workers, int) else PROBE_CHUNK
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ def probe(
     """Each survivor's first failure on `inputs` (candidate index -> mark); survivors that ran them all cleanly
     are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input.
 
-    `survivors` in rank order: they run PROBE_CHUNK at a time, and with a budget no chunk starts after `budget_s`
+    `survivors` in rank order: they run `probe_width` at a time, and with a budget no chunk starts after `budget_s`
     seconds (the first always runs), so the programs the picks put first are probed first; the rest stay
     unmarked."""
     if not survivors or not inputs:
@@ -99,10 +108,11 @@ def probe(
     deadline = None if budget_s is None else time.perf_counter() + budget_s
     failures: dict[int, tuple[int, Status]] = {}
     clean_on: set[int] = set()
-    for start in range(0, len(survivors), PROBE_CHUNK):
+    width = probe_width(executor)
+    for start in range(0, len(survivors), width):
         if start and deadline is not None and time.perf_counter() >= deadline:
             break
-        programs = [harness.program(c.code, c.language) for c in survivors[start : start + PROBE_CHUNK]]
+        programs = [harness.program(c.code, c.language) for c in survivors[start : start + width]]
         for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
             if r.status is Status.OK:
                 clean_on.add(r.input_index)

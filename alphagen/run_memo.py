@@ -34,6 +34,12 @@ class RunMemo(BatchExecutor):
         self.runs = 0
         """Plain runs that went to the inner executor."""
 
+    @property
+    def workers(self) -> int | None:
+        """The inner executor's worker count, if it says one (how wide a batch the limit probe makes)."""
+        workers = getattr(self.inner, "workers", None)
+        return workers if isinstance(workers, int) else None
+
     def has(self, program: Program, text: str | bytes, limits: Limits) -> bool:
         """Whether this pair's plain run is known (a run of it now costs nothing): clustering runs the known ones
         first and never presumes a result it already has (alphagen.pipeline)."""

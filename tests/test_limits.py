@@ -181,3 +181,17 @@ def test_the_probe_goes_in_rank_order_and_stops_at_its_budget() -> None:
     # A budget spent by the first chunk: only it runs (the programs the picks put first), the rest stay unmarked.
     first = probe(harness, survivors, ["1 1\n"], Slow(), budget_s=0.1)  # type: ignore[arg-type]
     assert sorted(first) == list(range(PROBE_CHUNK)) and calls == [PROBE_CHUNK]
+    calls.clear()
+
+    class Wide(Slow):
+        workers = 5
+
+        def execute(self, request: Any) -> list[Any]:
+            return self.run_batch(request.programs, request.inputs, request.limits)
+
+    # An executor with more workers gets one survivor per worker a batch (a wide host is not left idle), and a
+    # memo in front of it says the same width.
+    from alphagen.run_memo import RunMemo
+
+    assert sorted(probe(harness, survivors, ["1 1\n"], RunMemo(Wide()))) == list(range(6))  # type: ignore[arg-type]
+    assert calls == [5, 1]

@@ -102,7 +102,9 @@ class RayExecutor(BatchExecutor):
         resources = connect(options)
         self.options = options
         # Back-pressure: never more chunks in the object store than the cluster can run, times two.
-        self.max_in_flight = options.max_in_flight or 2 * cpu_count(resources)
+        self.workers = cpu_count(resources)
+        """The cluster's CPUs: how many programs run at once (how wide a batch the limit probe makes)."""
+        self.max_in_flight = options.max_in_flight or 2 * self.workers
         # SPREAD: chunks go round the nodes even when one node could queue them all (cluster-wide throughput).
         self._task = ray.remote(num_cpus=1, max_retries=options.max_retries, scheduling_strategy="SPREAD")(
             run_chunk
