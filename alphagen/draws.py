@@ -22,6 +22,7 @@ from alphagen.config import SolveConfig
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem
 from alphagen.results import Candidate
+from sandbox import Language
 
 if TYPE_CHECKING:
     from alphagen.sampling.params import Completion, PromptRequest, SamplingParams
@@ -181,10 +182,13 @@ class SamplingPlan:
     def candidate(self, comp: Completion) -> Candidate:
         """The pipeline's record of one finished sample of this plan."""
         g = self.groups[comp.request_index]
-        meta = g.meta.as_dict() | {"num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
+        meta = g.meta.as_dict() | {"prefill": g.prefill, "num_tokens": comp.num_tokens,
+                                   "finish_reason": comp.finish_reason}
         code = extract.extract_code(comp.text, g.code_prefix)
         if self.stub is not None and not g.stub_prefilled:
             code = extract.with_stub_context(code, *self.stub)
+        if g.meta.language is Language.PYTHON:
+            code = extract.with_missing_imports(code)
         return Candidate(index=comp.sample_index, language=g.meta.language.value, code=code, meta=meta)
 
 

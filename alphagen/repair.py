@@ -188,6 +188,8 @@ class RepairPlan:
         code = extract.extract_code(comp.text)
         if self.stub is not None:
             code = extract.with_stub_context(code, *self.stub)
+        if parent.language == Language.PYTHON.value:
+            code = extract.with_missing_imports(code)
         meta = {"language": parent.language, "num_tokens": comp.num_tokens, "finish_reason": comp.finish_reason}
         return Candidate(index=comp.sample_index, language=parent.language, code=code, meta=meta,
                          parent=parent.index, repair_round=self.round_no)

@@ -1,3 +1,5 @@
+import pytest
+
 from alphagen.extract import extract_code, fingerprint, normalize, python_syntax_ok
 
 
@@ -83,3 +85,47 @@ def test_stub_context_adds_only_what_the_program_uses_without_defining() -> None
           "def decorated(x):\n    return x\ndef count_even(xs):\n    return 0\n"
     assert with_stub_context(own, STUB, "count_even") == own
     assert with_stub_context("def count_even(:\n", STUB, "count_even") == "def count_even(:\n"
+
+
+def test_missing_imports_are_added_for_standard_names_bound_nowhere() -> None:
+    from alphagen.extract import with_missing_imports
+
+    code = "n = int(sys.stdin.readline())\nd = defaultdict(int)\nprint(gcd(n, 4), math.pi)\n"
+    fixed = with_missing_imports(code)
+    assert fixed == ("from collections import defaultdict\nfrom math import gcd\nimport math\nimport sys\n" + code)
+    # The program now runs where it raised NameError before.
+    import io
+    import sys as real_sys
+
+    out, old = io.StringIO(), (real_sys.stdin, real_sys.stdout)
+    real_sys.stdin, real_sys.stdout = io.StringIO("6\n"), out
+    try:
+        exec(compile(fixed, "main.py", "exec"), {})
+    finally:
+        real_sys.stdin, real_sys.stdout = old
+    assert out.getvalue().startswith("2 3.14")
+
+
+@pytest.mark.parametrize("code", [
+    "import sys\nprint(sys.argv)\n",  # imported already
+    "def f(math):\n    return math.pi\n",  # a parameter of that name
+    "for List in range(3):\n    print(List)\n",  # a loop variable
+    "from os.path import *\nprint(sqrt(2))\n",  # a star import may bind anything
+    "def f(:\n    pass\n",  # does not parse: its compile error is its verdict
+    "print(undefined_name)\n",  # not a standard-library name we know
+    "try:\n    pass\nexcept Exception as re:\n    print(re)\n",  # an except name
+])
+def test_missing_imports_leave_programs_that_bind_or_cannot_use_them(code: str) -> None:
+    from alphagen.extract import with_missing_imports
+
+    assert with_missing_imports(code) == code
+
+
+def test_missing_imports_go_after_future_imports() -> None:
+    from alphagen.extract import with_missing_imports
+
+    code = '"""Doc."""\nfrom __future__ import annotations\nx: List[int] = [1]\nprint(x)'
+    fixed = with_missing_imports(code)
+    assert fixed == ('"""Doc."""\nfrom __future__ import annotations\nfrom typing import List\n'
+                     'x: List[int] = [1]\nprint(x)')
+    compile(fixed, "main.py", "exec")
