@@ -91,7 +91,8 @@ def _options() -> list[Callable[[Any], Any]]:
                      show_default=True, help="Language of the programs; mix alternates prompt groups."),
         click.option("--prefill", type=click.Choice(PREFILLS), default=default("prefill"), show_default=True,
                      help="Assistant pre-fill: the code fence only; (function problems) the fence and the stub; or the "
-                          "fence and a plan comment (algorithm, running time at the limits) before the code."),
+                          "fence and a plan comment (algorithm, running time at the limits) before the code; mix "
+                          "alternates prompt groups: fence and stub on function problems, fence and plan on stdio."),
         click.option("--metadata/--no-metadata", "use_metadata", default=default("use_metadata"),
                      show_default=True,
                      help="AlphaCode's random rating and tags in stdio prompts (never shown on function problems)."),

@@ -18,12 +18,17 @@ from alphagen.problems.model import PublicView
 from sandbox import Language
 
 LanguageChoice = Literal["python", "cpp", "mix"]
-Prefill = Literal["fence", "stub", "plan"]
-PREFILLS: tuple[str, ...] = ("fence", "stub", "plan")
+Prefill = Literal["fence", "stub", "plan", "mix"]
+PREFILLS: tuple[str, ...] = ("fence", "stub", "plan", "mix")
 """What the assistant turn is pre-filled with: the opening code fence only; (function problems) the fence and the
 function stub, cut where the model's own tokens start the body's first line; or the fence and an open
 "# Algorithm:" comment, the user turn asking for the algorithm and its running time at the stated limits as
-comments before any code (issue #29: survivors that are right but loop to n = 10^15 never said how fast they are)."""
+comments before any code (issue #29: survivors that are right but loop to n = 10^15 never said how fast they are).
+`mix` alternates two of them group by group (`MIX`), for a pool from two prompt formats. On HumanEval 164 (T 0.8,
+-n 16) fence and stub each had right samples on problems the other had none (8 and 7), but their expected coverage
+from 8 samples of each, 132.4 problems, is no more than fence's alone (133): an option, not the default."""
+MIX: dict[str, tuple[Prefill, Prefill]] = {"function": ("fence", "stub"), "stdio": ("fence", "plan")}
+"""The pre-fills `mix` alternates, by problem kind (the stub exists only for function problems)."""
 
 # Codeforces tags, the vocabulary AlphaCode's metadata drew from (most frequent first).
 TAGS: tuple[str, ...] = (
@@ -95,6 +100,8 @@ class PromptGroup:
     stub_prefilled: bool = False
     """Whether code_prefix is a function problem's stub: a program without it gets the stub's imports and helpers
     back (`extract.with_stub_context`); one after the plan header writes the whole function itself, so it does."""
+    prefill: Prefill = "fence"
+    """This group's pre-fill (with `mix`, one of the two it alternates)."""
 
 
 def draw_meta(rng: random.Random, language: Language, use_metadata: bool = True) -> PromptMeta:
@@ -191,6 +198,9 @@ def render(tokenizer: Tokenizer, view: PublicView, meta: PromptMeta, prefill: Pr
     stub; with ``prefill="plan"``, the plan header), so the model writes code straight away and the sampler can
     stop at the closing fence: no tokens wasted on prose.
     """
+    if prefill == "mix":
+        raise ValueError("prefill of one prompt must be fence, stub or plan, got 'mix' (build_prompts alternates "
+                         "the groups' pre-fills)")
     if prefill not in PREFILLS:
         raise ValueError(f"prefill must be one of {', '.join(PREFILLS)}, got {prefill!r}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message(view, meta, prefill)}]
@@ -213,7 +223,8 @@ def build_prompts(
     """Split a budget of n samples into prompt groups, each with its own metadata draw.
 
     `mix` alternates Python and C++ groups (AlphaCode sampled half and half). Function problems are Python only
-    and never show metadata.
+    and never show metadata. ``prefill="mix"`` alternates the two pre-fills of `MIX` (every other pair of groups
+    when the languages alternate too, so each language gets both).
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -235,9 +246,11 @@ def build_prompts(
         else:
             lang = Language.PYTHON if i % 2 == 0 else Language.CPP
         meta = draw_meta(rng, lang, use_metadata)
-        text, prefix = render(tokenizer, view, meta, prefill)
+        alternating = language == "mix" and view.kind != "function"
+        pf = MIX[view.kind][(i // 2 if alternating else i) % 2] if prefill == "mix" else prefill
+        text, prefix = render(tokenizer, view, meta, pf)
         groups.append(PromptGroup(meta=meta, text=text, count=count, code_prefix=prefix,
-                                  stub_prefilled=prefill == "stub" and bool(prefix)))
+                                  stub_prefilled=pf == "stub" and bool(prefix), prefill=pf))
         remaining -= count
         i += 1
     return groups

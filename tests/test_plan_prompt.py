@@ -119,5 +119,5 @@ def test_cli_rejects_a_bad_prefill_and_lists_plan() -> None:
     assert res.exit_code == 2
     assert "'think' is not one of 'fence', 'stub', 'plan'" in res.output
     assert "Traceback" not in res.output
-    with pytest.raises(ValueError, match="prefill must be one of fence, stub, plan, got 'think'"):
+    with pytest.raises(ValueError, match="prefill must be one of fence, stub, plan, mix, got 'think'"):
         SolveConfig(prefill="think")  # type: ignore[arg-type]

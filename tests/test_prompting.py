@@ -75,7 +75,7 @@ def test_function_problems_show_the_stub_and_no_metadata() -> None:
         assert "```python\nimport math\n\ndef add(a, b):" in user
     fence = build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="fence")[0]
     assert fence.text.endswith("<|assistant|>```python\n") and fence.code_prefix == ""
-    with pytest.raises(ValueError, match="prefill must be one of fence, stub, plan, got 'all'"):
+    with pytest.raises(ValueError, match="prefill must be one of fence, stub, plan, mix, got 'all'"):
         build_prompts(ChatTokenizer(), fn.public_view(), 8, seed=0, prefill="all")  # type: ignore[arg-type]
 
 
@@ -96,3 +96,26 @@ def test_without_metadata_no_rating_or_tags() -> None:
 def test_bad_budget_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         build_prompts(ChatTokenizer(), problem().public_view(), 0, seed=0)
+
+
+def test_prefill_mix_alternates_formats_by_kind_and_each_language_gets_both() -> None:
+    fn = problem(kind="function", entry_point="add", signature="def add(a, b):\n    \"\"\"Sum.\"\"\"\n",
+                 public_tests=(Test("[1, 2]", "3"),))
+    groups = build_prompts(ChatTokenizer(), fn.public_view(), 16, seed=0, prefill="mix")
+    assert [g.prefill for g in groups] == ["fence", "stub"]
+    # The stub group continues the stub (and says so: its programs get the stub's imports back); the fence group
+    # writes the whole function.
+    assert groups[0].code_prefix == "" and not groups[0].stub_prefilled
+    assert groups[1].text.endswith('"""Sum."""') and groups[1].stub_prefilled
+    stdio = build_prompts(ChatTokenizer(), problem().public_view(), 32, seed=0, prefill="mix", language="mix")
+    assert [(g.meta.language.value, g.prefill) for g in stdio] == [
+        ("python", "fence"), ("cpp", "fence"), ("python", "plan"), ("cpp", "plan")]
+    assert stdio[2].code_prefix == "# Algorithm:" and stdio[3].code_prefix == "// Algorithm:"
+
+
+def test_one_prompt_cannot_be_rendered_as_a_mix() -> None:
+    from alphagen.prompting import PromptMeta, render
+    from sandbox import Language
+
+    with pytest.raises(ValueError, match="prefill of one prompt must be fence, stub or plan, got 'mix'"):
+        render(ChatTokenizer(), problem().public_view(), PromptMeta(Language.PYTHON, 0, ()), "mix")

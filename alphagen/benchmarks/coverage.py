@@ -92,6 +92,10 @@ VARIANTS = {
                 "floor"),
         Variant("plan", ("--prefill", "plan"), "a plan before coding: algorithm and running time at the limits"),
         Variant("T0.8-plan", ("--temperature", "0.8", "--prefill", "plan"), "both"),
+        Variant("stub", ("--prefill", "stub"), "function problems: the stub pre-filled, the model writes the body "
+                "(the other prompt format, for coverage)"),
+        Variant("prefill-mix", ("--prefill", "mix"), "prompt groups alternate two formats (function problems: fence "
+                "and stub; stdio: fence and plan): a pool from two prompt formats"),
     )
 }
 

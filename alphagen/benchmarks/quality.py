@@ -168,7 +168,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     ap.add_argument("--top-p", type=float, default=1.0)
     ap.add_argument("--max-new-tokens", type=int, default=512)
-    ap.add_argument("--prefill", choices=PREFILLS, default=SolveConfig.prefill)
+    # One prompt a problem (greedy): `mix`, which alternates prompt groups, has nothing to alternate.
+    ap.add_argument("--prefill", choices=[p for p in PREFILLS if p != "mix"], default=SolveConfig.prefill)
     ap.add_argument("--metadata", action=argparse.BooleanOptionalAction, default=SolveConfig.use_metadata,
                     help="AlphaCode rating/tags in stdio prompts")
     ap.add_argument("--dtype", default="auto", help="auto (bf16 where the CPU has bf16 units), fp32, bf16")
