@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 from alphagen.benchmarks.missing_imports import rejudge
+from alphagen.evaluation.records import solve_result_to_dict
+from alphagen.results import Candidate, SolveResult
 from sandbox import Executor
 
 PROBLEM = "problems/sum-of-two.json"
@@ -16,13 +18,15 @@ def test_a_name_error_sample_is_judged_again_with_its_import(tmp_path: Path, exe
     (run / "problems").mkdir(parents=True)
     (run / "results.jsonl").write_text(json.dumps({"name": "sum-of-two", "correct": 0}) + "\n")
     failed = "Traceback (most recent call last):\nNameError: name 'sys' is not defined"
-    candidates = [
-        {"index": 0, "language": "python", "code": NO_IMPORT, "feedback": failed},
-        {"index": 1, "language": "python", "code": WRONG, "feedback": failed},
-        {"index": 2, "language": "python", "code": "print(1)\n", "feedback": "expected 3, got 1"},
-    ]
+    candidates = (
+        Candidate(index=0, language="python", code=NO_IMPORT, feedback=failed),
+        Candidate(index=1, language="python", code=WRONG, feedback=failed),
+        Candidate(index=2, language="python", code="print(1)\n", feedback="expected 3, got 1"),
+    )
+    # Stored as a bench run stores a problem's samples.
+    result = SolveResult(problem="sum-of-two", candidates=candidates, picks=(), stages=())
     (run / "problems" / "sum-of-two.jsonl").write_text(
-        json.dumps({"event": "pool", "stage": {"candidates": candidates}}) + "\n")
+        json.dumps({"event": "samples", "result": solve_result_to_dict(result)}) + "\n")
     report = rejudge(run, [PROBLEM], executor)
     # Both NameError samples change; the right one passes examples and hidden tests, the wrong one neither; the
     # sample without a NameError is not touched.

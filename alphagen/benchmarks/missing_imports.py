@@ -3,10 +3,10 @@ again with the imports added.
 
     python -m alphagen.benchmarks.missing_imports RUN_DIR PROBLEM_FILES...
 
-Each stored sample (the last pool of each problem) whose examples failed with a NameError and that the function
-changes is run on the examples and, if it passes them, on the hidden tests (our judge; HumanEval's `check` runs out
-of process, as everywhere). Prints one JSON line: samples changed, passing the examples, passing the hidden tests,
-and the problems that had no right sample before and have one now.
+Each stored sample (a problem's stored result's candidates) whose examples failed with a NameError and that the
+function changes is run on the examples and, if it passes them, on the hidden tests (our judge; HumanEval's `check`
+runs out of process, as everywhere). Prints one JSON line: samples changed, passing the examples, passing the
+hidden tests, and the problems that had no right sample before and have one now.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from alphagen.evaluation.runner import stored_state
 from alphagen.evaluation.store import read_jsonl, safe_name
 from alphagen.extract import with_missing_imports
 from alphagen.judging import judge
 from alphagen.problems.loader import load_problem
 from sandbox import BatchExecutor, Executor
-
-
-def last_pool(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The candidates of a problem's last stored pool (every sample drawn, with its example verdict)."""
-    pools = [e for e in events if e.get("event") == "pool"]
-    return list(pools[-1]["stage"]["candidates"]) if pools else []
 
 
 def rejudge(run_dir: Path, files: list[str], executor: BatchExecutor) -> dict[str, Any]:
@@ -38,12 +33,13 @@ def rejudge(run_dir: Path, files: list[str], executor: BatchExecutor) -> dict[st
         path = run_dir / "problems" / f"{safe_name(name)}.jsonl"
         if name not in problems or not path.exists():
             continue
+        result, _ = stored_state(read_jsonl(path))
         right = 0
-        for c in last_pool(read_jsonl(path)):
-            if c.get("language") != "python" or "NameError" not in str(c.get("feedback") or ""):
+        for c in result.candidates if result is not None else ():
+            if c.language != "python" or "NameError" not in c.feedback:
                 continue
-            code = with_missing_imports(str(c["code"]))
-            if code == c["code"]:
+            code = with_missing_imports(c.code)
+            if code == c.code:
                 continue
             changed += 1
             problem = problems[name]
