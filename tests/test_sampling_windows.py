@@ -21,7 +21,7 @@ from test_pipeline import POOL, Tok, make_problem, models
 
 from alphagen.cli import main
 from alphagen.clustering import select
-from alphagen.draw_runner import StageLog, sample_together
+from alphagen.draw_runner import StageLog, repairs_together, sample_together
 from alphagen.draws import plan_sampling
 from alphagen.evaluation.runner import BenchConfig, run_bench
 from alphagen.evaluation.store import RunStore
@@ -132,6 +132,32 @@ def test_a_solve_from_its_window_step_equals_a_solve_that_samples(executor: Exec
         assert untimed(replayed.candidates) == untimed(plain.candidates) and replayed.picks == plain.picks
         assert replayed.test_inputs == plain.test_inputs
         assert {st.name: st.seconds for st in replayed.stages}["sample"] == step.seconds
+
+
+def test_repair_rounds_drawn_together_are_the_steps_each_solve_draws_alone(executor: Executor) -> None:
+    problems = three_problems()
+    cfg = replace(CFG, repair_share=0.4, repair_rounds=2)
+    sampler = KeyedSampler(POOL)
+    fresh = sample_together(problems, cfg, models(sampler), executor)
+    fixes = repairs_together(problems, fresh, cfg, models(sampler), executor)
+    # One call for the fresh samples, then one per repair round, each holding every problem that draws in it.
+    rounds = max(len(f) for f in fixes)
+    assert rounds >= 1 and len(sampler.calls) == 1 + rounds
+    assert all(f and f[0].name == "repair-1" for f in fixes)
+    # (a repair round asks one prompt per parent)
+    assert len(sampler.calls[1]) == sum(len({c.parent for c in f[0].candidates}) for f in fixes)
+    for problem, first, more in zip(problems, fresh, fixes, strict=True):
+        drawing = KeyedSampler(POOL)
+        plain = solve(problem, cfg, models=models(drawing), executor=executor)
+        replaying = KeyedSampler(POOL)
+        checkpoint = Stored([first, *more])
+        replayed = solve(problem, cfg, models=models(replaying), executor=executor, checkpoint=checkpoint)
+        # The solve replays every step the window drew: nothing drawn or recorded again, the same pool and picks.
+        assert replaying.calls == [] and checkpoint.recorded == [] and len(drawing.calls) == 1 + len(more)
+        assert any(c.parent is not None for c in replayed.candidates)
+        assert untimed(replayed.candidates) == untimed(plain.candidates) and replayed.picks == plain.picks
+    # Without a repair share there is nothing to draw after the fresh step.
+    assert repairs_together(problems, fresh, CFG, models(sampler), executor) == [[], [], []]
 
 
 # --- the bench runner's windows -------------------------------------------------------------------------------------
@@ -268,3 +294,26 @@ def test_bench_windows_with_a_real_model_resume_to_the_same_samples(tmp_path: Pa
     res = _bench_cli(problems, model, tmp_path / "b", "--resume")
     assert res.exit_code == 0, res.output
     assert _samples(tmp_path / "b") == first
+
+
+@pytest.mark.timeout(300)
+def test_bench_windows_draw_the_repair_rounds_too(tmp_path: Path) -> None:
+    from tests.tiny_model import build_tiny_dir
+
+    model = build_tiny_dir(tmp_path / "tiny")
+    problems = tmp_path / "problems"
+    problems.mkdir()
+    for f in SHIPPED:
+        shutil.copy(ROOT / "problems" / f, problems / f)
+    # -n 4 with half on repairs: 2 fresh samples a problem, so all three fit in one window of 8.
+    res = _bench_cli(problems, model, tmp_path / "a", "--repair-share", "0.5")
+    assert res.exit_code == 0, res.output
+    for name in ("even-sum", "max-in-array", "sum-of-two"):
+        events = [json.loads(x) for x in (tmp_path / "a" / "problems" / f"{name}.jsonl").read_text().splitlines()]
+        kinds = [e["event"] for e in events]
+        # Every step came from the window, before the solve started; the solve replayed them and drew nothing.
+        steps = [e["stage"]["name"] for e in events[: kinds.index("start")] if e["event"] == "pool"]
+        assert steps[0] == "fresh" and steps[1] in ("repair-1", "topup") and len(steps) >= 2
+        assert "pool" not in kinds[kinds.index("start"):]
+        (samples,) = [e for e in events if e["event"] == "samples"]
+        assert len(samples["result"]["candidates"]) == 4

@@ -101,11 +101,18 @@ class LazyPipeline:
                      checkpoint=checkpoint)
 
     def window(self, problems: Sequence[Problem], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
-        from alphagen.draw_runner import sample_together
+        from alphagen.draw_runner import repairs_together, sample_together
 
         models = self.models(bcfg)
+
+        def draw() -> list[list[PoolStage]]:
+            # The fresh samples of every member, then their repair rounds (if any), each round in one call too.
+            fresh = sample_together(problems, bcfg.solve, models, self.executor, self.progress)
+            fixes = repairs_together(problems, fresh, bcfg.solve, models, self.executor, self.progress)
+            return [[first, *more] for first, more in zip(fresh, fixes, strict=True)]
+
         self._keep(f"{plural(len(problems), 'problem')} together: {problems[0].name} … {problems[-1].name}",
-                   checkpoints, lambda: sample_together(problems, bcfg.solve, models, self.executor, self.progress))
+                   checkpoints, draw)
 
     def slices(self, slices: Sequence[Slice], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
         from alphagen.draw_runner import sample_slices_together
@@ -113,15 +120,17 @@ class LazyPipeline:
         models = self.models(bcfg)
         self._keep(f"a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
                    f"{slices[-1].problem.name}", checkpoints,
-                   lambda: sample_slices_together(slices, bcfg.solve, models, self.executor, self.progress))
+                   lambda: [[st] for st in sample_slices_together(slices, bcfg.solve, models, self.executor,
+                                                                   self.progress)])
 
     @staticmethod
-    def _keep(what: str, checkpoints: Sequence[StageLog], draw: Callable[[], Sequence[PoolStage]]) -> None:
+    def _keep(what: str, checkpoints: Sequence[StageLog], draw: Callable[[], Sequence[Sequence[PoolStage]]]) -> None:
         console.print(f"  sampling {what}", highlight=False)
         steps = draw()
         # Kept only once the whole window is drawn: a run killed before that draws the same window again.
-        for checkpoint, step in zip(checkpoints, steps, strict=True):
-            checkpoint.record(step)
+        for checkpoint, own in zip(checkpoints, steps, strict=True):
+            for step in own:
+                checkpoint.record(step)
 
 
 def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: Progress,
