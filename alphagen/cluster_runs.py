@@ -1,7 +1,8 @@
 """Stage 5's runs: the picking pool on the extra inputs, each survivor's behaviour its signature (`cluster_survivors`).
 
 A survivor that timed out on an input is presumed, without running, to time out on every later input at least as
-large (`_cluster_runs`), as the test-input checks presume (`testgen.validate`). The grouping and picking
+large, and runs its other later inputs at the tighter limits the test-input checks give a slow program
+(`_cluster_runs`, `testgen.validate.SlowCheckers`). The grouping and picking
 themselves are pure and live in `alphagen.clustering`; the pipeline calls this between the test inputs and the
 picks.
 """
@@ -43,12 +44,16 @@ def cluster_survivors(
     progress: Progress = noop_progress,
     fallback: bool = True,
     presume: bool = True,
+    slow_share: float = 1.0,
 ) -> Clustered:
     """Stage 5: run the picking pool (survivors, or the fallback pool when there are none: see
     `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
 
     With `presume`, a survivor that timed out on an input is presumed, without running, to time out on every
-    later input at least as large in every number (`_cluster_runs`)."""
+    later input at least as large in every number; with `slow_share` under 1, its other later inputs run at that
+    share of the time limit (`_cluster_runs`)."""
+    if not 0.0 < slow_share <= 1.0:
+        raise ValueError(f"slow_share must be in (0, 1], got {slow_share}")
     pool = clustering.picking_pool(candidates, fallback)
     survivors = [c for c in candidates if c.index in pool]
     opts = harness.compare
@@ -61,7 +66,8 @@ def cluster_survivors(
     progress(Stage.CLUSTER, 0, len(survivors) * len(test_inputs))
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
-        runs = _cluster_runs(executor, programs, test_inputs, harness.limits, presumed if presume else None)
+        runs = _cluster_runs(executor, programs, test_inputs, harness.limits, presumed if presume else None,
+                             slow_share)
         for r in runs:
             c = survivors[r.program_index]
             # A presumed time-out goes through the same key as a real one ('<time_limit>', whatever the output).
@@ -99,53 +105,78 @@ def _cluster_runs(
     inputs: Sequence[str],
     limits: Limits,
     presumed: _Presumed | None,
+    slow_share: float = 1.0,
 ) -> Iterator[Result]:
-    """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed.
+    """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed, and
+    a slow one's other runs at `slow_share` of the limits.
 
-    The test-input stage's rule (`testgen.validate.SlowCheckers`, `at_least`): a program that timed out on an input
+    The test-input stage's rules (`testgen.validate.SlowCheckers`, `at_least`): a program that timed out on an input
     is presumed to time out on every later one at least as large in every number (1076B: a loop to n <= 10^10
     paid the whole limit on each of 15 ten-digit inputs, 48% of its solve). A presumed time-out is a stand-in
     Result (status time limit, never run, 0 CPU seconds), so it gets the same key as a real one; it differs from
-    the real run only where that would not have timed out (a time that does not grow with every number)."""
+    the real run only where that would not have timed out (a time that does not grow with every number).
+
+    A slow program (one that timed out at the full limit, here or in the test-input stage's runs that a RunMemo
+    holds) runs its later inputs at `slow_share` of the limits, as the test-input checks do: a program slow on
+    inputs that no number orders (HumanEval 116's sort by bit count loops forever on every negative number: 12 of
+    22 inputs, none larger than another) paid a whole limit on each, 22 s of clustering against 15 s of sampling.
+    Its answers in milliseconds keep their keys (762A's inputs with a small n split its slow survivors); only a run
+    between the two limits becomes a time-out, of a program already known to time out. Those runs are the
+    test-input checks' own (same tighter limits): a RunMemo reads them back."""
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
     from alphagen.testgen.validate import PRESUMED, at_least
 
+    tight = replace(limits, time_s=limits.time_s * slow_share,
+                    wall_s=None if limits.wall_s is None else limits.wall_s * slow_share)
+    memo = executor if isinstance(executor, RunMemo) else None
     tokens = [text.split() for text in inputs]
+    # Slow from the start: the programs the test-input checks saw time out at the full limit.
+    slow = {p for p in range(len(programs)) if slow_share < 1.0 and memo is not None
+            and memo.timed_out(programs[p], limits)}
     # Runs already known (a RunMemo holds the test-input stage's runs) come first, together: they cost nothing,
-    # their time-outs presume at once, and a known result is never replaced by a presumed one.
+    # their time-outs presume at once, and a known result is never replaced by a presumed one. A slow program's
+    # run at the tighter limits counts as known where the full-limit one is not.
     known: list[tuple[int, int]] = []
-    if isinstance(executor, RunMemo):
-        known = [(p, i) for p in range(len(programs)) for i in range(len(inputs))
-                 if executor.has(programs[p], inputs[i], limits)]
+    known_tight: list[tuple[int, int]] = []
+    if memo is not None:
+        for p in range(len(programs)):
+            for i in range(len(inputs)):
+                if memo.has(programs[p], inputs[i], limits):
+                    known.append((p, i))
+                elif p in slow and memo.has(programs[p], inputs[i], tight):
+                    known_tight.append((p, i))
     # The rest of each program's inputs, smallest first (shortest, then in text order: numerically, for numbers
     # of one length), so that a time-out comes as early as it can and presumes on as many later inputs as it can.
-    done = set(known)
+    done = set(known) | set(known_tight)
     order = sorted(range(len(inputs)), key=lambda i: (len(inputs[i]), inputs[i]))
     todo = {p: [i for i in order if (p, i) not in done] for p in range(len(programs))}
-    batch = known
+    full, short = known, known_tight
     while True:
-        for r in executor.run_batch(list(programs), list(inputs), limits, pairs=batch) if batch else ():
-            if r.status is Status.TIME_LIMIT:
-                presumed.timed_out.setdefault(r.program_index, []).append(tokens[r.input_index])
-            yield r
+        for batch, lim in ((full, limits), (short, tight)):
+            for r in executor.run_batch(list(programs), list(inputs), lim, pairs=batch) if batch else ():
+                if r.status is Status.TIME_LIMIT:
+                    presumed.timed_out.setdefault(r.program_index, []).append(tokens[r.input_index])
+                    if slow_share < 1.0:
+                        slow.add(r.program_index)
+                yield r
         # The next round: a program that never timed out runs its next chunk; one that did runs its next input
         # not presumed, alone, so that each of its time-outs can presume on the inputs after it.
-        batch = []
+        full, short = [], []
         for p, rest in todo.items():
-            slow = presumed.timed_out.get(p)
-            take = 1 if slow else CLUSTER_CHUNK
+            timed_out = presumed.timed_out.get(p)
+            take = 1 if timed_out or p in slow else CLUSTER_CHUNK
             while rest and take:
                 i = rest.pop(0)
-                if slow and any(at_least(tokens[i], small) for small in slow):
+                if timed_out and any(at_least(tokens[i], small) for small in timed_out):
                     presumed.count += 1
                     yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT, detail=PRESUMED)
                     continue
-                batch.append((p, i))
+                (short if p in slow else full).append((p, i))
                 take -= 1
         # Every pair either ran or was presumed: a round with nothing to run means nothing is left.
-        if not batch:
+        if not full and not short:
             return
 
 

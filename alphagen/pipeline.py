@@ -162,7 +162,7 @@ def _solve_at_once(
 
     with timer.stage(Stage.CLUSTER, len(survivors)) as out:
         candidates, agreement, distinguishing, splits, presumed = cluster_survivors(
-            harness, candidates, test_inputs, runs, progress, fallback
+            harness, candidates, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg)
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
@@ -223,7 +223,8 @@ def _at_the_limits(
     step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
     if step is None:
         # Signatures are as clustered; only the marks are new. The runs come from `runs`, not the sandbox.
-        return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback)
+        return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback,
+                                 slow_share=_slow_share(cfg))
     with timer.stage(Stage.SPEEDUP, step.count) as out:
         known = {c.index for c in candidates}
         before = {c.index: c for c in candidates}
@@ -236,7 +237,15 @@ def _at_the_limits(
     drawn = {c.index: c for c in new}
     merged = [before.get(c.index) or drawn.get(c.index) or c for c in runner.pool.resolved()]
     # Clustering over everything again: the earlier programs' runs come from `runs` (a RunMemo), not the sandbox.
-    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback)
+    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg))
+
+
+def _slow_share(cfg: SolveConfig) -> float:
+    """The share of the time limit a slow survivor's later clustering runs get: the test-input checks' own, so
+    that clustering reads their runs back (`cluster_runs._cluster_runs`)."""
+    from alphagen.testgen import TestGenConfig
+
+    return (cfg.testgen or TestGenConfig()).slow_check_time_share
 
 
 def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool) -> list[Candidate]:

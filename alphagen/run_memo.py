@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from sandbox.interface import BatchExecutor, BatchRequest
-from sandbox.values import Limits, Program, Result
+from sandbox.values import Limits, Program, Result, Status
 
 _Key = tuple[Program, bytes, Limits]
 
@@ -29,6 +29,8 @@ class RunMemo(BatchExecutor):
     def __init__(self, inner: BatchExecutor) -> None:
         self.inner = inner
         self._seen: dict[_Key, Result] = {}
+        self._slow: dict[Limits, set[Program]] = {}
+        """Per limits, the programs with a time-out among their known runs."""
         self.hits = 0
         """Runs answered from memory (what the memo saved)."""
         self.runs = 0
@@ -44,6 +46,11 @@ class RunMemo(BatchExecutor):
         """Whether this pair's plain run is known (a run of it now costs nothing): clustering runs the known ones
         first and never presumes a result it already has (alphagen.pipeline)."""
         return (program, text.encode() if isinstance(text, str) else bytes(text), limits) in self._seen
+
+    def timed_out(self, program: Program, limits: Limits) -> bool:
+        """Whether a known plain run of this program under these limits timed out (clustering then runs its other
+        inputs at the tighter limits the test-input checks gave it: `cluster_runs._cluster_runs`)."""
+        return program in self._slow.get(limits, ())
 
     def execute(self, request: BatchRequest) -> Iterator[Result]:
         """Same contract as BatchExecutor.execute: one Result per pair, any order, never raises for a run."""
@@ -69,4 +76,6 @@ class RunMemo(BatchExecutor):
         for r in self.inner.execute(replace(request, pairs=missing)):
             self.runs += 1
             self._seen[(programs[r.program_index], data[r.input_index], limits)] = r
+            if r.status is Status.TIME_LIMIT:
+                self._slow.setdefault(limits, set()).add(programs[r.program_index])
             yield r

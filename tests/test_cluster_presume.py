@@ -4,6 +4,7 @@ at least as large in every number; its key there is the one a real time-out gets
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from alphagen import clustering
 from alphagen.cluster_runs import CLUSTER_CHUNK, Clustered, cluster_survivors
@@ -141,3 +142,99 @@ def test_a_known_time_out_presumes_from_the_first_round() -> None:
     every = cluster(LimitedExecutor(), candidates(SLOW, FAST), presume=False)
     assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
     assert got._replace(candidates=[], presumed=0) == every._replace(candidates=[], presumed=0)
+
+
+# --- slow programs run at the tighter limits ---------------------------------------------------------------------
+
+NEG = "n, k = map(int, input().split())  # forever on a negative\nprint(n + k)\n"
+"""Right, but never ends on a negative number (HumanEval 116's bit count on a negative): no input is larger than
+another in the way that presumes, so each such input would cost a whole limit."""
+HALF = "n, k = map(int, input().split())  # half a limit when n > 100\nprint(n + k)\n"
+"""Right, and takes half the time limit when n > 100: in time at the full limit, not at a quarter of it."""
+SIGNED = ("20 -2\n", "1 1\n", "2 2\n", "-3 5\n", "3 3\n", "4 4\n", "30 -3\n", "5 5\n", "-1 9\n", "6 6\n", "7 7\n",
+          "10 -1\n")
+"""Smallest first, NEG's first round (CLUSTER_CHUNK inputs) is the seven positive ones and -1 9, its first
+time-out; none of the later ones is at least as large as -1 9 in every number (9 is the largest k)."""
+
+
+class TimedExecutor(BatchExecutor):
+    """In-process runs that take a program's time on an input and time out past the request's limit; records
+    each run with the limit it ran under."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, str, float]] = []
+
+    @staticmethod
+    def seconds(source: str, text: str, limit: float) -> float:
+        n, k = map(int, text.split())
+        if "# forever on a negative" in source and (n < 0 or k < 0):
+            return float("inf")
+        if "# half a limit" in source and n > 100:
+            return HARNESS.limits.time_s / 2
+        return 0.001
+
+    def execute(self, request: BatchRequest) -> Iterator[Result]:
+        limit = request.limits.time_s
+        for p, i in request.todo():
+            source, text = request.programs[p].source, str(request.inputs[i])
+            self.runs.append((source, text, limit))
+            if self.seconds(source, text, limit) > limit:
+                yield Result(p, i, Status.TIME_LIMIT, stdout=b"", cpu_s=limit)
+                continue
+            status, stdout = run_source(source, text)
+            yield Result(p, i, status, stdout=stdout, cpu_s=self.seconds(source, text, limit))
+
+
+def test_a_slow_program_runs_its_later_inputs_at_the_tighter_limit() -> None:
+    full = HARNESS.limits.time_s
+    pool = candidates(NEG, FAST, WRONG)
+    every = cluster_survivors(HARNESS, pool, SIGNED, TimedExecutor(), presume=False)
+    timed = TimedExecutor()
+    got = cluster_survivors(HARNESS, pool, SIGNED, timed, slow_share=0.25)
+    neg = [(t, lim) for s, t, lim in timed.runs if s == NEG]
+    # Its first round (CLUSTER_CHUNK inputs) at the full limit holds its first time-out; every later run is at a
+    # quarter of it (-3 5 and 10 -1 are not at least as large as -1 9: they run; 20 -2 and 30 -3 are presumed
+    # from 10 -1's time-out at the tighter limit).
+    first = neg[:CLUSTER_CHUNK]
+    assert all(lim == full for _, lim in first) and first[-1] == ("-1 9\n", full)
+    assert neg[CLUSTER_CHUNK:] == [("-3 5\n", full * 0.25), ("10 -1\n", full * 0.25)]
+    assert got.presumed == 2 and len(neg) + got.presumed == len(SIGNED)
+    # Its time-outs stay time-outs and its answers answers: the same signatures and clusters as running everything.
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+    assert got.agreement == every.agreement and got.splits == every.splits
+    # It paid a quarter of a limit for each later time-out instead of a whole one.
+    assert got.candidates[0].cpu_s < every.candidates[0].cpu_s
+    # The programs that never timed out ran everything at the full limit.
+    assert all(lim == full for s, _, lim in timed.runs if s != NEG)
+
+
+def test_a_run_between_the_two_limits_is_a_time_out_only_for_a_slow_program() -> None:
+    # HALF times out nowhere at the full limit: nothing changes for it. Made slow (its first time-out is on a
+    # negative), a run that takes half a limit becomes a time-out: the one key the tighter limit can change.
+    slow_half = HALF.replace("# half", "# forever on a negative; half")
+    inputs = ("-1 1\n", "1 1\n", "2 2\n", "3 3\n", "4 4\n", "5 5\n", "6 6\n", "7 7\n", "300 1\n")
+    every = cluster_survivors(HARNESS, candidates(HALF, slow_half), inputs, TimedExecutor(), presume=False)
+    got = cluster_survivors(HARNESS, candidates(HALF, slow_half), inputs, TimedExecutor(), slow_share=0.25)
+    assert got.candidates[0].signature == every.candidates[0].signature
+    assert got.candidates[1].signature != every.candidates[1].signature
+
+
+def test_the_test_input_checks_slow_runs_are_read_back() -> None:
+    # The test-input checks saw NEG time out at the full limit and ran it at a quarter limit on the other inputs
+    # (SlowCheckers): clustering starts it slow and reads those runs back instead of running them again.
+    memo = RunMemo(TimedExecutor())
+    program = HARNESS.program(NEG, "python")
+    tight = replace(HARNESS.limits, time_s=HARNESS.limits.time_s * 0.25,
+                    wall_s=None if HARNESS.limits.wall_s is None else HARNESS.limits.wall_s * 0.25)
+    list(memo.run_batch([program], ["-1 5\n"], HARNESS.limits))
+    list(memo.run_batch([program], list(SIGNED[1:]), tight))
+    assert memo.timed_out(program, HARNESS.limits)
+    assert not memo.timed_out(HARNESS.program(FAST, "python"), HARNESS.limits)
+    inner = memo.inner
+    assert isinstance(inner, TimedExecutor)
+    before = len(inner.runs)
+    got = cluster_survivors(HARNESS, candidates(NEG, FAST), SIGNED, memo, slow_share=0.25)
+    # NEG ran nothing new; FAST ran every input once, at the full limit.
+    assert [(s, lim) for s, _, lim in inner.runs[before:]] == [(FAST, HARNESS.limits.time_s)] * len(SIGNED)
+    every = cluster_survivors(HARNESS, candidates(NEG, FAST), SIGNED, TimedExecutor(), presume=False)
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]

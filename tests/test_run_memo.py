@@ -49,6 +49,19 @@ def test_memo_runs_each_pair_once_and_renumbers() -> None:
     assert set(by_pair) == {(0, 0), (0, 1), (1, 0), (1, 1)}
 
 
+def test_memo_says_which_programs_timed_out_under_which_limits() -> None:
+    table = {("a", "1"): Status.OK, ("a", "2"): Status.TIME_LIMIT, ("b", "1"): Status.OK}
+    memo = RunMemo(TableExecutor(table))
+    full, tight = Limits(time_s=2.0), Limits(time_s=0.5)
+    list(memo.run_batch([Program("a"), Program("b")], ["1"], full))
+    assert not memo.timed_out(Program("a"), full)
+    list(memo.run_batch([Program("a")], ["2"], tight))
+    # A time-out says so under its own limits only (clustering asks about the full limit).
+    assert memo.timed_out(Program("a"), tight) and not memo.timed_out(Program("a"), full)
+    list(memo.run_batch([Program("a")], ["2"], full))
+    assert memo.timed_out(Program("a"), full) and not memo.timed_out(Program("b"), full)
+
+
 def test_memo_keys_on_limits_and_passes_judged_runs_through() -> None:
     table = {("a", "1"): Status.OK}
     inner = TableExecutor(table)
