@@ -126,10 +126,10 @@ def _cluster_runs(
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
-    from alphagen.testgen.validate import PRESUMED, at_least
+    from alphagen.testgen.validate import PRESUMED, SlowCheckers, at_least
 
-    tight = replace(limits, time_s=limits.time_s * slow_share,
-                    wall_s=None if limits.wall_s is None else limits.wall_s * slow_share)
+    # The very limits the test-input checks give a slow checker, so that a RunMemo finds their runs.
+    tight = SlowCheckers(share=slow_share).limits(limits)
     memo = executor if isinstance(executor, RunMemo) else None
     tokens = [text.split() for text in inputs]
     # Slow from the start: the programs the test-input checks saw time out at the full limit.
