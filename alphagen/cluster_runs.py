@@ -45,16 +45,17 @@ def cluster_survivors(
     fallback: bool = True,
     presume: bool = True,
     slow_share: float = 1.0,
+    fill: int = 0,
 ) -> Clustered:
-    """Stage 5: run the picking pool (survivors, or the fallback pool when there are none: see
-    `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
+    """Stage 5: run the picking pool (survivors, or the fallback pool when there are none or, with `fill`, fewer
+    than that: see `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
 
     With `presume`, a survivor that timed out on an input is presumed, without running, to time out on every
     later input at least as large in every number; with `slow_share` under 1, its other later inputs run at that
     share of the time limit (`_cluster_runs`)."""
     if not 0.0 < slow_share <= 1.0:
         raise ValueError(f"slow_share must be in (0, 1], got {slow_share}")
-    pool = clustering.picking_pool(candidates, fallback)
+    pool = clustering.picking_pool(candidates, fallback, fill)
     survivors = [c for c in candidates if c.index in pool]
     opts = harness.compare
     norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
@@ -74,10 +75,15 @@ def cluster_survivors(
             keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
             cpu[c.index] += r.cpu_s
             progress(Stage.CLUSTER, 1, None)
+    # The counts and the CodeT agreement are the survivors' alone, as without `fill`: its spare programs (they
+    # failed an example) rank after every survivor and vote among themselves.
+    passed = [c for c in survivors if c.passed_examples] or survivors
     distinguishing = sum(
-        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in survivors}) > 1
+        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in passed}) > 1
     )
-    agreement = clustering.codet_scores(keys)
+    spare = {c.index for c in survivors} - {c.index for c in passed}
+    agreement = clustering.codet_scores({i: k for i, k in keys.items() if i not in spare})
+    agreement |= clustering.codet_scores({i: k for i, k in keys.items() if i in spare})
     sig = {i: clustering.signature(k) for i, k in keys.items()}
     out = [
         replace(c, signature=sig[c.index], cpu_s=cpu[c.index]) if c.index in sig else c for c in candidates

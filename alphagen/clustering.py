@@ -115,13 +115,20 @@ def fallback_pool(candidates: Sequence[Candidate]) -> frozenset[int]:
     return frozenset(c.index for c in answered if c.examples_passed == best)
 
 
-def picking_pool(candidates: Sequence[Candidate], fallback: bool = True) -> frozenset[int]:
+def picking_pool(candidates: Sequence[Candidate], fallback: bool = True, fill: int = 0) -> frozenset[int]:
     """The distinct programs clustering and picking consider: those that passed every example (AlphaCode's
-    filter); when there are none and `fallback` is on, `fallback_pool`."""
+    filter); when there are none and `fallback` is on, `fallback_pool`.
+
+    With `fallback` and `fill`, when fewer than `fill` distinct programs passed every example the fallback pool
+    joins them: the picks the survivors leave unused go to the best guesses instead of to nothing. HumanEval/116's
+    worked example contradicts its tests: at -n 16 one wrong program passed it and was the one pick, while 8 of the
+    16 samples were right and failed it (session 16). Their clusters rank after every survivor's (`cluster`)."""
     survivors = frozenset(c.index for c in candidates if c.passed_examples and c.duplicate_of is None)
-    if survivors or not fallback:
+    if not fallback:
         return survivors
-    return fallback_pool(candidates)
+    if not survivors:
+        return fallback_pool(candidates)
+    return survivors | fallback_pool(candidates) if len(survivors) < fill else survivors
 
 
 def cluster(
@@ -129,13 +136,17 @@ def cluster(
     ranking: Ranking = "alphacode",
     agreement: Mapping[int, float] | None = None,
     fallback: bool = True,
+    fill: int = 0,
 ) -> list[Cluster]:
-    """Group the picking pool's candidates (`picking_pool`) that have a signature, and order the groups by score."""
-    pool = picking_pool(candidates, fallback)
-    groups: dict[str, list[Candidate]] = defaultdict(list)
+    """Group the picking pool's candidates (`picking_pool`) that have a signature, and order the groups by score:
+    a cluster with a program that passed every example before one without (`fill`'s spare programs)."""
+    pool = picking_pool(candidates, fallback, fill)
+    # A spare program (it failed an example: `fill`) never joins a survivor's cluster, even with its signature: it
+    # behaves differently on that example, and the survivors' clusters and scores stay AlphaCode's.
+    groups: dict[tuple[str, bool], list[Candidate]] = defaultdict(list)
     for c in candidates:
         if c.index in pool and c.signature is not None:
-            groups[c.signature].append(c)
+            groups[(c.signature, c.passed_examples)].append(c)
     dups = _duplicates(candidates)
     scored = []
     for members in groups.values():
@@ -149,8 +160,10 @@ def cluster(
         scored.append((score, members))
     # A cluster whose every member failed at the stated limits goes after those with a member that did not
     # (right but too slow is wrong on the hidden tests); ties broken by the best representative's order, so the
-    # ranking never depends on dict order. Without marks this is AlphaCode's order.
-    scored.sort(key=lambda sm: (all(c.limit_status for c in sm[1]), -sm[0], _rep_order(sm[1][0])))
+    # ranking never depends on dict order. Without marks this is AlphaCode's order. Before all that, a cluster of
+    # spare programs (none passed every example: `picking_pool`'s fill) goes after every survivor's.
+    scored.sort(key=lambda sm: (not any(c.passed_examples for c in sm[1]), all(c.limit_status for c in sm[1]),
+                                -sm[0], _rep_order(sm[1][0])))
     return [Cluster(id=i, members=tuple(c.index for c in m), score=s) for i, (s, m) in enumerate(scored)]
 
 
@@ -168,9 +181,10 @@ def select(
     fallback: bool = True,
 ) -> list[Pick]:
     """One representative from each of the best clusters; round-robin over clusters when there are fewer than
-    `num_picks` (the second-best member of the first cluster, and so on). Picks from the fallback pool (no program
-    passed every example) say so: `passed_examples` is False."""
-    clusters = cluster(candidates, ranking, agreement, fallback)
+    `num_picks` (the second-best member of the first cluster, and so on). With `fallback`, fewer than `num_picks`
+    survivors leave their spare picks to the fallback pool (`picking_pool`'s fill), whose clusters come after theirs.
+    Picks from the fallback pool say so: `passed_examples` is False."""
+    clusters = cluster(candidates, ranking, agreement, fallback, fill=num_picks)
     by_index = {c.index: c for c in candidates}
     dups = _duplicates(candidates)
     sizes = {cl.id: sum(1 + dups.get(m, 0) for m in cl.members) for cl in clusters}

@@ -153,6 +153,10 @@ def _solve_at_once(
     sample_s = sum(st.seconds for st in stats if st.name in (Stage.SAMPLE, Stage.REPAIR))
     fallback = cfg.fallback and not examples_are_tests(harness.problem)
     survivors = _picking_pool(harness, candidates, fallback)
+    if len(survivors) < 2:
+        # One survivor is nothing to tell apart, but the programs its spare picks go to (`clustering.picking_pool`'s
+        # fill) are: with two or more survivors the inputs stay theirs alone, so their ranking is unchanged.
+        survivors = _picking_pool(harness, candidates, fallback, cfg.num_picks)
 
     # The test-input check and the clustering run the same survivors on the same inputs: each pair runs once.
     runs = RunMemo(executor)
@@ -162,9 +166,9 @@ def _solve_at_once(
 
     with timer.stage(Stage.CLUSTER, len(survivors)) as out:
         candidates, agreement, distinguishing, splits, presumed = cluster_survivors(
-            harness, candidates, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg)
+            harness, candidates, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg), fill=cfg.num_picks
         )
-        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
+        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback, cfg.num_picks)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
         out[0] = len(picks)
     if cfg.limit_probe:
@@ -173,7 +177,7 @@ def _solve_at_once(
         candidates, agreement, distinguishing, splits, presumed = _at_the_limits(
             harness, cfg, runner, candidates, test_inputs, runs, timer, progress, fallback, sample_s
         )
-        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback)
+        clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback, cfg.num_picks)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
     counts["distinguishing"] = distinguishing
     # Clustering runs not made: time-outs presumed (the final clustering's; see _cluster_runs).
@@ -210,21 +214,21 @@ def _at_the_limits(
     # Whole clusters in rank order (each's members in representative order): under the probe's budget the
     # clusters the picks put first are probed whole. A cluster goes last only when every member is marked, so one
     # the budget cut short keeps its rank, as without the probe: the budget can only leave an order unimproved.
-    order = {m: k for k, m in enumerate(m for cl in clustering.cluster(candidates, cfg.ranking, None, fallback)
-                                        for m in cl.members)}
+    ranking = clustering.cluster(candidates, cfg.ranking, None, fallback, cfg.num_picks)
+    order = {m: k for k, m in enumerate(m for cl in ranking for m in cl.members)}
     pool = sorted((c for c in candidates if c.passed_examples and c.duplicate_of is None),
                   key=lambda c: order.get(c.index, len(order)))
     with timer.stage(Stage.LIMITS, len(pool)) as out:
         marks = limits.probe(harness, pool, limit_in, runs, budget_s=limits.PROBE_SHARE * sample_s)
         candidates = limits.marked(candidates, marks)
         out[0] = sum(1 for c in candidates if c.limit_status)
-    ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback))
+    ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback, cfg.num_picks))
               for m in cl.members}
     step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
     if step is None:
         # Signatures are as clustered; only the marks are new. The runs come from `runs`, not the sandbox.
         return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback,
-                                 slow_share=_slow_share(cfg))
+                                 slow_share=_slow_share(cfg), fill=cfg.num_picks)
     with timer.stage(Stage.SPEEDUP, step.count) as out:
         known = {c.index for c in candidates}
         before = {c.index: c for c in candidates}
@@ -237,7 +241,8 @@ def _at_the_limits(
     drawn = {c.index: c for c in new}
     merged = [before.get(c.index) or drawn.get(c.index) or c for c in runner.pool.resolved()]
     # Clustering over everything again: the earlier programs' runs come from `runs` (a RunMemo), not the sandbox.
-    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg))
+    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
+                             fill=cfg.num_picks)
 
 
 def _slow_share(cfg: SolveConfig) -> float:
@@ -248,11 +253,13 @@ def _slow_share(cfg: SolveConfig) -> float:
     return (cfg.testgen or TestGenConfig()).slow_check_time_share
 
 
-def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool) -> list[Candidate]:
+def _picking_pool(harness: ProblemHarness, candidates: Sequence[Candidate], fallback: bool, fill: int = 0
+                  ) -> list[Candidate]:
     """The programs to tell apart and pick from: the survivors or, when none passed every example of a problem
     whose examples are not its tests (its own harness judges it: HumanEval), the fallback pool (those that passed
-    the most), so a run still submits its best guesses. A stdio judge runs the examples: no fallback there."""
-    pool = clustering.picking_pool(candidates, fallback)
+    the most), so a run still submits its best guesses; with `fill`, the fallback pool joins fewer survivors than
+    that. A stdio judge runs the examples: no fallback there."""
+    pool = clustering.picking_pool(candidates, fallback, fill)
     survivors = [c for c in candidates if c.index in pool]
     if survivors and not any(c.passed_examples for c in survivors):
         log.info("no program passed every example: picking among the %d that passed the most (%d of %d)",

@@ -102,4 +102,24 @@ def test_fallback_picks_cluster_by_behaviour_and_say_they_failed_an_example() ->
     assert [p.cluster_size for p in picks] == [3, 2, 2]
     assert not any(p.passed_examples for p in picks)
     assert select(cs, num_picks=10, fallback=False) == []
-    assert [(p.candidate, p.passed_examples) for p in select([*cs, cand(9, "a")], num_picks=10)] == [(9, True)]
+    # One survivor leaves 9 picks: they go to the fallback pool's clusters, after it (a spare program with the
+    # survivor's signature is a cluster of its own: it failed an example the survivor passed).
+    one = [(p.candidate, p.passed_examples) for p in select([*cs, cand(9, "a")], num_picks=10)]
+    assert one == [(9, True), (0, False), (1, False), (2, False)]
+    # With at least num_picks survivors nothing is spare.
+    assert [p.candidate for p in select([*cs, cand(9, "a")], num_picks=1)] == [9]
+
+
+def test_spare_picks_never_change_the_survivors_clusters() -> None:
+    survivors = [cand(0, "x"), cand(1, "y"), cand(2, "y"), cand(3, "z")]
+    spare = [failed(4, "wrong_answer", 1, "x"), failed(5, "wrong_answer", 1, "x"), failed(6, "wrong_answer", 1, "w"),
+             failed(7, "wrong_answer", 0, "v")]
+    alone = cluster(survivors)
+    both = cluster(survivors + spare, fill=10)
+    # The survivors' clusters first, as they were; then the spare ones (4 and 5 agree, 7 passed fewer examples).
+    assert [c.members for c in both[: len(alone)]] == [c.members for c in alone]
+    assert [c.score for c in both[: len(alone)]] == [c.score for c in alone]
+    assert [c.members for c in both[len(alone):]] == [(4, 5), (6,)]
+    assert picking_pool(survivors + spare, fill=4) == {0, 1, 2, 3}
+    assert picking_pool(survivors + spare, fill=5) == {0, 1, 2, 3, 4, 5, 6}
+    assert picking_pool(survivors + spare, fallback=False, fill=10) == {0, 1, 2, 3}

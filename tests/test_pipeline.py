@@ -177,6 +177,29 @@ def test_a_problem_with_its_own_harness_falls_back_to_those_that_passed_most_exa
     assert strict.picks == ()
 
 
+MEDIAN_SHIFTED = ("def median(l):\n    s = sorted(l)\n    n = len(s)\n"
+                  "    return s[n // 2] if n % 2 else (s[n // 2] + s[n // 2 + 1]) / 2\n")
+"""Passes both of the docstring's examples (15.0 included) and is wrong: the one survivor."""
+
+
+def test_a_lone_survivor_leaves_its_spare_picks_to_those_that_passed_most_examples(executor: Executor) -> None:
+    # HumanEval/116's case: a wrong program passes the worked examples, the right ones fail the wrong one.
+    p = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
+                signature=MEDIAN_STUB,
+                public_tests=(Test("[[3, 1, 2, 4, 5]]", "3"), Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0")),
+                test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+    pool = [MEDIAN_SHIFTED, MEDIAN_RIGHT, MEDIAN_UPPER, MEDIAN_FIRST, MEDIAN_CRASH]
+    cfg = SolveConfig(n=10, testgen=TestGenConfig(sources=("mutation",), num_mutations=20, max_inputs=20))
+    result = solve(p, cfg, models=models(ScriptedSampler(pool)), executor=executor)
+    picked = ["def median" + pk.code.split("def median")[-1] for pk in result.picks]
+    # The survivor first; then the programs that passed the most examples (one each), by behaviour.
+    assert picked[0] == MEDIAN_SHIFTED and result.picks[0].passed_examples
+    assert set(picked[1:]) == {MEDIAN_RIGHT, MEDIAN_UPPER} and not any(pk.passed_examples for pk in result.picks[1:])
+    # One pick wanted: the survivor alone, as before.
+    one = solve(p, replace(cfg, num_picks=1), models=models(ScriptedSampler(pool)), executor=executor)
+    assert ["def median" + pk.code.split("def median")[-1] for pk in one.picks] == [MEDIAN_SHIFTED]
+
+
 def test_without_examples_every_compiling_program_survives(executor: Executor) -> None:
     p = make_problem()
     p = Problem(**{**p.__dict__, "public_tests": ()})

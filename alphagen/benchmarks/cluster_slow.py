@@ -23,6 +23,7 @@ from typing import Any
 from alphagen import clustering
 from alphagen.atomic import write_atomic
 from alphagen.cluster_runs import cluster_survivors
+from alphagen.config import SolveConfig
 from alphagen.evaluation.runner import stored_state
 from alphagen.evaluation.store import read_jsonl, safe_name
 from alphagen.problems.harness import ProblemHarness
@@ -35,6 +36,8 @@ from sandbox import BatchExecutor, Executor
 def compare(run_dir: Path, files: list[str], executor: BatchExecutor) -> dict[str, Any]:
     """Both ways on every problem of `files` that `run_dir` has stored samples and test inputs for."""
     share = TestGenConfig().slow_check_time_share
+    # The pool the pipeline clusters: with fewer survivors than picks, the spare programs too.
+    picks = SolveConfig().num_picks
     rows: list[dict[str, Any]] = []
     for problem in map(load_problem, files):
         path = run_dir / "problems" / f"{safe_name(problem.name)}.jsonl"
@@ -48,11 +51,11 @@ def compare(run_dir: Path, files: list[str], executor: BatchExecutor) -> dict[st
         for name, slow_share in (("full_limit", 1.0), ("slow_share", share)):
             memo = RunMemo(executor)
             t0 = time.perf_counter()
-            got = cluster_survivors(harness, pool, result.test_inputs, memo, slow_share=slow_share)
+            got = cluster_survivors(harness, pool, result.test_inputs, memo, slow_share=slow_share, fill=picks)
             ways[name] = {"seconds": round(time.perf_counter() - t0, 3), "runs": memo.runs,
                           "cpu_s": round(sum(c.cpu_s for c in got.candidates if c.signature is not None), 3),
                           "presumed": got.presumed, "clustered": got,
-                          "clusters": len(clustering.cluster(got.candidates, "alphacode", got.agreement, True))}
+                          "clusters": len(clustering.cluster(got.candidates, "alphacode", got.agreement, True, picks))}
         base, ours = ways["full_limit"].pop("clustered"), ways["slow_share"].pop("clustered")
         same = [c.signature for c in base.candidates] == [c.signature for c in ours.candidates]
         rows.append({"problem": problem.name, **ways, "same_signatures": same,
