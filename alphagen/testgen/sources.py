@@ -30,6 +30,7 @@ from alphagen.testgen.model_budget import PROMPT_COSTS, BudgetedSampler, ModelBu
 from alphagen.testgen.mutate_args import ArgsMutator
 from alphagen.testgen.mutate_stdio import StdioMutator
 from alphagen.testgen.random_inputs import RandomInputs
+from alphagen.testgen.signature_args import SignatureArgs
 from alphagen.testgen.validate import generator_outputs
 from sandbox import BatchExecutor
 from sandbox.values import Limits
@@ -111,14 +112,20 @@ class MutationSource:
 
 @dataclass
 class RandomSource:
-    """Fresh inputs written in the examples' learned format (stdio problems only)."""
+    """Fresh inputs written in the examples' learned format (stdio problems); for a function problem with no
+    example, argument lists typed by its stub's annotations (`SignatureArgs`)."""
 
     ctx: Context
     source: Source = Source.RANDOM
 
     def propose(self, budget: ModelBudget) -> Proposals:
         c, cfg = self.ctx, self.ctx.cfg
-        fresh = RandomInputs(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes, c.fmt)
+        fresh: RandomInputs | SignatureArgs
+        if c.view.kind == "function":
+            fresh = SignatureArgs(c.view.signature, c.view.entry_point)
+        else:
+            fresh = RandomInputs(c.examples, c.constraints, cfg.scale_cap, cfg.large_scale, cfg.max_input_bytes,
+                                 c.fmt)
         return _drawn_at_once(c, self.source, fresh.propose, cfg.num_random, c.seed + 1)
 
 
@@ -250,7 +257,8 @@ def propose_cheap(ctx: Context) -> dict[Source, Proposals]:
     """The cheap sources' proposals (mutation, random): no model, no budget."""
     enabled = set(ctx.cfg.sources)
     cheap: list[InputSource] = [MutationSource(ctx)] if Source.MUTATION in enabled else []
-    if Source.RANDOM in enabled and ctx.view.kind != "function":
+    # Function problems: only when they show no example to mutate (then typed by the stub: `SignatureArgs`).
+    if Source.RANDOM in enabled and (ctx.view.kind != "function" or not ctx.examples):
         cheap.append(RandomSource(ctx))
     return {s.source: s.propose(ModelBudget(None)) for s in cheap}
 
