@@ -65,23 +65,26 @@ def cluster_survivors(
     cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
     presumed = _Presumed()
     progress(Stage.CLUSTER, 0, len(survivors) * len(test_inputs))
+    # The spare programs (`fill`: they failed an example) run at the tighter limits from the start: wrong answers
+    # loop forever more often, and they rank after every survivor (HumanEval/123 at -n 16: three survivors, and
+    # the spare programs' loops took 12 s of clustering against 23 s of sampling at the full limit).
+    passed = [c for c in survivors if c.passed_examples] or survivors
+    spare = {c.index for c in survivors} - {c.index for c in passed}
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
         runs = _cluster_runs(executor, programs, test_inputs, harness.limits, presumed if presume else None,
-                             slow_share)
+                             slow_share, {p for p, c in enumerate(survivors) if c.index in spare})
         for r in runs:
             c = survivors[r.program_index]
             # A presumed time-out goes through the same key as a real one ('<time_limit>', whatever the output).
             keys[c.index][r.input_index] = clustering.output_key(r.stdout, r.status.value, norm)
             cpu[c.index] += r.cpu_s
             progress(Stage.CLUSTER, 1, None)
-    # The counts and the CodeT agreement are the survivors' alone, as without `fill`: its spare programs (they
-    # failed an example) rank after every survivor and vote among themselves.
-    passed = [c for c in survivors if c.passed_examples] or survivors
+    # The counts and the CodeT agreement are the survivors' alone, as without `fill`: its spare programs rank
+    # after every survivor and vote among themselves.
     distinguishing = sum(
         1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in passed}) > 1
     )
-    spare = {c.index for c in survivors} - {c.index for c in passed}
     agreement = clustering.codet_scores({i: k for i, k in keys.items() if i not in spare})
     agreement |= clustering.codet_scores({i: k for i, k in keys.items() if i in spare})
     sig = {i: clustering.signature(k) for i, k in keys.items()}
@@ -112,6 +115,7 @@ def _cluster_runs(
     limits: Limits,
     presumed: _Presumed | None,
     slow_share: float = 1.0,
+    slow_from_start: frozenset[int] | set[int] = frozenset(),
 ) -> Iterator[Result]:
     """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed, and
     a slow one's other runs at `slow_share` of the limits.
@@ -128,7 +132,8 @@ def _cluster_runs(
     22 inputs, none larger than another) paid a whole limit on each, 22 s of clustering against 15 s of sampling.
     Its answers in milliseconds keep their keys (762A's inputs with a small n split its slow survivors); only a run
     between the two limits becomes a time-out, of a program already known to time out. Those runs are the
-    test-input checks' own (same tighter limits): a RunMemo reads them back."""
+    test-input checks' own (same tighter limits): a RunMemo reads them back. The programs in `slow_from_start` are
+    slow before any time-out."""
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
@@ -139,8 +144,8 @@ def _cluster_runs(
     memo = executor if isinstance(executor, RunMemo) else None
     tokens = [text.split() for text in inputs]
     # Slow from the start: the programs the test-input checks saw time out at the full limit.
-    slow = {p for p in range(len(programs)) if slow_share < 1.0 and memo is not None
-            and memo.timed_out(programs[p], limits)}
+    slow = {p for p in range(len(programs)) if slow_share < 1.0 and (
+        p in slow_from_start or (memo is not None and memo.timed_out(programs[p], limits)))}
     # Runs already known (a RunMemo holds the test-input stage's runs) come first, together: they cost nothing,
     # their time-outs presume at once, and a known result is never replaced by a presumed one. A slow program's
     # run at the tighter limits counts as known where the full-limit one is not.

@@ -238,3 +238,18 @@ def test_the_test_input_checks_slow_runs_are_read_back() -> None:
     assert [(s, lim) for s, _, lim in inner.runs[before:]] == [(FAST, HARNESS.limits.time_s)] * len(SIGNED)
     every = cluster_survivors(HARNESS, candidates(NEG, FAST), SIGNED, TimedExecutor(), presume=False)
     assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+
+
+def test_spare_programs_run_at_the_tighter_limit_from_the_start() -> None:
+    # With fewer survivors than picks, the fallback pool joins (`fill`): wrong answers, slow or not, ranked last.
+    spare = Candidate(index=1, language="python", code=NEG, passed_examples=False, example_status="wrong_answer")
+    pool = [Candidate(index=0, language="python", code=FAST, passed_examples=True), spare]
+    timed = TimedExecutor()
+    got = cluster_survivors(HARNESS, pool, SIGNED, timed, slow_share=0.25, fill=10)
+    neg = [lim for s, _, lim in timed.runs if s == NEG]
+    assert neg and all(lim == HARNESS.limits.time_s * 0.25 for lim in neg)
+    assert all(lim == HARNESS.limits.time_s for s, _, lim in timed.runs if s == FAST)
+    assert got.candidates[1].signature is not None
+    # Without fill the spare program is not clustered at all.
+    plain = cluster_survivors(HARNESS, pool, SIGNED, TimedExecutor(), slow_share=0.25)
+    assert plain.candidates[1].signature is None
