@@ -166,7 +166,7 @@ def sample_and_repair(
     t1 = time.perf_counter()
     stored_s = sum(st.seconds for name, st in runner.stored.items() if name != DrawKind.FRESH)
     progress(Stage.REPAIR, 0, budget.repair)
-    report: Progress = lambda stage, k, total: progress(Stage.REPAIR, k, None) if stage == Stage.SAMPLE else None  # noqa: E731
+    report = _on_repair_bar(progress)
     while (step := runner.next()) is not None:
         runner.run(step, report)
     final = runner.pool.resolved()
@@ -174,6 +174,11 @@ def sample_and_repair(
     fixed = sum(1 for c in final if c.parent is not None and c.passed_examples and c.duplicate_of is None)
     stats.append(StageStat(Stage.REPAIR, time.perf_counter() - t1 + stored_s, parents, fixed))
     return final, stats
+
+
+def _on_repair_bar(progress: Progress) -> Progress:
+    """A repair step's sampler progress, shown on the repair bar (the filter's own counts are not)."""
+    return lambda stage, k, total: progress(Stage.REPAIR, k, None) if stage == Stage.SAMPLE else None
 
 
 def sample_together(
@@ -227,7 +232,7 @@ def repairs_together(
         first = runner.next()
         assert first is not None and first.kind is DrawKind.FRESH
         runner.run(first, noop_progress)
-    report: Progress = lambda stage, k, total: progress(Stage.REPAIR, k, None) if stage == Stage.SAMPLE else None  # noqa: E731
+    report = _on_repair_bar(progress)
     while True:
         todo = [(runner, step) for runner in runners if (step := runner.next()) is not None]
         if not todo:

@@ -4,7 +4,6 @@ at least as large in every number; its key there is the one a real time-out gets
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from alphagen import clustering
 from alphagen.cluster_runs import CLUSTER_CHUNK, Clustered, cluster_survivors
@@ -12,6 +11,7 @@ from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
 from alphagen.results import Candidate
 from alphagen.run_memo import RunMemo
+from alphagen.testgen.validate import SlowCheckers
 from sandbox.interface import BatchExecutor, BatchRequest
 from sandbox.values import Result, Status
 from tests.testgen_fakes import run_source
@@ -224,8 +224,7 @@ def test_the_test_input_checks_slow_runs_are_read_back() -> None:
     # (SlowCheckers): clustering starts it slow and reads those runs back instead of running them again.
     memo = RunMemo(TimedExecutor())
     program = HARNESS.program(NEG, "python")
-    tight = replace(HARNESS.limits, time_s=HARNESS.limits.time_s * 0.25,
-                    wall_s=None if HARNESS.limits.wall_s is None else HARNESS.limits.wall_s * 0.25)
+    tight = SlowCheckers(share=0.25).limits(HARNESS.limits)
     list(memo.run_batch([program], ["-1 5\n"], HARNESS.limits))
     list(memo.run_batch([program], list(SIGNED[1:]), tight))
     assert memo.timed_out(program, HARNESS.limits)

@@ -159,14 +159,19 @@ MEDIAN_FIRST = "def median(l):\n    return min(l)\n"  # passes no example
 MEDIAN_CRASH = "def median(l):\n    return 1 / 0\n"
 
 
+MEDIAN = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
+                 signature=MEDIAN_STUB,
+                 public_tests=(Test("[[3, 1, 2, 4, 5]]", "3"), Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0")),
+                 test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+"""HumanEval/47: the docstring says 15.0 where the harness (and the truth) say 8.0."""
+MEDIAN_CFG = SolveConfig(n=10, testgen=TestGenConfig(sources=("mutation",), num_mutations=20, max_inputs=20))
+
+
 def test_a_problem_with_its_own_harness_falls_back_to_those_that_passed_most_examples(executor: Executor) -> None:
     # HumanEval/47: the docstring says 15.0 where the harness (and the truth) say 8.0, so nothing passes both.
-    p = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
-                signature=MEDIAN_STUB,
-                public_tests=(Test("[[3, 1, 2, 4, 5]]", "3"), Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0")),
-                test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+    p = MEDIAN
     pool = [MEDIAN_RIGHT, MEDIAN_UPPER, MEDIAN_FIRST, MEDIAN_CRASH, MEDIAN_RIGHT]
-    cfg = SolveConfig(n=10, testgen=TestGenConfig(sources=("mutation",), num_mutations=20, max_inputs=20))
+    cfg = MEDIAN_CFG
     result = solve(p, cfg, models=models(ScriptedSampler(pool)), executor=executor)
     picked = [pk.code.split("def median")[-1] for pk in result.picks]
     # Two behaviours, the right one the larger cluster (its duplicates vote); the others never picked.
@@ -184,12 +189,9 @@ MEDIAN_SHIFTED = ("def median(l):\n    s = sorted(l)\n    n = len(s)\n"
 
 def test_a_lone_survivor_leaves_its_spare_picks_to_those_that_passed_most_examples(executor: Executor) -> None:
     # HumanEval/116's case: a wrong program passes the worked examples, the right ones fail the wrong one.
-    p = Problem(name="median", description="Return the median of l.", kind="function", entry_point="median",
-                signature=MEDIAN_STUB,
-                public_tests=(Test("[[3, 1, 2, 4, 5]]", "3"), Test("[[-10, 4, 6, 1000, 10, 20]]", "15.0")),
-                test_code="def check(candidate):\n    assert candidate([-10, 4, 6, 1000, 10, 20]) == 8.0\n")
+    p = MEDIAN
     pool = [MEDIAN_SHIFTED, MEDIAN_RIGHT, MEDIAN_UPPER, MEDIAN_FIRST, MEDIAN_CRASH]
-    cfg = SolveConfig(n=10, testgen=TestGenConfig(sources=("mutation",), num_mutations=20, max_inputs=20))
+    cfg = MEDIAN_CFG
     result = solve(p, cfg, models=models(ScriptedSampler(pool)), executor=executor)
     picked = ["def median" + pk.code.split("def median")[-1] for pk in result.picks]
     # The survivor first; then the programs that passed the most examples (one each), by behaviour.
