@@ -72,7 +72,7 @@ def cluster_survivors(
     spare = {c.index for c in survivors} - {c.index for c in passed}
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
-        runs = _cluster_runs(executor, programs, test_inputs, harness.limits, presumed if presume else None,
+        runs = _cluster_runs(executor, programs, test_inputs, harness.generated_limits, presumed if presume else None,
                              slow_share, {p for p, c in enumerate(survivors) if c.index in spare})
         for r in runs:
             c = survivors[r.program_index]

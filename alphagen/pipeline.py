@@ -286,7 +286,7 @@ def _test_inputs(
         harness.problem.public_view(),
         [harness.program(c.code, c.language) for c in survivors],
         runs,
-        harness.limits,
+        harness.generated_limits,
         _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
         cfg.seed,
         sampler=models.test_sampler,

@@ -140,3 +140,36 @@ def test_the_problem_harness_carries_what_the_functions_derive() -> None:
         assert h.limits == limits_for(problem, 0.5) and h.compare == compare_options(problem)
         assert (list(h.example_inputs), list(h.example_expected)) == io_for_tests(problem, problem.public_tests)
         assert h.program("x = 1", "python") == program_for(problem, "x = 1", "python")
+
+
+def test_generated_inputs_run_at_a_share_of_the_limit_only_where_a_function_problem_states_none() -> None:
+    from alphagen.cluster_runs import cluster_survivors
+    from alphagen.problems.harness import UNSTATED_LIMIT_SHARE
+    from alphagen.results import Candidate
+    from sandbox.interface import BatchExecutor, BatchRequest
+    from sandbox.values import Result, Status
+
+    unstated = dataclasses.replace(ADD, limits_given=False)
+    h = ProblemHarness.of(unstated)
+    assert h.limits == limits_for(unstated)
+    assert h.generated_limits == dataclasses.replace(h.limits, time_s=h.limits.time_s * UNSTATED_LIMIT_SHARE)
+    # Stated limits, a caller's time limit, and stdio problems (their inputs may be at contest scale): unchanged.
+    for harness in (ProblemHarness.of(ADD), ProblemHarness.of(unstated, time_limit_s=3.0),
+                    ProblemHarness.of(dataclasses.replace(ECHO, limits_given=False))):
+        assert harness.generated_limits == harness.limits
+
+    class Recording(BatchExecutor):
+        def __init__(self) -> None:
+            self.limits: set[float] = set()
+
+        def execute(self, request: BatchRequest):  # type: ignore[no-untyped-def]
+            self.limits.add(request.limits.time_s)
+            for p, i in request.todo():
+                yield Result(p, i, Status.OK, stdout=b"3\n")
+
+    # Clustering runs the survivors on generated inputs at those limits.
+    ex = Recording()
+    pool = [Candidate(index=i, language="python", code="def add(a, b):\n    return a + b\n", passed_examples=True)
+            for i in range(2)]
+    cluster_survivors(h, pool, ["[1, 1]", "[0, 3]"], ex)
+    assert ex.limits == {h.generated_limits.time_s}

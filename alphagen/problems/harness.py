@@ -6,11 +6,18 @@ The functions derive one piece each; ProblemHarness derives them all once for a 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alphagen.problems.driver import call_driver, render_json_text
 from alphagen.problems.model import Problem, Test
 from sandbox import CompareOptions, Language, Limits, Program
+
+UNSTATED_LIMIT_SHARE = 0.25
+"""A function problem that states no limits (HumanEval) runs its survivors on generated inputs (the test-input
+checks, clustering) at this share of the default time limit. Its examples and the judge keep the default (the
+official harness allows 3 s); a docstring-sized input runs in milliseconds, so the default only prices the loops:
+HumanEval/13's mutated `gcd(3, 0)` sends a subtraction loop forever, and two such runs at 2 s were 4 s of checks
+against 4.5 s of sampling (#29, item 6)."""
 
 # Function results are compared as rendered JSON tokens; this tolerance makes 1 == 1.0 and 0.1 + 0.2 == 0.3,
 # as Python's `==` (and float round-off) would, when the problem names no tolerance of its own.
@@ -83,6 +90,9 @@ class ProblemHarness:
     problem: Problem
     limits: Limits
     """The problem's limits with the caller's overrides applied."""
+    generated_limits: Limits
+    """The limits of survivors' runs on generated inputs (test-input checks, clustering): `limits`, or for a
+    function problem that states none and gets no override, UNSTATED_LIMIT_SHARE of its time (see there)."""
     compare: CompareOptions
     """How outputs are compared (checker, float tolerance, case)."""
     example_inputs: tuple[str, ...]
@@ -95,9 +105,15 @@ class ProblemHarness:
         cls, problem: Problem, time_limit_s: float | None = None, memory_limit_mb: int | None = None
     ) -> ProblemHarness:
         inputs, expected = io_for_tests(problem, problem.public_tests)
+        limits = limits_for(problem, time_limit_s, memory_limit_mb)
+        generated = limits
+        if problem.kind == "function" and not problem.limits_given and time_limit_s is None:
+            wall = None if limits.wall_s is None else limits.wall_s * UNSTATED_LIMIT_SHARE
+            generated = replace(limits, time_s=limits.time_s * UNSTATED_LIMIT_SHARE, wall_s=wall)
         return cls(
             problem=problem,
-            limits=limits_for(problem, time_limit_s, memory_limit_mb),
+            limits=limits,
+            generated_limits=generated,
             compare=compare_options(problem),
             example_inputs=tuple(inputs),
             example_expected=tuple(expected),
