@@ -47,6 +47,8 @@ def test_bare_words_are_strings_only_when_two_lines_write_them() -> None:
 def test_for_form_with_prose_after_the_arguments() -> None:
     prompt = 'def f(N):\n    """For N = 150, the sum of digits will be 6 the output should be "110".\n    """\n'
     assert _pairs(prompt) == [([150], "110")]
+    # A prefix with fewer arguments than the function takes is prose, not the example's arguments.
+    assert _pairs('def f(a, b):\n    """\n    For 1, which is odd the output should be 3.\n    """\n') == []
 
 
 def test_assignment_blocks_then_return() -> None:

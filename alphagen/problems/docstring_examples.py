@@ -202,11 +202,11 @@ def _inline(
 
 def _for_form(text: str, value: str, i: int, callee: str, params: list[str] | None) -> _Example | None:
     """`For N = 1000, the sum of digits will be 1 the output should be "1"`: the arguments are the longest
-    prefix, cut at a comma, that parses (prose may follow them)."""
+    prefix, cut at a comma, that parses (prose may follow them) into as many arguments as the function takes."""
     parts = text.split(",")
     for k in range(len(parts), 0, -1):
         args = _args_text(",".join(parts[:k]), callee, params)
-        if args is not None:
+        if args is not None and (params is None or len(args) == len(params) or k == len(parts)):
             return _example(args, value, i)
     return None
 
