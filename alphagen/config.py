@@ -8,7 +8,7 @@ of them (and the CLI, the bench runner, Ray) can name these types without an imp
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alphagen import clustering, prompting
 
@@ -132,6 +132,32 @@ class ModelHandle(Protocol):
     def device(self) -> object: ...
 
 
+_PROBE_CHAT = [{"role": "system", "content": "You are a programmer."}, {"role": "user", "content": "Add."}]
+
+
+def same_prompts(a: Any, b: Any) -> bool:
+    """Whether two tokenizers read our prompts alike: one vocabulary, and one rendering of a chat (the 0.5B's and
+    1.5B's Qwen templates differ only in their tool-call text, which our prompts never use)."""
+    if a.get_vocab() != b.get_vocab():
+        return False
+    try:
+        return bool(a.apply_chat_template(_PROBE_CHAT, tokenize=False, add_generation_prompt=True)
+                    == b.apply_chat_template(_PROBE_CHAT, tokenize=False, add_generation_prompt=True))
+    except (ValueError, AttributeError):
+        # No chat template on either: the vocabulary decides.
+        return getattr(a, "chat_template", None) is None and getattr(b, "chat_template", None) is None
+
+
+def mix_specs(model_spec: str | None) -> list[str | None]:
+    """The models of a spec: one, or a mix written `a,b` (each a registry name, directory, .gguf or hub id)."""
+    if model_spec is None or "," not in model_spec:
+        return [model_spec]
+    specs = [s.strip() for s in model_spec.split(",")]
+    if any(not s for s in specs) or len(set(specs)) != len(specs):
+        raise ValueError(f"model must be one model or a comma list of distinct models, got {model_spec!r}")
+    return list(specs)
+
+
 @dataclass
 class Models:
     """The code model and its sampler, plus the test-input model (by default the same weights)."""
@@ -154,11 +180,27 @@ class Models:
         cache_dir: str | None = None,
     ) -> Models:
         # Heavy imports happen here, only when a model is really needed.
-        from alphagen.models import load_model
+        from alphagen.models import ModelError, load_model
         from alphagen.sampling import make_sampler
+        from alphagen.sampling.mix import MixSampler
 
-        code = load_model(model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
-        sampler = make_sampler(code, backend=backend)
+        specs = mix_specs(model_spec)
+        code = load_model(specs[0], device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
+        sampler: Sampler = make_sampler(code, backend=backend)
+        if len(specs) > 1:
+            # A mix (`--model a,b`): prompt groups alternate models. Prompts are rendered with the first model's
+            # tokenizer, so every model must read them the same way.
+            others = [load_model(s, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)
+                      for s in specs[1:]]
+            for other in others:
+                if not same_prompts(code.tokenizer, other.tokenizer):
+                    raise ModelError(f"the models of a mix must share a tokenizer and chat template, got "
+                                     f"{other.name} unlike {code.name}")
+            plain = sampler
+            sampler = MixSampler([plain] + [make_sampler(o, backend=backend) for o in others])
+            if test_model_spec is None or test_model_spec == model_spec:
+                # Test inputs from the first model alone (its own sampler: a mix would route them all to it anyway).
+                return cls(code=code, sampler=sampler, test=code, test_sampler=plain, backend=backend)
         if test_model_spec is None or test_model_spec == model_spec:
             return cls(code=code, sampler=sampler, test=code, test_sampler=sampler, backend=backend)
         test = load_model(test_model_spec, device=device, dtype=dtype, quantize=quantize, cache_dir=cache_dir)

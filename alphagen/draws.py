@@ -237,12 +237,14 @@ def plan_slice(
     kept: list[prompting.PromptGroup] = []
     requests: list[PromptRequest] = []
     at = 0
-    for g in groups:
+    for gi, g in enumerate(groups):
         lo, hi = max(at, start), min(at + g.count, stop)
         if lo < hi:
             kept.append(replace(g, count=hi - lo))
             # From sample 0 the requests number themselves (as they always did); a later slice says where it starts.
-            requests.append(PromptRequest(prompt=g.text, count=hi - lo, first_index=None if start == 0 else lo))
+            # The group index lets a mix of models give each group to one of them (sampling.mix).
+            requests.append(PromptRequest(prompt=g.text, count=hi - lo, first_index=None if start == 0 else lo,
+                                          group=gi))
         at += g.count
     return SamplingPlan(groups=tuple(kept), requests=tuple(requests), params=sampling_params(cfg),
                         stub=function_stub(problem))

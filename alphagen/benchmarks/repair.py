@@ -111,7 +111,7 @@ class CachingSampler:
                 self.reused_seconds += got.seconds
             # Contiguous runs of missing indices become requests of their own, numbered where they belong.
             for start, count in _runs(run):
-                missing.append(PromptRequest(prompt=req.prompt, count=count, first_index=start))
+                missing.append(PromptRequest(prompt=req.prompt, count=count, first_index=start, group=req.group))
                 owner.append((ri, key))
         for c in hits:
             if progress is not None:

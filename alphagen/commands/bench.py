@@ -81,7 +81,7 @@ class LazyPipeline:
                 except ModelError as e:
                     # Every problem would fail the same way: stop the run (a resume continues it).
                     raise click.ClickException(str(e)) from None
-            console.print(f"model: [bold]{self._models.code.name}[/] on {self._models.code.device}",
+            console.print(f"model: [bold]{bcfg.model or self._models.code.name}[/] on {self._models.code.device}",
                           highlight=False)
         return self._models
 

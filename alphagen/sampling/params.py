@@ -82,6 +82,9 @@ class PromptRequest:
     """An EBNF grammar (xgrammar's dialect, root rule ``root``) every completion must follow: a token mask per
     step keeps each sample inside it, and a sample ends (eos) once it is a full sentence. None: unconstrained.
     Backends that cannot constrain raise ``UnsupportedConstraint`` rather than ignore it."""
+    group: int = 0
+    """The prompt group it comes from, in its problem's plan (0 for a repair or test-input prompt). A mix of models
+    (`sampling.mix.MixSampler`) draws group g with model g mod k; one model ignores it."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt:
@@ -92,6 +95,8 @@ class PromptRequest:
             not isinstance(self.first_index, int) or isinstance(self.first_index, bool) or self.first_index < 0
         ):
             raise ValueError(f"first_index must be None or an integer >= 0, got {self.first_index!r}")
+        if not isinstance(self.group, int) or isinstance(self.group, bool) or self.group < 0:
+            raise ValueError(f"group must be an integer >= 0, got {self.group!r}")
         if self.grammar is not None and (not isinstance(self.grammar, str) or "root" not in self.grammar):
             raise ValueError(f"grammar must be None or EBNF text with a root rule, got {self.grammar!r:.40}")
 
