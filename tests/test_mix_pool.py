@@ -54,3 +54,25 @@ def test_refused_without_writing_anything(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="samples per prompt"):
         write_mix(tmp_path / "mix", a, c, n=4, group=8)
     assert not (tmp_path / "mix").exists()
+
+
+def test_the_mix_estimate_combines_unbiased_pass_at_k() -> None:
+    from alphagen.benchmarks.mix_estimate import curve, expected, pass_at
+
+    assert pass_at(16, 1, 8) == pytest.approx(0.5) and pass_at(4, 0, 4) == 0.0 and pass_at(4, 2, 0) == 0.0
+    assert pass_at(64, 2, 64) == 1.0
+    with pytest.raises(ValueError, match="k must be in"):
+        pass_at(4, 1, 5)
+    # Problem x: A right 1 in 4; problem y: B right 1 in 2; z: neither.
+    a = {"x": (4, 1), "y": (4, 0), "z": (4, 0)}
+    b = {"x": (2, 0), "y": (2, 1), "z": (2, 0)}
+    assert expected(a, b, 4, 0) == pytest.approx(1 / 3)
+    assert expected(a, b, 2, 1) == pytest.approx((0.5 + 0.5) / 3)
+    assert expected(a, b, 4, 2) == pytest.approx(2 / 3)
+    rows = curve(a, b, cpu_a=1.0, cpu_b=3.0)
+    # Every split up to each run's n, cheapest first.
+    assert [(r["k_a"], r["k_b"]) for r in rows][:3] == [(1, 0), (2, 0), (0, 1)]
+    assert len(rows) == 4 * 3 - 1 and rows[-1] == {"k_a": 4, "k_b": 2, "cpu_s_per_problem": 10.0,
+                                                    "expected_coverage": round(2 / 3, 4)}
+    with pytest.raises(ValueError, match="share no finished problem"):
+        expected(a, {"w": (2, 1)}, 1, 1)
