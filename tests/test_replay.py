@@ -187,6 +187,13 @@ def test_refilter_judges_the_stored_samples_on_the_changed_examples(tmp_path: Pa
 
     res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(tmp_path / "x"), *BASE, "--refilter"])
     assert res.exit_code == 2 and "--refilter only makes sense with --replay" in res.output
+    # A source with repairs is refused before anything is created.
+    config = json.loads((first / "config.json").read_text())
+    (first / "config.json").write_text(json.dumps(config | {"repair_share": 0.25}))
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(tmp_path / "y"), *BASE, "--repair-share",
+                                    "0.25", "--replay", str(first), "--refilter"])
+    assert res.exit_code == 2 and "without repairs, got repair_share 0.25" in res.output, res.output
+    assert not (tmp_path / "y").exists()
 
 
 def test_refilter_refuses_steps_drawn_from_the_old_verdicts(tmp_path: Path) -> None:
