@@ -332,7 +332,7 @@ def _recurrence_end(lines: list[str], entry_point: str) -> int:
 def _tuples(found: list[_Example]) -> list[Test]:
     """The tests, a parenthesised scalar read as a one-element tuple where another example's value is a list
     (HumanEval/148: `bf("Earth", "Mercury") ==> ("Venus")`, the others tuples of planets)."""
-    lists = any(json.loads(ex.test.output).__class__ is list for ex in found)
+    lists = any(isinstance(json.loads(ex.test.output), list) for ex in found)
     tests = []
     for ex in found:
         if ex.paren_scalar and lists:
