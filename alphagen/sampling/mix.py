@@ -2,9 +2,9 @@
 
 The models must share a tokenizer and chat template (one prompt text serves all; Qwen2.5-Coder 0.5B and 1.5B do),
 since prompts are rendered once with the first model's tokenizer. Group g of a problem's plan goes to model g mod k,
-so at `-n 16` with 8 samples a prompt the 0.5B draws samples 0-7 and the 1.5B samples 8-15. Measured on the 58
-CodeContests A/B rows at `-n 16` (T 0.8), the two models alone solve different problems (the 0.5B 165A and 762A,
-the 1.5B 1068B, 809A and 817B): a pool from both covers what either covers (docs/quality.md, session 17).
+so at `-n 16` with 8 samples a prompt the 0.5B draws samples 0-7 and the 1.5B samples 8-15. On the 58 CodeContests
+A/B rows the two Qwen sizes solved disjoint problems at `-n 16`, but no split of a budget between them covers more
+than the 1.5B alone (`benchmarks.mix_estimate`, docs/quality.md, session 17): an option, not a default.
 """
 
 from __future__ import annotations
