@@ -221,11 +221,12 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
             # Refused before the run directory is created: nothing is left behind.
             if replay.resolve() == run_dir.resolve():
                 raise ReplayError(f"--replay must be another run than --out, got {replay} for both")
-            check_settings(replay, source_config(replay), config, LEGACY_DEFAULTS)
-            if refilter and source_config(replay).get("repair_share"):
+            source = source_config(replay)
+            check_settings(replay, source, config, LEGACY_DEFAULTS)
+            if refilter and source.get("repair_share"):
                 # Its repair steps quoted the old verdicts: refused before anything is created.
                 raise ReplayError(f"--refilter needs a source run without repairs, got repair_share "
-                                  f"{source_config(replay)['repair_share']} in {replay}")
+                                  f"{source['repair_share']} in {replay}")
         except ReplayError as e:
             raise click.BadParameter(str(e), param_hint="--replay") from None
     try:

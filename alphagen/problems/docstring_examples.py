@@ -138,11 +138,12 @@ def _example(args: list[Any] | None, value_text: str, line: int, bare_eq: bool =
 
 
 def params_of(prompt: str, entry_point: str) -> list[str] | None:
-    node = _function(prompt, entry_point)
+    node = entry_function(prompt, entry_point)
     return None if node is None else [a.arg for a in node.args.posonlyargs + node.args.args]
 
 
-def _function(prompt: str, entry_point: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def entry_function(prompt: str, entry_point: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The entry point's definition in the prompt (the first, walking the tree), or None."""
     try:
         tree = ast.parse(prompt)
     except SyntaxError:
@@ -352,7 +353,7 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
     end = _recurrence_end(lines, entry_point)
     found = [ex for ex in found if not (ex.bare_eq and ex.line <= end)]
     # The loose forms only in the entry point's own docstring (a helper's docstring has its own examples).
-    doc = _docstring(_function(prompt, entry_point))
+    doc = _docstring(entry_function(prompt, entry_point))
     if doc:
         doc_lines = [ln.strip() for ln in doc.splitlines()]
         found += _input_blocks(doc_lines, params) + _assignment_blocks(doc_lines, params)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from alphagen.problems.docstring_examples import call_args, docstring_examples, literal, make_test
+from alphagen.problems.docstring_examples import call_args, docstring_examples, entry_function, literal, make_test
 from alphagen.problems.fields import IDENTIFIER_RE, Row, slug
 from alphagen.problems.model import HiddenTests, Problem, Solution, Test
 
@@ -54,16 +54,8 @@ def _unique(tests: list[Test]) -> list[Test]:
 
 def _statement(prompt: str, entry_point: str) -> str:
     """The entry point's docstring when it has one, else the whole prompt."""
-    try:
-        tree = ast.parse(prompt)
-    except SyntaxError:
-        return prompt
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
-            doc = ast.get_docstring(node)
-            if doc:
-                return doc
-    return prompt
+    node = entry_function(prompt, entry_point)
+    return (ast.get_docstring(node) if node is not None else None) or prompt
 
 
 def parse_humaneval(data: Mapping[str, Any], where: str) -> Problem:
