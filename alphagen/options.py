@@ -72,7 +72,8 @@ def _options() -> list[Callable[[Any], Any]]:
         click.option("-n", "--samples", "n", type=click.IntRange(min=1), default=default("n"), show_default=True,
                      help="Programs sampled per problem (the sample budget K)."),
         click.option("--model", default=None,
-                     help="Model: registry name, local dir, .gguf file or hub id (default: the embedded one); a "
+                     help="Model: registry name, local dir, .gguf file or hub id (default: the embedded "
+                     "qwen2.5-coder-1.5b where installed, as make install does, else qwen2.5-coder-0.5b); a "
                      "comma list (qwen2.5-coder-0.5b,qwen2.5-coder-1.5b) is a mix: prompt groups alternate models."),
         click.option("--test-model", default=None, help="Model proposing test inputs (default: --model)."),
         click.option("--backend", type=click.Choice(BACKENDS), default="hf", show_default=True,
@@ -197,7 +198,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             speedup_share=kw["speedup_share"], settle_min=kw["settle_min"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
-    return PipelineOptions(solve=solve, model=kw["model"], test_model=kw["test_model"], backend=kw["backend"],
+    # No --model: the default is resolved to a name here, so the run records which model it used (a machine without
+    # the 1.5B resolves to the 0.5B, and a resume or replay across the two is refused instead of mixing samples).
+    from alphagen.models.registry import default_model
+
+    model = kw["model"] or default_model()
+    return PipelineOptions(solve=solve, model=model, test_model=kw["test_model"], backend=kw["backend"],
                            device=kw["device"], dtype=kw["dtype"], quantize=kw["quantize"], workers=kw["workers"],
                            ray_address=kw["ray_address"])
 

@@ -143,7 +143,7 @@ def test_bench_config_validation() -> None:
 
 
 def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_path: Path) -> None:
-    from alphagen.evaluation.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+    from alphagen.evaluation.runner import COMPARE_KEYS, as_current
 
     cfg = BenchConfig(SolveConfig(n=12, seed=7), draws=50)
     config = cfg.to_dict()
@@ -162,13 +162,20 @@ def test_bench_config_is_flat_and_old_runs_resume_only_with_their_settings(tmp_p
     with pytest.raises(RunDirError, match=f"prefill: run has 'legacy', now '{now}', fallback: run has False, now True, "
                        "limit_probe: run has False, now True, dtype: run has 'fp32', now 'auto', window_samples: run "
                        "has 0, now 128"):
-        RunStore(run, config, True, COMPARE_KEYS, LEGACY_DEFAULTS)
+        RunStore(run, config, True, COMPARE_KEYS, as_current)
     # Only the keys it lacks fall back to what such runs used; with those, it resumes.
     with RunStore(run, config | {"dtype": "fp32", "prefill": "legacy", "fallback": False, "window_samples": 0,
                                  "limit_probe": False}, True,
                   COMPARE_KEYS,
-                  LEGACY_DEFAULTS):
+                  as_current):
         pass
+    # Runs before session 18 recorded the default model as null: the 0.5B they loaded. Named, it resumes; the
+    # 1.5B (today's default where installed) is refused.
+    (run / "config.json").write_text(json.dumps(config))
+    with RunStore(run, config | {"model": "qwen2.5-coder-0.5b"}, True, COMPARE_KEYS, as_current):
+        pass
+    with pytest.raises(RunDirError, match="model: run has 'qwen2.5-coder-0.5b', now 'qwen2.5-coder-1.5b'"):
+        RunStore(run, config | {"model": "qwen2.5-coder-1.5b"}, True, COMPARE_KEYS, as_current)
 
 
 def _nothing_passes(problem: Any, cfg: BenchConfig, seed: int, checkpoint: Any = None) -> Any:

@@ -73,3 +73,12 @@ def test_a_humaneval_run_is_judged_again_by_the_official_harness(tmp_path: Path)
     # Each distinct completion ran once, and a second pass reads them back.
     assert len((tmp_path / "official.jsonl").read_text().splitlines()) == 2
     assert official_humaneval(tmp_path) == out
+
+
+def test_variant_names_are_distinct() -> None:
+    from alphagen.benchmarks.coverage import VARIANT_LIST, VARIANTS
+
+    # A dict built from a repeated name keeps the last one silently: two `mix` variants once hid one.
+    assert len(VARIANTS) == len(VARIANT_LIST)
+    assert VARIANTS["mix"].flags == ("--language", "mix") and "--model" in VARIANTS["model-mix"].flags
+    assert VARIANTS["default"].flags == () and VARIANTS["0.5b"].flags == ("--model", "qwen2.5-coder-0.5b")

@@ -1,6 +1,7 @@
 """End to end with the real embedded model: `alphagen solve` on a shipped easy problem, piped into judges.
 
-This is the path a new user takes (`make solve`), so it runs the real Qwen2.5-Coder-0.5B weights on the CPU.
+This is the path a new user takes (`make solve`), so it runs the real default model's weights on the CPU: the
+Qwen2.5-Coder-1.5B that `make install` installs (the 0.5B where only `alphagen[model]` is installed).
 """
 
 from __future__ import annotations

@@ -80,3 +80,16 @@ def test_sandbox_run_help_shows_defaults() -> None:
     flat = " ".join(text.split())
     for shown in ("CPU seconds per test (default: 2.0)", "memory in MiB (default: 256)", "(default: auto)"):
         assert shown in flat, shown
+
+
+def test_no_model_resolves_to_the_larger_model_where_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alphagen.models import registry
+
+    raw = {p.name: p.default for p in _params("solve").values() if p.name not in ("problem_path", "as_json")}
+    # The run records a name, never null: which model a default run used is in its config.json.
+    monkeypatch.setattr(registry, "is_installed", lambda name: True)
+    assert build(raw).model == registry.LARGER_MODEL == "qwen2.5-coder-1.5b"
+    monkeypatch.setattr(registry, "is_installed", lambda name: name == registry.DEFAULT_MODEL)
+    assert build(raw).model == registry.DEFAULT_MODEL == "qwen2.5-coder-0.5b"
+    # A model given is kept as given.
+    assert build(raw | {"model": "some/dir"}).model == "some/dir"

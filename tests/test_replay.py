@@ -15,7 +15,7 @@ from test_sampling_windows import KeyedSampler
 
 from alphagen.cli import main
 from alphagen.evaluation.replay import AFTER_SAMPLING, ReplayError, check_settings, seed_replay
-from alphagen.evaluation.runner import LEGACY_DEFAULTS, BenchConfig
+from alphagen.evaluation.runner import BenchConfig, as_current
 from alphagen.evaluation.store import RunStore
 from alphagen.problems.model import Problem
 from alphagen.problems.ours import to_dict
@@ -118,10 +118,10 @@ def test_only_settings_after_sampling_may_differ() -> None:
     base = BenchConfig().to_dict()
     assert AFTER_SAMPLING <= set(base)
     for key in AFTER_SAMPLING:
-        check_settings(Path("src"), base, base | {key: "other"}, LEGACY_DEFAULTS)
+        check_settings(Path("src"), base, base | {key: "other"}, as_current)
     for key in set(base) - AFTER_SAMPLING:
         with pytest.raises(ReplayError, match=key):
-            check_settings(Path("src"), base, base | {key: "other"}, LEGACY_DEFAULTS)
+            check_settings(Path("src"), base, base | {key: "other"}, as_current)
 
 
 def test_speedup_steps_are_redone_and_a_problem_gets_all_its_steps(tmp_path: Path) -> None:

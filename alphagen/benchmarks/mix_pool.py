@@ -22,9 +22,9 @@ from typing import Any
 
 from alphagen.atomic import write_atomic
 from alphagen.evaluation.replay import AFTER_SAMPLING
+from alphagen.evaluation.runner import as_current
 from alphagen.evaluation.store import CONFIG, PROBLEMS, read_jsonl
 from alphagen.extract import fingerprint
-from alphagen.models import DEFAULT_MODEL
 
 # Settings that may differ between the two runs: the model, the sample count, and what acts after sampling.
 _MAY_DIFFER = AFTER_SAMPLING | {"model", "n", "settle_min", "budget"}
@@ -50,7 +50,7 @@ def mix_config(a: dict[str, Any], b: dict[str, Any], n: int) -> dict[str, Any]:
     diffs = sorted(k for k in set(a) | set(b) if k not in _MAY_DIFFER and a.get(k) != b.get(k))
     if diffs:
         raise ValueError(f"the two runs must differ only in the model, got {', '.join(diffs)} too")
-    models = [c.get("model") or DEFAULT_MODEL for c in (a, b)]
+    models = [as_current(c)["model"] for c in (a, b)]
     if models[0] == models[1]:
         raise ValueError(f"the two runs must be of two models, got {models[0]} for both")
     return a | {"model": ",".join(models), "n": n}

@@ -183,7 +183,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
     interrupted, 2 on a usage or model error.
     """
     from alphagen.evaluation.report import print_report, write_report
-    from alphagen.evaluation.runner import COMPARE_KEYS, LEGACY_DEFAULTS
+    from alphagen.evaluation.runner import COMPARE_KEYS, as_current
     from alphagen.evaluation.store import RunDirError, RunStore
     from alphagen.problems import load_problems
 
@@ -222,7 +222,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
             if replay.resolve() == run_dir.resolve():
                 raise ReplayError(f"--replay must be another run than --out, got {replay} for both")
             source = source_config(replay)
-            check_settings(replay, source, config, LEGACY_DEFAULTS)
+            check_settings(replay, source, config, as_current)
             if refilter and source.get("repair_share"):
                 # Its repair steps quoted the old verdicts: refused before anything is created.
                 raise ReplayError(f"--refilter needs a source run without repairs, got repair_share "
@@ -230,7 +230,7 @@ def command(paths: tuple[Path, ...], pipeline: PipelineOptions, out: Path | None
         except ReplayError as e:
             raise click.BadParameter(str(e), param_hint="--replay") from None
     try:
-        store = RunStore(run_dir, config, resume, COMPARE_KEYS + ("backend",), LEGACY_DEFAULTS)
+        store = RunStore(run_dir, config, resume, COMPARE_KEYS + ("backend",), as_current)
     except RunDirError as e:
         raise click.ClickException(str(e)) from None
     if replay is not None:

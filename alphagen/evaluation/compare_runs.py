@@ -23,7 +23,7 @@ from rich.table import Table
 
 from alphagen.console import console
 from alphagen.evaluation.picks import RULES, aggregate, compare_picks
-from alphagen.evaluation.runner import stored_state
+from alphagen.evaluation.runner import as_current, stored_state
 from alphagen.evaluation.store import CONFIG, PROBLEMS, RESULTS, read_jsonl, safe_name
 from alphagen.statuses import RunStatus
 
@@ -84,9 +84,9 @@ def combine(runs: Sequence[RunPicks]) -> dict[str, Any]:
     for run in runs[1:]:
         # Averaging over seeds only means something for the same benchmark at the same settings.
         for key in ("n", "num_picks", "model", "quantize", "temperature", "ranking", "language"):
-            if run.config.get(key) != first.config.get(key):
-                raise CompareError(f"{run.path}: {key}={run.config.get(key)!r}, but {first.path} has "
-                                   f"{first.config.get(key)!r}")
+            ours, theirs = as_current(run.config).get(key), as_current(first.config).get(key)
+            if ours != theirs:
+                raise CompareError(f"{run.path}: {key}={ours!r}, but {first.path} has {theirs!r}")
         if set(run.per_problem) != set(first.per_problem):
             diff = sorted(set(run.per_problem) ^ set(first.per_problem))
             raise CompareError(f"{run.path} and {first.path} scored different problems: {', '.join(diff)}")

@@ -47,7 +47,7 @@ from typing import Any
 from rich.table import Table
 
 from alphagen.console import console
-from alphagen.evaluation.runner import LEGACY_DEFAULTS, outcomes_of, stored_state
+from alphagen.evaluation.runner import as_current, outcomes_of, stored_state
 from alphagen.evaluation.store import CONFIG, PROBLEMS, RESULTS, read_jsonl, safe_name
 from alphagen.extract import fingerprint
 from alphagen.statuses import RunStatus
@@ -137,7 +137,7 @@ def load_run(path: Path) -> Run:
 def draw_differences(a: Run, b: Run) -> dict[str, list[Any]]:
     """The DRAW_KEYS settings the runs differ in (a key an older run lacks takes the value such runs used)."""
     def value(run: Run, key: str) -> Any:
-        return run.config.get(key, LEGACY_DEFAULTS.get(key))
+        return as_current(run.config).get(key)
 
     return {k: [value(a, k), value(b, k)] for k in DRAW_KEYS if value(a, k) != value(b, k)}
 

@@ -66,10 +66,11 @@ def source_config(source: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def check_settings(source: Path, old: dict[str, Any], new: dict[str, Any], legacy: dict[str, Any]) -> None:
+def check_settings(source: Path, old: dict[str, Any], new: dict[str, Any],
+                   upgrade: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     """Refuse a replay whose sampling settings differ from the source run's: its samples would not be the ones
-    these settings draw."""
-    old = legacy | old
+    these settings draw (`upgrade` reads both configs in today's terms)."""
+    old, new = upgrade(old), upgrade(new)
     # Sample i keeps its own random stream, so more samples extend the source's; fewer would draw them all again.
     grows = isinstance(old.get("n"), int) and isinstance(new.get("n"), int) and new["n"] > old["n"]
     diffs = [k for k in sorted(new)

