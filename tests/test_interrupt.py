@@ -71,12 +71,14 @@ def test_sigint_on_a_waiting_judge() -> None:
     try:
         # Imports can take seconds on a busy machine: signal only once it really waits on stdin (a fixed sleep
         # raced with slow imports). stdin stays open: closing it would end the wait with "no picks" instead.
-        deadline = time.monotonic() + 30
+        # (30 s was not enough once, with two benchmarks sharing the 2 cores: generous limits, a clear failure.)
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not _blocked_reading_stdin(proc.pid):
             time.sleep(0.1)
+        assert _blocked_reading_stdin(proc.pid), "judge never blocked reading stdin within 120 s"
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
         err = proc.stderr.read() if proc.stderr else b""
     finally:
         proc.kill()
