@@ -51,7 +51,7 @@ class BenchConfig:
     solve: SolveConfig = field(default_factory=SolveConfig)
     """Settings of each problem's solve (`alphagen solve`'s options; the same defaults)."""
     model: str | None = None
-    """Model spec (None: the embedded default)."""
+    """Model spec (None: the embedded 0.5B, what `load_model(None)` loads; `solve` and `bench` always record a name)."""
     test_model: str | None = None
     """Model proposing test inputs (None: the same as `model`)."""
     draws: int = 100

@@ -68,7 +68,7 @@ class GgufSource:
 
     @classmethod
     def resolve(cls, model: str | Path | None) -> GgufSource:
-        """The source of a registry name (None: the default model) or a ``.gguf`` path; a ModelError otherwise."""
+        """The source of a registry name (None: the embedded 0.5B) or a ``.gguf`` path; a ModelError otherwise."""
         spec = str(model) if model is not None else DEFAULT_MODEL
         if spec in REGISTRY:
             entry = REGISTRY[spec]
