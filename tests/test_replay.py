@@ -157,6 +157,34 @@ def test_a_replay_with_a_larger_n_draws_only_the_new_samples(tmp_path: Path,
     assert [[r.count for r in call] for call in grower.calls] == [[4]]
 
 
+def test_a_grown_replay_draws_the_rest_of_consecutive_problems_together(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ["max-a", "max-b", "max-c"]
+    problems = write_problems(tmp_path / "problems", names)
+    # --window-samples 64: the first run draws 8 problems of 8 a window, the grown one 16 problems' 4 more.
+    windowed = [a if a != "0" else "64" for a in BASE]
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *windowed]).exit_code == 0
+    grower = KeyedSampler(POOL)
+    use_sampler(monkeypatch, grower)
+    grown = tmp_path / "grown"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(grown), *windowed, "-n", "12",
+                                    "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    # One sampler call drew samples 8..11 of all three problems (each alone before: three calls of 4 rows).
+    assert len(grower.calls) == 1 and sorted(r.count for r in grower.calls[0]) == [4, 4, 4]
+    assert {n for n in names if any(f"({n})" in r.prompt for r in grower.calls[0])} == set(names)
+    # The same samples a problem draws alone: a fresh run at -n 12 (the sampler is batch-invariant).
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    fresh = tmp_path / "fresh"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(fresh), *windowed,
+                                           "-n", "12"]).exit_code == 0
+    for name in names:
+        assert candidates(grown, name)[:8] == candidates(first, name)
+        assert candidates(grown, name) == candidates(fresh, name)
+
+
 def test_refilter_judges_the_stored_samples_on_the_changed_examples(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from test_pipeline import CORRECT, LAST

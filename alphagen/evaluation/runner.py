@@ -454,6 +454,11 @@ def run_bench(
         notify("start", problem.name, {})
         if window_fn is not None:
             draw_window(problems, at, cfg, store, window_fn, done)
+        if slices_fn is not None:
+            # A replay grown to a larger -n: the samples its problems still lack, drawn in windows too.
+            from alphagen.evaluation.extend import draw_rest_window
+
+            draw_rest_window(problems, at, cfg, store, slices_fn, done)
         record = run_problem(problem, cfg, store, solve_fn, judge_fn, select)
         done[problem.name] = record
         notify("error" if record["status"] == RunStatus.ERROR else "done", problem.name, record)
