@@ -118,7 +118,7 @@ class LazyPipeline:
         from alphagen.draw_runner import sample_slices_together
 
         models = self.models(bcfg)
-        self._keep(f"a round of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
+        self._keep(f"the next samples of {plural(len(slices), 'problem')} together: {slices[0].problem.name} … "
                    f"{slices[-1].problem.name}", checkpoints,
                    lambda: [[st] for st in sample_slices_together(slices, bcfg.solve, models, self.executor,
                                                                    self.progress)])
