@@ -165,7 +165,12 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
         raise click.BadParameter(str(e), param_hint="--model") from None
     if len(specs) > 1 and kw["ray_address"] is not None:
         raise click.BadParameter("a mix of models is not available on Ray sampler actors yet", param_hint="--model")
-    if kw["ray_address"] is not None and kw["test_model"] not in (None, kw["model"]):
+    # No --model: the default is resolved to a name here, so the run records which model it used (a machine without
+    # the 1.5B resolves to the 0.5B, and a resume or replay across the two is refused instead of mixing samples).
+    from alphagen.models.registry import default_model
+
+    model = kw["model"] or default_model()
+    if kw["ray_address"] is not None and kw["test_model"] not in (None, model):
         raise click.BadParameter("--ray uses one model for programs and tests", param_hint="--test-model")
     if not 0.0 <= kw["repair_share"] < 1.0:
         raise click.BadParameter(f"repair share must be in [0, 1), got {kw['repair_share']:g}",
@@ -198,11 +203,6 @@ def build(kw: dict[str, Any]) -> PipelineOptions:
                             speedup_share=kw["speedup_share"], settle_min=kw["settle_min"])
     except ValueError as e:  # pragma: no cover - the click types above already enforce these ranges
         raise click.BadParameter(str(e)) from None
-    # No --model: the default is resolved to a name here, so the run records which model it used (a machine without
-    # the 1.5B resolves to the 0.5B, and a resume or replay across the two is refused instead of mixing samples).
-    from alphagen.models.registry import default_model
-
-    model = kw["model"] or default_model()
     return PipelineOptions(solve=solve, model=model, test_model=kw["test_model"], backend=kw["backend"],
                            device=kw["device"], dtype=kw["dtype"], quantize=kw["quantize"], workers=kw["workers"],
                            ray_address=kw["ray_address"])
