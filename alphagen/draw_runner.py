@@ -82,7 +82,7 @@ class StepRunner:
         if step.kind is DrawKind.FRESH:
             # A solve that grows its n in rounds (settle_min, bench --budget) stored its earlier fresh samples as
             # slices (fresh, fresh-8, fresh-16, ...): read back those that lie inside this step, draw the rest.
-            while (kept := self.stored.get(_fresh_name(step.start))) is not None \
+            while (kept := self.stored.get(fresh_step_name(step.start))) is not None \
                     and 0 < len(kept.candidates) <= step.count:
                 self.pool.add_stored(kept.candidates)
                 seconds += kept.seconds
@@ -122,7 +122,7 @@ class StepRunner:
         return next_step(Budget.of(self.cfg), self.done, self.pool.resolved, self.harness.example_expected)
 
 
-def _fresh_name(start: int) -> str:
+def fresh_step_name(start: int) -> str:
     """The checkpoint name of the fresh slice that starts at sample `start`."""
     return DrawStep(DrawKind.FRESH, start=start, count=1).name
 

@@ -62,6 +62,21 @@ def candidates(run: Path, name: str) -> list[tuple[int, str, bool]]:
 BASE = ["-n", "8", "--seed", "5", "--window-samples", "0", "--test-sources", "mutation", "--json"]
 
 
+def grow_to_12(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problems: Path, flags: list[str]
+               ) -> tuple[Path, Path, KeyedSampler]:
+    """A run with `flags` (-n 8), then a replay of it grown to -n 12: (first, grown, the grown run's sampler)."""
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *flags]).exit_code == 0
+    grower = KeyedSampler(POOL)
+    use_sampler(monkeypatch, grower)
+    grown = tmp_path / "grown"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(grown), *flags, "-n", "12",
+                                    "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    return first, grown, grower
+
+
 def test_a_replay_redoes_the_later_stages_on_the_stored_samples(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     problems = write_problems(tmp_path / "problems", ["max-a"])
@@ -142,15 +157,7 @@ def test_speedup_steps_are_redone_and_a_problem_gets_all_its_steps(tmp_path: Pat
 def test_a_replay_with_a_larger_n_draws_only_the_new_samples(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     problems = write_problems(tmp_path / "problems", ["max-a"])
-    use_sampler(monkeypatch, KeyedSampler(POOL))
-    first = tmp_path / "first"
-    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
-    grower = KeyedSampler(POOL)
-    use_sampler(monkeypatch, grower)
-    grown = tmp_path / "grown"
-    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(grown), *BASE, "-n", "12",
-                                    "--replay", str(first)])
-    assert res.exit_code == 0, res.output
+    first, grown, grower = grow_to_12(tmp_path, monkeypatch, problems, BASE)
     # The first 8 are the source's (index, program, example verdict); one call drew samples 8..11.
     assert candidates(grown, "max-a")[:8] == candidates(first, "max-a")
     assert [c[0] for c in candidates(grown, "max-a")] == list(range(12))
@@ -163,15 +170,7 @@ def test_a_grown_replay_draws_the_rest_of_consecutive_problems_together(tmp_path
     problems = write_problems(tmp_path / "problems", names)
     # --window-samples 64: the first run draws 8 problems of 8 a window, the grown one 16 problems' 4 more.
     windowed = [a if a != "0" else "64" for a in BASE]
-    use_sampler(monkeypatch, KeyedSampler(POOL))
-    first = tmp_path / "first"
-    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *windowed]).exit_code == 0
-    grower = KeyedSampler(POOL)
-    use_sampler(monkeypatch, grower)
-    grown = tmp_path / "grown"
-    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(grown), *windowed, "-n", "12",
-                                    "--replay", str(first)])
-    assert res.exit_code == 0, res.output
+    first, grown, grower = grow_to_12(tmp_path, monkeypatch, problems, windowed)
     # One sampler call drew samples 8..11 of all three problems (each alone before: three calls of 4 rows).
     assert len(grower.calls) == 1 and sorted(r.count for r in grower.calls[0]) == [4, 4, 4]
     assert {n for n in names if any(f"({n})" in r.prompt for r in grower.calls[0])} == set(names)

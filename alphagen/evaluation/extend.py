@@ -15,8 +15,8 @@ import logging
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from alphagen.draw_runner import Slice
-from alphagen.draws import Budget, DrawKind, DrawStep
+from alphagen.draw_runner import Slice, fresh_step_name
+from alphagen.draws import Budget
 from alphagen.evaluation.runner import BenchConfig, EventCheckpoint
 from alphagen.evaluation.store import RunStore
 from alphagen.problems.model import Problem
@@ -39,7 +39,7 @@ def open_rest(problem: Problem, cfg: BenchConfig, store: RunStore) -> Slice | No
     have = 0
     for stage in stages:
         # Only contiguous fresh slices (fresh, fresh-8, ...): anything else is a solve this does not plan for.
-        if stage.name != DrawStep(DrawKind.FRESH, start=have, count=1).name or not stage.candidates:
+        if stage.name != fresh_step_name(have) or not stage.candidates:
             return None
         have += len(stage.candidates)
     if not 0 < have < fresh:
