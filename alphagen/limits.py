@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import PublicView
 from alphagen.results import Candidate
+from alphagen.run_memo import RunMemo
 from alphagen.statuses import TestStatus
 from sandbox import BatchExecutor, Status
 
@@ -33,13 +34,15 @@ LIMIT_BYTES = 4 << 20
 """The largest input written."""
 HEAD_CHARS = 120
 """How much of an input a repair prompt shows."""
-PROBE_SHARE = 0.25
-"""The probe may spend this share of the problem's sampling seconds (the first chunk always runs; none starts past
-the budget's end): slow programs cost a whole time limit each, and on shipped problems with many slow survivors
-(primes-in-range: 19.8 s, 44% of the solve) the unbudgeted probe was the largest stage after sampling (#29, item 6).
-At 0.2, with no chunk started that the time left could not cover, it stayed under 21% of every shipped problem but
-cut 762A's probe short at -n 64 (10 of its 13 loops marked: the right program fell back to the 5th pick); at 0.25
-762A keeps its first pick and the probe takes at most 32% of a shipped problem (close-pairs)."""
+PROBE_SHARE = 0.3
+"""The probe may spend this share of the problem's sampling seconds (the first chunk always runs; after it, none
+starts that the time left cannot cover, the longest chunk so far being what a chunk costs): slow programs cost a
+whole time limit each, and on shipped problems with many slow survivors (primes-in-range: 19.8 s, 44% of the solve)
+the unbudgeted probe was the largest stage after sampling (#29, item 6). At 0.2 with that rule it stayed under 21%
+of every shipped problem but cut 762A's probe short at -n 64 (10 of its 13 loops marked: the right program fell back
+to the 5th pick). At 0.25 with chunks started up to the budget's end, 762A kept its first pick but the last chunk
+overran: 26.5% of primes-in-range's solve with the 1.5B at -n 8 (8.0 s against a 4.2 s budget). 0.3 with the rule
+gives 762A more probing than that did (0.3 of sampling less one chunk, against 0.25 plus one) and never overruns."""
 PROBE_CHUNK = 2
 """Survivors probed per sandbox batch at least, in rank order; an executor with more workers gets one survivor per
 worker (`probe_width`): a chunk of slow ones then costs about one time limit however wide the machine, and the
@@ -60,10 +63,15 @@ class LimitMark:
 
     status: TestStatus
     """time_limit, memory_limit or runtime_error."""
-    input_index: int
     input_bytes: int
     head: str
     """The input's first HEAD_CHARS characters (what a repair prompt shows)."""
+    where: str = "within the stated limits"
+    """What the input is: one of the probe's, or a generated one another program ran in time (`probe`)."""
+
+    @classmethod
+    def on(cls, status: TestStatus, text: str, where: str = "within the stated limits") -> LimitMark:
+        return cls(status, len(text.encode()), text[:HEAD_CHARS], where)
 
 
 def limit_inputs(view: PublicView, seed: int, count: int = LIMIT_INPUTS) -> tuple[str, ...]:
@@ -100,17 +108,33 @@ def probe(
     """Each survivor's first failure on `inputs` (candidate index -> mark); survivors that ran them all cleanly
     are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input.
 
-    `survivors` in rank order: they run `probe_width` at a time, and with a budget no chunk starts after `budget_s`
-    seconds (the first always runs), so the programs the picks put first are probed first; the rest stay
-    unmarked."""
+    `survivors` in rank order: they run `probe_width` at a time, and with a budget no chunk starts that the time
+    left of `budget_s` cannot cover (the longest chunk so far; the first always runs), so the programs the picks put
+    first are probed first; the rest stay unmarked.
+
+    A survivor that already timed out, under these limits, on a generated input that another program ran cleanly
+    (the test-input checks' and clustering's runs, which `executor` remembers when it is a RunMemo) is marked from
+    that run, without probing: it is slower than another survivor on an input of the problem's own. Only the rest
+    spend the budget (762A at -n 64: 13 loops to n, each a whole time limit to probe, and with the machine shared
+    the budget ran out before the loops in the sqrt(n) program's cluster were reached)."""
     if not survivors or not inputs:
         return {}
+    marks: dict[int, LimitMark] = {}
+    if isinstance(executor, RunMemo):
+        for c in survivors:
+            outrun = executor.outrun_on(harness.program(c.code, c.language), harness.limits)
+            if outrun is not None:
+                marks[c.index] = LimitMark.on(TestStatus.TIME_LIMIT, outrun.decode(errors="replace"),
+                                              "that another program ran in time")
+        survivors = [c for c in survivors if c.index not in marks]
     deadline = None if budget_s is None else time.perf_counter() + budget_s
     failures: dict[int, tuple[int, Status]] = {}
     clean_on: set[int] = set()
     width = probe_width(executor)
+    longest = 0.0
     for start in range(0, len(survivors), width):
-        if start and deadline is not None and time.perf_counter() >= deadline:
+        began = time.perf_counter()
+        if start and deadline is not None and began + longest > deadline:
             break
         programs = [harness.program(c.code, c.language) for c in survivors[start : start + width]]
         for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
@@ -121,13 +145,11 @@ def probe(
                 first = failures.get(p)
                 if first is None or r.input_index < first[0]:
                     failures[p] = (r.input_index, r.status)
-    marks: dict[int, LimitMark] = {}
+        longest = max(longest, time.perf_counter() - began)
     for p, (i, status) in failures.items():
         if status is not Status.TIME_LIMIT and i not in clean_on:
             continue  # nobody ran this input cleanly: it may be malformed, not the program slow
-        text = inputs[i]
-        marks[survivors[p].index] = LimitMark(TestStatus.from_sandbox(status), i, len(text.encode()),
-                                              text[:HEAD_CHARS])
+        marks[survivors[p].index] = LimitMark.on(TestStatus.from_sandbox(status), inputs[i])
     return marks
 
 
@@ -143,4 +165,4 @@ def marked(candidates: Sequence[Candidate], marks: dict[int, LimitMark]) -> list
 def feedback_text(mark: LimitMark) -> str:
     """What a speed-up prompt says about the input (the failure itself is said from limit_status)."""
     more = "..." if mark.input_bytes > len(mark.head.encode()) else ""
-    return f"an input of {mark.input_bytes} bytes within the stated limits, starting:\n{mark.head.rstrip()}{more}"
+    return f"an input of {mark.input_bytes} bytes {mark.where}, starting:\n{mark.head.rstrip()}{more}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -67,6 +67,13 @@ least TESTGEN_STAGE_MIN_S), then no further chunk of checks starts: 0.3 of sampl
 stage, under the 25% target with room for the last chunk. Without it, survivors that are right but slow (1068B,
 1076B with the 1.5B model: loops to n <= 10^10) made the checks take 33-44 s against 14-18 s of sampling."""
 TESTGEN_STAGE_MIN_S = 3.0
+CLUSTER_SHARE = 0.3
+"""Clustering may run survivors at the full time limit for this share of the problem's sampling time (at least
+CLUSTER_MIN_S); after it, every run it has not made yet goes at the slow share of the limit
+(`cluster_runs._cluster_runs`), as a program's runs do once it has timed out. Survivors that are right but slow
+without timing out (count-at-most with the 1.5B at -n 8: a scan per query, 0.1-1 s on each large input) made
+clustering 31% of the solve."""
+CLUSTER_MIN_S = 2.0
 
 
 def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
@@ -164,10 +171,16 @@ def _solve_at_once(
         test_inputs, counts = _test_inputs(harness, survivors, runs, cfg, models, sample_s, progress)
         out[0] = len(test_inputs)
 
+    # Every clustering of this solve runs the same inputs under one deadline: a later one (after the limit probe)
+    # then runs each pair under the same limits as the first and reads its runs back from `runs`.
+    deadline = time.perf_counter() + max(CLUSTER_MIN_S, CLUSTER_SHARE * sample_s)
+
+    def recluster(pool: Sequence[Candidate]) -> Clustered:
+        return cluster_survivors(harness, pool, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
+                                 fill=cfg.num_picks, deadline=deadline)
+
     with timer.stage(Stage.CLUSTER, len(survivors)) as out:
-        candidates, agreement, distinguishing, splits, presumed = cluster_survivors(
-            harness, candidates, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg), fill=cfg.num_picks
-        )
+        candidates, agreement, distinguishing, splits, presumed = recluster(candidates)
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback, cfg.num_picks)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
         out[0] = len(picks)
@@ -175,7 +188,7 @@ def _solve_at_once(
         # Right but too slow at the stated limits: marked (picked after the rest), then, with a speed-up share,
         # asked to be made faster; the fixes are filtered and clustered with everything drawn before.
         candidates, agreement, distinguishing, splits, presumed = _at_the_limits(
-            harness, cfg, runner, candidates, test_inputs, runs, timer, progress, fallback, sample_s
+            harness, cfg, runner, candidates, recluster, runs, timer, progress, fallback, sample_s
         )
         clusters = clustering.cluster(candidates, cfg.ranking, agreement, fallback, cfg.num_picks)
         picks = clustering.select(candidates, cfg.num_picks, cfg.ranking, agreement, fallback)
@@ -202,14 +215,15 @@ def _at_the_limits(
     cfg: SolveConfig,
     runner: StepRunner,
     candidates: list[Candidate],
-    test_inputs: Sequence[str],
+    recluster: Callable[[Sequence[Candidate]], Clustered],
     runs: RunMemo,
     timer: _Timer,
     progress: Progress,
     fallback: bool,
     sample_s: float,
 ) -> Clustered:
-    """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns."""
+    """The limit probe and the speed-up step (`alphagen.limits`, `draws.speedup_step`); what clustering returns
+    (`recluster`: the solve's clustering of a pool, on its inputs and under its deadline)."""
     limit_in = limits.limit_inputs(harness.problem.public_view(), cfg.seed)
     # Whole clusters in rank order (each's members in representative order): under the probe's budget the
     # clusters the picks put first are probed whole. A cluster goes last only when every member is marked, so one
@@ -227,8 +241,7 @@ def _at_the_limits(
     step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
     if step is None:
         # Signatures are as clustered; only the marks are new. The runs come from `runs`, not the sandbox.
-        return cluster_survivors(harness, candidates, test_inputs, runs, progress, fallback,
-                                 slow_share=_slow_share(cfg), fill=cfg.num_picks)
+        return recluster(candidates)
     with timer.stage(Stage.SPEEDUP, step.count) as out:
         known = {c.index for c in candidates}
         before = {c.index: c for c in candidates}
@@ -241,8 +254,7 @@ def _at_the_limits(
     drawn = {c.index: c for c in new}
     merged = [before.get(c.index) or drawn.get(c.index) or c for c in runner.pool.resolved()]
     # Clustering over everything again: the earlier programs' runs come from `runs` (a RunMemo), not the sandbox.
-    return cluster_survivors(harness, merged, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
-                             fill=cfg.num_picks)
+    return recluster(merged)
 
 
 def _slow_share(cfg: SolveConfig) -> float:

@@ -31,6 +31,10 @@ class RunMemo(BatchExecutor):
         self._seen: dict[_Key, Result] = {}
         self._slow: dict[Limits, set[Program]] = {}
         """Per limits, the programs with a time-out among their known runs."""
+        self._timeouts: dict[tuple[Program, Limits], list[bytes]] = {}
+        """Per program and limits, the inputs it timed out on."""
+        self._clean: dict[Limits, set[bytes]] = {}
+        """Per limits, the inputs some program ran cleanly."""
         self.hits = 0
         """Runs answered from memory (what the memo saved)."""
         self.runs = 0
@@ -51,6 +55,15 @@ class RunMemo(BatchExecutor):
         """Whether a known plain run of this program under these limits timed out (clustering then runs its other
         inputs at the tighter limits the test-input checks gave it: `cluster_runs._cluster_runs`)."""
         return program in self._slow.get(limits, ())
+
+    def outrun_on(self, program: Program, limits: Limits) -> bytes | None:
+        """The shortest input this program timed out on under these limits that some other program ran cleanly
+        under the same limits, or None: proof, from runs already made, that it is slower than another survivor on
+        an input the problem's programs can answer in time (the limit probe marks it without running it:
+        `alphagen.limits.probe`)."""
+        clean = self._clean.get(limits, set())
+        outrun = [data for data in self._timeouts.get((program, limits), ()) if data in clean]
+        return min(outrun, key=len) if outrun else None
 
     def execute(self, request: BatchRequest) -> Iterator[Result]:
         """Same contract as BatchExecutor.execute: one Result per pair, any order, never raises for a run."""
@@ -78,4 +91,7 @@ class RunMemo(BatchExecutor):
             self._seen[(programs[r.program_index], data[r.input_index], limits)] = r
             if r.status is Status.TIME_LIMIT:
                 self._slow.setdefault(limits, set()).add(programs[r.program_index])
+                self._timeouts.setdefault((programs[r.program_index], limits), []).append(data[r.input_index])
+            elif r.status is Status.OK:
+                self._clean.setdefault(limits, set()).add(data[r.input_index])
             yield r

@@ -107,6 +107,38 @@ def test_the_probe_marks_the_slow_survivor_only(executor: Executor) -> None:
     assert set(marks) == {0} and marks[0].status == "time_limit"
 
 
+def test_a_survivor_outrun_on_a_generated_input_is_marked_without_probing(executor: Executor) -> None:
+    from alphagen.run_memo import RunMemo
+
+    from sandbox.interface import BatchExecutor, BatchRequest
+
+    class Recording(BatchExecutor):
+        def __init__(self) -> None:
+            self.sources: list[str] = []
+
+        def execute(self, request: BatchRequest) -> Iterator[Any]:
+            self.sources += [p.source for p in request.programs]
+            return executor.execute(request)
+
+    harness = ProblemHarness.of(PROBLEM)
+    recording = Recording()
+    memo = RunMemo(recording)
+    # The test-input checks ran both on a large generated input: BRUTE timed out where FAST answered in time.
+    big = "9999999967 3\n"
+    fast, brute = harness.program(FAST, "python"), harness.program(BRUTE, "python")
+    list(memo.run_batch([fast, brute], [big], harness.limits))
+    assert memo.outrun_on(brute, harness.limits) == big.encode()
+    survivors = [Candidate(0, "python", BRUTE, passed_examples=True),
+                 Candidate(1, "python", FAST, passed_examples=True)]
+    recording.sources.clear()
+    marks = limits.probe(harness, survivors, limits.limit_inputs(PROBLEM.public_view(), 0), memo)
+    # BRUTE is marked from that run without running again (a whole time limit saved); only FAST ran the limit
+    # inputs, in time.
+    assert set(marks) == {0} and marks[0].status == "time_limit"
+    assert "another program ran in time" in limits.feedback_text(marks[0]) and marks[0].head == big
+    assert recording.sources == [fast.source]
+
+
 def test_slow_clusters_are_picked_after_fast_ones(executor: Executor) -> None:
     # Three brute forces (two clusters' worth of votes) and one fast program: without the probe a brute force
     # leads; with it the fast program does.
@@ -181,6 +213,11 @@ def test_the_probe_goes_in_rank_order_and_stops_at_its_budget() -> None:
     # A budget spent by the first chunk: only it runs (the programs the picks put first), the rest stay unmarked.
     first = probe(harness, survivors, ["1 1\n"], Slow(), budget_s=0.1)  # type: ignore[arg-type]
     assert sorted(first) == list(range(PROBE_CHUNK)) and calls == [PROBE_CHUNK]
+    calls.clear()
+    # No chunk starts that the time left cannot cover: with 0.5 s and chunks of 0.2 s, a third chunk would start at
+    # 0.4 s and end past the budget (the overrun that took primes-in-range's probe to 26.5% of its solve).
+    two = probe(harness, survivors, ["1 1\n"], Slow(), budget_s=0.5)  # type: ignore[arg-type]
+    assert sorted(two) == list(range(2 * PROBE_CHUNK)) and calls == [PROBE_CHUNK] * 2
     calls.clear()
 
     class Wide(Slow):

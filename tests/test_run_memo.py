@@ -62,6 +62,23 @@ def test_memo_says_which_programs_timed_out_under_which_limits() -> None:
     assert memo.timed_out(Program("a"), full) and not memo.timed_out(Program("b"), full)
 
 
+def test_memo_says_who_was_outrun_on_an_input_another_ran_in_time() -> None:
+    # a times out on "22" and "333", which b runs cleanly, and on "4444", which nobody does (it may be malformed):
+    # the proof is the shortest input another program ran in time, under the same limits only.
+    table = {("a", "1"): Status.OK, ("a", "22"): Status.TIME_LIMIT, ("a", "333"): Status.TIME_LIMIT,
+             ("a", "4444"): Status.TIME_LIMIT, ("b", "22"): Status.OK, ("b", "333"): Status.OK,
+             ("b", "4444"): Status.RUNTIME_ERROR}
+    memo = RunMemo(TableExecutor(table))
+    full, tight = Limits(time_s=2.0), Limits(time_s=0.5)
+    list(memo.run_batch([Program("a")], ["4444", "333", "22", "1"], full))
+    assert memo.outrun_on(Program("a"), full) is None  # nobody else ran anything yet
+    list(memo.run_batch([Program("b")], ["333", "4444"], tight))
+    assert memo.outrun_on(Program("a"), full) is None  # b's clean run was under other limits
+    list(memo.run_batch([Program("b")], ["333", "4444", "22"], full))
+    assert memo.outrun_on(Program("a"), full) == b"22"
+    assert memo.outrun_on(Program("b"), full) is None and memo.outrun_on(Program("a"), tight) is None
+
+
 def test_memo_keys_on_limits_and_passes_judged_runs_through() -> None:
     table = {("a", "1"): Status.OK}
     inner = TableExecutor(table)
