@@ -24,7 +24,7 @@ from alphagen.problems.model import PublicView
 from alphagen.results import Candidate
 from alphagen.run_memo import RunMemo
 from alphagen.statuses import TestStatus
-from sandbox import BatchExecutor, Status
+from sandbox import BatchExecutor, Program, Status
 
 LIMIT_INPUTS = 3
 """Inputs at the limits per problem: each costs a slow program a whole time limit."""
@@ -101,9 +101,14 @@ def limit_inputs(view: PublicView, seed: int, count: int = LIMIT_INPUTS) -> tupl
     return tuple(out)
 
 
+Probed = dict[Program, LimitMark | None]
+"""Programs probed whole on a solve's limit inputs: each one's mark, or None for one that ran them all cleanly (the
+probe's memory across the rounds of one solve: the same programs on the same inputs)."""
+
+
 def probe(
     harness: ProblemHarness, survivors: Sequence[Candidate], inputs: Sequence[str], executor: BatchExecutor,
-    budget_s: float | None = None,
+    budget_s: float | None = None, known: Probed | None = None,
 ) -> dict[int, LimitMark]:
     """Each survivor's first failure on `inputs` (candidate index -> mark); survivors that ran them all cleanly
     are absent. Each program stops at its first failure: a slow one costs one time limit, not one per input.
@@ -116,10 +121,19 @@ def probe(
     (the test-input checks' and clustering's runs, which `executor` remembers when it is a RunMemo) is marked from
     that run, without probing: it is slower than another survivor on an input of the problem's own. Only the rest
     spend the budget (762A at -n 64: 13 loops to n, each a whole time limit to probe, and with the machine shared
-    the budget ran out before the loops in the sqrt(n) program's cluster were reached)."""
+    the budget ran out before the loops in the sqrt(n) program's cluster were reached).
+
+    With `known`, a program probed before (an earlier round of the solve) is answered from it, and each program
+    this call probes whole (a time-out, or clean on every input) is added to it."""
     if not survivors or not inputs:
         return {}
     marks: dict[int, LimitMark] = {}
+    if known is not None:
+        for c in survivors:
+            if (program := harness.program(c.code, c.language)) in known:
+                if (mark := known[program]) is not None:
+                    marks[c.index] = mark
+        survivors = [c for c in survivors if harness.program(c.code, c.language) not in known]
     if isinstance(executor, RunMemo):
         for c in survivors:
             outrun = executor.outrun_on(harness.program(c.code, c.language), harness.limits)
@@ -132,10 +146,12 @@ def probe(
     clean_on: set[int] = set()
     width = probe_width(executor)
     longest = 0.0
+    ran = 0
     for start in range(0, len(survivors), width):
         began = time.perf_counter()
         if start and deadline is not None and began + longest > deadline:
             break
+        ran = min(len(survivors), start + width)
         programs = [harness.program(c.code, c.language) for c in survivors[start : start + width]]
         for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
             if r.status is Status.OK:
@@ -150,6 +166,12 @@ def probe(
         if status is not Status.TIME_LIMIT and i not in clean_on:
             continue  # nobody ran this input cleanly: it may be malformed, not the program slow
         marks[survivors[p].index] = LimitMark.on(TestStatus.from_sandbox(status), inputs[i])
+    if known is not None:
+        # Settled whatever else a later round probes: a time-out, or a clean run of every input. (A crash or a
+        # memory limit is held against a program only on an input another ran cleanly: left to be probed again.)
+        for p, c in enumerate(survivors[:ran]):
+            if p not in failures or failures[p][1] is Status.TIME_LIMIT:
+                known[harness.program(c.code, c.language)] = marks.get(c.index)
     return marks
 
 

@@ -94,7 +94,9 @@ def over_rounds(rounds: Sequence[SolveResult]) -> SolveResult:
 
     Each round clusters and makes its test inputs again, so those seconds are spent once per round; the last
     round's alone would hide them (HumanEval's first 40 in rounds of 8: 219 s of model test inputs over the rounds
-    against 91 s of test inputs in the last rounds' results)."""
+    against 91 s of test inputs in the last rounds' results). A round reads back what the rounds before it ran,
+    probed and drew for test inputs (`pipeline.SolveMemo`), so a later round's seconds are mostly its new
+    samples' own."""
     if not rounds:
         raise ValueError("rounds must not be empty")
     *earlier, last = rounds

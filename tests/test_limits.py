@@ -109,7 +109,6 @@ def test_the_probe_marks_the_slow_survivor_only(executor: Executor) -> None:
 
 def test_a_survivor_outrun_on_a_generated_input_is_marked_without_probing(executor: Executor) -> None:
     from alphagen.run_memo import RunMemo
-
     from sandbox.interface import BatchExecutor, BatchRequest
 
     class Recording(BatchExecutor):
@@ -137,6 +136,33 @@ def test_a_survivor_outrun_on_a_generated_input_is_marked_without_probing(execut
     assert set(marks) == {0} and marks[0].status == "time_limit"
     assert "another program ran in time" in limits.feedback_text(marks[0]) and marks[0].head == big
     assert recording.sources == [fast.source]
+
+
+def test_the_probe_remembers_what_it_settled_for_a_later_round(executor: Executor) -> None:
+    from sandbox.interface import BatchExecutor, BatchRequest
+
+    class Counting(BatchExecutor):
+        def __init__(self) -> None:
+            self.sources: list[str] = []
+
+        def execute(self, request: BatchRequest) -> Iterator[Any]:
+            self.sources += [p.source for p in request.programs]
+            return executor.execute(request)
+
+    harness = ProblemHarness.of(PROBLEM)
+    inputs = limits.limit_inputs(PROBLEM.public_view(), 0)
+    survivors = [Candidate(0, "python", BRUTE, passed_examples=True),
+                 Candidate(1, "python", FAST, passed_examples=True)]
+    known: limits.Probed = {}
+    counting = Counting()
+    first = limits.probe(harness, survivors, inputs, counting, known=known)
+    assert set(first) == {0} and len(known) == 2 and known[harness.program(FAST, "python")] is None
+    # The next round's pool: the same two (renumbered) and a new brute force. Only the new one runs.
+    counting.sources.clear()
+    later = [Candidate(5, "python", BRUTE, passed_examples=True), Candidate(6, "python", FAST, passed_examples=True),
+             Candidate(7, "python", BRUTE2, passed_examples=True)]
+    again = limits.probe(harness, later, inputs, counting, known=known)
+    assert set(again) == {5, 7} and again[5] == first[0] and counting.sources == [BRUTE2]
 
 
 def test_slow_clusters_are_picked_after_fast_ones(executor: Executor) -> None:

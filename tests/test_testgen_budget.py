@@ -352,3 +352,33 @@ def test_the_model_sources_get_what_the_checks_left_of_the_stage_budget() -> Non
                               sampler=sampler)  # type: ignore[arg-type]  # a scripted stand-in
     assert ti.counts["model_proposed"] == 4 and ti.counts["model_valid"] >= 1
     assert ti.sources[-1] == "model" and ti.sources[0] == "mutation"
+
+
+def test_a_model_memo_draws_the_model_inputs_once_for_a_solves_rounds() -> None:
+    from alphagen.run_memo import RunMemo
+    from alphagen.testgen import ModelMemo
+
+    # Two rounds of one solve: the second has one survivor more, the same prompts and seed. With a memo its model
+    # inputs are the first round's, drawn once; the survivors' runs on repeated inputs come from the run memo.
+    cfg = TestGenConfig(sources=("mutation", "model"), num_model_samples=4, model_budget_s=30.0,
+                        stage_budget_s=60.0)
+    sampler = FakeSampler(["2\n9 3\n", "3\n1 2 3\n"], [])
+    memo, inner = ModelMemo(), FakeExecutor()
+    runs = RunMemo(inner)
+    first = generate_test_inputs(VIEW, [Program(RIGHT)], runs, Limits(), cfg, seed=0, sampler=sampler,  # type: ignore[arg-type]
+                                 model_memo=memo)
+    drawn, ran = len(sampler.prompts), inner.runs
+    assert drawn > 0 and first.counts["model_proposed"] == 4
+    other = Program(RIGHT + "\n")
+    second = generate_test_inputs(VIEW, [Program(RIGHT), other], runs, Limits(), cfg, seed=0,
+                                  sampler=sampler, model_memo=memo)  # type: ignore[arg-type]
+    assert len(sampler.prompts) == drawn  # no prompt sampled again
+    assert second.counts["model_reused"] == 1 and second.counts["model_ms"] == 0
+    assert second.counts["model_proposed"] == first.counts["model_proposed"]
+    # Without the memos the second round samples again and runs both survivors on everything; with them the
+    # first survivor's checks are read back.
+    fresh = FakeExecutor()
+    alone = generate_test_inputs(VIEW, [Program(RIGHT), other], fresh, Limits(), cfg, seed=0,
+                                 sampler=sampler)  # type: ignore[arg-type]
+    assert len(sampler.prompts) > drawn and alone.inputs == second.inputs
+    assert inner.runs - ran < fresh.runs

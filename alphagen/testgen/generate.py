@@ -31,7 +31,7 @@ from alphagen.testgen.config import Source, TestGenConfig, TestInputs
 from alphagen.testgen.constraints import parse_constraints
 from alphagen.testgen.input_format import InputFormat, Leniency, learn_input_format
 from alphagen.testgen.mutate_args import args_problem, parse_args
-from alphagen.testgen.sources import Context, GeneratorLog, Proposals, propose_cheap, propose_model
+from alphagen.testgen.sources import Context, GeneratorLog, ModelMemo, Proposals, propose_cheap, propose_model
 from alphagen.testgen.validate import SlowCheckers, check_sample, clean_inputs, validator_accepts
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program
@@ -137,9 +137,12 @@ def generate_test_inputs(
     tokenizer: Tokenizer | None = None,
     validator: str | None = None,
     progress: Progress = noop_progress,
+    model_memo: ModelMemo | None = None,
 ) -> TestInputs:
     """Validated extra inputs for clustering; see the module docstring. Never sees hidden tests. `progress` is
-    called with each source's name ("mutation", ..., "validate") as its stage."""
+    called with each source's name ("mutation", ..., "validate") as its stage. With `model_memo`, the model
+    sources' proposals are drawn once and reused by every later call that passes the same memo (the rounds of
+    one solve)."""
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     # The stage budget runs from here: the model sources' time counts against it, as in the stage's timing.
@@ -174,9 +177,15 @@ def generate_test_inputs(
         model_s = left if model_s is None else (model_s if left >= model_s else 0.0)
     proposed: dict[Source, Proposals] = dict(cheap)
     gen_log = GeneratorLog()
-    if model_s is None or model_s > 0:
+    reused = model_memo.reused() if model_memo is not None else None
+    if reused is not None and model_memo is not None:
+        proposed |= reused
+        gen_log = model_memo.log
+    elif model_s is None or model_s > 0:
         model, gen_log = propose_model(ctx, lambda x: canonical(x, view.kind), model_s)
         proposed |= model
+        if model_memo is not None:
+            model_memo.keep(model, gen_log)
     elif sampler is not None:
         # No time left for them: a model source skipped, as one whose batch the budget could not cover.
         proposed |= {Source(src): Proposals(Source(src), skipped_budget=True) for src in cfg.sources

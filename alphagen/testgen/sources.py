@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 import alphagen.testgen.model_inputs as mi
@@ -277,6 +277,27 @@ def propose_model(
     if Source.GENERATOR in enabled:
         model.append(gen)
     return {s.source: s.propose(budget) for s in model}, gen.log
+
+
+@dataclass
+class ModelMemo:
+    """The model sources' proposals of one solve, kept for its later rounds (`pipeline.solve` with settle_min):
+    a round proposes the same inputs from the same prompts and seed, and drawing them again cost each round its
+    model budget (shipped at -n 16 in rounds by need: test inputs 305 s against 105 s for the same samples drawn
+    at once). The first round that draws them keeps them; the later ones reuse them at no cost."""
+
+    proposed: dict[Source, Proposals] | None = None
+    log: GeneratorLog = field(default_factory=GeneratorLog)
+
+    def keep(self, proposed: dict[Source, Proposals], log: GeneratorLog) -> None:
+        if proposed:
+            self.proposed, self.log = proposed, log
+
+    def reused(self) -> dict[Source, Proposals] | None:
+        """The kept proposals as a round that reuses them reports them: no time spent, and said to be reused."""
+        if self.proposed is None:
+            return None
+        return {src: replace(p, ms=0, facts=p.facts | {"reused": 1}) for src, p in self.proposed.items()}
 
 
 def propose_all(ctx: Context, canonical: Callable[[str], str | None]) -> tuple[dict[Source, Proposals], GeneratorLog]:
