@@ -85,6 +85,8 @@ VARIANT_LIST = (
     Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
             "up to 3n (bench --budget)", cap=3),
     Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
+    Variant("budget-x3-s4", ("--settle-min", "4"), "the same total samples, in rounds of 4 by need, each problem "
+            "up to 3n (bench --budget; rounds of 8 at -n 8 would spend the whole budget on the first)", cap=3),
     # The noise floor: the same configuration, sampled in windows of 64 rows instead of 128. The samples are
     # the same in exact arithmetic; batches of another make-up change the logits' last bits, and a sampled
     # token near a boundary of its distribution comes out another (bf16 on CPU: 41% of the shipped samples at
