@@ -9,7 +9,6 @@ picks.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -47,15 +46,13 @@ def cluster_survivors(
     presume: bool = True,
     slow_share: float = 1.0,
     fill: int = 0,
-    deadline: float | None = None,
 ) -> Clustered:
     """Stage 5: run the picking pool (survivors, or the fallback pool when there are none or, with `fill`, fewer
     than that: see `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
 
     With `presume`, a survivor that timed out on an input is presumed, without running, to time out on every
     later input at least as large in every number; with `slow_share` under 1, its other later inputs run at that
-    share of the time limit (`_cluster_runs`); past `deadline` (a `time.perf_counter()` value), every run not made
-    yet gets that share."""
+    share of the time limit (`_cluster_runs`)."""
     if not 0.0 < slow_share <= 1.0:
         raise ValueError(f"slow_share must be in (0, 1], got {slow_share}")
     pool = clustering.picking_pool(candidates, fallback, fill)
@@ -76,7 +73,7 @@ def cluster_survivors(
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
         runs = _cluster_runs(executor, programs, test_inputs, harness.generated_limits, presumed if presume else None,
-                             slow_share, {p for p, c in enumerate(survivors) if c.index in spare}, deadline)
+                             slow_share, {p for p, c in enumerate(survivors) if c.index in spare})
         for r in runs:
             c = survivors[r.program_index]
             # A presumed time-out goes through the same key as a real one ('<time_limit>', whatever the output).
@@ -105,8 +102,7 @@ children as in one batch of everything."""
 
 @dataclass
 class _Presumed:
-    """Per program, the inputs (as tokens) it timed out on at the limit it ran under (the full one, or the share
-    that every later run of it gets); the runs presumed so far."""
+    """Per program, the inputs (as tokens) it timed out on at the full limit; the runs presumed so far."""
 
     timed_out: dict[int, list[list[str]]] = field(default_factory=dict)
     count: int = 0
@@ -120,7 +116,6 @@ def _cluster_runs(
     presumed: _Presumed | None,
     slow_share: float = 1.0,
     slow_from_start: frozenset[int] | set[int] = frozenset(),
-    deadline: float | None = None,
 ) -> Iterator[Result]:
     """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed, and
     a slow one's other runs at `slow_share` of the limits.
@@ -138,13 +133,7 @@ def _cluster_runs(
     Its answers in milliseconds keep their keys (762A's inputs with a small n split its slow survivors); only a run
     between the two limits becomes a time-out, of a program already known to time out. Those runs are the
     test-input checks' own (same tighter limits): a RunMemo reads them back. The programs in `slow_from_start` are
-    slow before any time-out.
-
-    Past `deadline`, every round's runs go at `slow_share` of the limits, whatever the program: a program slow
-    without ever timing out at the full limit (count-at-most with the 1.5B at -n 8: a scan per query, 0.1-1 s on
-    each large input) otherwise ran all its inputs at the full limit, 31% of the solve. A run then known at the full
-    limit keeps that result; only a run that would have taken more than the share becomes a time-out, and a later
-    clustering of the same solve (after the limit probe) reads the same runs back."""
+    slow before any time-out."""
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
@@ -186,7 +175,6 @@ def _cluster_runs(
         # The next round: a program that never timed out runs its next chunk; one that did runs its next input
         # not presumed, alone, so that each of its time-outs can presume on the inputs after it.
         full, short = [], []
-        late = deadline is not None and slow_share < 1.0 and time.perf_counter() >= deadline
         for p, rest in todo.items():
             timed_out = presumed.timed_out.get(p)
             take = 1 if timed_out or p in slow else CLUSTER_CHUNK
@@ -196,7 +184,7 @@ def _cluster_runs(
                     presumed.count += 1
                     yield Result(program_index=p, input_index=i, status=Status.TIME_LIMIT, detail=PRESUMED)
                     continue
-                (short if late or p in slow else full).append((p, i))
+                (short if p in slow else full).append((p, i))
                 take -= 1
         # Every pair either ran or was presumed: a round with nothing to run means nothing is left.
         if not full and not short:

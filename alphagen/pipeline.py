@@ -31,7 +31,7 @@ from sandbox import BatchExecutor
 if TYPE_CHECKING:
     from alphagen.testgen import ModelMemo, TestGenConfig
 
-__all__ = ["TESTS_PER_CHILD", "Models", "SolveConfig", "StageLog", "solve"]
+__all__ = ["TESTS_PER_CHILD", "Models", "SolveConfig", "SolveMemo", "StageLog", "solve"]
 
 log = logging.getLogger("alphagen.pipeline")
 TESTS_PER_CHILD = 8
@@ -39,13 +39,15 @@ TESTS_PER_CHILD = 8
 test-input checks, clustering: several times the executions per second on short tests); hidden-test judging
 keeps one child per test (alphagen.judging)."""
 
+
 @dataclass
 class SolveMemo:
     """What one solve learns that its rounds reuse (`solve` with settle_min draws in rounds, each clustering all it
     has drawn): every plain run (`RunMemo`: the test-input checks', clustering's, the generator programs'), the
     limit probe's verdicts and the model test-input sources' proposals. Before, each round did them all again:
     shipped at -n 16 in rounds by need, test inputs 305 s and the probe 89 s against 105 s and 33 s for the same
-    number of samples drawn at once. A solve in one go makes one and uses it once."""
+    number of samples drawn at once. A solve in one go makes one and uses it once; `bench --budget`, which solves
+    a problem again each round it grows, keeps one per problem (`commands.bench.LazyPipeline`)."""
 
     runs: RunMemo
     probed: limits.Probed = field(default_factory=dict)
@@ -86,13 +88,6 @@ least TESTGEN_STAGE_MIN_S), then no further chunk of checks starts: 0.3 of sampl
 stage, under the 25% target with room for the last chunk. Without it, survivors that are right but slow (1068B,
 1076B with the 1.5B model: loops to n <= 10^10) made the checks take 33-44 s against 14-18 s of sampling."""
 TESTGEN_STAGE_MIN_S = 3.0
-CLUSTER_SHARE = 0.3
-"""Clustering may run survivors at the full time limit for this share of the problem's sampling time (at least
-CLUSTER_MIN_S); after it, every run it has not made yet goes at the slow share of the limit
-(`cluster_runs._cluster_runs`), as a program's runs do once it has timed out. Survivors that are right but slow
-without timing out (count-at-most with the 1.5B at -n 8: a scan per query, 0.1-1 s on each large input) made
-clustering 31% of the solve."""
-CLUSTER_MIN_S = 2.0
 
 
 def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
@@ -112,20 +107,23 @@ def solve(
     executor: BatchExecutor,
     progress: Progress = noop_progress,
     checkpoint: StageLog | None = None,
+    memo: SolveMemo | None = None,
 ) -> SolveResult:
-    """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable).
+    """Run the whole pipeline on one problem. `checkpoint` keeps each finished sampling step (bench: resumable);
+    `memo`, what earlier solves of the same problem with more or fewer samples learned (`bench --budget` solves a
+    problem once a round; its memo must wrap `executor`).
 
     With `cfg.settle_min`, the samples are drawn in rounds of that many, each round clustering everything drawn so
     far, until the answer is settled (`alphagen.settle.assess`) or n are drawn: the first k samples are those an
     all-at-once solve draws first, so a settled problem costs only its rounds."""
     if cfg.settle_min is None or cfg.settle_min >= cfg.n:
         return _solve_at_once(problem, cfg, models=models, executor=executor, progress=progress,
-                              checkpoint=checkpoint)
+                              checkpoint=checkpoint, memo=memo)
     rounds = settle.round_sizes(cfg.n, cfg.settle_min)
     # Each round replays the samples of the rounds before it from this log instead of drawing them again, and
     # reads back the runs, probe verdicts and model test inputs of the rounds before it from the memo.
     steps = _RoundLog(checkpoint)
-    memo = SolveMemo(RunMemo(executor))
+    memo = memo or SolveMemo(RunMemo(executor))
     results: list[SolveResult] = []
     for done, k in enumerate(rounds, 1):
         results.append(_solve_at_once(problem, cfg.round_config(k), models=models, executor=executor,
@@ -194,13 +192,11 @@ def _solve_at_once(
         test_inputs, counts = _test_inputs(harness, survivors, memo, cfg, models, sample_s, progress)
         out[0] = len(test_inputs)
 
-    # Every clustering of this solve runs the same inputs under one deadline: a later one (after the limit probe)
-    # then runs each pair under the same limits as the first and reads its runs back from `runs`.
-    deadline = time.perf_counter() + max(CLUSTER_MIN_S, CLUSTER_SHARE * sample_s)
-
+    # Every clustering of this solve runs the same inputs under the same limits: a later one (after the limit
+    # probe) reads the first one's runs back from `runs`.
     def recluster(pool: Sequence[Candidate]) -> Clustered:
         return cluster_survivors(harness, pool, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
-                                 fill=cfg.num_picks, deadline=deadline)
+                                 fill=cfg.num_picks)
 
     with timer.stage(Stage.CLUSTER, len(survivors)) as out:
         candidates, agreement, distinguishing, splits, presumed = recluster(candidates)

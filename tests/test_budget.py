@@ -286,3 +286,44 @@ def test_a_budgeted_run_draws_each_rounds_samples_together(tmp_path: Path) -> No
             assert stop - start <= 8
             # The solve of that size found the slice its window stored.
             assert any(f"fresh-{start}" in names for names in seen[name])
+
+
+def test_a_memo_carries_a_problems_runs_into_its_next_round(executor: Executor) -> None:
+    # bench --budget solves a problem again each round it grows (n=4, then n=8): with the problem's memo the
+    # second solve runs only what its new samples add, and picks as a solve without the memo does.
+    from alphagen.pipeline import SolveMemo
+    from alphagen.run_memo import RunMemo
+    from sandbox.interface import BatchExecutor, BatchRequest
+
+    class Counting(BatchExecutor):
+        def __init__(self) -> None:
+            self.pairs = 0
+
+        def execute(self, request: BatchRequest) -> Any:
+            self.pairs += len(request.todo())
+            return executor.execute(request)
+
+    problem = make_problem()
+    split = [CORRECT, LAST]
+    counted = Counting()
+    memo = SolveMemo(RunMemo(counted))
+    solve(problem, replace(CFG, n=4), models=models(KeyedSampler(split)), executor=counted, memo=memo)
+    before = counted.pairs
+    grown = solve(problem, replace(CFG, n=8), models=models(KeyedSampler(split)), executor=counted, memo=memo)
+    with_memo = counted.pairs - before
+    alone = Counting()
+    fresh = solve(problem, replace(CFG, n=8), models=models(KeyedSampler(split)), executor=alone)
+    assert 0 < with_memo < alone.pairs
+    assert untimed(grown.candidates) == untimed(fresh.candidates) and grown.picks == fresh.picks
+
+
+def test_the_bench_solver_keeps_a_memo_per_problem_and_seed_for_budgeted_runs() -> None:
+    from alphagen.commands import bench as bench_cmd
+
+    solver = bench_cmd.LazyPipeline(object(), None, lambda *a: None)  # type: ignore[arg-type]
+    first = solver._memo("a", 0)
+    assert solver._memo("a", 0) is first and solver._memo("a", 1) is not first
+    for k in range(bench_cmd.MEMOS_KEPT):
+        solver._memo(f"p{k}", 0)
+    # The oldest are dropped past MEMOS_KEPT: "a" again starts a fresh memo.
+    assert len(solver._memos) == bench_cmd.MEMOS_KEPT and solver._memo("a", 0) is not first

@@ -252,28 +252,3 @@ def test_spare_programs_run_at_the_tighter_limit_from_the_start() -> None:
     # Without fill the spare program is not clustered at all.
     plain = cluster_survivors(HARNESS, pool, SIGNED, TimedExecutor(), slow_share=0.25)
     assert plain.candidates[1].signature is None
-
-
-def test_past_the_deadline_every_run_not_made_goes_at_the_tighter_limit() -> None:
-    # HALF never times out at the full limit, so nothing makes it slow: before the deadline it ran every large
-    # input at the full limit (count-at-most's scan per query). Past the deadline its runs get a quarter of the
-    # limit, and a run of half a limit becomes a time-out; FAST's answers are unchanged.
-    inputs = ("1 1\n", "2 2\n", "300 1\n", "400 2\n")
-    pool = candidates(HALF, FAST)
-    full = HARNESS.limits.time_s
-    memo = RunMemo(TimedExecutor())
-    inner = memo.inner
-    assert isinstance(inner, TimedExecutor)
-    got = cluster_survivors(HARNESS, pool, inputs, memo, slow_share=0.25, deadline=0.0)
-    assert {lim for _, _, lim in inner.runs} == {full * 0.25}
-    every = cluster_survivors(HARNESS, pool, inputs, TimedExecutor(), slow_share=0.25)
-    assert got.candidates[1].signature == every.candidates[1].signature
-    assert got.candidates[0].signature != every.candidates[0].signature
-    # A later clustering of the same solve under the same (passed) deadline runs nothing and gives the same keys.
-    before = len(inner.runs)
-    again = cluster_survivors(HARNESS, pool, inputs, memo, slow_share=0.25, deadline=0.0)
-    assert len(inner.runs) == before
-    assert [c.signature for c in again.candidates] == [c.signature for c in got.candidates]
-    # A deadline not yet reached changes nothing.
-    later = cluster_survivors(HARNESS, pool, inputs, TimedExecutor(), slow_share=0.25, deadline=float("inf"))
-    assert [c.signature for c in later.candidates] == [c.signature for c in every.candidates]

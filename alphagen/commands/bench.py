@@ -22,6 +22,8 @@ from alphagen.statuses import RunStatus
 
 DEFAULT_ROUND = 8
 """Samples per round of a budgeted run without --settle-min: one prompt group (AlphaCode's metadata draw)."""
+MEMOS_KEPT = 64
+"""Problems whose solve memos a budgeted bench run keeps between its rounds (`LazyPipeline._memo`)."""
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
     from alphagen.draw_runner import Slice, StageLog
     from alphagen.evaluation.store import RunStore
-    from alphagen.pipeline import Models
+    from alphagen.pipeline import Models, SolveMemo
     from alphagen.problems.loader import ProblemError
     from alphagen.problems.model import Problem
     from alphagen.progress import StageBars, StageLines
@@ -66,6 +68,11 @@ class LazyPipeline:
         self.executor, self.pipeline, self.progress = executor, pipeline, progress
         self.load_models, self.next_problem = load_models, next_problem
         self._models: Models | None = None
+        self.keep_memos = False
+        """Keep each problem's solve memo for its next solve (a budgeted run: each round solves a problem again with
+        more samples, and reads back what its earlier rounds ran, probed and drew for test inputs)."""
+        self._memos: dict[str, SolveMemo] = {}
+        """The kept memos, most recently solved last (at most MEMOS_KEPT)."""
 
     def models(self, bcfg: BenchConfig) -> Models:
         from alphagen.models import ModelError
@@ -98,7 +105,20 @@ class LazyPipeline:
 
             plan_next(models, self.next_problem(problem), scfg)
         return solve(problem, scfg, models=models, executor=self.executor, progress=self.progress,
-                     checkpoint=checkpoint)
+                     checkpoint=checkpoint, memo=self._memo(problem.name, seed) if self.keep_memos else None)
+
+    def _memo(self, name: str, seed: int) -> SolveMemo:
+        from alphagen.pipeline import SolveMemo
+        from alphagen.run_memo import RunMemo
+
+        # Keyed by the seed too: a problem solved with another seed proposes other test inputs.
+        key = f"{name}\0{seed}"
+        memo = self._memos.pop(key, None) or SolveMemo(RunMemo(self.executor))
+        self._memos[key] = memo
+        # Only the last MEMOS_KEPT stay: a run over more problems than that reuses less, and holds less.
+        while len(self._memos) > MEMOS_KEPT:
+            self._memos.pop(next(iter(self._memos)))
+        return memo
 
     def window(self, problems: Sequence[Problem], bcfg: BenchConfig, checkpoints: Sequence[StageLog]) -> None:
         from alphagen.draw_runner import repairs_together, sample_together
@@ -419,6 +439,9 @@ def _run(
             executor_cm = Executor(workers=pipeline.workers, tests_per_child=TESTS_PER_CHILD)
         with progress, executor_cm as executor:
             solve_fn = lazy_pipeline(executor, pipeline, reporter, load_models, next_problem)
+            if isinstance(solve_fn, LazyPipeline):
+                # A budgeted run solves a problem again each round it grows: its memo carries over the rounds.
+                solve_fn.keep_memos = cfg.budget is not None
             # Sampling windows where the solver offers them (test fakes do not).
             records = run_bench(problems, errors, cfg, store, solve_fn, executor_judge(executor),
                                 on_event=on_event_and_summary, retry_errors=retry_errors,
