@@ -382,3 +382,15 @@ def test_a_model_memo_draws_the_model_inputs_once_for_a_solves_rounds() -> None:
                                  sampler=sampler)  # type: ignore[arg-type]
     assert len(sampler.prompts) > drawn and alone.inputs == second.inputs
     assert inner.runs - ran < fresh.runs
+
+
+def test_a_model_memo_keeps_nothing_from_a_round_the_budget_kept_off() -> None:
+    from alphagen.testgen import ModelMemo
+    from alphagen.testgen.sources import GeneratorLog, Proposals
+
+    memo = ModelMemo()
+    memo.keep({Source.MODEL: Proposals(Source.MODEL, skipped_budget=True)}, GeneratorLog())
+    assert memo.reused() is None
+    memo.keep({Source.MODEL: Proposals(Source.MODEL, texts=["2\n9 3\n"], cut_budget=True)}, GeneratorLog())
+    reused = memo.reused()
+    assert reused is not None and reused[Source.MODEL].texts == ["2\n9 3\n"] and reused[Source.MODEL].ms == 0

@@ -290,7 +290,9 @@ class ModelMemo:
     log: GeneratorLog = field(default_factory=GeneratorLog)
 
     def keep(self, proposed: dict[Source, Proposals], log: GeneratorLog) -> None:
-        if proposed:
+        """Keep a round's proposals, unless every source was kept off by the budget before drawing anything (an
+        early round's small budget must not lock the later, larger ones out)."""
+        if proposed and not all(p.skipped_budget and not p.texts for p in proposed.values()):
             self.proposed, self.log = proposed, log
 
     def reused(self) -> dict[Source, Proposals] | None:
