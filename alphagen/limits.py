@@ -127,16 +127,18 @@ def probe(
     this call probes whole (a time-out, or clean on every input) is added to it."""
     if not survivors or not inputs:
         return {}
+    # Each survivor's sandbox program, built once (the driver wrapping is not free for function problems).
+    program = {c.index: harness.program(c.code, c.language) for c in survivors}
     marks: dict[int, LimitMark] = {}
     if known is not None:
         for c in survivors:
-            if (program := harness.program(c.code, c.language)) in known:
-                if (mark := known[program]) is not None:
+            if program[c.index] in known:
+                if (mark := known[program[c.index]]) is not None:
                     marks[c.index] = mark
-        survivors = [c for c in survivors if harness.program(c.code, c.language) not in known]
+        survivors = [c for c in survivors if program[c.index] not in known]
     if isinstance(executor, RunMemo):
         for c in survivors:
-            outrun = executor.outrun_on(harness.program(c.code, c.language), harness.limits)
+            outrun = executor.outrun_on(program[c.index], harness.limits)
             if outrun is not None:
                 marks[c.index] = LimitMark.on(TestStatus.TIME_LIMIT, outrun.decode(errors="replace"),
                                               "that another program ran in time")
@@ -152,7 +154,7 @@ def probe(
         if start and deadline is not None and began + longest > deadline:
             break
         ran = min(len(survivors), start + width)
-        programs = [harness.program(c.code, c.language) for c in survivors[start : start + width]]
+        programs = [program[c.index] for c in survivors[start : start + width]]
         for r in executor.run_batch(programs, list(inputs), harness.limits, stop_on_first_failure=True):
             if r.status is Status.OK:
                 clean_on.add(r.input_index)
@@ -171,7 +173,7 @@ def probe(
         # memory limit is held against a program only on an input another ran cleanly: left to be probed again.)
         for p, c in enumerate(survivors[:ran]):
             if p not in failures or failures[p][1] is Status.TIME_LIMIT:
-                known[harness.program(c.code, c.language)] = marks.get(c.index)
+                known[program[c.index]] = marks.get(c.index)
     return marks
 
 

@@ -40,6 +40,13 @@ test-input checks, clustering: several times the executions per second on short 
 keeps one child per test (alphagen.judging)."""
 
 
+def _model_memo() -> ModelMemo:
+    # testgen is imported when a solve first needs it, as elsewhere in this module.
+    from alphagen.testgen import ModelMemo
+
+    return ModelMemo()
+
+
 @dataclass
 class SolveMemo:
     """What one solve learns that its rounds reuse (`solve` with settle_min draws in rounds, each clustering all it
@@ -51,13 +58,7 @@ class SolveMemo:
 
     runs: RunMemo
     probed: limits.Probed = field(default_factory=dict)
-    model_inputs: ModelMemo = field(default_factory=lambda: _model_memo())
-
-
-def _model_memo() -> ModelMemo:
-    from alphagen.testgen import ModelMemo
-
-    return ModelMemo()
+    model_inputs: ModelMemo = field(default_factory=_model_memo)
 
 
 class _Timer:

@@ -25,7 +25,8 @@ from alphagen.results import Candidate
 from alphagen.sampling import Completion, PromptRequest, SamplingParams
 from alphagen.sampling.params import sample_offsets
 from alphagen.testgen import TestGenConfig
-from sandbox import Executor
+from sandbox import BatchExecutor, Executor
+from sandbox.interface import BatchRequest
 
 BRUTE = (
     "n, k = map(int, input().split())\nd = [i for i in range(1, n + 1) if n % i == 0]\n"
@@ -107,20 +108,23 @@ def test_the_probe_marks_the_slow_survivor_only(executor: Executor) -> None:
     assert set(marks) == {0} and marks[0].status == "time_limit"
 
 
+class Recording(BatchExecutor):
+    """Runs on `inner`, recording the source of every program it is asked to run."""
+
+    def __init__(self, inner: BatchExecutor) -> None:
+        self.inner = inner
+        self.sources: list[str] = []
+
+    def execute(self, request: BatchRequest) -> Iterator[Any]:
+        self.sources += [p.source for p in request.programs]
+        return self.inner.execute(request)
+
+
 def test_a_survivor_outrun_on_a_generated_input_is_marked_without_probing(executor: Executor) -> None:
     from alphagen.run_memo import RunMemo
-    from sandbox.interface import BatchExecutor, BatchRequest
-
-    class Recording(BatchExecutor):
-        def __init__(self) -> None:
-            self.sources: list[str] = []
-
-        def execute(self, request: BatchRequest) -> Iterator[Any]:
-            self.sources += [p.source for p in request.programs]
-            return executor.execute(request)
 
     harness = ProblemHarness.of(PROBLEM)
-    recording = Recording()
+    recording = Recording(executor)
     memo = RunMemo(recording)
     # The test-input checks ran both on a large generated input: BRUTE timed out where FAST answered in time.
     big = "9999999967 3\n"
@@ -139,22 +143,12 @@ def test_a_survivor_outrun_on_a_generated_input_is_marked_without_probing(execut
 
 
 def test_the_probe_remembers_what_it_settled_for_a_later_round(executor: Executor) -> None:
-    from sandbox.interface import BatchExecutor, BatchRequest
-
-    class Counting(BatchExecutor):
-        def __init__(self) -> None:
-            self.sources: list[str] = []
-
-        def execute(self, request: BatchRequest) -> Iterator[Any]:
-            self.sources += [p.source for p in request.programs]
-            return executor.execute(request)
-
     harness = ProblemHarness.of(PROBLEM)
     inputs = limits.limit_inputs(PROBLEM.public_view(), 0)
     survivors = [Candidate(0, "python", BRUTE, passed_examples=True),
                  Candidate(1, "python", FAST, passed_examples=True)]
     known: limits.Probed = {}
-    counting = Counting()
+    counting = Recording(executor)
     first = limits.probe(harness, survivors, inputs, counting, known=known)
     assert set(first) == {0} and len(known) == 2 and known[harness.program(FAST, "python")] is None
     # The next round's pool: the same two (renumbered) and a new brute force. Only the new one runs.
