@@ -72,7 +72,7 @@ class SolveConfig:
     """Share of the n model samples spent, after clustering, asking the model to make the programs the limit
     probe caught asymptotically faster (needs limit_probe; unspent: fresh samples)."""
     settle_min: int | None = None
-    """Draw in rounds of this many samples and stop once the answer is settled (`alphagen.settle`: at least two
+    """Draw in rounds of this many samples and stop once the answer is settled (`alphagen.settle`: at least three
     samples pass the examples, all in one cluster, none too slow), with n as the cap. None: all n at once."""
 
     def __post_init__(self) -> None:

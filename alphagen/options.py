@@ -129,7 +129,7 @@ def _options() -> list[Callable[[Any], Any]]:
                      "too slow at the limits asymptotically faster (needs --limit-probe; unspent: fresh samples)."),
         click.option("--settle-min", "settle_min", type=int, default=default("settle_min"), metavar="M",
                      help="Draw in rounds of M samples, clustering after each, and stop once the answer is settled "
-                     "(at least two samples pass the examples, all in one cluster, none too slow); -n is the cap. "
+                     "(at least three samples pass the examples, all in one cluster, none too slow); -n is the cap. "
                      "Default: all -n at once. See docs/quality.md."),
         click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS", help=RAY_HELP),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=default("cache_dir"),

@@ -23,16 +23,25 @@ class Need(StrEnum):
     """Why a problem gets more samples, or SETTLED when it does not."""
 
     SETTLED = "settled"
-    """At least two samples (duplicates count: the model wrote it twice) pass the examples, all of them in one
-    cluster (they agree on every generated input), none too slow at the stated limits."""
+    """At least AGREEMENT samples (duplicates count: the model wrote it twice) pass the examples, all of them in
+    one cluster (they agree on every generated input), none too slow at the stated limits."""
     NO_SURVIVOR = "no-survivor"
     """No sample passes the examples: coverage is the problem, more samples are the lever."""
-    LONE = "lone"
-    """One sample passes the examples: nothing has agreed with it yet."""
+    FEW = "few"
+    """Fewer than AGREEMENT samples pass the examples: too few have agreed to trust them."""
     DISAGREE = "disagree"
     """The survivors fall into several clusters: more samples grow the right one."""
     SLOW = "slow"
     """A survivor failed at the stated limits (the limit probe): a faster program may still come."""
+
+
+AGREEMENT = 3
+"""Samples that must pass the examples, all in one cluster, before a problem is settled. Two was too few in rounds
+of 4: on HumanEval (session 19, `--budget 1312 -n 24 --settle-min 4`) three problems settled on two agreeing wrong
+programs out of 4 samples (83, 120, 148) where the uniform run's samples 6-8 held a right one. With k passing
+samples, all agreeing, the chance that their answer is still a minority one (its share of passing samples under
+1/2, Beta(k+1, 1) from a uniform prior: the stopping rule of Adaptive-Consistency, Aggarwal et al. 2023) is
+2^-(k+1): 12.5% for two, 6.25% for three, the first under 10%."""
 
 
 def assess(result: SolveResult) -> Need:
@@ -40,8 +49,8 @@ def assess(result: SolveResult) -> Need:
     passing = [c for c in result.candidates if c.passed_examples]
     if not passing:
         return Need.NO_SURVIVOR
-    if len(passing) < 2:
-        return Need.LONE
+    if len(passing) < AGREEMENT:
+        return Need.FEW
     # A duplicate has no signature of its own: it behaves as its original.
     by_index = {c.index: c for c in result.candidates}
     originals = [by_index.get(c.duplicate_of, c) if c.duplicate_of is not None else c for c in passing]

@@ -42,19 +42,23 @@ def cand(i: int, passed: bool, sig: str | None = "a", dup: int | None = None, sl
 
 def test_assess_names_why_a_problem_needs_more() -> None:
     assert assess(result(cand(0, False, None), cand(1, False, None))) is Need.NO_SURVIVOR
-    assert assess(result(cand(0, True), cand(1, False, None))) is Need.LONE
-    assert assess(result(cand(0, True, "a"), cand(1, True, "b"))) is Need.DISAGREE
-    assert assess(result(cand(0, True, "a"), cand(1, True, "a", slow="time_limit"))) is Need.SLOW
-    assert assess(result(cand(0, True, "a"), cand(1, True, "a"))) is Need.SETTLED
+    assert assess(result(cand(0, True), cand(1, False, None))) is Need.FEW
+    # Two agreeing samples are too few (HumanEval settled on two agreeing wrong programs in rounds of 4).
+    assert assess(result(cand(0, True, "a"), cand(1, True, "a"), cand(2, False, None))) is Need.FEW
+    assert assess(result(cand(0, True, "a"), cand(1, True, "b"), cand(2, True, "a"))) is Need.DISAGREE
+    assert assess(result(cand(0, True, "a"), cand(1, True, "a", slow="time_limit"), cand(2, True, "a"))) is Need.SLOW
+    assert assess(result(cand(0, True, "a"), cand(1, True, "a"), cand(2, True, "a"))) is Need.SETTLED
     # A duplicate counts (the model wrote it twice) and behaves as its original.
-    assert assess(result(cand(0, True, "a"), cand(1, True, None, dup=0))) is Need.SETTLED
-    assert assess(result(cand(0, True, "a", slow="time_limit"), cand(1, True, None, dup=0))) is Need.SLOW
+    assert assess(result(cand(0, True, "a"), cand(1, True, None, dup=0), cand(2, True, None, dup=0))) \
+        is Need.SETTLED
+    assert assess(result(cand(0, True, "a", slow="time_limit"), cand(1, True, None, dup=0),
+                         cand(2, True, None, dup=0))) is Need.SLOW
 
 
 def test_rounds_and_allocation_are_fixed_by_the_states() -> None:
     assert round_sizes(20, 8) == [8, 16, 20] and round_sizes(8, 8) == [8] and round_sizes(4, 8) == [4]
     states = {"a": Share(8, Need.SETTLED), "b": Share(16, Need.NO_SURVIVOR), "c": Share(8, Need.DISAGREE),
-              "d": Share(32, Need.LONE), "e": Share(8, Need.SLOW)}
+              "d": Share(32, Need.FEW), "e": Share(8, Need.SLOW)}
     order = ["a", "b", "c", "d", "e"]
     # Settled and capped problems get nothing; fewest samples first, then the problem order.
     assert next_round(states, order, 100, 8, 32) == {"c": 16, "e": 16, "b": 24}

@@ -2,9 +2,9 @@
 
 Every problem first draws one round (`settle_min` samples, its first samples as any run draws them); then, round
 after round, the samples left go to the problems whose answer is not settled (`alphagen.settle`: no survivor,
-one lonely survivor, disagreeing clusters, or survivors too slow at the stated limits), fewest samples first, each
-up to `-n`. A problem is judged and committed as soon as it is settled or at its cap, the rest when the budget is
-spent or nothing needs more.
+fewer than three survivors, disagreeing clusters, or survivors too slow at the stated limits), fewest samples
+first, each up to `-n`. A problem is judged and committed as soon as it is settled or at its cap, the rest when
+the budget is spent or nothing needs more.
 
 Resumable after kill -9: each round's result is an event in the problem's log ('round', with its sample count),
 and each round's sampling steps are stored as any solve stores them, so a resumed run replays its rounds, makes
@@ -19,10 +19,9 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from alphagen import settle
-from alphagen.draw_runner import Slice, StageLog
-from alphagen.draws import DrawKind, DrawStep
+from alphagen.draw_runner import Slice, StageLog, covering_slice
 from alphagen.evaluation import metrics
-from alphagen.evaluation.records import solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.records import pool_stage_from_dict, solve_result_from_dict, solve_result_to_dict
 from alphagen.evaluation.runner import (
     BenchConfig,
     EventCheckpoint,
@@ -74,9 +73,11 @@ def _one_round(cfg: BenchConfig, k: int) -> BenchConfig:
 
 
 def _has_step(events: list[dict[str, Any]], start: int) -> bool:
-    """Whether a problem's log holds its fresh slice from sample `start` on (a window of this round drew it)."""
-    name = DrawStep(DrawKind.FRESH, start=start, count=1).name
-    return any(ev.get("event") == "pool" and ev.get("stage", {}).get("name") == name for ev in events)
+    """Whether a problem's log holds a fresh slice with sample `start` in it (a window of this round drew it, or a
+    replayed run's larger draw holds it)."""
+    stored = {str(ev["stage"].get("name")): pool_stage_from_dict(ev["stage"]) for ev in events
+              if ev.get("event") == "pool" and isinstance(ev.get("stage"), dict)}
+    return covering_slice(stored, start) is not None
 
 
 def _stored_rounds(events: list[dict[str, Any]]) -> dict[int, SolveResult]:
