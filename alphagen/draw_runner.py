@@ -81,14 +81,19 @@ class StepRunner:
         seconds = 0.0
         if step.kind is DrawKind.FRESH:
             # A solve that grows its n in rounds (settle_min, bench --budget) stored its earlier fresh samples as
-            # slices (fresh, fresh-8, fresh-16, ...): read back those that lie inside this step, draw the rest.
-            while (kept := self.stored.get(fresh_step_name(step.start))) is not None \
-                    and 0 < len(kept.candidates) <= step.count:
-                self.pool.add_stored(kept.candidates)
-                seconds += kept.seconds
-                if len(kept.candidates) == step.count:
+            # slices (fresh, fresh-8, fresh-16, ...), and a replayed run may hold a larger slice than this step
+            # (bench --replay of an all-at-once run into rounds): read back the part of the stored slices that lies
+            # inside this step, each sample as it was drawn (its own index and random stream), draw the rest.
+            while (kept := covering_slice(self.stored, step.start)) is not None:
+                part = [c for c in kept.candidates if step.start <= c.index < step.start + step.count]
+                if not part:
+                    break
+                self.pool.add_stored(part)
+                # A part of a slice costs its share of the slice's sampling seconds.
+                seconds += kept.seconds * len(part) / len(kept.candidates)
+                if len(part) == step.count:
                     return seconds
-                step = replace(step, start=step.start + len(kept.candidates), count=step.count - len(kept.candidates))
+                step = replace(step, start=step.start + len(part), count=step.count - len(part))
         elif step.name in self.stored:
             kept = self.stored[step.name]
             self.pool.add_stored(kept.candidates)
@@ -125,6 +130,24 @@ class StepRunner:
 def fresh_step_name(start: int) -> str:
     """The checkpoint name of the fresh slice that starts at sample `start`."""
     return DrawStep(DrawKind.FRESH, start=start, count=1).name
+
+
+def fresh_slice_start(name: str) -> int | None:
+    """The first sample of the fresh slice a checkpoint name stands for (`fresh_step_name`); None for any other
+    step."""
+    if name == DrawKind.FRESH.value:
+        return 0
+    head, _, start = name.partition("-")
+    return int(start) if head == DrawKind.FRESH.value and start.isdigit() else None
+
+
+def covering_slice(stored: Mapping[str, PoolStage], start: int) -> PoolStage | None:
+    """The stored fresh slice that holds sample `start` (None: no stored slice does)."""
+    for name, stage in stored.items():
+        first = fresh_slice_start(name)
+        if first is not None and first <= start < first + len(stage.candidates):
+            return stage
+    return None
 
 
 def sample_and_repair(

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from alphagen.benchmarks.coverage import EXTENDED, cpu_per_problem, extension_source, main
+from alphagen.benchmarks.coverage import (
+    EXTENDED,
+    PAIRED,
+    VARIANTS,
+    cpu_per_problem,
+    extension_source,
+    main,
+    paired_source,
+)
 
 
 def cpu_log(run: Path, *entries: tuple[float, int, int]) -> None:
@@ -82,3 +90,28 @@ def test_variant_names_are_distinct() -> None:
     assert len(VARIANTS) == len(VARIANT_LIST)
     assert VARIANTS["mix"].flags == ("--language", "mix") and "--model" in VARIANTS["model-mix"].flags
     assert VARIANTS["default"].flags == () and VARIANTS["0.5b"].flags == ("--model", "qwen2.5-coder-0.5b")
+
+
+def test_a_budgeted_run_replays_its_finished_uniform_twin_and_counts_the_samples_it_took(tmp_path: Path) -> None:
+    budget = VARIANTS["budget-x3-s4"]
+    run = tmp_path / "shipped-n8-s0" / "budget-x3-s4"
+    twin = tmp_path / "shipped-n8-s0" / "default"
+    # No twin run, or an unfinished one: the budgeted run draws its own samples.
+    assert paired_source(tmp_path, "shipped", budget, 8, 0, run) is None
+    cpu_log(twin, (80.0, 0, 4))
+    assert paired_source(tmp_path, "shipped", budget, 8, 0, run) is None and not run.exists()
+    (twin / "summary.json").write_text("{}")
+    # A uniform variant has no twin; a budgeted one pairs with its finished twin, noted once.
+    assert paired_source(tmp_path, "shipped", VARIANTS["default"], 8, 0, tmp_path / "d") is None
+    assert paired_source(tmp_path, "shipped", budget, 8, 0, run) == twin
+    assert json.loads((run / PAIRED).read_text()) == {"source": str(twin), "cpu_s_per_problem": 20.0, "n": 8}
+    assert paired_source(tmp_path, "shipped", budget, 8, 0, run) == twin
+    # A run started without its twin stays unpaired when resumed (its first samples are its own).
+    started = tmp_path / "shipped-n8-s0" / "budget-x3"
+    started.mkdir()
+    assert paired_source(tmp_path, "shipped", VARIANTS["budget-x3"], 8, 0, started) is None
+    # Its CPU: its own, plus the twin's for the samples it took (4 of 8 on two problems, 8 of 8 on two).
+    cpu_log(run, (40.0, 0, 4))
+    (run / "results.jsonl").write_text("".join(json.dumps({"name": f"p{i}", "n": n}) + "\n"
+                                               for i, n in enumerate((4, 4, 8, 20))))
+    assert cpu_per_problem(run) == pytest.approx(10.0 + 20.0 * 0.75)

@@ -14,7 +14,7 @@ from test_pipeline import POOL, make_problem, models
 from test_sampling_windows import KeyedSampler
 
 from alphagen.cli import main
-from alphagen.evaluation.replay import AFTER_SAMPLING, ReplayError, check_settings, seed_replay
+from alphagen.evaluation.replay import AFTER_SAMPLING, SAMPLE_COUNT, ReplayError, check_settings, seed_replay
 from alphagen.evaluation.runner import BenchConfig, as_current
 from alphagen.evaluation.store import RunStore
 from alphagen.problems.model import Problem
@@ -115,7 +115,8 @@ def test_a_replay_refuses_other_sampling_settings_and_leaves_nothing(tmp_path: P
     first = tmp_path / "first"
     assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
     for extra, said in ((["--temperature", "0.3"], "temperature: 0.8 there, 0.3 here"),
-                        (["-n", "4"], "n: 8 there, 4 here")):
+                        (["--repair-share", "0.25"], "repair_share: 0.0 there, 0.25 here"),
+                        (["-n", "4", "--repair-share", "0.25"], "n: 8 there, 4 here")):
         out = tmp_path / "other"
         res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(out), *BASE, *extra,
                                         "--replay", str(first)])
@@ -134,9 +135,15 @@ def test_only_settings_after_sampling_may_differ() -> None:
     assert AFTER_SAMPLING <= set(base)
     for key in AFTER_SAMPLING:
         check_settings(Path("src"), base, base | {key: "other"}, as_current)
-    for key in set(base) - AFTER_SAMPLING:
+    for key in set(base) - AFTER_SAMPLING - SAMPLE_COUNT:
         with pytest.raises(ReplayError, match=key):
             check_settings(Path("src"), base, base | {key: "other"}, as_current)
+    # How many samples, and in which rounds, may differ without repairs, not with them.
+    repairing = base | {"repair_share": 0.25}
+    for key in SAMPLE_COUNT:
+        check_settings(Path("src"), base, base | {key: 4}, as_current)
+        with pytest.raises(ReplayError, match=key):
+            check_settings(Path("src"), repairing, repairing | {key: 4}, as_current)
 
 
 def test_speedup_steps_are_redone_and_a_problem_gets_all_its_steps(tmp_path: Path) -> None:
@@ -233,3 +240,39 @@ def test_refilter_refuses_steps_drawn_from_the_old_verdicts(tmp_path: Path) -> N
         refilter_steps(steps, ProblemHarness.of(named("max-a")), executor=None)  # type: ignore[arg-type]
     # Fresh steps with nothing to run need no executor.
     assert refilter_steps(steps[:1], ProblemHarness.of(named("max-a")), executor=None) == steps[:1]  # type: ignore[arg-type]
+
+
+def test_a_replay_with_fewer_samples_or_in_rounds_takes_the_sources_first_samples(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A uniform run replayed into a smaller -n, or into a budget drawn in rounds: each problem's first samples are
+    # the source's very samples (read from its larger slice), and only samples past the source's are drawn.
+    problems = write_problems(tmp_path / "problems", ["max-a", "max-b", "max-c"])
+    use_sampler(monkeypatch, KeyedSampler(POOL))
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["bench", str(problems), "--out", str(first), *BASE]).exit_code == 0
+
+    fewer = KeyedSampler(POOL)
+    use_sampler(monkeypatch, fewer)
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(tmp_path / "four"), *BASE, "-n", "4",
+                                    "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    assert fewer.calls == []
+    for name in ("max-a", "max-b", "max-c"):
+        assert candidates(tmp_path / "four", name) == candidates(first, name)[:4]
+
+    rounds = KeyedSampler(POOL)
+    use_sampler(monkeypatch, rounds)
+    budget = tmp_path / "budget"
+    res = CliRunner().invoke(main, ["bench", str(problems), "--out", str(budget), *BASE, "-n", "16",
+                                    "--settle-min", "4", "--budget", "36", "--replay", str(first)])
+    assert res.exit_code == 0, res.output
+    drawn = [(r.first_index, r.count) for call in rounds.calls for r in call]
+    assert drawn and all(start >= 8 for start, _ in drawn)
+    with RunStore(budget, {}, True, ()) as store:
+        records = store.finished()
+    assert sorted(records) == ["max-a", "max-b", "max-c"]
+    for name, record in records.items():
+        got = candidates(budget, name)
+        assert got[:8] == candidates(first, name)[:len(got[:8])] and len(got) == record["n"]
+    # What was drawn past the source's samples is exactly what the rounds asked for.
+    assert sum(count for _, count in drawn) == sum(max(0, r["n"] - 8) for r in records.values())

@@ -48,6 +48,10 @@ class Variant:
     cap: int = 0
     """A budgeted variant: the same total samples as -n on every problem (--budget n x problems), drawn in rounds
     by need, each problem up to cap x n. 0: every problem draws n."""
+    uniform: str = ""
+    """A budgeted variant's uniform twin (same sampling settings, every problem n): when the twin's run at the same
+    n and seed is finished, the budgeted run replays it (`paired_source`), so each problem's first samples are the
+    twin's very samples and the two runs differ by the allocation alone, not by bf16 batch noise."""
 
     def bench_flags(self, n: int, problems: int) -> tuple[str, ...]:
         """The flags after -n (click keeps the last -n given)."""
@@ -83,10 +87,11 @@ VARIANT_LIST = (
     Variant("1.5b-probe-speedup0.25", ("--model", "qwen2.5-coder-1.5b", "--limit-probe", "--speedup-share",
                                         "0.25"), "the larger model asked to make its too-slow survivors faster"),
     Variant("budget-x3", ("--settle-min", "8"), "the same total samples, in rounds of 8 by need, each problem "
-            "up to 3n (bench --budget)", cap=3),
-    Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3),
+            "up to 3n (bench --budget)", cap=3, uniform="default"),
+    Variant("T0.8-budget-x3", ("--temperature", "0.8", "--settle-min", "8"), "both", cap=3, uniform="T0.8"),
     Variant("budget-x3-s4", ("--settle-min", "4"), "the same total samples, in rounds of 4 by need, each problem "
-            "up to 3n (bench --budget; rounds of 8 at -n 8 would spend the whole budget on the first)", cap=3),
+            "up to 3n (bench --budget; rounds of 8 at -n 8 would spend the whole budget on the first)", cap=3,
+            uniform="default"),
     # The noise floor: the same configuration, sampled in windows of 64 rows instead of 128. The samples are
     # the same in exact arithmetic; batches of another make-up change the logits' last bits, and a sampled
     # token near a boundary of its distribution comes out another (bf16 on CPU: 41% of the shipped samples at
@@ -174,7 +179,8 @@ def _finished(run_dir: Path) -> int:
 def cpu_per_problem(run_dir: Path) -> float | None:
     """Mean CPU-seconds per finished problem over the invocations that finished some (a killed one left no line),
     plus, for a run extended from a smaller one (EXTENDED), that run's: an upper bound on what drawing the whole
-    n at once costs, since the extension redoes every stage after sampling and only the samples are reused."""
+    n at once costs, since the extension redoes every stage after sampling and only the samples are reused; and for
+    a budgeted run paired with its uniform twin (PAIRED), the replayed samples' share of the twin's."""
     path = run_dir / "cpu.jsonl"
     if not path.exists():
         return None
@@ -184,7 +190,48 @@ def cpu_per_problem(run_dir: Path) -> float | None:
         return None
     extended = run_dir / EXTENDED
     before = json.loads(extended.read_text(encoding="utf-8"))["cpu_s_per_problem"] if extended.exists() else 0.0
+    if (run_dir / PAIRED).exists():
+        before += _replayed_cpu(run_dir)
     return float(sum(e["cpu_s"] for e in entries) / done + before)
+
+
+PAIRED = "paired.json"
+"""In a budgeted run that replays its uniform twin (`Variant.uniform`): the twin's run, its CPU-s per problem and n."""
+
+
+def paired_source(work: Path, set_name: str, variant: Variant, n: int, seed: int, run_dir: Path) -> Path | None:
+    """The uniform twin's finished run that a budgeted run replays (None: no twin, or it is not finished, or the
+    run was started without it: a resumed run keeps the samples it began with). Noted in run_dir once."""
+    if not variant.uniform:
+        return None
+    if (run_dir / PAIRED).exists():
+        return Path(json.loads((run_dir / PAIRED).read_text(encoding="utf-8"))["source"])
+    twin = work / f"{set_name}-n{n}-s{seed}" / variant.uniform
+    cpu = cpu_per_problem(twin)
+    if run_dir.exists() or not (twin / "summary.json").exists() or cpu is None:
+        return None
+    run_dir.mkdir(parents=True)
+    write_atomic(run_dir / PAIRED, json.dumps({"source": str(twin), "cpu_s_per_problem": cpu, "n": n}) + "\n")
+    return twin
+
+
+def _replayed_cpu(run_dir: Path) -> float:
+    """What the samples a paired run took from its twin cost there, per problem: the twin's CPU-s per problem times
+    the mean share of its n each problem took (an upper bound: the twin's seconds hold every stage, and the paired
+    run redoes every stage after sampling itself)."""
+    noted = json.loads((run_dir / PAIRED).read_text(encoding="utf-8"))
+    records = [r for r in read_records(run_dir) if isinstance(r.get("n"), int)]
+    if not records:
+        return 0.0
+    share = sum(min(r["n"], noted["n"]) for r in records) / (len(records) * noted["n"])
+    return float(noted["cpu_s_per_problem"]) * share
+
+
+def read_records(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "results.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 EXTENDED = "extended.json"
@@ -329,10 +376,15 @@ def main(argv: list[str] | None = None) -> int:
             run_dir.parent.mkdir(parents=True, exist_ok=True)
             source = None if args.extend_from is None else \
                 extension_source(args.work, set_name, name, args.extend_from, args.seed, run_dir)
+            paired = None if source is not None else \
+                paired_source(args.work, set_name, VARIANTS[name], args.n, args.seed, run_dir)
+            source = source or paired
             summary = run_variant(files, VARIANTS[name], args.n, run_dir, args.seed, source)
             row = point(summary, cpu_per_problem(run_dir), args.n) | {"n": args.n, "why": VARIANTS[name].why}
             row |= run_shares(run_dir)  # per problem: each stage's mean and max share of the solve (#29)
-            if source is not None:
+            if paired is not None:
+                row["pairs_with"] = str(paired)
+            elif source is not None:
                 row["extends"] = str(source)
             if args.official and set_name == "humaneval":
                 row["official"] = official_humaneval(run_dir)

@@ -7,7 +7,9 @@ starts a new run directory from SRC_RUN's sampling steps (each problem's `pool` 
 example verdicts), so the new run draws nothing that SRC_RUN drew and every difference between the two runs comes
 from the settings that may differ here. Everything that shapes the samples must match SRC_RUN's config, except
 that `-n` may grow: SRC_RUN's samples are then the first ones, and only the rest are drawn (an overnight run
-extended, or a point further along the same curve at the cost of the new samples alone).
+extended, or a point further along the same curve at the cost of the new samples alone). Without repairs, `-n`
+may also shrink and the rounds may differ (`--settle-min`, `--budget`): a uniform run replayed into a budgeted one
+gives every problem exactly the uniform run's first samples, so the two differ by the allocation alone.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ AFTER_SAMPLING = frozenset({
 """Settings a replay may change: each acts after the fresh samples are drawn and filtered (the speed-up share
 draws new samples of its own, from the replayed pool). The time and memory limits may not: the stored example
 verdicts were reached under the source's."""
+
+SAMPLE_COUNT = frozenset({"n", "settle_min", "budget"})
+"""Settings that say how many samples are drawn, and in which rounds, not which: without repairs a replay may
+change them (a uniform run replayed into a budgeted one draws only the samples beyond the source's)."""
 
 # Steps that depend on what came after sampling (the probe's marks) are redone, not replayed.
 _REDONE = (DrawKind.SPEEDUP.value, DrawKind.SPEEDUP_TOPUP.value)
@@ -71,14 +77,19 @@ def check_settings(source: Path, old: dict[str, Any], new: dict[str, Any],
     """Refuse a replay whose sampling settings differ from the source run's: its samples would not be the ones
     these settings draw (`upgrade` reads both configs in today's terms)."""
     old, new = upgrade(old), upgrade(new)
-    # Sample i keeps its own random stream, so more samples extend the source's; fewer would draw them all again.
+    # Sample i keeps its own random stream, so more samples extend the source's.
     grows = isinstance(old.get("n"), int) and isinstance(new.get("n"), int) and new["n"] > old["n"]
-    diffs = [k for k in sorted(new)
-             if k not in AFTER_SAMPLING and old.get(k) != new.get(k) and not (k == "n" and grows)]
+    # Without repairs, sample i is read back from whichever stored slice holds it (`draw_runner.covering_slice`):
+    # fewer samples, or the same ones in rounds (a budget), take the source's first ones. A repair step's samples
+    # were planned for the source's n: they are not cut to another.
+    counted = not old.get("repair_share") and not new.get("repair_share")
+    diffs = [k for k in sorted(new) if k not in AFTER_SAMPLING and old.get(k) != new.get(k)
+             and not (k == "n" and grows) and not (k in SAMPLE_COUNT and counted)]
     if diffs:
         detail = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} here" for k in diffs)
         raise ReplayError(f"--replay {source}: the sampling settings must match the source run's, got {detail} "
-                          f"(only {', '.join(sorted(AFTER_SAMPLING))} may differ, and n may grow)")
+                          f"(only {', '.join(sorted(AFTER_SAMPLING))} may differ; n may grow, and without "
+                          f"repairs n, settle_min and budget may differ)")
 
 
 def sampling_steps(source: Path, name: str) -> list[dict[str, Any]]:
