@@ -2,14 +2,17 @@
 
 A survivor that timed out on an input is presumed, without running, to time out on every later input at least as
 large, and runs its other later inputs at the tighter limits the test-input checks give a slow program
-(`_cluster_runs`, `testgen.validate.SlowCheckers`). The grouping and picking
-themselves are pure and live in `alphagen.clustering`; the pipeline calls this between the test inputs and the
-picks.
+(`_cluster_runs`, `testgen.validate.SlowCheckers`). Under a time budget (`ClusterClock`), once it is spent a
+program whose runs are slow runs no more inputs, and takes the signature of a program that agrees with it on every
+input both ran (`bounded_signatures`). The grouping and picking themselves are pure and live in
+`alphagen.clustering`; the pipeline calls this between the test inputs and the picks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -21,7 +24,7 @@ from alphagen.stages import Progress, Stage, noop_progress
 from sandbox import BatchExecutor
 from sandbox.values import Limits, Program, Result, Status
 
-__all__ = ["CLUSTER_CHUNK", "Clustered", "cluster_survivors", "input_splits"]
+__all__ = ["CLUSTER_CHUNK", "ClusterClock", "Clustered", "bounded_signatures", "cluster_survivors", "input_splits"]
 
 
 class Clustered(NamedTuple):
@@ -34,6 +37,27 @@ class Clustered(NamedTuple):
     distinguishing: int
     splits: tuple[InputSplit, ...]
     presumed: int
+    unrun: int = 0
+    """Pairs of a slow program and an input not run because the clustering's time budget was spent."""
+
+
+@dataclass
+class ClusterClock:
+    """A solve's clustering time budget, shared by its clusterings (before and after the limit probe): once it is
+    spent, a slow program (one run over SLOW_RUN_SHARE of the time limit) starts no more runs."""
+
+    seconds_left: float
+
+    def deadline(self) -> float:
+        return time.perf_counter() + max(0.0, self.seconds_left)
+
+    def spend(self, seconds: float) -> None:
+        self.seconds_left -= seconds
+
+
+SLOW_RUN_SHARE = 0.1
+"""A program with a run over this share of the time limit is slow: past the clustering budget it runs no more
+inputs. A fast one always runs them all (its runs cost little), so fast programs' clusters are exact."""
 
 
 def cluster_survivors(
@@ -46,22 +70,26 @@ def cluster_survivors(
     presume: bool = True,
     slow_share: float = 1.0,
     fill: int = 0,
+    clock: ClusterClock | None = None,
 ) -> Clustered:
     """Stage 5: run the picking pool (survivors, or the fallback pool when there are none or, with `fill`, fewer
     than that: see `clustering.picking_pool`) on the extra inputs; signature = their normalized behaviour.
 
     With `presume`, a survivor that timed out on an input is presumed, without running, to time out on every
     later input at least as large in every number; with `slow_share` under 1, its other later inputs run at that
-    share of the time limit (`_cluster_runs`)."""
+    share of the time limit (`_cluster_runs`). With a `clock`, once its budget is spent slow programs run no more
+    inputs and are clustered by what they ran (`bounded_signatures`); None runs every pair."""
     if not 0.0 < slow_share <= 1.0:
         raise ValueError(f"slow_share must be in (0, 1], got {slow_share}")
+    started = time.perf_counter()
     pool = clustering.picking_pool(candidates, fallback, fill)
     survivors = [c for c in candidates if c.index in pool]
     opts = harness.compare
     norm = clustering.norm_from_tolerance(opts.float_abs, opts.float_rel, opts.case_insensitive)
     # Keys stay indexed by the inputs' own order whatever order they run in: signatures, the CodeT agreement and
     # the splits read them by input.
-    keys: dict[int, list[str]] = {c.index: [""] * len(test_inputs) for c in survivors}
+    # None: not run (the budget was spent before this slow program reached the input).
+    keys: dict[int, list[str | None]] = {c.index: [None] * len(test_inputs) for c in survivors}
     cpu: dict[int, float] = {c.index: 0.0 for c in survivors}
     presumed = _Presumed()
     progress(Stage.CLUSTER, 0, len(survivors) * len(test_inputs))
@@ -73,7 +101,8 @@ def cluster_survivors(
     if survivors and test_inputs:
         programs = [harness.program(c.code, c.language) for c in survivors]
         runs = _cluster_runs(executor, programs, test_inputs, harness.generated_limits, presumed if presume else None,
-                             slow_share, {p for p, c in enumerate(survivors) if c.index in spare})
+                             slow_share, {p for p, c in enumerate(survivors) if c.index in spare},
+                             None if clock is None else clock.deadline())
         for r in runs:
             c = survivors[r.program_index]
             # A presumed time-out goes through the same key as a real one ('<time_limit>', whatever the output).
@@ -82,16 +111,46 @@ def cluster_survivors(
             progress(Stage.CLUSTER, 1, None)
     # The counts and the CodeT agreement are the survivors' alone, as without `fill`: its spare programs rank
     # after every survivor and vote among themselves.
+    if clock is not None:
+        clock.spend(time.perf_counter() - started)
     distinguishing = sum(
-        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in passed}) > 1
+        1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in passed} - {None}) > 1
     )
     agreement = clustering.codet_scores({i: k for i, k in keys.items() if i not in spare})
     agreement |= clustering.codet_scores({i: k for i, k in keys.items() if i in spare})
-    sig = {i: clustering.signature(k) for i, k in keys.items()}
+    sig = bounded_signatures(keys)
     out = [
         replace(c, signature=sig[c.index], cpu_s=cpu[c.index]) if c.index in sig else c for c in candidates
     ]
-    return Clustered(out, agreement, distinguishing, input_splits(keys, sig), presumed.count)
+    unrun = sum(k is None for ks in keys.values() for k in ks)
+    return Clustered(out, agreement, distinguishing, input_splits(keys, sig), presumed.count, unrun)
+
+
+UNRUN = "<not run>"
+"""What a report shows for an input a program did not run (the clustering's budget was spent)."""
+
+
+def bounded_signatures(keys: Mapping[int, Sequence[str | None]]) -> dict[int, str]:
+    """Each program's signature from its keys; a program that did not run every input (None keys) takes the
+    signature of the program that agrees with it on every input both ran, if one does: of those that ran
+    everything, in the largest cluster, then the earliest sample; else, of the earlier such programs (most inputs
+    run first). With no None key this is `clustering.signature` of each program's keys.
+
+    A slow program stopped by the budget is thereby clustered with the fast programs it agreed with wherever it
+    ran, not split off by what it was never asked (the clustering deadline tried in session 19 timed those runs out
+    instead, which split a right-but-slow program from its fast twins and read as disagreement)."""
+    sig = {i: clustering.signature([str(k) for k in ks]) for i, ks in keys.items() if None not in ks}
+    size = Counter(sig.values())
+    # Candidates to join: complete programs, largest cluster first, then earlier samples.
+    order = sorted(sig, key=lambda i: (-size[sig[i]], i))
+    partial = sorted((i for i in keys if i not in sig), key=lambda i: (sum(k is None for k in keys[i]), i))
+    for i in partial:
+        mine = keys[i]
+        match = next((j for j in order if all(a is None or b is None or a == b
+                                              for a, b in zip(mine, keys[j], strict=True))), None)
+        sig[i] = sig[match] if match is not None else clustering.signature([UNRUN if k is None else k for k in mine])
+        order.append(i)
+    return sig
 
 
 CLUSTER_CHUNK = 8
@@ -116,6 +175,7 @@ def _cluster_runs(
     presumed: _Presumed | None,
     slow_share: float = 1.0,
     slow_from_start: frozenset[int] | set[int] = frozenset(),
+    deadline: float | None = None,
 ) -> Iterator[Result]:
     """Every program's result on every input, in any order; with `presumed`, a program's time-outs presumed, and
     a slow one's other runs at `slow_share` of the limits.
@@ -133,7 +193,10 @@ def _cluster_runs(
     Its answers in milliseconds keep their keys (762A's inputs with a small n split its slow survivors); only a run
     between the two limits becomes a time-out, of a program already known to time out. Those runs are the
     test-input checks' own (same tighter limits): a RunMemo reads them back. The programs in `slow_from_start` are
-    slow before any time-out."""
+    slow before any time-out.
+
+    Past `deadline` (a `time.perf_counter()` value; None: never), a program with a run over SLOW_RUN_SHARE of the
+    limits starts no more runs: its other pairs are left out (not yielded). The runs already known always come."""
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
@@ -164,6 +227,8 @@ def _cluster_runs(
     order = sorted(range(len(inputs)), key=lambda i: (len(inputs[i]), inputs[i]))
     todo = {p: [i for i in order if (p, i) not in done] for p in range(len(programs))}
     full, short = known, known_tight
+    slowest: dict[int, float] = {}
+    heavy = SLOW_RUN_SHARE * limits.time_s
     while True:
         for batch, lim in ((full, limits), (short, tight)):
             for r in executor.run_batch(list(programs), list(inputs), lim, pairs=batch) if batch else ():
@@ -171,11 +236,17 @@ def _cluster_runs(
                     presumed.timed_out.setdefault(r.program_index, []).append(tokens[r.input_index])
                     if slow_share < 1.0:
                         slow.add(r.program_index)
+                slowest[r.program_index] = max(slowest.get(r.program_index, 0.0), r.cpu_s)
                 yield r
         # The next round: a program that never timed out runs its next chunk; one that did runs its next input
-        # not presumed, alone, so that each of its time-outs can presume on the inputs after it.
+        # not presumed, alone, so that each of its time-outs can presume on the inputs after it. Past the
+        # deadline a program with a heavy run stops: what it has not run stays unknown (`bounded_signatures`).
         full, short = [], []
+        past = deadline is not None and time.perf_counter() >= deadline
         for p, rest in todo.items():
+            if past and slowest.get(p, 0.0) > heavy:
+                rest.clear()
+                continue
             timed_out = presumed.timed_out.get(p)
             take = 1 if timed_out or p in slow else CLUSTER_CHUNK
             while rest and take:
@@ -197,19 +268,20 @@ OUTPUT_CHARS = 200
 """Each cluster's output on a splitting input is cut to this many characters in the stored results."""
 
 
-def input_splits(keys: dict[int, list[str]], sig: dict[int, str]) -> tuple[InputSplit, ...]:
-    """The first SPLITS_KEPT inputs on which the clusters' representatives (lowest sample of each signature)
-    disagree, with each representative's output."""
+def input_splits(keys: Mapping[int, Sequence[str | None]], sig: Mapping[int, str]) -> tuple[InputSplit, ...]:
+    """The first SPLITS_KEPT inputs on which the clusters' representatives (of each signature, the program that ran
+    the most inputs, then the lowest sample) disagree where they ran, with each representative's output (UNRUN
+    where it did not run)."""
     first: dict[str, int] = {}
-    for i in sorted(sig):
+    for i in sorted(sig, key=lambda i: (sum(k is None for k in keys[i]), i)):
         first.setdefault(sig[i], i)
     reps = sorted(first.values())
     if len(reps) < 2:
         return ()
     splits = []
     for j in range(len(keys[reps[0]])):
-        outputs = tuple((r, keys[r][j][:OUTPUT_CHARS]) for r in reps)
-        if len({keys[r][j] for r in reps}) > 1:
+        outputs = tuple((r, (UNRUN if keys[r][j] is None else str(keys[r][j]))[:OUTPUT_CHARS]) for r in reps)
+        if len({keys[r][j] for r in reps} - {None}) > 1:
             splits.append(InputSplit(j, outputs))
             if len(splits) == SPLITS_KEPT:
                 break

@@ -65,21 +65,23 @@ def signature(keys: Sequence[str]) -> str:
     return h.hexdigest()[:32]
 
 
-def codet_scores(keys_by_candidate: Mapping[int, Sequence[str]]) -> dict[int, float]:
+def codet_scores(keys_by_candidate: Mapping[int, Sequence[str | None]]) -> dict[int, float]:
     """Dual-agreement weight per candidate: on how many inputs its output equals the plurality output.
 
     CodeT scores a consensus set by (#programs) x (#tests they agree on); with inputs but no expected outputs the
     plurality output stands in for the expected one. The cluster score is then agreement x sqrt(cluster size).
+    A None key (an input the program did not run: `cluster_runs.bounded_signatures`) agrees with nothing.
     """
     if not keys_by_candidate:
         return {}
     width = len(next(iter(keys_by_candidate.values())))
-    majority = []
+    majority: list[str | None] = []
     for j in range(width):
-        counts = Counter(keys[j] for keys in keys_by_candidate.values())
-        majority.append(counts.most_common(1)[0][0])
+        counts = Counter(keys[j] for keys in keys_by_candidate.values() if keys[j] is not None)
+        majority.append(counts.most_common(1)[0][0] if counts else None)
     return {
-        c: float(sum(1 for j, k in enumerate(keys) if k == majority[j])) for c, keys in keys_by_candidate.items()
+        c: float(sum(1 for j, k in enumerate(keys) if k is not None and k == majority[j]))
+        for c, keys in keys_by_candidate.items()
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from alphagen import clustering
-from alphagen.cluster_runs import CLUSTER_CHUNK, Clustered, cluster_survivors
+from alphagen.cluster_runs import CLUSTER_CHUNK, ClusterClock, Clustered, bounded_signatures, cluster_survivors
 from alphagen.problems.harness import ProblemHarness
 from alphagen.problems.model import Problem, Test
 from alphagen.results import Candidate
@@ -252,3 +252,49 @@ def test_spare_programs_run_at_the_tighter_limit_from_the_start() -> None:
     # Without fill the spare program is not clustered at all.
     plain = cluster_survivors(HARNESS, pool, SIGNED, TimedExecutor(), slow_share=0.25)
     assert plain.candidates[1].signature is None
+
+
+# --- a clustering budget (#29, item 6) --------------------------------------------------------------------------
+
+def test_past_the_budget_a_slow_program_stops_and_joins_the_programs_it_agreed_with() -> None:
+    # count-at-most: survivors that scan per query run each large input in up to a second, never timing out.
+    half_wrong = HALF.replace("print(n + k)", "print(n * k)")
+    pool = candidates(HALF, FAST, half_wrong, WRONG)
+    every = cluster_survivors(HARNESS, pool, INPUTS, TimedExecutor(), presume=False)
+    timed = TimedExecutor()
+    clock = ClusterClock(0.0)
+    got = cluster_survivors(HARNESS, pool, INPUTS, timed, clock=clock)
+    ran = {src: sum(1 for s, _, _ in timed.runs if s == src) for src in (HALF, FAST, half_wrong, WRONG)}
+    # The slow ones ran their first round (the smallest CLUSTER_CHUNK inputs, 300 1 among them: half a limit);
+    # the fast ones ran everything.
+    assert ran == {HALF: CLUSTER_CHUNK, FAST: len(INPUTS), half_wrong: CLUSTER_CHUNK, WRONG: len(INPUTS)}
+    assert got.unrun == 2 * (len(INPUTS) - CLUSTER_CHUNK)
+    # Each slow program agreed wherever it ran with the fast one that gives its answers: it is in that one's
+    # cluster, as when every pair runs.
+    assert [c.signature for c in got.candidates] == [c.signature for c in every.candidates]
+    assert len(clustering.cluster(got.candidates, "alphacode", got.agreement, False)) == 2
+    # An input not run agrees with nothing in CodeT's count. The splits are shown by the programs that ran every
+    # input: the same inputs and outputs as when every pair runs.
+    assert got.agreement[0] < every.agreement[0]
+    assert [(s.input_index, [o for _, o in s.outputs]) for s in got.splits] == \
+        [(s.input_index, [o for _, o in s.outputs]) for s in every.splits]
+    # Time not left is not given again; with a budget that is never spent, everything runs as without one.
+    assert clock.seconds_left < 0
+    roomy = cluster_survivors(HARNESS, pool, INPUTS, TimedExecutor(), clock=ClusterClock(1e9))
+    assert roomy.unrun == 0 and [c.signature for c in roomy.candidates] == [c.signature for c in every.candidates]
+
+
+def test_a_partial_program_takes_the_signature_of_the_largest_cluster_it_agrees_with() -> None:
+    keys: dict[int, list[str | None]] = {
+        0: ["1", "2", "3"], 1: ["1", "2", "4"], 2: ["1", "2", "4"],  # two clusters, the second the larger
+        3: ["1", None, None],  # agrees with both where it ran: joins the larger
+        4: ["9", None, None],  # agrees with none: a signature of its own
+        5: ["9", "8", None],  # agrees with 4 where both ran
+    }
+    sig = bounded_signatures(keys)
+    assert sig[0] == clustering.signature(["1", "2", "3"]) and sig[1] == sig[2] != sig[0]
+    assert sig[3] == sig[1]
+    # 5 (more inputs run) is placed first, with none to join; 4 then agrees with 5 where both ran.
+    assert sig[5] not in {sig[0], sig[1]} and sig[4] == sig[5]
+    # Complete keys alone: exactly clustering.signature of each.
+    assert bounded_signatures({0: ["a"], 1: ["b"]}) == {0: clustering.signature(["a"]), 1: clustering.signature(["b"])}

@@ -38,3 +38,8 @@ def test_the_tighter_limits_keep_the_signatures(tmp_path: Path, executor: Execut
     assert row["full_limit"]["presumed"] == row["slow_share"]["presumed"] == 0
     # NEG's five time-outs: all at the 0.4 s limit, against one at 0.4 s and four at a quarter of it.
     assert row["full_limit"]["cpu_s"] > 1.8 and row["slow_share"]["cpu_s"] < 1.2
+    # Under the clustering budget (nothing left: the stored result has no sampling seconds) NEG, slow since its
+    # first round, runs no more inputs; its first time-out already keeps it apart: the same clusters and picks.
+    assert row["bounded"]["unrun"] == len(INPUTS) - 8 and row["bounded"]["runs"] == 3 * len(INPUTS) - 4
+    assert row["bounded_same_clusters"] and row["bounded_same_picks"]
+    assert report["bounded_same_clusters"] == report["bounded_same_picks"] == 1
