@@ -59,6 +59,18 @@ class SolveMemo:
     runs: RunMemo
     probed: limits.Probed = field(default_factory=dict)
     model_inputs: ModelMemo = field(default_factory=_model_memo)
+    spent: dict[str, float] = field(default_factory=dict)
+    """Seconds each budgeted stage (test inputs, clustering, the limit probe) spent in the solve's earlier rounds.
+    A round's budget for a stage is its share of all the sampling so far less this, so the rounds together keep to
+    the share one solve of all their samples gets: shipped at -n 8 in rounds of 4 (session 20), each round
+    granted its whole share again and test inputs took 26.6-29.0% of two problems' solves."""
+
+    def left(self, stage: str, budget_s: float) -> float:
+        """What is left of a stage's budget for this solve, after its earlier rounds (never below 0)."""
+        return max(0.0, budget_s - self.spent.get(stage, 0.0))
+
+    def spend(self, stage: str, seconds: float) -> None:
+        self.spent[stage] = self.spent.get(stage, 0.0) + seconds
 
 
 class _Timer:
@@ -97,12 +109,14 @@ at -n 8 (session 19), survivors that scan the array per query ran each large inp
 clustering took 31.8% of the solve."""
 
 
-def _testgen_budget(tg: TestGenConfig, sample_seconds: float) -> TestGenConfig:
-    # Each budget a caller set is kept; the ones left unset become shares of this problem's sampling time.
+def _testgen_budget(tg: TestGenConfig, sample_seconds: float, spent: float = 0.0) -> TestGenConfig:
+    # Each budget a caller set is kept; the ones left unset become shares of this problem's sampling time, the
+    # stage's less what the solve's earlier rounds spent on it (`SolveMemo.spent`).
     if tg.model_budget_s is None:
         tg = replace(tg, model_budget_s=TESTGEN_MODEL_SHARE * sample_seconds)
     if tg.stage_budget_s is None:
-        tg = replace(tg, stage_budget_s=max(TESTGEN_STAGE_MIN_S, TESTGEN_STAGE_SHARE * sample_seconds))
+        share = max(TESTGEN_STAGE_MIN_S, TESTGEN_STAGE_SHARE * sample_seconds)
+        tg = replace(tg, stage_budget_s=max(0.0, share - spent))
     return tg
 
 
@@ -198,10 +212,12 @@ def _solve_at_once(
     with timer.stage(Stage.TESTGEN, len(survivors)) as out:
         test_inputs, counts = _test_inputs(harness, survivors, memo, cfg, models, sample_s, progress)
         out[0] = len(test_inputs)
+    memo.spend(Stage.TESTGEN, timer.stages[-1].seconds)
 
     # Every clustering of this solve runs the same inputs under the same limits: a later one (after the limit
     # probe) reads the first one's runs back from `runs`. All of them share one time budget (`ClusterClock`).
-    clock = ClusterClock(CLUSTER_SHARE * sample_s)
+    clock = ClusterClock(memo.left(Stage.CLUSTER, CLUSTER_SHARE * sample_s))
+    granted = clock.seconds_left
 
     def recluster(pool: Sequence[Candidate]) -> Clustered:
         return cluster_survivors(harness, pool, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
@@ -219,6 +235,7 @@ def _solve_at_once(
                              sample_s)
         clusters = clustering.cluster(got.candidates, cfg.ranking, got.agreement, fallback, cfg.num_picks)
         picks = clustering.select(got.candidates, cfg.num_picks, cfg.ranking, got.agreement, fallback)
+    memo.spend(Stage.CLUSTER, granted - clock.seconds_left)
     candidates, splits = got.candidates, got.splits
     counts["distinguishing"] = got.distinguishing
     # Clustering runs not made (the final clustering's): time-outs presumed (see _cluster_runs), and slow
@@ -263,10 +280,11 @@ def _at_the_limits(
     pool = sorted((c for c in candidates if c.passed_examples and c.duplicate_of is None),
                   key=lambda c: order.get(c.index, len(order)))
     with timer.stage(Stage.LIMITS, len(pool)) as out:
-        marks = limits.probe(harness, pool, limit_in, memo.runs, budget_s=limits.PROBE_SHARE * sample_s,
-                             known=memo.probed)
+        marks = limits.probe(harness, pool, limit_in, memo.runs,
+                             budget_s=memo.left(Stage.LIMITS, limits.PROBE_SHARE * sample_s), known=memo.probed)
         candidates = limits.marked(candidates, marks)
         out[0] = sum(1 for c in candidates if c.limit_status)
+    memo.spend(Stage.LIMITS, timer.stages[-1].seconds)
     ranked = {m: r for r, cl in enumerate(clustering.cluster(candidates, cfg.ranking, None, fallback, cfg.num_picks))
               for m in cl.members}
     step = speedup_step(Budget.of(cfg), sorted(candidates, key=lambda c: ranked.get(c.index, len(ranked))))
@@ -330,7 +348,7 @@ def _test_inputs(
         [harness.program(c.code, c.language) for c in survivors],
         memo.runs,
         harness.generated_limits,
-        _testgen_budget(cfg.testgen or TestGenConfig(), sample_s),
+        _testgen_budget(cfg.testgen or TestGenConfig(), sample_s, memo.spent.get(Stage.TESTGEN, 0.0)),
         cfg.seed,
         sampler=models.test_sampler,
         tokenizer=models.test.tokenizer if models.test else None,

@@ -319,6 +319,10 @@ def test_a_memo_carries_a_problems_runs_into_its_next_round(executor: Executor) 
     fresh = solve(problem, replace(CFG, n=8), models=models(KeyedSampler(split)), executor=alone)
     assert 0 < with_memo < alone.pairs
     assert untimed(grown.candidates) == untimed(fresh.candidates) and grown.picks == fresh.picks
+    # The memo holds what the budgeted stages spent over both rounds: a third round's budgets are what is left.
+    assert set(memo.spent) == {"testgen", "cluster", "limits"} and all(v >= 0 for v in memo.spent.values())
+    assert memo.left("testgen", memo.spent["testgen"] + 1.0) == pytest.approx(1.0)
+    assert memo.left("testgen", 0.0) == 0.0
 
 
 def test_the_bench_solver_keeps_a_memo_per_problem_and_seed_for_budgeted_runs() -> None:

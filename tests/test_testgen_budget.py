@@ -328,6 +328,9 @@ def test_the_pipeline_budgets_the_stage_by_the_sampling_time() -> None:
     assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 1.0).stage_budget_s == 300.0
     # The stage budget leaves the model sources' own budget as it was.
     assert _testgen_budget(TestGenConfig(stage_budget_s=300.0), 44.0).model_budget_s == pytest.approx(8.8)
+    # A later round of a solve in rounds gets the share of all its sampling less what the earlier rounds spent.
+    assert _testgen_budget(TestGenConfig(), 44.0, spent=10.0).stage_budget_s == pytest.approx(44.0 * 0.3 - 10.0)
+    assert _testgen_budget(TestGenConfig(), 44.0, spent=99.0).stage_budget_s == 0.0
 
 
 def test_the_model_sources_get_what_the_checks_left_of_the_stage_budget() -> None:
