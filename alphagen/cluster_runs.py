@@ -195,8 +195,10 @@ def _cluster_runs(
     test-input checks' own (same tighter limits): a RunMemo reads them back. The programs in `slow_from_start` are
     slow before any time-out.
 
-    Past `deadline` (a `time.perf_counter()` value; None: never), a program with a run over SLOW_RUN_SHARE of the
-    limits starts no more runs: its other pairs are left out (not yielded). The runs already known always come."""
+    Once the time left to `deadline` (a `time.perf_counter()` value; None: never) cannot cover another round as long
+    as the longest so far, a program with a run over SLOW_RUN_SHARE of the limits starts no more runs: its other
+    pairs are left out (not yielded). The runs already known always come, and a program seen slow by none of them
+    runs at least its first chunk."""
     if presumed is None:
         yield from executor.run_batch(list(programs), list(inputs), limits)
         return
@@ -229,7 +231,9 @@ def _cluster_runs(
     full, short = known, known_tight
     slowest: dict[int, float] = {}
     heavy = SLOW_RUN_SHARE * limits.time_s
+    longest = 0.0
     while True:
+        began = time.perf_counter()
         for batch, lim in ((full, limits), (short, tight)):
             for r in executor.run_batch(list(programs), list(inputs), lim, pairs=batch) if batch else ():
                 if r.status is Status.TIME_LIMIT:
@@ -242,7 +246,11 @@ def _cluster_runs(
         # not presumed, alone, so that each of its time-outs can presume on the inputs after it. Past the
         # deadline a program with a heavy run stops: what it has not run stays unknown (`bounded_signatures`).
         full, short = [], []
-        past = deadline is not None and time.perf_counter() >= deadline
+        # The cover rule of the limit probe: past the deadline once the time left cannot cover another round as
+        # long as the longest so far (a slow program's chunk of large inputs can take seconds).
+        now = time.perf_counter()
+        longest = max(longest, now - began)
+        past = deadline is not None and now + longest >= deadline
         for p, rest in todo.items():
             if past and slowest.get(p, 0.0) > heavy:
                 rest.clear()
