@@ -89,8 +89,9 @@ class StepRunner:
                 if not part:
                     break
                 self.pool.add_stored(part)
-                # A part of a slice costs its share of the slice's sampling seconds.
-                seconds += kept.seconds * len(part) / len(kept.candidates)
+                # A part of a slice costs its share of the slice's sampling seconds (a whole one, exactly its own).
+                whole = len(part) == len(kept.candidates)
+                seconds += kept.seconds if whole else kept.seconds * len(part) / len(kept.candidates)
                 if len(part) == step.count:
                     return seconds
                 step = replace(step, start=step.start + len(part), count=step.count - len(part))

@@ -66,8 +66,12 @@ def _blocked_reading_stdin(pid: int) -> bool:
 def test_sigint_on_a_waiting_judge() -> None:
     # A real SIGINT on a subprocess waiting for picks on stdin.
     env = os.environ | {"PYTHONPATH": str(ROOT)}
+    # SIGINT at its default in the judge, as under a terminal: a test run started as a background job of a
+    # non-interactive shell (`.ci/run &`) inherits SIGINT ignored, and Python then installs no handler: the judge
+    # sat in read(0) through two SIGINTs (session 20).
     proc = subprocess.Popen([sys.executable, "-c", "from alphagen.cli import main; main()", "judge", str(SUM)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # Imports can take seconds on a busy machine: signal only once it really waits on stdin (a fixed sleep
         # raced with slow imports). stdin stays open: closing it would end the wait with "no picks" instead.
@@ -78,16 +82,7 @@ def test_sigint_on_a_waiting_judge() -> None:
         assert _blocked_reading_stdin(proc.pid), "judge never blocked reading stdin within 120 s"
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            # Once, on a fresh clone with nothing else running (session 20), the judge had not exited 60 s after
-            # the signal, and the run that followed passed three times out of three: the cause was not found. A
-            # person presses Ctrl-C again; so does this test, once, and prints where the judge was (-s shows it).
-            where = "in read(0)" if _blocked_reading_stdin(proc.pid) else "not in read(0)"
-            print(f"the judge was still running 20 s after SIGINT, {where}: SIGINT sent again")
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
+        proc.wait(timeout=60)
         err = proc.stderr.read() if proc.stderr else b""
     finally:
         proc.kill()
