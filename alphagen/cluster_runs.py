@@ -46,13 +46,17 @@ class ClusterClock:
     """A solve's clustering time budget, shared by its clusterings (before and after the limit probe): once it is
     spent, a slow program (one run over SLOW_RUN_SHARE of the time limit) starts no more runs."""
 
-    seconds_left: float
+    seconds: float
+    """The budget granted."""
+    spent: float = 0.0
+    """What the clusterings under it took so far (may pass `seconds`: a round already started runs to its end)."""
+
+    @property
+    def seconds_left(self) -> float:
+        return self.seconds - self.spent
 
     def deadline(self) -> float:
         return time.perf_counter() + max(0.0, self.seconds_left)
-
-    def spend(self, seconds: float) -> None:
-        self.seconds_left -= seconds
 
 
 SLOW_RUN_SHARE = 0.1
@@ -112,7 +116,7 @@ def cluster_survivors(
     # The counts and the CodeT agreement are the survivors' alone, as without `fill`: its spare programs rank
     # after every survivor and vote among themselves.
     if clock is not None:
-        clock.spend(time.perf_counter() - started)
+        clock.spent += time.perf_counter() - started
     distinguishing = sum(
         1 for j in range(len(test_inputs)) if len({keys[c.index][j] for c in passed} - {None}) > 1
     )

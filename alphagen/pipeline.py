@@ -217,7 +217,6 @@ def _solve_at_once(
     # Every clustering of this solve runs the same inputs under the same limits: a later one (after the limit
     # probe) reads the first one's runs back from `runs`. All of them share one time budget (`ClusterClock`).
     clock = ClusterClock(memo.left(Stage.CLUSTER, CLUSTER_SHARE * sample_s))
-    granted = clock.seconds_left
 
     def recluster(pool: Sequence[Candidate]) -> Clustered:
         return cluster_survivors(harness, pool, test_inputs, runs, progress, fallback, slow_share=_slow_share(cfg),
@@ -235,7 +234,7 @@ def _solve_at_once(
                              sample_s)
         clusters = clustering.cluster(got.candidates, cfg.ranking, got.agreement, fallback, cfg.num_picks)
         picks = clustering.select(got.candidates, cfg.num_picks, cfg.ranking, got.agreement, fallback)
-    memo.spend(Stage.CLUSTER, granted - clock.seconds_left)
+    memo.spend(Stage.CLUSTER, clock.spent)
     candidates, splits = got.candidates, got.splits
     counts["distinguishing"] = got.distinguishing
     # Clustering runs not made (the final clustering's): time-outs presumed (see _cluster_runs), and slow

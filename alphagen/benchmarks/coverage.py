@@ -33,6 +33,7 @@ from typing import Any
 from alphagen.atomic import write_atomic
 from alphagen.benchmarks.stage_shares import line as shares_line
 from alphagen.benchmarks.stage_shares import run_shares
+from alphagen.evaluation.store import RESULTS, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 CODECONTESTS_DIR = ROOT.parent / "shared" / "data" / "codecontests"
@@ -220,19 +221,11 @@ def _replayed_cpu(run_dir: Path) -> float:
     the mean share of its n each problem took (an upper bound: the twin's seconds hold every stage, and the paired
     run redoes every stage after sampling itself)."""
     noted = json.loads((run_dir / PAIRED).read_text(encoding="utf-8"))
-    records = [r for r in _records(run_dir) if isinstance(r.get("n"), int)]
+    records = [r for r in read_jsonl(run_dir / RESULTS) if isinstance(r.get("n"), int)]
     if not records:
         return 0.0
     share = sum(min(r["n"], noted["n"]) for r in records) / (len(records) * noted["n"])
     return float(noted["cpu_s_per_problem"]) * share
-
-
-def _records(run_dir: Path) -> list[dict[str, Any]]:
-    """A run's finished records (results.jsonl), none when it has none yet."""
-    path = run_dir / "results.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 EXTENDED = "extended.json"

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from alphagen import settle
 from alphagen.draw_runner import Slice, StageLog, covering_slice
 from alphagen.evaluation import metrics
-from alphagen.evaluation.records import pool_stage_from_dict, solve_result_from_dict, solve_result_to_dict
+from alphagen.evaluation.records import solve_result_from_dict, solve_result_to_dict
 from alphagen.evaluation.runner import (
     BenchConfig,
     EventCheckpoint,
@@ -72,12 +72,11 @@ def _one_round(cfg: BenchConfig, k: int) -> BenchConfig:
     return replace(cfg, solve=cfg.solve.round_config(k), budget=None)
 
 
-def _has_step(events: list[dict[str, Any]], start: int) -> bool:
+def _has_step(store: RunStore, name: str, start: int) -> bool:
     """Whether a problem's log holds a fresh slice with sample `start` in it (a window of this round drew it, or a
     replayed run's larger draw holds it)."""
-    stored = {str(ev["stage"].get("name")): pool_stage_from_dict(ev["stage"]) for ev in events
-              if ev.get("event") == "pool" and isinstance(ev.get("stage"), dict)}
-    return covering_slice(stored, start) is not None
+    stored = EventCheckpoint(store, name, store.events(name)).stored()
+    return covering_slice({st.name: st for st in stored}, start) is not None
 
 
 def _stored_rounds(events: list[dict[str, Any]]) -> dict[int, SolveResult]:
@@ -146,7 +145,7 @@ class _BudgetedRun:
             return
         open_slices = [Slice(self.by_name[name], self.drawn[name][-1], k, pool_outcomes(self.latest[name].candidates))
                        for name, k in wanted.items()
-                       if name in self.latest and not _has_step(self.store.events(name), self.drawn[name][-1])]
+                       if name in self.latest and not _has_step(self.store, name, self.drawn[name][-1])]
         size = max(1, self.cfg.window_samples // self.cfg.solve.first_draw)
         for at in range(0, len(open_slices), size):
             window = open_slices[at:at + size]
